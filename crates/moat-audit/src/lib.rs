@@ -1,0 +1,1 @@
+//! Live engine audit: CIS Docker Benchmark checks and isolation proof.

@@ -1,0 +1,1 @@
+//! Catalogers: OS and language packages found through a FileResolver.

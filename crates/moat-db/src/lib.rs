@@ -1,0 +1,1 @@
+//! The advisory database: OSV and Alpine secdb ingest, SQLite store, queries, update.

@@ -1,0 +1,1 @@
+//! Configuration linter: Dockerfile, compose, daemon.json and image-config rules.

@@ -1,0 +1,19 @@
+//! Shared types of moat: every crate speaks these, none of them does I/O.
+//!
+//! Module ownership (to keep parallel work from colliding):
+//! - `package`: packages, PURLs, locations, unknowns (catalog).
+//! - `distro`: operating-system release of an image (catalog).
+//! - `vuln`: severities, vulnerability ids, findings (db / match).
+//! - `image`: image metadata shown by `moat inspect` (image).
+//! - `lint`: configuration findings and rule metadata (lint).
+
+pub mod distro;
+pub mod image;
+pub mod lint;
+pub mod package;
+pub mod vuln;
+
+pub use distro::Distro;
+pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
+pub use package::{Ecosystem, Location, Package, Purl, Unknown};
+pub use vuln::{Severity, VulnId};

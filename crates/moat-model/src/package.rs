@@ -1,0 +1,198 @@
+//! Packages found in an image or a source tree.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A package ecosystem, named by its PURL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Deb,
+    Apk,
+    Rpm,
+    Pypi,
+    Npm,
+    Cargo,
+    Golang,
+    Maven,
+    Gem,
+    Composer,
+    Nuget,
+}
+
+impl Ecosystem {
+    pub const ALL: [Ecosystem; 11] = [
+        Ecosystem::Deb,
+        Ecosystem::Apk,
+        Ecosystem::Rpm,
+        Ecosystem::Pypi,
+        Ecosystem::Npm,
+        Ecosystem::Cargo,
+        Ecosystem::Golang,
+        Ecosystem::Maven,
+        Ecosystem::Gem,
+        Ecosystem::Composer,
+        Ecosystem::Nuget,
+    ];
+
+    /// The PURL type (`pkg:<type>/...`).
+    pub fn purl_type(self) -> &'static str {
+        match self {
+            Ecosystem::Deb => "deb",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Rpm => "rpm",
+            Ecosystem::Pypi => "pypi",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Cargo => "cargo",
+            Ecosystem::Golang => "golang",
+            Ecosystem::Maven => "maven",
+            Ecosystem::Gem => "gem",
+            Ecosystem::Composer => "composer",
+            Ecosystem::Nuget => "nuget",
+        }
+    }
+
+    /// True for packages managed by the operating system's package manager.
+    pub fn is_os(self) -> bool {
+        matches!(self, Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm)
+    }
+
+    pub fn from_purl_type(s: &str) -> Option<Ecosystem> {
+        Ecosystem::ALL.into_iter().find(|e| e.purl_type() == s)
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.purl_type())
+    }
+}
+
+/// A package URL (<https://github.com/package-url/purl-spec>).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Purl {
+    pub ty: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    /// Sorted by key, as the spec asks.
+    pub qualifiers: Vec<(String, String)>,
+    pub subpath: Option<String>,
+}
+
+/// Characters a PURL component keeps unencoded: ALPHA DIGIT `.-_~` (and `+` is
+/// encoded as `%2B`).
+const PURL_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
+fn enc(s: &str) -> percent_encoding::PercentEncode<'_> {
+    percent_encoding::utf8_percent_encode(s, PURL_ENCODE)
+}
+
+impl Purl {
+    pub fn new(ty: &str, namespace: Option<&str>, name: &str, version: Option<&str>) -> Purl {
+        Purl {
+            ty: ty.to_string(),
+            namespace: namespace.filter(|n| !n.is_empty()).map(str::to_string),
+            name: name.to_string(),
+            version: version.filter(|v| !v.is_empty()).map(str::to_string),
+            qualifiers: Vec::new(),
+            subpath: None,
+        }
+    }
+
+    pub fn with_qualifier(mut self, key: &str, value: &str) -> Purl {
+        if !value.is_empty() {
+            self.qualifiers.retain(|(k, _)| k != key);
+            self.qualifiers.push((key.to_string(), value.to_string()));
+            self.qualifiers.sort();
+        }
+        self
+    }
+}
+
+impl fmt::Display for Purl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pkg:{}/", self.ty)?;
+        if let Some(ns) = &self.namespace {
+            for seg in ns.split('/').filter(|s| !s.is_empty()) {
+                write!(f, "{}/", enc(seg))?;
+            }
+        }
+        write!(f, "{}", enc(&self.name))?;
+        if let Some(v) = &self.version {
+            write!(f, "@{}", enc(v))?;
+        }
+        for (i, (k, v)) in self.qualifiers.iter().enumerate() {
+            let sep = if i == 0 { '?' } else { '&' };
+            write!(f, "{sep}{}={}", k, enc(v))?;
+        }
+        if let Some(sp) = &self.subpath {
+            write!(f, "#{}", sp)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a package (or a file) was found: its path inside the image, and the layer
+/// (its `diff_id`) that last wrote that path. `layer` is `None` for directory scans.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Location {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+}
+
+/// One installed or declared package.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    pub ecosystem: Ecosystem,
+    pub purl: String,
+    /// Source package name (dpkg `Source:`, apk origin, rpm source RPM), OS packages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_name: Option<String>,
+    /// Source package version where it differs from `version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+    pub locations: Vec<Location>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<String>,
+    /// Which cataloger found it (for example `dpkg-status`, `python-dist-info`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub found_by: String,
+}
+
+/// A file that looked like package metadata but could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unknown {
+    pub location: Location,
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purl_encodes_components_and_sorts_qualifiers() {
+        let p = Purl::new(
+            "deb",
+            Some("debian"),
+            "libstdc++6",
+            Some("12.2.0-14+deb12u1"),
+        )
+        .with_qualifier("distro", "debian-12")
+        .with_qualifier("arch", "amd64");
+        assert_eq!(
+            p.to_string(),
+            "pkg:deb/debian/libstdc%2B%2B6@12.2.0-14%2Bdeb12u1?arch=amd64&distro=debian-12"
+        );
+        let n = Purl::new("npm", Some("@babel"), "core", Some("7.0.0"));
+        assert_eq!(n.to_string(), "pkg:npm/%40babel/core@7.0.0");
+    }
+}

@@ -1,0 +1,1 @@
+//! Renderers of moat's reports: table, JSON, SARIF, CycloneDX, SPDX, HTML.
