@@ -16,4 +16,5 @@ pub mod vuln;
 pub use distro::Distro;
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
 pub use package::{Ecosystem, Location, Package, Purl, Unknown};
+pub use lint::{ConfigFinding, RuleMeta, RuleTarget};
 pub use vuln::{Severity, VulnId};
