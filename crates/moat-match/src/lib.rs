@@ -1,0 +1,6 @@
+//! Matching packages against advisories, and the policy that filters the findings.
+//!
+//! - [`policy`]: the ignore file (YAML) and OpenVEX statements that move findings to
+//!   `ignored` with a reason.
+
+pub mod policy;
