@@ -163,10 +163,12 @@ fn rule_applies(r: &IgnoreRule, f: &FindingRef<'_>) -> bool {
     if !f.has_id(&r.id) {
         return false;
     }
-    if let Some(p) = &r.package {
-        if p != f.package_name && Some(p.as_str()) != f.source_name && p != f.purl {
-            return false;
-        }
+    if let Some(p) = &r.package
+        && p != f.package_name
+        && Some(p.as_str()) != f.source_name
+        && p != f.purl
+    {
+        return false;
     }
     if let Some(want) = &r.path {
         let want = want.trim_start_matches('/');
