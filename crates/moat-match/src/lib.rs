@@ -3,4 +3,7 @@
 //! - [`policy`]: the ignore file (YAML) and OpenVEX statements that move findings to
 //!   `ignored` with a reason.
 
+pub mod finding;
 pub mod policy;
+
+pub use finding::{Cvss, Dropped, FixState, MatchDetail, PackageRef, VulnFinding};

@@ -51,7 +51,7 @@ impl FindingRef<'_> {
 }
 
 /// Why a finding was moved to `ignored`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Suppression {
     /// `ignore-file` or `vex`.
     pub kind: String,

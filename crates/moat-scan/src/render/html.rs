@@ -1,0 +1,49 @@
+//! A self-contained HTML report (inline CSS and script, no external resources).
+
+use crate::ScanReport;
+use moat_match::VulnFinding;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+const TEMPLATE: &str = include_str!("report.html");
+
+#[derive(Serialize)]
+struct Group<'a> {
+    name: &'a str,
+    ecosystem: String,
+    path: &'a str,
+    layer: &'a str,
+    created_by: &'a str,
+    vulns: Vec<&'a VulnFinding>,
+}
+
+pub fn html(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
+    let mut groups: BTreeMap<(&str, &str, &str), Group<'_>> = BTreeMap::new();
+    for v in &r.vulnerabilities {
+        let g = groups
+            .entry((&v.package.name, &v.package.version, &v.path))
+            .or_insert_with(|| Group {
+                name: &v.package.name,
+                ecosystem: v.package.ecosystem.to_string(),
+                path: &v.path,
+                layer: &v.layer,
+                created_by: r.layer_created_by(&v.layer).unwrap_or(""),
+                vulns: Vec::new(),
+            });
+        g.vulns.push(v);
+    }
+    for g in groups.values_mut() {
+        g.vulns
+            .sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    }
+    let mut env = minijinja::Environment::new();
+    env.add_template("report.html", TEMPLATE)
+        .map_err(io::Error::other)?;
+    let tmpl = env.get_template("report.html").map_err(io::Error::other)?;
+    let groups: Vec<Group<'_>> = groups.into_values().collect();
+    let out = tmpl
+        .render(minijinja::context! { r => r, groups => groups })
+        .map_err(io::Error::other)?;
+    w.write_all(out.as_bytes())
+}

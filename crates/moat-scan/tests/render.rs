@@ -1,0 +1,155 @@
+//! Renderer tests on a report built in the test. The finding is shaped after a real
+//! Debian 12 advisory (DEBIAN-CVE-2023-31484 in perl, see ../shared/vulndata).
+
+use moat_match::{Cvss, FixState, MatchDetail, PackageRef, VulnFinding};
+use moat_model::{Ecosystem, Location, Package, Severity};
+use moat_scan::{ImageSummary, LayerSummary, ScanReport, render};
+
+fn sample() -> ScanReport {
+    let pkg = PackageRef {
+        name: "perl-base".into(),
+        version: "5.36.0-7+deb12u1".into(),
+        ecosystem: Ecosystem::Deb,
+        purl: "pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u1?arch=amd64&distro=debian-12".into(),
+        source_name: Some("perl".into()),
+        source_version: None,
+    };
+    let v = VulnFinding {
+        id: "DEBIAN-CVE-2023-31484".into(),
+        aliases: vec!["CVE-2023-31484".into()],
+        package: pkg.clone(),
+        path: "/var/lib/dpkg/status".into(),
+        layer: "sha256:aaaa".into(),
+        fixed_versions: vec!["5.36.0-7+deb12u2".into()],
+        fix_state: FixState::Fixed,
+        severity: Severity::High,
+        severity_source: "cvss-v3".into(),
+        cvss: Some(Cvss {
+            version: "3.1".into(),
+            vector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H".into(),
+            score: 8.1,
+        }),
+        title: "CPAN.pm does not verify TLS certificates <script>alert(1)</script>".into(),
+        url: "https://security-tracker.debian.org/tracker/CVE-2023-31484".into(),
+        matched_by: MatchDetail {
+            matcher: "dpkg-source".into(),
+            namespace: "Debian:12".into(),
+            searched_name: "perl".into(),
+            searched_version: "5.36.0-7+deb12u1".into(),
+            constraint: ">= 0, < 5.36.0-7+deb12u2".into(),
+        },
+        data_source: "osv:Debian".into(),
+    };
+    let mut r = ScanReport {
+        source: "docker-archive:test.tar".into(),
+        image: Some(ImageSummary {
+            digest: "sha256:bbbb".into(),
+            os: "linux".into(),
+            architecture: "amd64".into(),
+            repo_tags: vec![],
+            layers: vec![LayerSummary {
+                diff_id: "sha256:aaaa".into(),
+                created_by: "debootstrap --variant=minbase bookworm".into(),
+            }],
+        }),
+        packages: vec![Package {
+            name: pkg.name.clone(),
+            version: pkg.version.clone(),
+            ecosystem: Ecosystem::Deb,
+            purl: pkg.purl.clone(),
+            source_name: Some("perl".into()),
+            source_version: None,
+            locations: vec![Location {
+                path: "/var/lib/dpkg/status".into(),
+                layer: Some("sha256:aaaa".into()),
+            }],
+            licenses: vec![],
+            found_by: "dpkg-status".into(),
+        }],
+        vulnerabilities: vec![v],
+        ..Default::default()
+    };
+    r.finish();
+    r
+}
+
+#[test]
+fn sarif_is_valid_against_the_official_schema() {
+    let mut out = Vec::new();
+    render::sarif(&sample(), &mut out).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/schemas/sarif-schema-2.1.0.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let result = &doc["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "DEBIAN-CVE-2023-31484");
+    assert_eq!(result["level"], "error");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "var/lib/dpkg/status"
+    );
+    assert_eq!(
+        doc["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"],
+        "8.1"
+    );
+}
+
+#[test]
+fn json_keeps_the_documented_keys() {
+    let mut out = Vec::new();
+    render::json(&sample(), &mut out).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = &doc["vulnerabilities"][0];
+    for key in [
+        "id",
+        "aliases",
+        "fixed_versions",
+        "severity",
+        "layer",
+        "path",
+    ] {
+        assert!(!v[key].is_null(), "missing {key}");
+    }
+    for key in ["name", "version", "ecosystem", "purl"] {
+        assert!(!v["package"][key].is_null(), "missing package.{key}");
+    }
+    assert_eq!(doc["summary"]["high"], 1);
+    assert_eq!(doc["packages"][0]["source_name"], "perl");
+}
+
+#[test]
+fn html_is_self_contained_and_escaped() {
+    let mut out = Vec::new();
+    render::html(&sample(), &mut out).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    assert!(s.contains("DEBIAN-CVE-2023-31484"));
+    assert!(
+        !s.contains("<script>alert(1)</script>"),
+        "titles must be escaped"
+    );
+    assert!(s.contains("&lt;script&gt;"));
+    assert!(!s.contains("src=\"http"), "no external resources");
+    assert!(
+        !s.contains("href=\"http") || s.matches("href=\"http").count() == 1,
+        "only advisory links"
+    );
+}
+
+#[test]
+fn table_groups_by_package_with_layer_and_summary() {
+    let mut out = Vec::new();
+    render::table(&sample(), &mut out).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    assert!(s.contains("HIGH: 1"), "{s}");
+    assert!(
+        s.contains("perl-base 5.36.0-7+deb12u1 (deb) /var/lib/dpkg/status"),
+        "{s}"
+    );
+    assert!(s.contains("debootstrap --variant=minbase bookworm"), "{s}");
+}
