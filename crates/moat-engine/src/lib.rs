@@ -1,1 +1,268 @@
-//! The Docker Engine API (bollard) behind a small trait.
+//! The Docker Engine API (bollard) behind a small, synchronous trait.
+//!
+//! Callers see [`Engine`]: `/info`, `/version`, every container (running or not),
+//! container and image inspection, and networks. [`DockerEngine`] implements it over
+//! bollard on a private single-threaded tokio runtime, so library users stay
+//! synchronous. The version is negotiated on connect: Debian's dockerd 20.10 speaks
+//! API 1.41 and rejects bollard's newer default.
+//!
+//! The returned types are bollard's generated models (re-exported as [`models`]), so a
+//! test can build them from JSON captured from a real engine.
+
+#![forbid(unsafe_code)]
+
+pub use bollard::models;
+
+use bollard::Docker;
+use bollard::query_parameters::{ListContainersOptions, ListNetworksOptions};
+use models::{
+    ContainerInspectResponse, ContainerSummary, ImageInspect, Network, SystemInfo, SystemVersion,
+};
+use std::fmt;
+
+/// Seconds a single Engine API request may take.
+const REQUEST_TIMEOUT_SECS: u64 = 30;
+
+/// What went wrong talking to an engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The host string is not `unix://PATH`, `tcp://HOST:PORT` or `http://HOST:PORT`.
+    #[error("unsupported Docker host {host:?} (expected unix:///PATH or tcp://HOST:PORT)")]
+    BadHost { host: String },
+    /// The engine could not be reached (no socket, connection refused, version negotiation).
+    #[error("cannot reach the Docker engine at {host}: {source}")]
+    Unreachable {
+        host: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// A request failed.
+    #[error("{host}: {what}: {source}")]
+    Request {
+        host: String,
+        what: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The async runtime could not be created.
+    #[error("cannot start the I/O runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// The Docker Engine as moat needs it. Object-safe so audits can run on a fake in tests.
+pub trait Engine {
+    /// The address this engine was reached at (`unix:///run/docker.sock`).
+    fn host(&self) -> &str;
+    /// `GET /info`.
+    fn info(&self) -> Result<SystemInfo, EngineError>;
+    /// `GET /version`.
+    fn version(&self) -> Result<SystemVersion, EngineError>;
+    /// `GET /containers/json?all=true`: every container, running or not.
+    fn containers(&self) -> Result<Vec<ContainerSummary>, EngineError>;
+    /// `GET /containers/{id}/json`.
+    fn inspect_container(&self, id: &str) -> Result<ContainerInspectResponse, EngineError>;
+    /// `GET /images/{id}/json`.
+    fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError>;
+    /// `GET /networks`.
+    fn networks(&self) -> Result<Vec<Network>, EngineError>;
+}
+
+/// The default host: `$DOCKER_HOST`, else `unix:///var/run/docker.sock`.
+pub fn default_host() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string())
+}
+
+/// A parsed Docker host address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAddr {
+    /// A Unix socket path.
+    Unix(std::path::PathBuf),
+    /// `host:port` over plain TCP (no TLS).
+    Tcp(String),
+}
+
+impl HostAddr {
+    /// Parses `unix:///PATH`, `tcp://HOST:PORT`, `http://HOST:PORT` or a bare absolute path.
+    pub fn parse(host: &str) -> Result<HostAddr, EngineError> {
+        let bad = || EngineError::BadHost {
+            host: host.to_string(),
+        };
+        if let Some(path) = host.strip_prefix("unix://") {
+            if path.is_empty() {
+                return Err(bad());
+            }
+            return Ok(HostAddr::Unix(path.into()));
+        }
+        if let Some(rest) = host
+            .strip_prefix("tcp://")
+            .or_else(|| host.strip_prefix("http://"))
+        {
+            let rest = rest.trim_end_matches('/');
+            if rest.is_empty() || rest.contains('/') {
+                return Err(bad());
+            }
+            return Ok(HostAddr::Tcp(rest.to_string()));
+        }
+        if host.starts_with('/') {
+            return Ok(HostAddr::Unix(host.into()));
+        }
+        Err(bad())
+    }
+}
+
+impl fmt::Display for HostAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostAddr::Unix(p) => write!(f, "unix://{}", p.display()),
+            HostAddr::Tcp(a) => write!(f, "tcp://{a}"),
+        }
+    }
+}
+
+/// A live engine reached through bollard.
+pub struct DockerEngine {
+    host: String,
+    docker: Docker,
+    rt: tokio::runtime::Runtime,
+}
+
+impl fmt::Debug for DockerEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DockerEngine")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DockerEngine {
+    /// Connects to `host` and negotiates the API version (one `/version` round trip).
+    pub fn connect(host: &str) -> Result<DockerEngine, EngineError> {
+        let addr = HostAddr::parse(host)?;
+        let shown = addr.to_string();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(EngineError::Runtime)?;
+        let unreachable = |source| EngineError::Unreachable {
+            host: shown.clone(),
+            source,
+        };
+        let docker = match &addr {
+            HostAddr::Unix(path) => Docker::connect_with_unix(
+                &path.to_string_lossy(),
+                REQUEST_TIMEOUT_SECS,
+                bollard::API_DEFAULT_VERSION,
+            ),
+            HostAddr::Tcp(a) => Docker::connect_with_http(
+                &format!("tcp://{a}"),
+                REQUEST_TIMEOUT_SECS,
+                bollard::API_DEFAULT_VERSION,
+            ),
+        }
+        .map_err(unreachable)?;
+        let docker = rt
+            .block_on(docker.negotiate_version())
+            .map_err(unreachable)?;
+        Ok(DockerEngine {
+            host: shown,
+            docker,
+            rt,
+        })
+    }
+
+    fn req<T>(
+        &self,
+        what: impl Into<String>,
+        fut: impl std::future::Future<Output = Result<T, bollard::errors::Error>>,
+    ) -> Result<T, EngineError> {
+        self.rt
+            .block_on(fut)
+            .map_err(|source| EngineError::Request {
+                host: self.host.clone(),
+                what: what.into(),
+                source,
+            })
+    }
+}
+
+impl Engine for DockerEngine {
+    fn host(&self) -> &str {
+        &self.host
+    }
+
+    fn info(&self) -> Result<SystemInfo, EngineError> {
+        self.req("GET /info", self.docker.info())
+    }
+
+    fn version(&self) -> Result<SystemVersion, EngineError> {
+        self.req("GET /version", self.docker.version())
+    }
+
+    fn containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
+        let opts = ListContainersOptions {
+            all: true,
+            ..Default::default()
+        };
+        self.req(
+            "GET /containers/json",
+            self.docker.list_containers(Some(opts)),
+        )
+    }
+
+    fn inspect_container(&self, id: &str) -> Result<ContainerInspectResponse, EngineError> {
+        self.req(
+            format!("GET /containers/{id}/json"),
+            self.docker.inspect_container(id, None),
+        )
+    }
+
+    fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError> {
+        self.req(
+            format!("GET /images/{id}/json"),
+            self.docker.inspect_image(id),
+        )
+    }
+
+    fn networks(&self) -> Result<Vec<Network>, EngineError> {
+        self.req(
+            "GET /networks",
+            self.docker.list_networks(None::<ListNetworksOptions>),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_hosts() {
+        assert_eq!(
+            HostAddr::parse("unix:///run/docker.sock").unwrap(),
+            HostAddr::Unix("/run/docker.sock".into())
+        );
+        assert_eq!(
+            HostAddr::parse("tcp://127.0.0.1:2375").unwrap(),
+            HostAddr::Tcp("127.0.0.1:2375".into())
+        );
+        assert_eq!(
+            HostAddr::parse("/x.sock").unwrap(),
+            HostAddr::Unix("/x.sock".into())
+        );
+        assert!(HostAddr::parse("ssh://me@host").is_err());
+        assert!(HostAddr::parse("unix://").is_err());
+        assert!(HostAddr::parse("tcp://").is_err());
+    }
+
+    #[test]
+    fn unreachable_socket_names_the_host() {
+        let err = DockerEngine::connect("unix:///nonexistent/moat-test.sock").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("unix:///nonexistent/moat-test.sock"), "{msg}");
+        assert!(matches!(err, EngineError::Unreachable { .. }), "{msg}");
+    }
+}
