@@ -102,10 +102,8 @@ impl ScanReport {
         self.packages.sort();
         self.packages.dedup();
         self.unknowns.sort();
-        self.vulnerabilities
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self.ignored
-            .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        self.vulnerabilities.sort_by_key(VulnFinding::sort_key);
+        self.ignored.sort_by_key(|i| i.finding.sort_key());
         self.misconfigurations.sort();
         self.warnings.sort();
         self.warnings.dedup();
