@@ -15,6 +15,6 @@ pub mod vuln;
 
 pub use distro::Distro;
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
-pub use package::{Ecosystem, Location, Package, Purl, Unknown};
 pub use lint::{ConfigFinding, RuleMeta, RuleTarget};
+pub use package::{Ecosystem, Inventory, Location, Package, Purl, Unknown};
 pub use vuln::{Severity, VulnId};

@@ -174,6 +174,16 @@ pub struct Unknown {
     pub reason: String,
 }
 
+/// Everything a catalog found in one image or source tree: the inventory that SBOMs
+/// and scans are built from. Packages are sorted and free of duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Inventory {
+    /// The operating-system release, when one was recognized.
+    pub distro: Option<crate::Distro>,
+    pub packages: Vec<Package>,
+    pub unknowns: Vec<Unknown>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

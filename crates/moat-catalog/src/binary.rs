@@ -1,0 +1,186 @@
+//! Binaries: Go build info (main module, dependencies, toolchain as `stdlib`) and
+//! cargo-auditable's `.dep-v0` section (zlib-compressed JSON of the crates built in).
+
+use crate::{Cataloger, Ctx, Found, MAX_BINARY, Selector, package, purl};
+use moat_fs::FileMeta;
+use moat_model::Ecosystem;
+use object::{Object, ObjectSection};
+use std::io::Read;
+
+pub struct Binaries;
+
+const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
+
+/// Go build info: toolchain version and `(kind, path, version)` modules, `kind` being
+/// `mod` (the main module) or `dep`; replacements (`=>`) replace the previous dep.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct GoBuildInfo {
+    pub go_version: String,
+    pub main: Option<(String, String)>,
+    pub deps: Vec<(String, String)>,
+}
+
+fn uvarint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut x = 0u64;
+    for (i, &c) in b.iter().enumerate().take(10) {
+        x |= u64::from(c & 0x7f) << (7 * i);
+        if c < 0x80 {
+            return Some((x, i + 1));
+        }
+    }
+    None
+}
+
+fn varstr(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (n, used) = uvarint(b)?;
+    let n = usize::try_from(n).ok()?;
+    let s = b.get(used..used.checked_add(n)?)?;
+    Some((s, &b[used + n..]))
+}
+
+/// Parse Go build info starting at the magic (Go >= 1.18 inline-string format).
+pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
+    if !b.starts_with(GO_MAGIC) || b.len() < 32 {
+        return Err("no Go build info magic".into());
+    }
+    let flags = b[15];
+    if flags & 2 == 0 {
+        return Err("Go build info from before Go 1.18 (pointer format) is not read".into());
+    }
+    let (ver, rest) = varstr(&b[32..]).ok_or("truncated Go version")?;
+    let (modinfo, _) = varstr(rest).ok_or("truncated Go module info")?;
+    let mut info = GoBuildInfo {
+        go_version: String::from_utf8_lossy(ver).into_owned(),
+        ..Default::default()
+    };
+    // modinfo is framed by 16-byte sentinels.
+    let m = if modinfo.len() >= 33 {
+        &modinfo[16..modinfo.len() - 16]
+    } else {
+        modinfo
+    };
+    for line in String::from_utf8_lossy(m).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        match f.as_slice() {
+            ["mod", path, version, ..] => info.main = Some((path.to_string(), version.to_string())),
+            ["dep", path, version, ..] => info.deps.push((path.to_string(), version.to_string())),
+            ["=>", path, version, ..] => {
+                if let Some(last) = info.deps.last_mut() {
+                    *last = (path.to_string(), version.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+/// Find the Go build info blob: the `.go.buildinfo` section, else a 16-byte aligned
+/// magic anywhere in the file (stripped or unusual binaries).
+fn find_go(data: &[u8], obj: Option<&object::File<'_>>) -> Option<usize> {
+    if let Some(o) = obj {
+        if let Some(s) = o.section_by_name(".go.buildinfo") {
+            if let Some((off, _)) = s.file_range() {
+                let off = usize::try_from(off).ok()?;
+                if data.get(off..)?.starts_with(GO_MAGIC) {
+                    return Some(off);
+                }
+            }
+        }
+    }
+    let mut i = 0;
+    while i + GO_MAGIC.len() <= data.len() {
+        if data[i..].starts_with(GO_MAGIC) {
+            return Some(i);
+        }
+        i += 16;
+    }
+    None
+}
+
+#[derive(serde::Deserialize)]
+struct Auditable {
+    packages: Vec<AuditablePkg>,
+}
+#[derive(serde::Deserialize)]
+struct AuditablePkg {
+    name: String,
+    version: String,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// Crates recorded by cargo-auditable (build-only dependencies excluded).
+pub fn parse_dep_v0(compressed: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let mut json = Vec::new();
+    flate2::read::ZlibDecoder::new(compressed)
+        .take(16 << 20)
+        .read_to_end(&mut json)
+        .map_err(|e| format!(".dep-v0: bad zlib data: {e}"))?;
+    let a: Auditable = serde_json::from_slice(&json).map_err(|e| format!(".dep-v0: {e}"))?;
+    Ok(a.packages
+        .into_iter()
+        .filter(|p| p.kind.as_deref() != Some("build"))
+        .map(|p| (p.name, p.version))
+        .collect())
+}
+
+impl Cataloger for Binaries {
+    fn name(&self) -> &'static str {
+        "binary"
+    }
+    fn selector(&self) -> Selector {
+        Selector::Executables
+    }
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
+        // Cheap check first: only ELF, PE and Mach-O files are read whole.
+        let mut head = [0u8; 4];
+        {
+            let mut r = ctx.resolver.open(&file.path).map_err(|e| e.to_string())?;
+            if r.read_exact(&mut head).is_err() {
+                return Ok(());
+            }
+        }
+        let is_bin = head == *b"\x7fELF"
+            || head[..2] == *b"MZ"
+            || matches!(head, [0xcf, 0xfa, 0xed, 0xfe] | [0xfe, 0xed, 0xfa, 0xcf]);
+        if !is_bin || file.size > MAX_BINARY {
+            return Ok(());
+        }
+        let data = ctx.read(&file.path, MAX_BINARY)?;
+        let obj = object::File::parse(&*data).ok();
+        if let Some(off) = find_go(&data, obj.as_ref()) {
+            let info = parse_go_buildinfo(&data[off..])?;
+            let go = |m: &str, v: &str| {
+                let mut p = package(m, v, Ecosystem::Golang, purl::golang(m, v), file);
+                p.found_by = "go-binary".into();
+                p
+            };
+            if let Some((m, v)) = &info.main {
+                found.packages.push(go(m, v));
+            }
+            for (m, v) in &info.deps {
+                found.packages.push(go(m, v));
+            }
+            if !info.go_version.is_empty() {
+                let v = info.go_version.split_whitespace().next().unwrap_or("");
+                found.packages.push(go("stdlib", v));
+            }
+        }
+        if let Some(sec) = obj.as_ref().and_then(|o| o.section_by_name(".dep-v0")) {
+            let raw = sec.data().map_err(|e| format!(".dep-v0: {e}"))?;
+            for (n, v) in parse_dep_v0(raw)? {
+                let mut p = package(
+                    &n,
+                    &v,
+                    Ecosystem::Cargo,
+                    purl::simple("cargo", &n, &v),
+                    file,
+                );
+                p.found_by = "cargo-auditable-binary".into();
+                found.packages.push(p);
+            }
+        }
+        Ok(())
+    }
+}

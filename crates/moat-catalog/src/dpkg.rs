@@ -1,0 +1,205 @@
+//! dpkg: `var/lib/dpkg/status` and distroless `var/lib/dpkg/status.d/*`.
+
+use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use moat_fs::FileMeta;
+use moat_model::Ecosystem;
+
+pub struct DpkgStatus;
+pub struct DpkgStatusD;
+
+/// One stanza's fields (continuation lines folded into the previous field).
+pub fn stanzas(s: &str) -> Vec<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<(String, String)> = Vec::new();
+    for line in s.lines() {
+        if line.trim().is_empty() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        } else if line.starts_with([' ', '\t']) {
+            if let Some((_, v)) = cur.last_mut() {
+                v.push('\n');
+                v.push_str(line.trim());
+            }
+        } else if let Some((k, v)) = line.split_once(':') {
+            cur.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn field<'a>(st: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    st.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+}
+
+/// A parsed dpkg entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebEntry {
+    pub name: String,
+    pub version: String,
+    pub arch: String,
+    pub source_name: Option<String>,
+    pub source_version: Option<String>,
+}
+
+/// Installed packages of a status file (stanzas whose Status is not `installed` are
+/// skipped, as dpkg-query does for listing installed packages).
+pub fn parse_status(s: &str, require_status: bool) -> Vec<DebEntry> {
+    let mut out = Vec::new();
+    for st in stanzas(s) {
+        let (Some(name), Some(version)) = (field(&st, "Package"), field(&st, "Version")) else {
+            continue;
+        };
+        if require_status || field(&st, "Status").is_some() {
+            let installed = field(&st, "Status")
+                .and_then(|s| s.split_whitespace().nth(2))
+                .is_some_and(|w| w == "installed");
+            if !installed {
+                continue;
+            }
+        }
+        let (mut source_name, mut source_version) = (None, None);
+        if let Some(src) = field(&st, "Source") {
+            let (n, v) = match src.split_once('(') {
+                Some((n, v)) => (n.trim(), Some(v.trim_end_matches(')').trim())),
+                None => (src.trim(), None),
+            };
+            if !n.is_empty() {
+                source_name = Some(n.to_string());
+            }
+            source_version = v.filter(|v| *v != version).map(str::to_string);
+        }
+        out.push(DebEntry {
+            name: name.to_string(),
+            version: version.to_string(),
+            arch: field(&st, "Architecture").unwrap_or("").to_string(),
+            source_name,
+            source_version,
+        });
+    }
+    out
+}
+
+/// License names from a DEP-5 `usr/share/doc/NAME/copyright` (`License:` lines).
+fn copyright_licenses(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .lines()
+        .filter_map(|l| l.strip_prefix("License:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && l.len() < 80)
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn emit(ctx: &Ctx<'_>, file: &FileMeta, entries: Vec<DebEntry>, found: &mut Found, info_dir: &str) {
+    for e in entries {
+        let upstream =
+            e.source_name
+                .as_ref()
+                .filter(|s| **s != e.name)
+                .map(|s| match &e.source_version {
+                    Some(v) => format!("{s}@{v}"),
+                    None => s.clone(),
+                });
+        let purl = purl::os(
+            "deb",
+            ctx.distro,
+            "debian",
+            &e.name,
+            &e.version,
+            &e.arch,
+            upstream.as_deref(),
+        );
+        let mut p = package(&e.name, &e.version, Ecosystem::Deb, purl, file);
+        p.source_name = e.source_name.clone();
+        p.source_version = e.source_version.clone();
+        if let Ok(b) = ctx.read(&format!("/usr/share/doc/{}/copyright", e.name), 1 << 20) {
+            p.licenses = copyright_licenses(&text(&b));
+        }
+        found.packages.push(p);
+        if !info_dir.is_empty() {
+            for list in [
+                format!("{info_dir}/{}.list", e.name),
+                format!("{info_dir}/{}:{}.list", e.name, e.arch),
+            ] {
+                if let Ok(b) = ctx.read(&list, MAX_METADATA) {
+                    found.owned_files.extend(
+                        text(&b)
+                            .lines()
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_string),
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl Cataloger for DpkgStatus {
+    fn name(&self) -> &'static str {
+        "dpkg-db"
+    }
+    fn selector(&self) -> Selector {
+        Selector::Globs(&["**/var/lib/dpkg/status"])
+    }
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
+        let data = ctx.read(&file.path, MAX_METADATA)?;
+        let s = text(&data);
+        if !s.trim().is_empty() && stanzas(&s).iter().all(|st| field(st, "Package").is_none()) {
+            return Err("no `Package:` stanza in a dpkg status file".into());
+        }
+        let entries = parse_status(&s, true);
+        let info = format!("{}/info", moat_fs::parent(&file.path));
+        emit(ctx, file, entries, found, &info);
+        Ok(())
+    }
+}
+
+impl Cataloger for DpkgStatusD {
+    fn name(&self) -> &'static str {
+        "dpkg-db"
+    }
+    fn selector(&self) -> Selector {
+        Selector::Globs(&["**/var/lib/dpkg/status.d/*"])
+    }
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
+        let data = ctx.read(&file.path, MAX_METADATA)?;
+        let s = text(&data);
+        if file.path.ends_with(".md5sums") {
+            // `<md5>  <path without leading />`: the files this package owns.
+            found.owned_files.extend(
+                s.lines()
+                    .filter_map(|l| l.split_once("  ").map(|(_, p)| format!("/{}", p.trim()))),
+            );
+            return Ok(());
+        }
+        let entries = parse_status(&s, false);
+        if entries.is_empty() {
+            return Err("no package stanza".into());
+        }
+        emit(ctx, file, entries, found, "");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_with_version_is_split() {
+        let s = "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc (2.36-9)\nVersion: 2.36-9+deb12u4\nDescription: x\n more\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n";
+        let e = parse_status(s, true);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].source_name.as_deref(), Some("glibc"));
+        assert_eq!(e[0].source_version.as_deref(), Some("2.36-9"));
+    }
+}

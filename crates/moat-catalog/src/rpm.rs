@@ -1,0 +1,314 @@
+//! rpm: `var/lib/rpm/rpmdb.sqlite` (rpm >= 4.16), BerkeleyDB `Packages`, NDB
+//! `Packages.db` (SUSE).
+//!
+//! Every backend stores the same thing: one RPM header blob per package (the
+//! documented header structure: index count, data length, 16-byte index entries, data
+//! store). There is no Rust crate for the BerkeleyDB hash or NDB container formats, so
+//! they are read by hand here, following knqyf263/go-rpmdb (the reference that syft
+//! and Trivy use); SQLite goes through rusqlite (bundled, read from memory).
+
+use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, license_list, package};
+use moat_fs::FileMeta;
+use moat_model::Ecosystem;
+
+pub struct RpmDb;
+
+const TAG_NAME: i32 = 1000;
+const TAG_VERSION: i32 = 1001;
+const TAG_RELEASE: i32 = 1002;
+const TAG_EPOCH: i32 = 1003;
+const TAG_VENDOR: i32 = 1011;
+const TAG_LICENSE: i32 = 1014;
+const TAG_ARCH: i32 = 1022;
+const TAG_OLDFILENAMES: i32 = 1027;
+const TAG_SOURCERPM: i32 = 1044;
+const TAG_DIRINDEXES: i32 = 1116;
+const TAG_BASENAMES: i32 = 1117;
+const TAG_DIRNAMES: i32 = 1118;
+
+/// One package read from an RPM header.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RpmEntry {
+    pub name: String,
+    pub epoch: Option<i32>,
+    pub version: String,
+    pub release: String,
+    pub arch: String,
+    pub source_rpm: String,
+    pub license: String,
+    pub vendor: String,
+    pub files: Vec<String>,
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Parse one header blob (no lead, no magic: `il`, `dl`, index, data).
+pub fn parse_header(blob: &[u8]) -> Result<RpmEntry, String> {
+    let il = be32(blob, 0).ok_or("header too short")? as usize;
+    let dl = be32(blob, 4).ok_or("header too short")? as usize;
+    let data_start = il
+        .checked_mul(16)
+        .and_then(|x| x.checked_add(8))
+        .ok_or("header index too large")?;
+    let data_end = data_start.checked_add(dl).ok_or("header data too large")?;
+    if il > 100_000 || data_end > blob.len() {
+        return Err(format!(
+            "header claims {il} entries and {dl} data bytes, blob has {}",
+            blob.len()
+        ));
+    }
+    let data = &blob[data_start..data_end];
+    let mut e = RpmEntry::default();
+    let (mut dirindexes, mut basenames, mut dirnames) = (Vec::new(), Vec::new(), Vec::new());
+    let strings = |off: usize, count: usize| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = data.get(off..).unwrap_or(&[]);
+        for _ in 0..count {
+            let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+            out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+            rest = rest.get(end + 1..).unwrap_or(&[]);
+        }
+        out
+    };
+    for i in 0..il {
+        let at = 8 + i * 16;
+        let tag = be32(blob, at).ok_or("truncated index")? as i32;
+        let ty = be32(blob, at + 4).ok_or("truncated index")?;
+        let off = be32(blob, at + 8).ok_or("truncated index")? as usize;
+        let count = (be32(blob, at + 12).ok_or("truncated index")? as usize).min(1_000_000);
+        let first = || strings(off, 1).into_iter().next().unwrap_or_default();
+        match (tag, ty) {
+            (TAG_NAME, 6 | 9) => e.name = first(),
+            (TAG_VERSION, 6 | 9) => e.version = first(),
+            (TAG_RELEASE, 6 | 9) => e.release = first(),
+            (TAG_ARCH, 6 | 9) => e.arch = first(),
+            (TAG_SOURCERPM, 6 | 9) => e.source_rpm = first(),
+            (TAG_LICENSE, 6 | 9) => e.license = first(),
+            (TAG_VENDOR, 6 | 9) => e.vendor = first(),
+            (TAG_EPOCH, 4) => e.epoch = be32(data, off).map(|v| v as i32),
+            (TAG_BASENAMES, 8) => basenames = strings(off, count),
+            (TAG_DIRNAMES, 8) => dirnames = strings(off, count),
+            (TAG_OLDFILENAMES, 8) => e.files = strings(off, count),
+            (TAG_DIRINDEXES, 4) => {
+                dirindexes = (0..count).map_while(|k| be32(data, off + 4 * k)).collect()
+            }
+            _ => {}
+        }
+    }
+    for (b, d) in basenames.iter().zip(dirindexes.iter()) {
+        if let Some(dir) = dirnames.get(*d as usize) {
+            e.files.push(format!("{dir}{b}"));
+        }
+    }
+    if e.name.is_empty() {
+        return Err("header without a name".into());
+    }
+    Ok(e)
+}
+
+/// `util-linux-2.32.1-42.el8_8.src.rpm` → (`util-linux`, `2.32.1-42.el8_8`).
+pub fn split_source_rpm(s: &str) -> Option<(String, String)> {
+    let base = s.strip_suffix(".rpm")?;
+    let base = base.rsplit_once('.').map(|(b, _arch)| b).unwrap_or(base);
+    let (rest, release) = base.rsplit_once('-')?;
+    let (name, version) = rest.rsplit_once('-')?;
+    Some((name.to_string(), format!("{version}-{release}")))
+}
+
+/// Header blobs of an SQLite rpmdb.
+pub fn sqlite_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let mut conn = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, data, data.len(), true)
+        .map_err(|e| format!("not an SQLite database: {e}"))?;
+    let mut st = conn
+        .prepare("SELECT blob FROM Packages")
+        .map_err(|e| format!("no Packages table: {e}"))?;
+    let rows = st
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .map_err(|e| e.to_string())?;
+    rows.map(|r| r.map_err(|e| e.to_string())).collect()
+}
+
+/// Parse every package of a database file, whatever its backend.
+pub fn parse_db(path: &str, data: &[u8]) -> Result<Vec<RpmEntry>, String> {
+    let blobs = if data.starts_with(b"SQLite format 3\0") {
+        sqlite_blobs(data)?
+    } else if data.get(0..4) == Some(b"RpmP") {
+        ndb_blobs(data)?
+    } else if data.get(12..16) == Some(&[0x61, 0x15, 0x06, 0x00]) {
+        bdb_blobs(data)?
+    } else {
+        return Err(format!(
+            "{path}: not an SQLite, NDB or BerkeleyDB hash rpm database"
+        ));
+    };
+    let mut out = Vec::new();
+    for b in blobs {
+        let e = parse_header(&b)?;
+        // `gpg-pubkey` entries are keys, not packages (rpm -qa lists them; syft drops them).
+        if e.name != "gpg-pubkey" {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// NDB (`Packages.db`): a 4 KiB-paged file; slot pages after the 16-byte header hold
+/// 16-byte slots (magic `Slot`, package index, block offset, block count); each blob
+/// starts at `blkoff * 16` with a 16-byte blob header (magic `BlbS`, pkg index,
+/// checksum, length).
+fn ndb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    const PAGE: usize = 4096;
+    const BLK: usize = 16;
+    let slot_pages = le32(data, 12).ok_or("NDB header too short")? as usize;
+    if slot_pages == 0 || slot_pages > 2048 {
+        return Err(format!("NDB: implausible slot page count {slot_pages}"));
+    }
+    let mut out = Vec::new();
+    let slots_end = (slot_pages * PAGE).min(data.len());
+    let mut at = 16usize * 2; // the header occupies the first two slot positions
+    while at + 16 <= slots_end {
+        if data.get(at..at + 4) == Some(b"Slot") {
+            let pkg = le32(data, at + 4).unwrap_or(0);
+            let blkoff = le32(data, at + 8).unwrap_or(0) as usize;
+            if pkg != 0 && blkoff != 0 {
+                let bs = blkoff * BLK;
+                if data.get(bs..bs + 4) != Some(b"BlbS") {
+                    return Err(format!("NDB: slot of package {pkg} points to no blob"));
+                }
+                let len = le32(data, bs + 12).ok_or("NDB: truncated blob header")? as usize;
+                let blob = data
+                    .get(bs + 16..bs + 16 + len)
+                    .ok_or(format!("NDB: blob of package {pkg} runs past the end"))?;
+                out.push(blob.to_vec());
+            }
+        }
+        at += 16;
+    }
+    Ok(out)
+}
+
+/// BerkeleyDB hash database (`Packages`, rpm < 4.16). Pages of `pagesize` bytes; hash
+/// pages (type 13, `P_HASH`) hold key/data item pairs; a data item of type 3
+/// (`H_OFFPAGE`) points to a chain of overflow pages (type 7) holding the header blob.
+fn bdb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let pagesize = le32(data, 20).ok_or("BDB metadata too short")? as usize;
+    if !(512..=65536).contains(&pagesize) || !pagesize.is_power_of_two() {
+        return Err(format!("BDB: bad page size {pagesize}"));
+    }
+    let last = le32(data, 32).ok_or("BDB metadata too short")? as usize;
+    let page = |n: usize| data.get(n * pagesize..(n + 1) * pagesize);
+    let u16le = |b: &[u8], at: usize| {
+        b.get(at..at + 2)
+            .map(|s| u16::from_le_bytes([s[0], s[1]]) as usize)
+    };
+    let mut out = Vec::new();
+    for n in 1..=last {
+        let Some(p) = page(n) else { break };
+        if p.get(25) != Some(&13) {
+            continue;
+        }
+        let entries = u16le(p, 20).unwrap_or(0);
+        // Item offsets follow the 26-byte page header; pairs are (key, data).
+        for i in (1..entries).step_by(2) {
+            let Some(off) = u16le(p, 26 + 2 * i) else {
+                break;
+            };
+            if p.get(off) != Some(&3) {
+                continue;
+            }
+            let mut pgno = le32(p, off + 4).unwrap_or(0) as usize;
+            let total = le32(p, off + 8).unwrap_or(0) as usize;
+            if total > MAX_METADATA as usize {
+                return Err(format!("BDB: overflow item of {total} bytes"));
+            }
+            let mut blob = Vec::with_capacity(total);
+            let mut hops = 0;
+            while pgno != 0 && blob.len() < total && hops <= last {
+                let op = page(pgno).ok_or(format!("BDB: overflow page {pgno} past the end"))?;
+                if op.get(25) != Some(&7) {
+                    return Err(format!("BDB: page {pgno} is not an overflow page"));
+                }
+                // hf_offset (bytes used) is at 22 for overflow pages.
+                let used = u16le(op, 22).unwrap_or(0);
+                let chunk = op
+                    .get(26..26 + used)
+                    .ok_or("BDB: overflow page too short")?;
+                blob.extend_from_slice(chunk);
+                pgno = le32(op, 16).unwrap_or(0) as usize;
+                hops += 1;
+            }
+            blob.truncate(total);
+            out.push(blob);
+        }
+    }
+    Ok(out)
+}
+
+impl Cataloger for RpmDb {
+    fn name(&self) -> &'static str {
+        "rpm-db"
+    }
+    fn selector(&self) -> Selector {
+        Selector::Globs(&[
+            "**/var/lib/rpm/rpmdb.sqlite",
+            "**/var/lib/rpm/Packages",
+            "**/var/lib/rpm/Packages.db",
+            "**/usr/lib/sysimage/rpm/rpmdb.sqlite",
+            "**/usr/lib/sysimage/rpm/Packages",
+            "**/usr/lib/sysimage/rpm/Packages.db",
+        ])
+    }
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
+        let data = ctx.read(&file.path, MAX_BINARY_DB)?;
+        for e in parse_db(&file.path, &data)? {
+            let vr = format!("{}-{}", e.version, e.release);
+            let version = match e.epoch {
+                Some(ep) => format!("{ep}:{vr}"),
+                None => vr.clone(),
+            };
+            let mut p = moat_model::Purl::new(
+                "rpm",
+                Some(
+                    ctx.distro
+                        .map(|d| d.id.as_str())
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or("redhat"),
+                ),
+                &e.name,
+                Some(&vr),
+            )
+            .with_qualifier("arch", &e.arch);
+            if let Some(ep) = e.epoch {
+                p = p.with_qualifier("epoch", &ep.to_string());
+            }
+            if let Some(d) = ctx.distro.filter(|d| !d.version_id.is_empty()) {
+                p = p.with_qualifier("distro", &format!("{}-{}", d.id, d.version_id));
+            }
+            if !e.source_rpm.is_empty() {
+                p = p.with_qualifier("upstream", &e.source_rpm);
+            }
+            let mut pk = package(&e.name, &version, Ecosystem::Rpm, p.to_string(), file);
+            if let Some((sn, sv)) = split_source_rpm(&e.source_rpm) {
+                pk.source_name = Some(sn);
+                if sv != vr {
+                    pk.source_version = Some(sv);
+                }
+            }
+            pk.licenses = license_list(&e.license);
+            found.packages.push(pk);
+            found.owned_files.extend(e.files);
+        }
+        Ok(())
+    }
+}
+
+const MAX_BINARY_DB: u64 = crate::MAX_BINARY;
