@@ -1,0 +1,5 @@
+#!/bin/sh
+# Entrypoint of the moat `full` test image (layer 2).
+set -e
+echo "moat test app: $*"
+exec "$@"
