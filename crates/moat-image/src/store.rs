@@ -1,0 +1,369 @@
+//! Where blobs come from: a directory (OCI layout) or an indexed tar archive (docker
+//! save output, oci-archive). Neither ever follows a host symlink or writes anything
+//! outside the cache directory.
+
+use crate::{ImageError, OpenOptions};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// JSON documents (index, manifest, config) larger than this are refused.
+pub(crate) const MAX_JSON: u64 = 16 << 20;
+
+/// A source of named blobs.
+pub(crate) trait Store {
+    /// Open a blob by its path inside the layout or archive; returns its size too.
+    fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError>;
+    /// Whether `name` exists.
+    fn exists(&self, name: &str) -> bool;
+
+    /// Read a whole (small) blob, verifying it against `expected` when given.
+    fn read_small(&self, name: &str, expected: Option<&str>) -> Result<Vec<u8>, ImageError> {
+        let (r, size) = self.open(name)?;
+        if size > MAX_JSON {
+            return Err(ImageError::new(
+                name,
+                format!("{size} bytes: larger than the {MAX_JSON}-byte limit for JSON documents"),
+            ));
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        r.take(MAX_JSON + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| ImageError::new(name, format!("read failed: {e}")))?;
+        if buf.len() as u64 != size {
+            return Err(ImageError::new(
+                name,
+                format!("truncated: {} of {size} bytes", buf.len()),
+            ));
+        }
+        if let Some(d) = expected {
+            verify_bytes(name, d, &buf)?;
+        }
+        Ok(buf)
+    }
+}
+
+/// `sha256:HEX` of `bytes`.
+pub(crate) fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// Split and validate `sha256:HEX` (the only algorithm images use in practice).
+pub(crate) fn check_digest(input: &str, digest: &str) -> Result<String, ImageError> {
+    match digest.split_once(':') {
+        Some(("sha256", hex))
+            if hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+        {
+            Ok(hex.to_string())
+        }
+        Some(("sha256", _)) => Err(ImageError::new(
+            input,
+            format!("malformed digest {digest:?}"),
+        )),
+        _ => Err(ImageError::new(
+            input,
+            format!("unsupported or malformed digest {digest:?} (only sha256 is supported)"),
+        )),
+    }
+}
+
+/// `blobs/sha256/HEX` for a digest.
+pub(crate) fn blob_path(input: &str, digest: &str) -> Result<String, ImageError> {
+    let hex = check_digest(input, digest)?;
+    Ok(format!("blobs/sha256/{hex}"))
+}
+
+pub(crate) fn verify_bytes(name: &str, expected: &str, bytes: &[u8]) -> Result<(), ImageError> {
+    check_digest(name, expected)?;
+    let got = sha256_digest(bytes);
+    if got != expected {
+        return Err(ImageError::new(
+            name,
+            format!("digest mismatch: expected {expected}, content is {got}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Components of a relative archive/layout path; `..` and absolute names are refused.
+fn clean_relative(name: &str) -> Result<Vec<&str>, String> {
+    if name.starts_with('/') {
+        return Err("absolute path".into());
+    }
+    let mut out = Vec::new();
+    for c in name.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => return Err("path climbs out of the root (`..`)".into()),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// A bounded reader over a byte range of a file, by `pread` (no shared cursor).
+pub(crate) struct RangeReader<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+}
+
+impl<'a> RangeReader<'a> {
+    pub(crate) fn new(file: &'a File, offset: u64, size: u64) -> Self {
+        RangeReader {
+            file,
+            pos: offset,
+            end: offset.saturating_add(size),
+        }
+    }
+}
+
+impl Read for RangeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end.saturating_sub(self.pos);
+        if left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        let got = self.file.read_at(&mut buf[..n], self.pos)?;
+        if got == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file ends before the entry's content",
+            ));
+        }
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+/// An OCI image layout directory.
+pub(crate) struct DirStore {
+    root: PathBuf,
+}
+
+impl DirStore {
+    pub(crate) fn new(root: &Path) -> Result<Self, ImageError> {
+        let m = std::fs::metadata(root)
+            .map_err(|e| ImageError::new(root.display().to_string(), e.to_string()))?;
+        if !m.is_dir() {
+            return Err(ImageError::new(
+                root.display().to_string(),
+                "not a directory",
+            ));
+        }
+        Ok(DirStore { root: root.into() })
+    }
+
+    fn host_path(&self, name: &str) -> Result<PathBuf, ImageError> {
+        let comps = clean_relative(name).map_err(|m| ImageError::new(name, m))?;
+        let mut p = self.root.clone();
+        let last = comps.len().saturating_sub(1);
+        for (i, c) in comps.iter().enumerate() {
+            p.push(c);
+            if i < last {
+                // Intermediate components must be real directories, never links.
+                match std::fs::symlink_metadata(&p) {
+                    Ok(m) if m.file_type().is_dir() => {}
+                    Ok(_) => {
+                        return Err(ImageError::new(
+                            name,
+                            "a path component is not a directory (links are not followed)",
+                        ));
+                    }
+                    Err(_) => return Err(ImageError::new(name, "missing")),
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+impl Store for DirStore {
+    fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError> {
+        let p = self.host_path(name)?;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&p)
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::NotFound {
+                    ImageError::new(name, "missing (the layout does not contain this blob)")
+                } else {
+                    ImageError::new(name, format!("cannot open: {e}"))
+                }
+            })?;
+        let m = f
+            .metadata()
+            .map_err(|e| ImageError::new(name, e.to_string()))?;
+        if !m.is_file() {
+            return Err(ImageError::new(name, "not a regular file"));
+        }
+        Ok((Box::new(f), m.len()))
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        self.host_path(name)
+            .ok()
+            .and_then(|p| std::fs::symlink_metadata(p).ok())
+            .is_some_and(|m| m.is_file())
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Item {
+    File { offset: u64, size: u64 },
+    Symlink(String),
+    Hardlink(String),
+    Other,
+}
+
+/// A tar archive (plain, or gzip/zstd compressed as a whole: then decompressed once
+/// into an anonymous scratch file in the cache directory), indexed by entry name.
+pub(crate) struct TarStore {
+    file: File,
+    items: BTreeMap<String, Item>,
+}
+
+impl TarStore {
+    pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Self, ImageError> {
+        let input = path.display().to_string();
+        let mut f = File::open(path).map_err(|e| ImageError::new(&input, e.to_string()))?;
+        if !f
+            .metadata()
+            .map_err(|e| ImageError::new(&input, e.to_string()))?
+            .is_file()
+        {
+            return Err(ImageError::new(&input, "not a regular file"));
+        }
+        let mut magic = [0u8; 4];
+        let n =
+            read_up_to(&mut f, &mut magic).map_err(|e| ImageError::new(&input, e.to_string()))?;
+        f.seek(SeekFrom::Start(0))
+            .map_err(|e| ImageError::new(&input, e.to_string()))?;
+        let compression = crate::layer::Compression::detect(&magic[..n]);
+        let file = if compression == crate::layer::Compression::None {
+            f
+        } else {
+            let tmp_dir = opts.cache_dir.join("tmp");
+            std::fs::create_dir_all(&tmp_dir)
+                .map_err(|e| ImageError::new(tmp_dir.display().to_string(), e.to_string()))?;
+            let mut out = tempfile::tempfile_in(&tmp_dir)
+                .map_err(|e| ImageError::new(tmp_dir.display().to_string(), e.to_string()))?;
+            let mut dec = compression
+                .decoder(BufReader::with_capacity(1 << 17, f))
+                .map_err(|e| ImageError::new(&input, format!("bad {compression} stream: {e}")))?;
+            let limit = opts.max_unpacked_size.saturating_add(MAX_JSON);
+            let copied = io::copy(&mut (&mut dec).take(limit.saturating_add(1)), &mut out)
+                .map_err(|e| {
+                    ImageError::new(&input, format!("decompressing the archive failed: {e}"))
+                })?;
+            if copied > limit {
+                return Err(ImageError::new(
+                    &input,
+                    format!(
+                        "decompresses to more than {limit} bytes (the unpacked-size limit); refusing a possible decompression bomb"
+                    ),
+                ));
+            }
+            out.seek(SeekFrom::Start(0))
+                .map_err(|e| ImageError::new(&input, e.to_string()))?;
+            out
+        };
+        let items = index_outer(&file).map_err(|m| ImageError::new(&input, m))?;
+        Ok(TarStore { file, items })
+    }
+
+    fn lookup(&self, name: &str) -> Result<(u64, u64), ImageError> {
+        let mut cur = normalize_rel(name).map_err(|m| ImageError::new(name, m))?;
+        for _ in 0..moat_fs::MAX_SYMLINK_HOPS {
+            match self.items.get(&cur) {
+                None => {
+                    return Err(ImageError::new(
+                        name,
+                        "missing (the archive does not contain this file)",
+                    ));
+                }
+                Some(Item::File { offset, size }) => return Ok((*offset, *size)),
+                Some(Item::Other) => return Err(ImageError::new(name, "not a regular file")),
+                Some(Item::Symlink(t)) => {
+                    let dir = moat_fs::parent(&format!("/{cur}")).to_string();
+                    cur = moat_fs::join(&dir, t).trim_start_matches('/').to_string();
+                }
+                Some(Item::Hardlink(t)) => {
+                    cur = normalize_rel(t).map_err(|m| ImageError::new(name, m))?;
+                }
+            }
+        }
+        Err(ImageError::new(name, "too many levels of links"))
+    }
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let k = f.read(&mut buf[n..])?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    Ok(n)
+}
+
+fn normalize_rel(name: &str) -> Result<String, String> {
+    Ok(clean_relative(name)?.join("/"))
+}
+
+fn index_outer(file: &File) -> Result<BTreeMap<String, Item>, String> {
+    let mut items = BTreeMap::new();
+    let mut ar = tar::Archive::new(file);
+    let entries = ar
+        .entries_with_seek()
+        .map_err(|e| format!("not a readable tar archive: {e}"))?;
+    let end = file.metadata().map_err(|e| e.to_string())?.len();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("not a readable tar archive: {e}"))?;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let name = normalize_rel(&raw).map_err(|m| format!("archive entry {raw:?}: {m}"))?;
+        let link = || {
+            entry
+                .link_name_bytes()
+                .map(|l| String::from_utf8_lossy(&l).into_owned())
+                .unwrap_or_default()
+        };
+        let item = match entry.header().entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let offset = entry.raw_file_position();
+                let size = entry.size();
+                if offset.saturating_add(size) > end {
+                    return Err(format!(
+                        "truncated: entry {raw:?} claims {size} bytes past the end of the file"
+                    ));
+                }
+                Item::File { offset, size }
+            }
+            tar::EntryType::Symlink => Item::Symlink(link()),
+            tar::EntryType::Link => Item::Hardlink(link()),
+            _ => Item::Other,
+        };
+        if !name.is_empty() {
+            items.insert(name, item);
+        }
+    }
+    Ok(items)
+}
+
+impl Store for TarStore {
+    fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError> {
+        let (offset, size) = self.lookup(name)?;
+        Ok((Box::new(RangeReader::new(&self.file, offset, size)), size))
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        self.lookup(name).is_ok()
+    }
+}

@@ -1,0 +1,248 @@
+//! The layered view on hand-built images in every local format.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Comp, E, Img, layer, sha};
+use moat_fs::{FileKind, FileResolver};
+use moat_image::{OpenOptions, open};
+use std::path::Path;
+
+fn two_layers(c0: Comp, c1: Comp) -> Img {
+    let l0 = layer(&[
+        E::Dir("etc/"),
+        E::File("etc/os-release", b"ID=debian\n"),
+        E::File("etc/keep", b"keep me? no\n"),
+        E::Dir("usr/"),
+        E::Dir("usr/lib/"),
+        E::File("usr/lib/a", b"old a\n"),
+        E::File("usr/lib/b", b"b\n"),
+        E::Dir("usr/bin/"),
+        E::Hardlink("usr/bin/h", "usr/lib/b"),
+        E::Symlink("lib", "usr/lib"),
+        E::Symlink("usr/bin/escape", "../../../../../etc/os-release"),
+        E::Symlink("abs", "/etc/os-release"),
+        E::Dir("d/"),
+        E::File("d/x", b"x\n"),
+        E::Dir("d/sub/"),
+        E::File("d/sub/y", b"y\n"),
+        E::Fifo("run-fifo"),
+        E::Char("dev-null"),
+        E::Mode("usr/bin/su", b"setuid\n", 0o4755),
+    ]);
+    let l1 = layer(&[
+        E::Dir("etc/"),
+        E::File("etc/.wh.keep", b""),
+        E::File("etc/new", b"new\n"),
+        E::Dir("d/"),
+        E::File("d/.wh..wh..opq", b""),
+        E::File("d/z", b"z\n"),
+        E::File("usr/lib/a", b"new a\n"),
+        // Written through the `lib` symlink: lands in /usr/lib, as a chroot would.
+        E::File("lib/c", b"c\n"),
+    ]);
+    Img::new(vec![(l0, c0), (l1, c1)])
+}
+
+fn read(r: &dyn FileResolver, p: &str) -> String {
+    String::from_utf8(r.read_limited(p, 1 << 20).unwrap()).unwrap()
+}
+
+fn check_two_layers(img: &moat_image::Image, model: &Img) {
+    let d = model.diff_ids();
+    let r = img.resolver();
+    let paths: Vec<String> = r.entries().map(|m| m.path).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "/abs",
+            "/d",
+            "/d/z",
+            "/dev-null",
+            "/etc",
+            "/etc/new",
+            "/etc/os-release",
+            "/lib",
+            "/run-fifo",
+            "/usr",
+            "/usr/bin",
+            "/usr/bin/escape",
+            "/usr/bin/h",
+            "/usr/bin/su",
+            "/usr/lib",
+            "/usr/lib/a",
+            "/usr/lib/b",
+            "/usr/lib/c",
+        ]
+    );
+    let layer_of = |p: &str| r.lstat(p).unwrap().layer.unwrap();
+    assert_eq!(layer_of("/etc/os-release"), d[0]);
+    assert_eq!(layer_of("/usr/lib/a"), d[1]);
+    assert_eq!(layer_of("/d/z"), d[1]);
+    assert_eq!(layer_of("/usr/lib/c"), d[1]);
+    assert_eq!(layer_of("/usr/bin/h"), d[0]);
+    assert_eq!(read(r, "/usr/lib/a"), "new a\n");
+    assert_eq!(read(r, "/lib/a"), "new a\n");
+    assert_eq!(read(r, "/lib/c"), "c\n");
+    assert_eq!(read(r, "/usr/bin/h"), "b\n");
+    // Symlinks resolve inside the image root.
+    assert_eq!(read(r, "/usr/bin/escape"), "ID=debian\n");
+    assert_eq!(read(r, "/abs"), "ID=debian\n");
+    assert!(r.lstat("/etc/keep").is_none());
+    assert!(r.lstat("/d/x").is_none() && r.lstat("/d/sub/y").is_none());
+    assert_eq!(r.lstat("/run-fifo").unwrap().kind, FileKind::Fifo);
+    assert_eq!(r.lstat("/dev-null").unwrap().kind, FileKind::CharDevice);
+    assert!(r.open("/run-fifo").is_err());
+    assert!(r.open("/dev-null").is_err());
+    assert_eq!(r.lstat("/usr/bin/su").unwrap().mode, 0o4755);
+    assert_eq!(r.lstat("/usr/lib/a").unwrap().size, 6);
+
+    let m = img.metadata();
+    assert_eq!(m.os, "linux");
+    assert_eq!(m.architecture, "amd64");
+    assert_eq!(m.config.user, "1000");
+    assert_eq!(m.config.env, vec!["PATH=/usr/bin", "A=b"]);
+    assert_eq!(m.config.exposed_ports, vec!["443/tcp", "8080/tcp"]);
+    assert_eq!(m.config.working_dir, "/app");
+    assert_eq!(m.layers.len(), 2);
+    assert_eq!(m.layers[0].diff_id, d[0]);
+    assert_eq!(m.layers[1].diff_id, d[1]);
+    assert_eq!(m.layers[0].size, model.layers[0].0.len() as u64);
+    assert_eq!(m.layers[1].created_by, "layer 1");
+    assert_eq!(m.history.len(), 3);
+    assert_eq!(
+        m.total_size,
+        model.layers.iter().map(|l| l.0.len() as u64).sum::<u64>()
+    );
+
+    // One layer alone.
+    let top = img.layer_view(1).unwrap();
+    assert_eq!(top.diff_id(), d[1]);
+    assert_eq!(top.whiteouts(), vec!["/etc/keep"]);
+    assert_eq!(top.opaque_dirs(), vec!["/d"]);
+    let top_paths: Vec<String> = top.entries().map(|m| m.path).collect();
+    assert_eq!(
+        top_paths,
+        vec![
+            "/d",
+            "/d/z",
+            "/etc",
+            "/etc/new",
+            "/lib",
+            "/lib/c",
+            "/usr",
+            "/usr/lib",
+            "/usr/lib/a"
+        ]
+    );
+    assert_eq!(read(&top, "/usr/lib/a"), "new a\n");
+    assert!(img.layer_view(2).is_none());
+}
+
+#[test]
+fn oci_layouts_in_every_compression() {
+    for (c0, c1) in [
+        (Comp::Gzip, Comp::Zstd),
+        (Comp::None, Comp::Gzip),
+        (Comp::Zstd, Comp::None),
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        let model = two_layers(c0, c1);
+        let md = model.write_oci(&t.path().join("oci"), "base");
+        let opts = OpenOptions::new(t.path().join("cache"));
+        let src = format!("oci-dir:{}:base", t.path().join("oci").display());
+        let img = open(&src, &opts).unwrap();
+        assert_eq!(img.metadata().digest, md);
+        assert_eq!(img.metadata().source, src);
+        check_two_layers(&img, &model);
+        // By digest, by bare path, and again with a warm cache.
+        let by_digest = format!("oci-dir:{}@{md}", t.path().join("oci").display());
+        check_two_layers(&open(&by_digest, &opts).unwrap(), &model);
+        let bare = t.path().join("oci").display().to_string();
+        check_two_layers(&open(&bare, &opts).unwrap(), &model);
+        let missing = format!("oci-dir:{}:nope", t.path().join("oci").display());
+        let e = open(&missing, &opts).err().unwrap().to_string();
+        assert!(
+            e.contains("no image nope") && e.contains("tags: base"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn docker_and_oci_archives() {
+    let t = tempfile::tempdir().unwrap();
+    let model = two_layers(Comp::None, Comp::Gzip);
+    let opts = OpenOptions::new(t.path().join("cache"));
+    let da = t.path().join("img.tar");
+    model.write_docker_archive(&da);
+    let img = open(&format!("docker-archive:{}", da.display()), &opts).unwrap();
+    check_two_layers(&img, &model);
+    assert_eq!(img.metadata().repo_tags, vec!["local/test:1"]);
+    let cfg = model.config_json();
+    assert_eq!(img.metadata().digest, sha(&cfg));
+    assert_eq!(img.metadata().config_digest, sha(&cfg));
+
+    // The same archive gzip-compressed as a whole.
+    let gz = t.path().join("img.tar.gz");
+    std::fs::write(
+        &gz,
+        common::compress(&std::fs::read(&da).unwrap(), Comp::Gzip),
+    )
+    .unwrap();
+    check_two_layers(&open(&gz.display().to_string(), &opts).unwrap(), &model);
+
+    // oci-archive: a tar of a layout, and detected from a bare path too.
+    model.write_oci(&t.path().join("oci"), "base");
+    let oa = t.path().join("oci.tar");
+    common::tar_dir(&t.path().join("oci"), &oa);
+    let fresh = OpenOptions::new(t.path().join("cache2"));
+    check_two_layers(
+        &open(&format!("oci-archive:{}", oa.display()), &fresh).unwrap(),
+        &model,
+    );
+    check_two_layers(&open(&oa.display().to_string(), &fresh).unwrap(), &model);
+}
+
+#[test]
+fn dir_and_rootfs_sources() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("etc")).unwrap();
+    std::fs::write(t.path().join("etc/os-release"), "ID=x\n").unwrap();
+    let opts = OpenOptions::new(t.path().join("cache"));
+    for scheme in ["dir", "rootfs"] {
+        let img = open(&format!("{scheme}:{}", t.path().display()), &opts).unwrap();
+        assert_eq!(read(img.resolver(), "/etc/os-release"), "ID=x\n");
+        assert!(img.layers().is_empty());
+    }
+}
+
+#[test]
+fn layer_cache_is_keyed_by_diff_id_and_survives_reopen() {
+    let t = tempfile::tempdir().unwrap();
+    let model = two_layers(Comp::Gzip, Comp::Gzip);
+    model.write_oci(&t.path().join("oci"), "base");
+    let cache = t.path().join("cache");
+    let opts = OpenOptions::new(&cache);
+    let src = format!("oci-dir:{}", t.path().join("oci").display());
+    let a = open(&src, &opts).unwrap();
+    for d in model.diff_ids() {
+        let p = cache
+            .join("layers/sha256")
+            .join(format!("{}.tar", common::hexof(&d)));
+        assert!(p.is_file(), "{} missing", p.display());
+    }
+    let b = open(&src, &opts).unwrap();
+    let ea: Vec<_> = a.resolver().entries().collect();
+    let eb: Vec<_> = b.resolver().entries().collect();
+    assert_eq!(ea, eb);
+    assert_eq!(a.metadata(), b.metadata());
+    // Only cache files were written: the layout is untouched.
+    let mut names: Vec<String> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["cache", "oci"]);
+    let _ = Path::new("/");
+}
