@@ -1,19 +1,52 @@
-//! Version schemes. STUB API: the version work replaces the bodies; keep the
-//! signatures (other crates build against them) or change their callers too.
+//! Version schemes: parse and order versions the way each packaging tool does, and
+//! evaluate the range syntaxes advisories and manifests are written in.
+//!
+//! One module per scheme ([`dpkg`], [`apk`], [`rpm`], [`semver`], [`pep440`],
+//! [`maven`], [`gem`], [`go`]), each with a parsed version type that implements
+//! `Ord` and a `parse` that returns [`VersionError`]. Ranges live in
+//! [`constraint`] (npm, cargo, PEP 440, RubyGems, and a generic `>=, <` list for
+//! every scheme) and [`osv`] (OSV `introduced`/`fixed` events).
+//!
+//! Every scheme is differential-tested against the real tool (see docs/versions.md).
+//! Unparseable input is an error value, never a panic.
+
+#![forbid(unsafe_code)]
 
 use std::cmp::Ordering;
+
+pub mod apk;
+pub mod constraint;
+pub mod dpkg;
+pub mod gem;
+pub mod go;
+pub mod maven;
+pub mod osv;
+pub mod pep440;
+pub mod rpm;
+pub mod semver;
+pub mod util;
+
+pub use constraint::{Constraint, Syntax};
 
 /// A version-comparison scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Scheme {
+    /// Debian / Ubuntu (`dpkg --compare-versions`).
     Dpkg,
+    /// Alpine / Wolfi (`apk version -t`).
     Apk,
+    /// RPM EVR (`rpm.vercmp`, epoch and release aware).
     Rpm,
+    /// Semantic Versioning 2.0 (node-semver ordering; accepts `v`, and `1`/`1.2` shorthands).
     Semver,
+    /// PEP 440 (Python `packaging`).
     Pep440,
+    /// Maven `ComparableVersion`.
     Maven,
+    /// RubyGems `Gem::Version`.
     Gem,
+    /// Go modules (`golang.org/x/mod/semver`; the `v` is optional, as in OSV data).
     Go,
 }
 
@@ -35,31 +68,73 @@ impl Scheme {
             _ => return None,
         })
     }
+
+    /// A short lowercase name (`dpkg`, `apk`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Dpkg => "dpkg",
+            Scheme::Apk => "apk",
+            Scheme::Rpm => "rpm",
+            Scheme::Semver => "semver",
+            Scheme::Pep440 => "pep440",
+            Scheme::Maven => "maven",
+            Scheme::Gem => "gem",
+            Scheme::Go => "go",
+        }
+    }
 }
 
+/// A version (or constraint) that does not parse in its scheme.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {scheme:?} version {version:?}: {reason}")]
 pub struct VersionError {
     pub scheme: Scheme,
+    /// The offending input, as given.
     pub version: String,
     pub reason: String,
 }
 
+impl VersionError {
+    pub(crate) fn new(scheme: Scheme, version: &str, reason: impl Into<String>) -> Self {
+        VersionError {
+            scheme,
+            version: version.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Check that `v` parses in `scheme`.
 pub fn validate(scheme: Scheme, v: &str) -> Result<(), VersionError> {
-    if v.trim().is_empty() {
-        return Err(VersionError {
-            scheme,
-            version: v.to_string(),
-            reason: "empty".into(),
-        });
+    match scheme {
+        Scheme::Dpkg => dpkg::Version::parse(v).map(drop),
+        Scheme::Apk => apk::Version::parse(v).map(drop),
+        Scheme::Rpm => rpm::Version::parse(v).map(drop),
+        Scheme::Semver => semver::Version::parse_lenient(v).map(drop),
+        Scheme::Pep440 => pep440::Version::parse(v).map(drop),
+        Scheme::Maven => maven::Version::parse(v).map(drop),
+        Scheme::Gem => gem::Version::parse(v).map(drop),
+        Scheme::Go => go::Version::parse(v).map(drop),
     }
-    Ok(())
 }
 
 /// Compare two versions in `scheme`.
 pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionError> {
-    validate(scheme, a)?;
-    validate(scheme, b)?;
-    Ok(a.cmp(b)) // STUB: replaced by the real schemes
+    fn cmp2<T: Ord>(
+        a: &str,
+        b: &str,
+        parse: impl Fn(&str) -> Result<T, VersionError>,
+    ) -> Result<Ordering, VersionError> {
+        Ok(parse(a)?.cmp(&parse(b)?))
+    }
+    match scheme {
+        Scheme::Dpkg => cmp2(a, b, dpkg::Version::parse),
+        Scheme::Apk => cmp2(a, b, apk::Version::parse),
+        Scheme::Rpm => cmp2(a, b, rpm::Version::parse),
+        Scheme::Semver => cmp2(a, b, semver::Version::parse_lenient),
+        Scheme::Pep440 => cmp2(a, b, pep440::Version::parse),
+        Scheme::Maven => cmp2(a, b, maven::Version::parse),
+        Scheme::Gem => cmp2(a, b, gem::Version::parse),
+        Scheme::Go => cmp2(a, b, go::Version::parse),
+    }
 }
