@@ -9,6 +9,10 @@ Subcommands:
   apk INSTALLED                name<TAB>version<TAB>origin from an apk `installed` database
   layers OCI TAG DESCFILE      diff_id<TAB>description of each layer of OCI:TAG
   tree DIR                     every path under DIR (leading /), sorted
+  deb-fetch PACKAGES MIRROR NAME DIR
+                               download package NAME as listed in an apt Packages index
+                               from MIRROR into DIR (SHA256 checked; reused if present);
+                               prints the .deb path
 All output is sorted and goes to stdout.
 """
 import gzip
@@ -143,10 +147,54 @@ def tree(top):
     return sorted(rows)
 
 
+def deb_fetch(packages, mirror, name, outdir):
+    import hashlib
+    import urllib.request
+
+    stanza = None
+    with open(packages, encoding="utf-8") as f:
+        for block in f.read().split("\n\n"):
+            fields = {}
+            for line in block.splitlines():
+                if line[:1] not in (" ", "\t") and ":" in line:
+                    k, v = line.split(":", 1)
+                    fields[k] = v.strip()
+            if fields.get("Package") == name:
+                stanza = fields
+                break
+    if stanza is None:
+        sys.exit(f"tools.py: package {name} not in {packages}")
+    want = stanza["SHA256"]
+    dest = os.path.join(outdir, posixpath.basename(stanza["Filename"]))
+
+    def sha(path):
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
+    if not (os.path.exists(dest) and sha(dest) == want):
+        url = mirror.rstrip("/") + "/" + stanza["Filename"]
+        with urllib.request.urlopen(url, timeout=120) as r, open(dest + ".part", "wb") as out:
+            while True:
+                chunk = r.read(1 << 20)
+                if not chunk:
+                    break
+                out.write(chunk)
+        if sha(dest + ".part") != want:
+            sys.exit(f"tools.py: SHA256 mismatch for {url}")
+        os.replace(dest + ".part", dest)
+    print(dest)
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "gzip-docker-archive":
         gzip_docker_archive(*args)
+        return
+    if cmd == "deb-fetch":
+        deb_fetch(*args)
         return
     if cmd == "tree":
         out = tree(*args)
