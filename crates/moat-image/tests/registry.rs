@@ -1,0 +1,537 @@
+//! `registry:REF` against a real registry (Debian's `docker-registry`, i.e.
+//! distribution 2.8) on 127.0.0.1, fed by `skopeo copy`.
+
+#![allow(clippy::unwrap_used)] // tests
+
+#[path = "support/remote.rs"]
+mod remote;
+
+use moat_image::registry::{Puller, pull_to_layout};
+use moat_image::{ImageError, OpenOptions};
+use remote::*;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+fn insecure(cache: &Path, reg_host: String) -> OpenOptions {
+    let mut o = opts(cache);
+    o.insecure_registries = vec![reg_host];
+    o
+}
+
+/// One line, naming the input.
+fn assert_one_line(e: &ImageError, input: &str, needles: &[&str]) {
+    let s = e.to_string();
+    assert!(!s.contains('\n'), "not one line: {s}");
+    assert!(
+        s.starts_with(&format!("{input}: ")),
+        "does not name {input}: {s}"
+    );
+    for n in needles {
+        assert!(s.contains(n), "{s:?} lacks {n:?}");
+    }
+}
+
+fn mtimes(layout: &Path) -> Vec<(String, std::time::SystemTime)> {
+    let mut v: Vec<_> = std::fs::read_dir(layout.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Everything under `dir`, relative.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn pulls_an_oci_image_pushed_with_skopeo_and_reuses_blobs() {
+    let reg = Registry::start("");
+    let work = tempfile::tempdir().unwrap();
+    let layout = small_layout(
+        work.path(),
+        "amd64",
+        &[
+            ("etc/hostname", "moat\n"),
+            ("etc/os-release", "ID=moattest\n"),
+        ],
+    );
+    reg.push(
+        &format!("oci:{}:base", layout.display()),
+        "test/base:1",
+        &[],
+    );
+
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), reg.host());
+    let reference = format!("{}/test/base:1", reg.host());
+    let (out, name) = pull_to_layout(&reference, &o).unwrap();
+    assert_eq!(name, "1");
+    assert!(out.starts_with(cache.path()));
+    assert!(out.join("oci-layout").is_file());
+
+    // The pulled manifest is the pushed one (same digest), its blobs all verify.
+    let (src_entry, src_manifest) = manifest_named(&layout, "base");
+    let (entry, manifest) = manifest_named(&out, "1");
+    assert_eq!(entry["digest"], src_entry["digest"]);
+    assert_eq!(
+        entry["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(manifest, src_manifest);
+    let layers = manifest["layers"].as_array().unwrap().len();
+    assert_eq!(verify_layout_blobs(&out), 2 + layers);
+    for l in manifest["layers"].as_array().unwrap() {
+        let hex = l["digest"].as_str().unwrap().trim_start_matches("sha256:");
+        assert_eq!(
+            std::fs::read(out.join("blobs/sha256").join(hex)).unwrap(),
+            std::fs::read(layout.join("blobs/sha256").join(hex)).unwrap()
+        );
+    }
+
+    // Pull again, and by digest: no blob is rewritten; both names are recorded.
+    let before = mtimes(&out);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (out2, _) = pull_to_layout(&reference, &o).unwrap();
+    let digest = entry["digest"].as_str().unwrap();
+    let (out3, name3) = pull_to_layout(&format!("{}/test/base@{digest}", reg.host()), &o).unwrap();
+    assert_eq!(
+        (out2.as_path(), out3.as_path()),
+        (out.as_path(), out.as_path())
+    );
+    assert_eq!(name3, digest);
+    assert_eq!(mtimes(&out), before);
+    let index = read_json(&out.join("index.json"));
+    let names: Vec<_> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["annotations"]["org.opencontainers.image.ref.name"].clone())
+        .collect();
+    assert_eq!(names, [serde_json::json!("1"), serde_json::json!(digest)]);
+
+    // Nothing but the layout was written into the cache.
+    for p in tree(cache.path()) {
+        assert!(
+            p == "registry" || p.starts_with("registry/127.0.0.1_"),
+            "unexpected {p}"
+        );
+    }
+}
+
+#[test]
+fn pulls_docker_v2_schema2_media_types() {
+    let reg = Registry::start("");
+    let work = tempfile::tempdir().unwrap();
+    let layout = small_layout(work.path(), "amd64", &[("etc/hostname", "v2s2\n")]);
+    reg.push(
+        &format!("oci:{}:base", layout.display()),
+        "test/v2s2:1",
+        &["--format", "v2s2"],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), reg.host());
+    let (out, name) = pull_to_layout(&format!("{}/test/v2s2:1", reg.host()), &o).unwrap();
+    let (entry, manifest) = manifest_named(&out, &name);
+    assert_eq!(
+        entry["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.docker.container.image.v1+json"
+    );
+    assert_eq!(
+        verify_layout_blobs(&out),
+        2 + manifest["layers"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn chooses_a_platform_from_an_image_index() {
+    let reg = Registry::start("");
+    let work = tempfile::tempdir().unwrap();
+    let layout = small_layout(work.path(), "amd64", &[("etc/hostname", "amd\n")]);
+    add_image(&layout, "arm", "arm64", &[("etc/hostname", "arm\n")]);
+    let index_digest = add_index(&layout, "multi", &[("base", "amd64"), ("arm", "arm64")]);
+    reg.push(
+        &format!("oci:{}:multi", layout.display()),
+        "test/multi:1",
+        &["--all"],
+    );
+    let arch_of = |out: &Path, name: &str| {
+        let (_, m) = manifest_named(out, name);
+        layout_blob_json(out, m["config"]["digest"].as_str().unwrap())["architecture"].clone()
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/test/multi:1", reg.host());
+
+    let mut o = insecure(cache.path(), reg.host());
+    let (out, name) = pull_to_layout(&reference, &o).unwrap();
+    assert_eq!(
+        arch_of(&out, &name),
+        "amd64",
+        "default platform is linux/amd64"
+    );
+    let (amd_entry, _) = manifest_named(&layout, "base");
+    assert_eq!(manifest_named(&out, &name).0["digest"], amd_entry["digest"]);
+
+    o.platform = Some("linux/arm64".into());
+    let (out, name) = pull_to_layout(&reference, &o).unwrap();
+    assert_eq!(arch_of(&out, &name), "arm64");
+    // By the index digest, too (verified against it).
+    let (out, name) =
+        pull_to_layout(&format!("{}/test/multi@{index_digest}", reg.host()), &o).unwrap();
+    assert_eq!(name, index_digest);
+    assert_eq!(arch_of(&out, &name), "arm64");
+    verify_layout_blobs(&out);
+
+    o.platform = Some("linux/s390x".into());
+    let e = pull_to_layout(&reference, &o).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &[
+            "no manifest for platform linux/s390x",
+            "linux/amd64, linux/arm64",
+        ],
+    );
+}
+
+fn config_dir(json: Option<&str>) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    if let Some(j) = json {
+        std::fs::write(d.path().join("config.json"), j).unwrap();
+    }
+    d
+}
+
+fn auths(host: &str, user: &str, pass: &str) -> String {
+    use base64::Engine;
+    let a = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    format!(r#"{{"auths":{{"http://{host}":{{"auth":"{a}"}}}}}}"#)
+}
+
+#[test]
+fn basic_auth_with_credentials_from_docker_config() {
+    let work = tempfile::tempdir().unwrap();
+    let htpasswd = work.path().join("htpasswd");
+    let line = run(Command::new("htpasswd").args(["-Bbn", "user", "s3cret"]));
+    std::fs::write(&htpasswd, line).unwrap();
+    let reg = Registry::start(&format!(
+        "auth:\n  htpasswd:\n    realm: moat-test\n    path: {}\n",
+        htpasswd.display()
+    ));
+    let layout = small_layout(work.path(), "amd64", &[("etc/hostname", "basic\n")]);
+    reg.push(
+        &format!("oci:{}:base", layout.display()),
+        "test/private:1",
+        &["--dest-creds", "user:s3cret"],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), reg.host());
+    let reference = format!("{}/test/private:1", reg.host());
+    let input = format!("registry:{reference}");
+
+    let none = config_dir(None);
+    let e = Puller::new(&o)
+        .docker_config_dir(Some(none.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap_err();
+    assert_one_line(
+        &e,
+        &input,
+        &["requires authentication (Basic)", "no credentials"],
+    );
+
+    let wrong = config_dir(Some(&auths(&reg.host(), "user", "nope")));
+    let e = Puller::new(&o)
+        .docker_config_dir(Some(wrong.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap_err();
+    assert_one_line(&e, &input, &["refused the credentials"]);
+
+    let helper = config_dir(Some(r#"{"credsStore":"secretservice"}"#));
+    let e = Puller::new(&o)
+        .docker_config_dir(Some(helper.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap_err();
+    assert_one_line(&e, &input, &["credsStore", "not supported"]);
+
+    let good = config_dir(Some(&auths(&reg.host(), "user", "s3cret")));
+    let (out, name) = Puller::new(&o)
+        .docker_config_dir(Some(good.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap();
+    let (entry, _) = manifest_named(&out, &name);
+    assert_eq!(entry["digest"], manifest_named(&layout, "base").0["digest"]);
+    verify_layout_blobs(&out);
+}
+
+#[test]
+fn bearer_token_auth_through_a_token_server() {
+    let key = Arc::new(TokenKey::generate());
+    let tokens = TokenServer::start(key.clone(), Some(("user", "tok3n")), TokenMode::Normal);
+    let reg = Registry::start(&tokens.registry_auth_yaml(&key));
+    let work = tempfile::tempdir().unwrap();
+    let layout = small_layout(work.path(), "amd64", &[("etc/hostname", "token\n")]);
+    // skopeo does the bearer flow itself with these credentials.
+    reg.push(
+        &format!("oci:{}:base", layout.display()),
+        "test/tok:1",
+        &["--dest-creds", "user:tok3n"],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), reg.host());
+    let reference = format!("{}/test/tok:1", reg.host());
+
+    let good = config_dir(Some(&auths(&reg.host(), "user", "tok3n")));
+    let (out, name) = Puller::new(&o)
+        .docker_config_dir(Some(good.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap();
+    let (entry, manifest) = manifest_named(&out, &name);
+    assert_eq!(entry["digest"], manifest_named(&layout, "base").0["digest"]);
+    assert_eq!(
+        verify_layout_blobs(&out),
+        2 + manifest["layers"].as_array().unwrap().len()
+    );
+
+    let none = config_dir(None);
+    let e = Puller::new(&o)
+        .docker_config_dir(Some(none.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &["token server", &tokens.realm(), "refused anonymous access"],
+    );
+}
+
+#[test]
+fn malformed_token_response_is_a_clear_error() {
+    let key = Arc::new(TokenKey::generate());
+    let tokens = TokenServer::start(key.clone(), None, TokenMode::Malformed);
+    let reg = Registry::start(&tokens.registry_auth_yaml(&key));
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/test/any:1", reg.host());
+    let e = pull_to_layout(&reference, &insecure(cache.path(), reg.host())).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &["malformed JSON from token server"],
+    );
+}
+
+/// Push a fresh image to a fresh registry; returns (registry, manifest JSON).
+fn pushed(work: &Path, content: &str) -> (Registry, serde_json::Value, String) {
+    let reg = Registry::start("");
+    let layout = small_layout(work, "amd64", &[("etc/hostname", content)]);
+    reg.push(&format!("oci:{}:base", layout.display()), "test/h:1", &[]);
+    let (entry, manifest) = manifest_named(&layout, "base");
+    (reg, manifest, entry["digest"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn a_corrupted_layer_is_refused_and_not_kept() {
+    let work = tempfile::tempdir().unwrap();
+    let (reg, manifest, _) = pushed(work.path(), "corrupt-me\n");
+    let layer = manifest["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let data = reg.blob_data(&layer);
+    let mut bytes = std::fs::read(&data).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&data, bytes).unwrap();
+
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/test/h:1", reg.host());
+    let e = pull_to_layout(&reference, &insecure(cache.path(), reg.host())).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &["digest mismatch", &layer],
+    );
+    for p in tree(cache.path()) {
+        assert!(!p.contains(layer.trim_start_matches("sha256:")), "kept {p}");
+        assert!(!p.contains(".partial-"), "left {p}");
+    }
+}
+
+#[test]
+fn a_manifest_naming_a_missing_blob_is_a_clear_error() {
+    let work = tempfile::tempdir().unwrap();
+    let (reg, manifest, _) = pushed(work.path(), "missing\n");
+    let config = manifest["config"]["digest"].as_str().unwrap().to_string();
+    std::fs::remove_file(reg.blob_data(&config)).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/test/h:1", reg.host());
+    let e = pull_to_layout(&reference, &insecure(cache.path(), reg.host())).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &[&format!("blob {config} not found")],
+    );
+}
+
+#[test]
+fn a_manifest_that_does_not_match_its_digest_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let (reg, _, digest) = pushed(work.path(), "tamper\n");
+    // Still valid JSON (the registry parses it before serving), different bytes.
+    let data = reg.blob_data(&digest);
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(&data, bytes).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), reg.host());
+
+    let by_tag = format!("{}/test/h:1", reg.host());
+    let e = pull_to_layout(&by_tag, &o).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{by_tag}"),
+        &["digest mismatch", &digest],
+    );
+
+    let by_digest = format!("{}/test/h@{digest}", reg.host());
+    let e = pull_to_layout(&by_digest, &o).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{by_digest}"),
+        &["digest mismatch", &digest],
+    );
+
+    let other = format!("sha256:{}", "0".repeat(64));
+    let unknown = format!("{}/test/h@{other}", reg.host());
+    let e = pull_to_layout(&unknown, &o).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{unknown}"),
+        &["not found", "MANIFEST_UNKNOWN"],
+    );
+}
+
+/// distribution validates manifests before serving them, so malformed and oversized
+/// ones come from a stand-in that answers every request with fixed bytes.
+#[test]
+fn malformed_and_oversized_manifests_are_refused() {
+    let fake = FakeRegistry::start(
+        "application/vnd.oci.image.manifest.v1+json",
+        br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":"#,
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let host = format!("127.0.0.1:{}", fake.port);
+    let reference = format!("{host}/test/bad:1");
+    let e = pull_to_layout(&reference, &insecure(cache.path(), host.clone())).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &["malformed JSON in manifest test/bad:1"],
+    );
+
+    let huge: &'static [u8] = Box::leak(vec![b' '; (4 << 20) + 1].into_boxed_slice());
+    let fake = FakeRegistry::start("application/vnd.oci.image.manifest.v1+json", huge);
+    let host = format!("127.0.0.1:{}", fake.port);
+    let reference = format!("{host}/test/big:1");
+    let e = pull_to_layout(&reference, &insecure(cache.path(), host)).unwrap_err();
+    assert_one_line(&e, &format!("registry:{reference}"), &["over the limit"]);
+
+    let schema1 = FakeRegistry::start(
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+        br#"{"schemaVersion":1,"name":"x","tag":"1","fsLayers":[]}"#,
+    );
+    let host = format!("127.0.0.1:{}", schema1.port);
+    let reference = format!("{host}/test/old:1");
+    let e = pull_to_layout(&reference, &insecure(cache.path(), host)).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &["schema 1", "not supported"],
+    );
+}
+
+#[test]
+fn an_unreachable_registry_is_a_clear_error() {
+    let port = free_port();
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("127.0.0.1:{port}/test/none:1");
+    let e = pull_to_layout(
+        &reference,
+        &insecure(cache.path(), format!("127.0.0.1:{port}")),
+    )
+    .unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &[&format!("cannot reach http://127.0.0.1:{port}")],
+    );
+
+    // A plain-HTTP registry not listed as insecure: https fails, clearly.
+    let reg = Registry::start("");
+    let reference = format!("{}/test/none:1", reg.host());
+    let e = pull_to_layout(&reference, &opts(cache.path())).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &[&format!("https://{}", reg.host())],
+    );
+
+    let e = pull_to_layout("127.0.0.1:1/Bad/Name", &opts(cache.path())).unwrap_err();
+    assert_one_line(
+        &e,
+        "registry:127.0.0.1:1/Bad/Name",
+        &["invalid repository name"],
+    );
+}
+
+/// The acceptance case: the real Debian test image, pushed and read back.
+#[test]
+fn the_debian_test_image_round_trips_through_a_registry() {
+    let layout = test_images_dir().join("debian/oci");
+    assert!(
+        layout.join("index.json").is_file(),
+        "{} is missing: run scripts/build-test-images first",
+        layout.display()
+    );
+    let reg = Registry::start("");
+    reg.push(
+        &format!("oci:{}:base", layout.display()),
+        "test/debian:base",
+        &[],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), reg.host());
+    let (out, name) = pull_to_layout(&format!("{}/test/debian:base", reg.host()), &o).unwrap();
+    let (src_entry, src_manifest) = manifest_named(&layout, "base");
+    let (entry, manifest) = manifest_named(&out, &name);
+    assert_eq!(entry["digest"], src_entry["digest"]);
+    assert_eq!(manifest, src_manifest);
+    assert_eq!(
+        verify_layout_blobs(&out),
+        2 + manifest["layers"].as_array().unwrap().len()
+    );
+}

@@ -1,0 +1,643 @@
+//! Harness for the remote-source tests: a real `docker-registry` (Debian's build of
+//! distribution), a tiny bearer-token server, a private `dockerd`, and small OCI
+//! layouts built with umoci. Every server listens on 127.0.0.1 only, every child
+//! process is killed by PID when its guard drops.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+pub fn opts(cache: &Path) -> moat_image::OpenOptions {
+    moat_image::OpenOptions {
+        cache_dir: cache.to_path_buf(),
+        platform: None,
+        insecure_registries: Vec::new(),
+        max_unpacked_size: 8 << 30,
+        docker_host: None,
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Run a command, panicking with its stderr when it fails.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("{what} exited early: {st}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on 127.0.0.1:{port} within 20 s");
+}
+
+/// A child process killed (SIGKILL, by PID) and reaped on drop.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `docker-registry serve` on 127.0.0.1 with filesystem storage in a temp dir.
+pub struct Registry {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    _child: Guard,
+}
+
+impl Registry {
+    /// `auth_yaml`: an `auth:` section (indented by two spaces per level) or "".
+    pub fn start(auth_yaml: &str) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_yaml}",
+            dir.path().join("store").display()
+        );
+        let cfg_path = dir.path().join("registry.yml");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let mut child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry (apt package docker-registry) must be installed");
+        wait_for_port(port, &mut child, "docker-registry");
+        Registry {
+            port,
+            dir,
+            _child: Guard(child),
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Where the registry keeps blob `digest` (`sha256:HEX`).
+    pub fn blob_data(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .path()
+            .join("store/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// `skopeo copy` SRC to `docker://HOST/DEST` over plain HTTP.
+    pub fn push(&self, src: &str, dest: &str, extra: &[&str]) {
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["copy", "--quiet", "--dest-tls-verify=false"])
+            .args(extra)
+            .arg(src)
+            .arg(format!("docker://{}/{dest}", self.host()));
+        run(&mut cmd);
+    }
+}
+
+/// A small OCI layout `dir/oci` holding image `base` (see [`add_image`]).
+pub fn small_layout(dir: &Path, arch: &str, files: &[(&str, &str)]) -> PathBuf {
+    let layout = dir.join("oci");
+    run(Command::new("umoci")
+        .args(["init", "--layout"])
+        .arg(&layout));
+    add_image(&layout, "base", arch, files);
+    layout
+}
+
+/// Add image `tag` to `layout`: one layer with `files` (path, content) and a symlink,
+/// config for linux/`arch`.
+pub fn add_image(layout: &Path, tag: &str, arch: &str, files: &[(&str, &str)]) {
+    let root = layout.with_file_name(format!("root-{tag}"));
+    for (p, c) in files {
+        let f = root.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, c).unwrap();
+    }
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", root.join("bin/link")).unwrap();
+    let img = format!("{}:{tag}", layout.display());
+    run(Command::new("umoci").args(["new", "--image", &img]));
+    run(Command::new("umoci")
+        .args(["insert", "--image", &img])
+        .arg(&root)
+        .arg("/"));
+    run(Command::new("umoci").args([
+        "config",
+        "--image",
+        &img,
+        "--os",
+        "linux",
+        "--architecture",
+        arch,
+    ]));
+}
+
+/// Add an image index `tag` to `layout` listing the images `tags` with their platforms
+/// (`(tag, arch)`); returns the index digest.
+pub fn add_index(layout: &Path, tag: &str, images: &[(&str, &str)]) -> String {
+    let index_path = layout.join("index.json");
+    let mut index = read_json(&index_path);
+    let mut entries = Vec::new();
+    for (t, arch) in images {
+        let (entry, _) = manifest_named(layout, t);
+        entries.push(serde_json::json!({
+            "mediaType": entry["mediaType"], "digest": entry["digest"], "size": entry["size"],
+            "platform": {"os": "linux", "architecture": arch},
+        }));
+    }
+    let blob = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": entries,
+    }))
+    .unwrap();
+    let hex = hex::encode(Sha256::digest(&blob));
+    std::fs::write(layout.join("blobs/sha256").join(&hex), &blob).unwrap();
+    index["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": format!("sha256:{hex}"), "size": blob.len(),
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }));
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    format!("sha256:{hex}")
+}
+
+/// Every blob under `layout/blobs/sha256` hashes to its name; returns how many.
+pub fn verify_layout_blobs(layout: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with(".partial-"), "leftover temp file {name}");
+        let data = std::fs::read(e.path()).unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&data)), name, "blob {name}");
+        n += 1;
+    }
+    n
+}
+
+pub fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// The blob `digest` of an OCI layout, parsed as JSON.
+pub fn layout_blob_json(layout: &Path, digest: &str) -> serde_json::Value {
+    read_json(
+        &layout
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:")),
+    )
+}
+
+/// The manifest index.json names `name`, parsed.
+pub fn manifest_named(layout: &Path, name: &str) -> (serde_json::Value, serde_json::Value) {
+    let index = read_json(&layout.join("index.json"));
+    let entry = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in index.json: {index}"))
+        .clone();
+    let manifest = layout_blob_json(layout, entry["digest"].as_str().unwrap());
+    (entry, manifest)
+}
+
+// ---------------------------------------------------------------------------------
+// Bearer tokens
+
+fn b64url(data: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+/// An RSA key and self-signed certificate made with `openssl` for signing tokens.
+pub struct TokenKey {
+    pub dir: tempfile::TempDir,
+    pub key: PathBuf,
+    pub cert: PathBuf,
+    cert_der_b64: String,
+}
+
+impl TokenKey {
+    pub fn generate() -> TokenKey {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key.pem");
+        let cert = dir.path().join("cert.pem");
+        run(Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", "/CN=moat-test-token-issuer", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert));
+        let der = Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(der.status.success());
+        let cert_der_b64 = base64::engine::general_purpose::STANDARD.encode(&der.stdout);
+        TokenKey {
+            dir,
+            key,
+            cert,
+            cert_der_b64,
+        }
+    }
+
+    /// An RS256 JWT as distribution's token auth wants it (`x5c` with our cert).
+    pub fn sign(&self, claims: &serde_json::Value) -> String {
+        let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [self.cert_der_b64]});
+        let signing_input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(claims.to_string().as_bytes())
+        );
+        let mut child = Command::new("openssl")
+            .args(["dgst", "-sha256", "-sign"])
+            .arg(&self.key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(signing_input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        format!("{signing_input}.{}", b64url(&out.stdout))
+    }
+}
+
+/// What the token server answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TokenMode {
+    /// Valid tokens; Basic credentials required if `creds` is set.
+    Normal,
+    /// `200` with a body that is not JSON.
+    Malformed,
+}
+
+/// A token endpoint at `http://127.0.0.1:PORT/token` on a thread; stops on drop.
+pub struct TokenServer {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+pub const ISSUER: &str = "moat-test-issuer";
+pub const SERVICE: &str = "moat-test-registry";
+
+impl TokenServer {
+    pub fn start(key: Arc<TokenKey>, creds: Option<(&str, &str)>, mode: TokenMode) -> TokenServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let want_auth = creds.map(|(u, p)| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
+        });
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        let _ = s.set_nonblocking(false);
+                        let _ = handle_token(s, &key, want_auth.as_deref(), mode);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        TokenServer {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn realm(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.port)
+    }
+
+    /// The registry's `auth:` section trusting this server's tokens.
+    pub fn registry_auth_yaml(&self, key: &TokenKey) -> String {
+        format!(
+            "auth:\n  token:\n    realm: {}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
+            self.realm(),
+            key.cert.display()
+        )
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn pct_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn handle_token(
+    stream: TcpStream,
+    key: &TokenKey,
+    want_auth: Option<&str>,
+    mode: TokenMode,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut auth = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("authorization")
+        {
+            auth = Some(v.trim().to_string());
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let mut access = Vec::new();
+    for pair in query.split('&') {
+        let Some((k, v)) = pair.split_once('=') else {
+            continue;
+        };
+        if k != "scope" {
+            continue;
+        }
+        // repository:NAME:ACTIONS (NAME may not contain ':' here)
+        let scope = pct_decode(v);
+        for one in scope.split(' ') {
+            let parts: Vec<&str> = one.splitn(3, ':').collect();
+            if let [typ, name, actions] = parts.as_slice() {
+                access.push(serde_json::json!({
+                    "type": typ, "name": name,
+                    "actions": actions.split(',').collect::<Vec<_>>(),
+                }));
+            }
+        }
+    }
+    let mut w = stream;
+    let (status, body) = if want_auth.is_some() && auth.as_deref() != want_auth {
+        (
+            "401 Unauthorized",
+            r#"{"details":"bad credentials"}"#.to_string(),
+        )
+    } else if mode == TokenMode::Malformed {
+        ("200 OK", r#"{"token": "#.to_string())
+    } else {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = serde_json::json!({
+            "iss": ISSUER, "sub": "user", "aud": SERVICE,
+            "exp": now + 600, "nbf": now - 60, "iat": now - 60,
+            "jti": format!("moat-{now}-{}", access.len()),
+            "access": access,
+        });
+        let token = key.sign(&claims);
+        (
+            "200 OK",
+            serde_json::json!({"token": token, "expires_in": 600}).to_string(),
+        )
+    };
+    write!(
+        w,
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    w.flush()
+}
+
+// ---------------------------------------------------------------------------------
+// A fake registry for what the real one refuses to serve (malformed manifests).
+
+/// Answers every request with `200`, `content_type` and `body`. Used only where
+/// distribution cannot be made to serve the bytes (it validates manifests itself).
+pub struct FakeRegistry {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeRegistry {
+    pub fn start(content_type: &'static str, body: &'static [u8]) -> FakeRegistry {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.set_nonblocking(false);
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                        let mut buf = [0u8; 4096];
+                        let _ = s.read(&mut buf);
+                        let _ = write!(
+                            s,
+                            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = s.write_all(body);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        FakeRegistry {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for FakeRegistry {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// A private Docker engine
+
+/// `dockerd` on a private socket with its own data and exec roots; SIGTERM by PID
+/// on drop (so it stops its containerd), SIGKILL if it lingers.
+pub struct Dockerd {
+    pub dir: tempfile::TempDir,
+    pub socket: PathBuf,
+    child: Option<Child>,
+}
+
+impl Dockerd {
+    pub fn start() -> Dockerd {
+        // Short paths: unix socket paths are limited to 108 bytes.
+        let dir = tempfile::Builder::new()
+            .prefix("moat-dk")
+            .tempdir()
+            .unwrap();
+        let d = dir.path();
+        let socket = d.join("sock");
+        let log = std::fs::File::create(d.join("dockerd.log")).unwrap();
+        let mut child = Command::new("dockerd")
+            .arg("--data-root")
+            .arg(d.join("data"))
+            .arg("--exec-root")
+            .arg(d.join("exec"))
+            .arg("--pidfile")
+            .arg(d.join("pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", socket.display()))
+            .args(["--iptables=false", "--bridge=none"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("dockerd (apt package docker.io) must be installed");
+        let start = Instant::now();
+        loop {
+            if socket.exists()
+                && Command::new("docker")
+                    .arg("-H")
+                    .arg(format!("unix://{}", socket.display()))
+                    .arg("version")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            {
+                break;
+            }
+            if let Ok(Some(st)) = child.try_wait() {
+                let log = std::fs::read_to_string(d.join("dockerd.log")).unwrap_or_default();
+                panic!("dockerd exited early ({st}):\n{log}");
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(40),
+                "dockerd did not come up within 40 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Dockerd {
+            dir,
+            socket,
+            child: Some(child),
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    pub fn docker(&self) -> Command {
+        let mut c = Command::new("docker");
+        c.arg("-H").arg(self.host());
+        c
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(15) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The Debian test image built by scripts/build-test-images, if it is there.
+pub fn test_images_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/test-images"
+    ))
+}
