@@ -1,0 +1,233 @@
+//! OS package databases and os-release files from Trivy's, syft's and go-rpmdb's test
+//! suites (../shared/fixtures/ospkg-db-parsing), with their upstream expectations.
+
+use moat_catalog::{Mode, Options, catalog};
+use moat_fs::{DirResolver, MemResolver};
+use moat_model::Ecosystem;
+use std::collections::BTreeSet;
+
+const FIX: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/ospkg-db-parsing"
+);
+
+fn tsv(path: &str) -> Vec<Vec<String>> {
+    let s = std::fs::read_to_string(format!("{FIX}/{path}")).unwrap();
+    s.lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn dpkg_ubuntu1804_status_matches_trivy() {
+    let r = DirResolver::new(format!("{FIX}/dpkg/valid-ubuntu1804")).unwrap();
+    let inv = catalog(&r, &Options::default());
+    let got: BTreeSet<(String, String, String)> = inv
+        .packages
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.version.clone(),
+                p.source_name.clone().unwrap_or_else(|| p.name.clone()),
+            )
+        })
+        .collect();
+    // Trivy splits "1:4.5-1ubuntu1" into epoch/version/release; join them back.
+    let join = |v: &str, e: &str, r: &str| {
+        let mut s = String::new();
+        if !e.is_empty() && e != "0" {
+            s.push_str(e);
+            s.push(':');
+        }
+        s.push_str(v);
+        if !r.is_empty() {
+            s.push('-');
+            s.push_str(r);
+        }
+        s
+    };
+    let want: BTreeSet<(String, String, String)> = tsv("dpkg/valid-ubuntu1804.expected.tsv")
+        .iter()
+        .map(|f| (f[1].clone(), join(&f[2], &f[3], &f[4]), f[5].clone()))
+        .collect();
+    assert_eq!(want.len(), 90);
+    assert_eq!(got, want);
+    assert!(inv.packages.iter().all(|p| p.ecosystem == Ecosystem::Deb));
+    // Source versions that differ are recorded (trivy: src_version columns).
+    let libgcc = inv.packages.iter().find(|p| p.name == "libgcc1").unwrap();
+    assert_eq!(libgcc.source_name.as_deref(), Some("gcc-8"));
+}
+
+#[test]
+fn distroless_status_d() {
+    let r = MemResolver::new()
+        .file(
+            "/var/lib/dpkg/status.d/base-files",
+            "Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\nSource: base-files\n",
+        )
+        .file(
+            "/var/lib/dpkg/status.d/base-files.md5sums",
+            "abc  etc/debian_version\n",
+        )
+        .file("/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
+    let inv = catalog(&r, &Options::default());
+    assert_eq!(inv.packages.len(), 1);
+    assert_eq!(
+        inv.packages[0].purl,
+        "pkg:deb/debian/base-files@12.4%2Bdeb12u5?arch=amd64&distro=debian-12"
+    );
+}
+
+#[test]
+fn apk_installed_matches_trivy() {
+    let data = std::fs::read(format!("{FIX}/apk/installed")).unwrap();
+    let r = MemResolver::new().file("/lib/apk/db/installed", data);
+    let inv = catalog(&r, &Options::default());
+    let got: BTreeSet<(String, String, String)> = inv
+        .packages
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.version.clone(),
+                p.source_name.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String, String)> = tsv("apk/installed.expected.tsv")
+        .iter()
+        .map(|f| (f[1].clone(), f[2].clone(), f[3].clone()))
+        .collect();
+    assert_eq!(want.len(), 15);
+    assert_eq!(got, want);
+}
+
+fn rpm_inv(file: &str, at: &str) -> moat_model::Inventory {
+    let data = std::fs::read(format!("{FIX}/rpm/{file}")).unwrap();
+    let r = MemResolver::new().file(at, data);
+    catalog(&r, &Options { mode: Mode::Image })
+}
+
+#[test]
+fn rpm_ndb_matches_go_rpmdb() {
+    let inv = rpm_inv("sle15-bci.Packages.db", "/var/lib/rpm/Packages.db");
+    assert!(inv.unknowns.is_empty(), "{:?}", inv.unknowns);
+    let got: BTreeSet<(String, String, String)> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone(), p.licenses.join(",")))
+        .collect();
+    let want: BTreeSet<(String, String, String)> = tsv("rpm/sle15-bci.Packages.db.expected.tsv")
+        .iter()
+        .filter(|f| f[1] != "gpg-pubkey")
+        .map(|f| {
+            let v = if f[0].is_empty() {
+                format!("{}-{}", f[2], f[3])
+            } else {
+                format!("{}:{}-{}", f[0], f[2], f[3])
+            };
+            (f[1].clone(), v, f[7].clone())
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn rpm_sqlite_has_curl() {
+    let inv = rpm_inv("cbl-mariner-2.0.rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite");
+    assert!(inv.unknowns.is_empty(), "{:?}", inv.unknowns);
+    let curl = inv.packages.iter().find(|p| p.name == "curl").unwrap();
+    assert_eq!(curl.version, "7.76.0-6.cm2");
+    assert_eq!(curl.licenses, ["MIT"]);
+    assert_eq!(curl.source_name.as_deref(), Some("curl"));
+    assert!(curl.purl.starts_with("pkg:rpm/"), "{}", curl.purl);
+    assert!(inv.packages.len() > 50, "{}", inv.packages.len());
+}
+
+/// The real rpm (Debian's `rpm` package, scripts/deps/apt.txt) as the oracle for the
+/// SQLite database: every (name, epoch:version-release) equal.
+#[test]
+fn rpm_sqlite_equals_rpm_qa() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!("{FIX}/rpm/cbl-mariner-2.0.rpmdb.sqlite"),
+        tmp.path().join("rpmdb.sqlite"),
+    )
+    .unwrap();
+    let out = std::process::Command::new("rpm")
+        .arg("--dbpath")
+        .arg(tmp.path())
+        .args(["-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\n"])
+        .output()
+        .expect("rpm is installed by scripts/install-deps (apt.txt)");
+    assert!(out.status.success());
+    let want: BTreeSet<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("gpg-pubkey"))
+        .map(|l| {
+            let (n, v) = l.split_once('\t').unwrap();
+            (n.to_string(), v.replace("(none):", ""))
+        })
+        .collect();
+    let inv = rpm_inv("cbl-mariner-2.0.rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite");
+    let got: BTreeSet<(String, String)> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn rpm_berkeleydb_has_libuuid() {
+    let inv = rpm_inv("rhel8-libuuid.Packages.bdb", "/var/lib/rpm/Packages");
+    assert!(inv.unknowns.is_empty(), "{:?}", inv.unknowns);
+    let names: Vec<_> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(names, [("libuuid", "2.32.1-42.el8_8")]);
+    let p = &inv.packages[0];
+    assert_eq!(p.source_name.as_deref(), Some("util-linux"));
+    assert_eq!(p.licenses, ["BSD"]);
+    let inv = rpm_inv("syft-redhat.Packages.bdb", "/var/lib/rpm/Packages");
+    assert!(inv.unknowns.is_empty(), "{:?}", inv.unknowns);
+    assert!(!inv.packages.is_empty());
+}
+
+#[test]
+fn corrupt_rpm_db_is_an_unknown() {
+    let r = MemResolver::new().file("/var/lib/rpm/Packages", vec![0u8; 100]);
+    let inv = catalog(&r, &Options::default());
+    assert!(inv.packages.is_empty());
+    assert_eq!(inv.unknowns.len(), 1);
+    assert_eq!(inv.unknowns[0].location.path, "/var/lib/rpm/Packages");
+}
+
+#[test]
+fn os_release_samples() {
+    // (directory under os-release/syft/os, id, version_id) from syft's identify_release_test.go.
+    let cases = [
+        ("debian/from-os-release", "debian", "8"),
+        ("redhat/from-redhat-release", "rhel", "8.10"),
+        ("sles", "sles", "15.2"),
+        ("wolfi", "wolfi", "20220914"),
+        ("arch", "arch", ""),
+        ("opensuse-leap", "opensuse-leap", "15.2"),
+    ];
+    let mut failures = Vec::new();
+    for (dir, id, ver) in cases {
+        let r = DirResolver::new(format!("{FIX}/os-release/syft/os/{dir}")).unwrap();
+        let d = moat_catalog::distro::detect(&r);
+        let got = d.map(|d| (d.id, d.version_id));
+        if got != Some((id.to_string(), ver.to_string())) {
+            failures.push(format!("{dir}: got {got:?}, want {id} {ver}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -1,0 +1,123 @@
+//! CycloneDX 1.6 JSON (<https://cyclonedx.org/docs/1.6/json/>).
+
+use crate::{ReportError, SbomMeta, content_uuid, is_spdx_expression};
+use moat_model::{Inventory, Package};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// The `licenses` array: one expression, or one `license` object per entry (an SPDX
+/// id where the entry is one, a name otherwise). The schema forbids mixing the two.
+fn licenses(p: &Package) -> Option<Value> {
+    match p.licenses.as_slice() {
+        [] => None,
+        [one] if ::spdx::license_id(one).is_none() && is_spdx_expression(one) => {
+            Some(json!([{ "expression": one }]))
+        }
+        many => Some(Value::Array(
+            many.iter()
+                .map(|l| match ::spdx::license_id(l) {
+                    Some(id) => json!({ "license": { "id": id.name } }),
+                    None => json!({ "license": { "name": l } }),
+                })
+                .collect(),
+        )),
+    }
+}
+
+/// Unique, stable `bom-ref`s: the PURL, suffixed where one PURL occurs twice.
+pub(crate) fn refs(inv: &Inventory) -> Vec<String> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    inv.packages
+        .iter()
+        .map(|p| {
+            let n = seen.entry(p.purl.as_str()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                p.purl.clone()
+            } else {
+                format!("{}#{}", p.purl, n)
+            }
+        })
+        .collect()
+}
+
+fn component(p: &Package, bom_ref: &str) -> Value {
+    let mut props =
+        vec![json!({ "name": "moat:package:ecosystem", "value": p.ecosystem.to_string() })];
+    if !p.found_by.is_empty() {
+        props.push(json!({ "name": "moat:package:foundBy", "value": p.found_by }));
+    }
+    if let Some(s) = &p.source_name {
+        props.push(json!({ "name": "moat:package:sourceName", "value": s }));
+    }
+    if let Some(s) = &p.source_version {
+        props.push(json!({ "name": "moat:package:sourceVersion", "value": s }));
+    }
+    for (i, l) in p.locations.iter().enumerate() {
+        props.push(json!({ "name": format!("moat:location:{i}:path"), "value": l.path }));
+        if let Some(layer) = &l.layer {
+            props.push(json!({ "name": format!("moat:location:{i}:layer"), "value": layer }));
+        }
+    }
+    let mut c = json!({
+        "bom-ref": bom_ref,
+        "type": "library",
+        "name": p.name,
+        "version": p.version,
+        "purl": p.purl,
+        "properties": props,
+    });
+    if let (Some(l), Some(o)) = (licenses(p), c.as_object_mut()) {
+        o.insert("licenses".into(), l);
+    }
+    c
+}
+
+/// The document as a JSON value.
+pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
+    let refs = refs(inv);
+    let mut components: Vec<Value> = Vec::new();
+    if let Some(d) = &inv.distro {
+        let mut os = json!({
+            "bom-ref": format!("os:{}@{}", d.id, d.version_id),
+            "type": "operating-system",
+            "name": d.id,
+            "version": d.version_id,
+        });
+        if let Some(o) = os.as_object_mut() {
+            if !d.pretty_name.is_empty() {
+                o.insert("description".into(), json!(d.pretty_name));
+            }
+        }
+        components.push(os);
+    }
+    components.extend(inv.packages.iter().zip(&refs).map(|(p, r)| component(p, r)));
+    json!({
+        "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": format!("urn:uuid:{}", content_uuid(inv, meta)),
+        "version": 1,
+        "metadata": {
+            "timestamp": meta.timestamp,
+            "tools": {
+                "components": [
+                    { "type": "application", "author": "moat", "name": "moat", "version": meta.tool_version }
+                ]
+            },
+            "component": {
+                "bom-ref": "source",
+                "type": "container",
+                "name": meta.source,
+            }
+        },
+        "components": components,
+    })
+}
+
+pub fn render(inv: &Inventory, meta: &SbomMeta, w: &mut dyn Write) -> Result<(), ReportError> {
+    serde_json::to_writer_pretty(&mut *w, &document(inv, meta))?;
+    writeln!(w)?;
+    Ok(())
+}
