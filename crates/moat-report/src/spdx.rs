@@ -73,7 +73,7 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
             "licenseConcluded": "NOASSERTION",
             "licenseDeclared": "NOASSERTION",
             "copyrightText": "NOASSERTION",
-            "primaryPackagePurpose": "OPERATING-SYSTEM",
+            "primaryPackagePurpose": "OPERATING_SYSTEM",
             "description": d.pretty_name,
         }));
         rels.push(json!({
