@@ -1,0 +1,159 @@
+//! The advisory as stored and returned by queries.
+
+use moat_model::Severity;
+use serde::{Deserialize, Serialize};
+
+/// One advisory, with the `affected` entries a query selected (all of them for
+/// [`crate::Database::advisory`], the queried package's for
+/// [`crate::Database::advisories_for`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    /// The advisory's id (`DEBIAN-CVE-2023-1234`, `GO-2024-0001`, `CVE-…` for Alpine secdb).
+    pub id: String,
+    /// Where it came from: `osv` or `alpine-secdb`.
+    pub source: String,
+    /// For Alpine secdb, the file it came from (`v3.21/main`); empty for OSV.
+    pub scope: String,
+    pub modified: Option<String>,
+    pub published: Option<String>,
+    /// Set when the advisory was withdrawn (RFC 3339 time); matchers skip these.
+    pub withdrawn: Option<String>,
+    pub summary: Option<String>,
+    pub details: Option<String>,
+    pub aliases: Vec<String>,
+    pub upstream: Vec<String>,
+    pub related: Vec<String>,
+    pub references: Vec<Reference>,
+    /// Advisory-level severities (CVSS vectors with their scores, vendor ratings).
+    pub severity: Vec<SeverityScore>,
+    pub affected: Vec<Affected>,
+}
+
+impl Advisory {
+    /// The rating to report: a vendor rating first (distributions and GHSA rate
+    /// for their context), then CVSS v3, v4, v2; `Unknown` when there is none.
+    pub fn rating(&self) -> Severity {
+        let all = self
+            .severity
+            .iter()
+            .chain(self.affected.iter().flat_map(|a| a.severity.iter()));
+        let mut best: Option<(u8, Severity)> = None;
+        for s in all {
+            let rank = match s.kind.as_str() {
+                "CVSS_V3" => 2,
+                "CVSS_V4" => 1,
+                "CVSS_V2" => 0,
+                _ => 3,
+            };
+            if s.rating == Severity::Unknown {
+                continue;
+            }
+            match best {
+                Some((r, sev)) if r > rank || (r == rank && sev >= s.rating) => {}
+                _ => best = Some((rank, s.rating)),
+            }
+        }
+        best.map_or(Severity::Unknown, |(_, s)| s)
+    }
+
+    /// The ids this advisory is known under besides its own: aliases and upstream.
+    pub fn other_ids(&self) -> impl Iterator<Item = &str> {
+        self.aliases
+            .iter()
+            .chain(self.upstream.iter())
+            .map(String::as_str)
+    }
+}
+
+/// A reference link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// OSV reference type (`ADVISORY`, `FIX`, `WEB`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+}
+
+/// One severity statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeverityScore {
+    /// `CVSS_V2`, `CVSS_V3`, `CVSS_V4`, `Ubuntu`, or `vendor` for a
+    /// `database_specific.severity` rating.
+    pub kind: String,
+    /// The vector or rating as published.
+    pub vector: String,
+    /// The CVSS base score when `vector` is a valid CVSS vector.
+    pub score: Option<f64>,
+    pub rating: Severity,
+}
+
+/// One package an advisory affects, in one ecosystem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Affected {
+    /// OSV ecosystem (`Debian:12`, `Alpine:v3.21`, `PyPI`, …).
+    pub ecosystem: String,
+    /// The package name as published.
+    pub name: String,
+    /// The name as the index keys it (see [`crate::normalize_name`]).
+    pub normalized_name: String,
+    pub purl: Option<String>,
+    /// ECOSYSTEM and SEMVER ranges (GIT ranges are counted at import and dropped).
+    pub ranges: Vec<Range>,
+    /// Explicitly listed affected versions.
+    pub versions: Vec<String>,
+    pub severity: Vec<SeverityScore>,
+    /// `database_specific` of the affected entry as published (JSON), e.g. the
+    /// Debian source (`debian-oval`, `debian-changelog`) and its evidence.
+    pub database_specific: Option<serde_json::Value>,
+}
+
+/// A version range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    #[serde(rename = "type")]
+    pub kind: RangeKind,
+    pub events: Vec<Event>,
+}
+
+/// The kind of a range: in the ecosystem's own scheme, or SemVer 2.0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RangeKind {
+    Ecosystem,
+    Semver,
+}
+
+/// An OSV range event; serialized as OSV writes it (`{"fixed": "1.2.3"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    Introduced(String),
+    Fixed(String),
+    LastAffected(String),
+    Limit(String),
+}
+
+impl Event {
+    /// The version the event names.
+    pub fn version(&self) -> &str {
+        match self {
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+        }
+    }
+}
+
+/// The light form of an affected entry the matcher scans first: enough to decide
+/// whether a version is affected; load the full [`Advisory`] only for hits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AffectedEntry {
+    pub advisory_id: String,
+    pub source: String,
+    pub scope: String,
+    pub withdrawn: bool,
+    pub ecosystem: String,
+    pub name: String,
+    pub ranges: Vec<Range>,
+    pub versions: Vec<String>,
+    /// The row of the advisory, for [`crate::Database::advisory_by_row`].
+    pub advisory_row: i64,
+}

@@ -1,0 +1,237 @@
+//! OSV records (<https://ossf.github.io/osv-schema/>) into [`Advisory`].
+
+use crate::eval::{scheme_of, validate_range};
+use crate::model::{Advisory, Affected, Event, Range, RangeKind, Reference, SeverityScore};
+use crate::normalize::normalize_name;
+use crate::severity;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Record {
+    id: String,
+    modified: Option<String>,
+    published: Option<String>,
+    withdrawn: Option<String>,
+    summary: Option<String>,
+    details: Option<String>,
+    aliases: Option<Vec<String>>,
+    upstream: Option<Vec<String>>,
+    related: Option<Vec<String>>,
+    severity: Option<Vec<OsvSeverity>>,
+    affected: Option<Vec<OsvAffected>>,
+    references: Option<Vec<OsvReference>>,
+    database_specific: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct OsvSeverity {
+    #[serde(rename = "type")]
+    kind: String,
+    score: String,
+}
+
+#[derive(Deserialize)]
+struct OsvReference {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    url: String,
+}
+
+#[derive(Deserialize)]
+struct OsvAffected {
+    package: Option<OsvPackage>,
+    severity: Option<Vec<OsvSeverity>>,
+    ranges: Option<Vec<OsvRange>>,
+    versions: Option<Vec<String>>,
+    database_specific: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct OsvPackage {
+    ecosystem: String,
+    name: String,
+    purl: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OsvRange {
+    #[serde(rename = "type")]
+    kind: String,
+    events: Option<Vec<serde_json::Map<String, Value>>>,
+}
+
+/// What parsing one record gave.
+pub(crate) struct Parsed {
+    pub advisory: Advisory,
+    /// GIT ranges seen (counted, not stored).
+    pub git_ranges: usize,
+}
+
+/// Is this JSON error in the syntax (a broken file) rather than the shape (a
+/// well-formed document that is not a valid OSV record)?
+pub(crate) fn is_syntax_error(e: &serde_json::Error) -> bool {
+    matches!(
+        e.classify(),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+    )
+}
+
+/// Parse and validate one OSV record. `Err(Ok(reason))` = a well-formed document
+/// that is not a valid advisory (skip it); `Err(Err(e))` = malformed JSON.
+pub(crate) fn parse(
+    bytes: &[u8],
+) -> Result<Parsed, Result<(Option<String>, String), serde_json::Error>> {
+    let rec: Record = match serde_json::from_slice(bytes) {
+        Ok(r) => r,
+        Err(e) if is_syntax_error(&e) => return Err(Err(e)),
+        Err(e) => {
+            // Name the id when the document has one, so the report can.
+            let id = serde_json::from_slice::<Value>(bytes)
+                .ok()
+                .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
+            return Err(Ok((id, format!("not a valid OSV record: {e}"))));
+        }
+    };
+    convert(rec).map_err(Ok)
+}
+
+fn convert(rec: Record) -> Result<Parsed, (Option<String>, String)> {
+    let id = rec.id.trim().to_string();
+    let fail = |reason: String| (Some(id.clone()), reason);
+    if id.is_empty() {
+        return Err((None, "empty id".into()));
+    }
+    let mut severity: Vec<SeverityScore> = rec
+        .severity
+        .unwrap_or_default()
+        .iter()
+        .map(|s| severity::parse(&s.kind, &s.score))
+        .collect();
+    if let Some(v) = vendor_rating(rec.database_specific.as_ref()) {
+        severity.push(v);
+    }
+    let mut git_ranges = 0;
+    let mut affected = Vec::new();
+    for (n, a) in rec.affected.unwrap_or_default().into_iter().enumerate() {
+        let Some(pkg) = a.package else {
+            // Affected entries without a package (pure GIT repos) cannot be matched
+            // against packages; count their ranges with the GIT ones.
+            git_ranges += a.ranges.as_ref().map_or(0, Vec::len);
+            continue;
+        };
+        if pkg.ecosystem.trim().is_empty() || pkg.name.trim().is_empty() {
+            return Err(fail(format!(
+                "affected[{n}]: empty package ecosystem or name"
+            )));
+        }
+        let mut ranges = Vec::new();
+        for (m, r) in a.ranges.unwrap_or_default().into_iter().enumerate() {
+            let kind = match r.kind.as_str() {
+                "ECOSYSTEM" => RangeKind::Ecosystem,
+                "SEMVER" => RangeKind::Semver,
+                "GIT" => {
+                    git_ranges += 1;
+                    continue;
+                }
+                other => {
+                    return Err(fail(format!(
+                        "affected[{n}] ({}) range {m}: unknown range type {other:?}",
+                        pkg.name
+                    )));
+                }
+            };
+            let events = events(r.events.unwrap_or_default())
+                .map_err(|e| fail(format!("affected[{n}] ({}) range {m}: {e}", pkg.name)))?;
+            let range = Range { kind, events };
+            validate_range(scheme_of(&pkg.ecosystem, kind), &range)
+                .map_err(|e| fail(format!("affected[{n}] ({}) range {m}: {e}", pkg.name)))?;
+            ranges.push(range);
+        }
+        let mut aff_sev: Vec<SeverityScore> = a
+            .severity
+            .unwrap_or_default()
+            .iter()
+            .map(|s| severity::parse(&s.kind, &s.score))
+            .collect();
+        if let Some(v) = vendor_rating(a.database_specific.as_ref()) {
+            aff_sev.push(v);
+        }
+        affected.push(Affected {
+            normalized_name: normalize_name(&pkg.ecosystem, &pkg.name),
+            ecosystem: pkg.ecosystem,
+            name: pkg.name,
+            purl: pkg.purl,
+            ranges,
+            versions: a.versions.unwrap_or_default(),
+            severity: aff_sev,
+            database_specific: a.database_specific,
+        });
+    }
+    let references = rec
+        .references
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| Reference {
+            kind: r.kind.unwrap_or_else(|| "WEB".into()),
+            url: r.url,
+        })
+        .collect();
+    Ok(Parsed {
+        advisory: Advisory {
+            id,
+            source: "osv".into(),
+            scope: String::new(),
+            modified: rec.modified,
+            published: rec.published,
+            withdrawn: rec.withdrawn,
+            summary: rec.summary,
+            details: rec.details,
+            aliases: rec.aliases.unwrap_or_default(),
+            upstream: rec.upstream.unwrap_or_default(),
+            related: rec.related.unwrap_or_default(),
+            references,
+            severity,
+            affected,
+        },
+        git_ranges,
+    })
+}
+
+/// A vendor rating in `database_specific.severity` (GHSA: `HIGH`, `MODERATE`, …)
+/// or `database_specific.urgency` (Debian).
+fn vendor_rating(ds: Option<&Value>) -> Option<SeverityScore> {
+    let ds = ds?;
+    let s = ds
+        .get("severity")
+        .and_then(Value::as_str)
+        .or_else(|| ds.get("urgency").and_then(Value::as_str))?;
+    Some(severity::vendor(s))
+}
+
+fn events(raw: Vec<serde_json::Map<String, Value>>) -> Result<Vec<Event>, String> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, obj)| {
+            if obj.len() != 1 {
+                return Err(format!(
+                    "event {i} must have exactly one key, has {}",
+                    obj.len()
+                ));
+            }
+            let Some((k, v)) = obj.into_iter().next() else {
+                return Err(format!("event {i} is empty"));
+            };
+            let Value::String(v) = v else {
+                return Err(format!("event {i}: {k} is not a string"));
+            };
+            Ok(match k.as_str() {
+                "introduced" => Event::Introduced(v),
+                "fixed" => Event::Fixed(v),
+                "last_affected" => Event::LastAffected(v),
+                "limit" => Event::Limit(v),
+                other => return Err(format!("event {i}: unknown event {other:?}")),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,405 @@
+//! `moat db update`: fetch the configured sources over HTTP and rebuild.
+//!
+//! Every source is fetched with a conditional GET (`If-None-Match` from the
+//! stored ETag, `If-Modified-Since` from the stored Last-Modified); `304 Not
+//! Modified` keeps what the database has. Bodies go to temporary files in the
+//! database's directory, then a [`Writer`] builds the new database beside the old
+//! one and renames it into place. Any error before that rename — a refused
+//! connection, a body cut short, a broken archive — leaves the old database
+//! exactly as it was.
+
+use crate::Result;
+use crate::error::Error;
+use crate::import::{ImportReport, InputKind};
+use crate::store::{Status, Writer};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The osv.dev bucket (one `all.zip` per ecosystem).
+pub const OSV_BUCKET: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+/// The Alpine secdb site (`vX.Y/main.json`, `vX.Y/community.json`).
+pub const ALPINE_SECDB: &str = "https://secdb.alpinelinux.org";
+
+/// OSV ecosystems fetched by default.
+pub const DEFAULT_OSV_ECOSYSTEMS: &[&str] = &[
+    "Debian",
+    "Ubuntu",
+    "Go",
+    "PyPI",
+    "crates.io",
+    "npm",
+    "Maven",
+    "RubyGems",
+    "Packagist",
+    "NuGet",
+];
+/// Alpine releases fetched by default (main and community each).
+pub const DEFAULT_ALPINE_RELEASES: &[&str] = &["v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "edge"];
+
+/// Largest download accepted: 2 GiB.
+pub const MAX_DOWNLOAD_BYTES: u64 = 2 << 30;
+
+/// One source to fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub url: String,
+    /// `osv-zip`, `osv-json` or `alpine-secdb`; guessed from the URL when absent.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+impl Source {
+    /// A source with its kind guessed from the URL.
+    pub fn url(url: impl Into<String>) -> Source {
+        Source {
+            url: url.into(),
+            kind: None,
+        }
+    }
+
+    fn input_kind(&self) -> Result<InputKind> {
+        match self.kind.as_deref() {
+            None => Ok(InputKind::from_name(
+                self.url.split(['?', '#']).next().unwrap_or(""),
+            )),
+            Some("osv-zip") => Ok(InputKind::OsvZip),
+            Some("osv-json") => Ok(InputKind::OsvJson),
+            Some("alpine-secdb") => Ok(InputKind::AlpineSecdb),
+            Some(other) => Err(Error::Unrecognized {
+                location: self.url.clone(),
+                reason: format!("unknown source kind {other:?} (osv-zip, osv-json, alpine-secdb)"),
+            }),
+        }
+    }
+}
+
+/// The sources file (TOML):
+///
+/// ```toml
+/// max_age = "7d"          # warn when the database is older (optional)
+/// [[source]]
+/// url = "https://osv-vulnerabilities.storage.googleapis.com/Go/all.zip"
+/// [[source]]
+/// url = "https://secdb.alpinelinux.org/v3.21/main.json"
+/// kind = "alpine-secdb"   # optional; guessed from the URL
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub max_age: Option<String>,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<Source>,
+}
+
+impl Config {
+    /// Read a sources file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let cfg: Config = toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            reason: e.to_string().trim().replace('\n', " "),
+        })?;
+        for s in &cfg.sources {
+            s.input_kind().map_err(|e| Error::Config {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        }
+        if let Some(a) = &cfg.max_age {
+            parse_age(a).map_err(|reason| Error::Config {
+                path: path.to_path_buf(),
+                reason,
+            })?;
+        }
+        Ok(cfg)
+    }
+
+    /// The sources in force: the file's, or the upstream defaults when it lists none.
+    pub fn sources_or_default(&self) -> Vec<Source> {
+        if self.sources.is_empty() {
+            default_sources()
+        } else {
+            self.sources.clone()
+        }
+    }
+}
+
+/// The upstream defaults: osv.dev per-ecosystem archives and Alpine secdb.
+pub fn default_sources() -> Vec<Source> {
+    let mut v: Vec<Source> = DEFAULT_OSV_ECOSYSTEMS
+        .iter()
+        .map(|e| Source::url(format!("{OSV_BUCKET}/{e}/all.zip")))
+        .collect();
+    for r in DEFAULT_ALPINE_RELEASES {
+        for repo in ["main", "community"] {
+            v.push(Source::url(format!("{ALPINE_SECDB}/{r}/{repo}.json")));
+        }
+    }
+    v
+}
+
+/// Parse an age: a number with a unit `s`, `m`, `h`, `d` or `w` (`7d`, `36h`).
+pub fn parse_age(s: &str) -> std::result::Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("age {s:?} has no unit (s, m, h, d, w)"))?;
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("age {s:?} is not a number with a unit"))?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(format!("age {s:?}: unknown unit {unit:?} (s, m, h, d, w)")),
+    };
+    n.checked_mul(mult)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("age {s:?} is too large"))
+}
+
+/// Options of an update.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Give up on a connection or a stalled read after this long.
+    pub timeout: Duration,
+    /// Ignore stored validators (always download).
+    pub force: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: Duration::from_secs(60),
+            force: false,
+        }
+    }
+}
+
+/// What happened to one source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceOutcome {
+    pub url: String,
+    /// `updated` (downloaded and imported) or `not-modified` (304).
+    pub result: String,
+    pub bytes: u64,
+    pub import: Option<ImportReport>,
+}
+
+/// The outcome of an update.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub sources: Vec<SourceOutcome>,
+    pub status: Status,
+}
+
+struct Download {
+    file: tempfile::TempPath,
+    bytes: u64,
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+/// Fetch `sources` and rebuild the database at `db`. Nothing at `db` changes
+/// unless every source was fetched (or found unchanged) and imported.
+pub fn update(db: &Path, sources: &[Source], opts: &Options) -> Result<Report> {
+    let dir = match db.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut writer = match Writer::begin(db) {
+        Ok(w) => w,
+        // An unreadable or old-schema database is rebuilt from scratch.
+        Err(Error::NotADatabase { .. }) => Writer::fresh(db)?,
+        Err(e) => return Err(e),
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(opts.timeout))
+        .timeout_recv_response(Some(opts.timeout))
+        .timeout_per_read(Some(opts.timeout))
+        .user_agent(concat!("moat/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut outcomes = Vec::with_capacity(sources.len());
+    for s in sources {
+        let kind = s.input_kind()?;
+        let old = if opts.force {
+            None
+        } else {
+            writer.origin(&s.url)?
+        };
+        match fetch(
+            &agent,
+            &dir,
+            &s.url,
+            old.as_ref().and_then(|o| o.etag.as_deref()),
+            old.as_ref().and_then(|o| o.last_modified.as_deref()),
+        )? {
+            None => {
+                writer.touch_origin(&s.url)?;
+                outcomes.push(SourceOutcome {
+                    url: s.url.clone(),
+                    result: "not-modified".into(),
+                    bytes: 0,
+                    import: None,
+                });
+            }
+            Some(d) => {
+                let report = writer.import_download(
+                    &s.url,
+                    &d.file,
+                    kind,
+                    d.etag.as_deref(),
+                    d.last_modified.as_deref(),
+                )?;
+                outcomes.push(SourceOutcome {
+                    url: s.url.clone(),
+                    result: "updated".into(),
+                    bytes: d.bytes,
+                    import: Some(report),
+                });
+            }
+        }
+    }
+    let status = writer.commit()?;
+    Ok(Report {
+        sources: outcomes,
+        status,
+    })
+}
+
+/// GET `url` into a temporary file in `dir`; `None` on 304.
+fn fetch(
+    agent: &ureq::Agent,
+    dir: &Path,
+    url: &str,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> Result<Option<Download>> {
+    let http = |reason: String| Error::Http {
+        url: url.to_string(),
+        reason,
+    };
+    let mut req = agent.get(url);
+    if let Some(e) = etag {
+        req = req.header("If-None-Match", e);
+    }
+    if let Some(l) = last_modified {
+        req = req.header("If-Modified-Since", l);
+    }
+    let resp = req.call().map_err(|e| http(e.to_string()))?;
+    let status = resp.status().as_u16();
+    if status == 304 {
+        return Ok(None);
+    }
+    if status != 200 {
+        return Err(http(format!(
+            "HTTP {status} {}",
+            resp.status().canonical_reason().unwrap_or("")
+        )));
+    }
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let new_etag = header("etag");
+    let new_lm = header("last-modified");
+    let expected: Option<u64> = header("content-length").and_then(|v| v.parse().ok());
+    let gzip = header("content-encoding").is_some_and(|v| v.contains("gzip"));
+    let tmp = tempfile::Builder::new()
+        .prefix(".moat-download-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    let (mut file, path) = tmp.into_parts();
+    let mut reader = resp
+        .into_body()
+        .into_with_config()
+        .limit(MAX_DOWNLOAD_BYTES)
+        .reader();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut bytes: u64 = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(http(format!("download failed after {bytes} bytes: {e}"))),
+        };
+        file.write_all(&buf[..n])
+            .map_err(|e| Error::io(&*path, e))?;
+        bytes += n as u64;
+    }
+    file.sync_all().map_err(|e| Error::io(&*path, e))?;
+    // ureq checks Content-Length itself; check again (a decoded gzip body differs).
+    if let Some(len) = expected.filter(|_| !gzip)
+        && len != bytes
+    {
+        return Err(http(format!("download cut short: {bytes} of {len} bytes")));
+    }
+    Ok(Some(Download {
+        file: path,
+        bytes,
+        etag: new_etag,
+        last_modified: new_lm,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_defaults() {
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_age("36h"), Ok(Duration::from_secs(36 * 3600)));
+        assert!(parse_age("7").is_err());
+        assert!(parse_age("x7d").is_err());
+        assert!(parse_age("7y").is_err());
+        let d = default_sources();
+        assert!(
+            d.iter()
+                .any(|s| s.url
+                    == "https://osv-vulnerabilities.storage.googleapis.com/Debian/all.zip")
+        );
+        assert!(d.iter().all(|s| s.input_kind().is_ok()));
+        assert_eq!(
+            Source::url("https://secdb.alpinelinux.org/v3.21/main.json")
+                .input_kind()
+                .unwrap(),
+            InputKind::AlpineSecdb
+        );
+    }
+
+    #[test]
+    fn config_parses() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sources.toml");
+        std::fs::write(
+            &p,
+            "max_age = \"3d\"\n[[source]]\nurl = \"http://127.0.0.1:1/Go/all.zip\"\n",
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(c.max_age.as_deref(), Some("3d"));
+        std::fs::write(&p, "[[source]]\nurl = \"x\"\nkind = \"nope\"\n").unwrap();
+        assert!(
+            Config::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown source kind")
+        );
+    }
+}
