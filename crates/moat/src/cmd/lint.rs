@@ -1,11 +1,145 @@
-//! `moat lint` (not implemented yet).
+//! `moat lint PATH...`: Dockerfiles, compose files and daemon.json.
+//!
+//! Exit codes: 0 when no remaining finding reaches `--fail-on` (or `--fail-on` is not
+//! given), 1 when one does, 2 when a file cannot be read or parsed (the other files are
+//! still linted and reported).
 
 use crate::Global;
+use anyhow::Context;
+use moat_lint::suppress::{Suppressions, code_matches};
+use moat_model::{ConfigFinding, Severity};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {}
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`moat lint` is not implemented yet")
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Files or directories (directories are walked for Dockerfile*, *.Dockerfile,
+    /// Containerfile, compose*.y*ml, docker-compose*.y*ml, daemon.json).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Report only these rules (codes, aliases such as DL3008, or prefixes such as DF), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Vec<String>,
+    /// Never report these rules (codes, aliases or prefixes), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+    /// Exit 1 when a finding of this severity or higher remains.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Suppression config file (TOML); default: .moat-lint.toml in the working directory if present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let config_path = args.config.clone().or_else(|| {
+        let p = PathBuf::from(".moat-lint.toml");
+        p.is_file().then_some(p)
+    });
+    let sup = match &config_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("{}", p.display()))?;
+            Suppressions::parse(&p.display().to_string(), &text)?
+        }
+        None => Suppressions::default(),
+    };
+    let targets = moat_lint::collect_targets(&args.paths)?;
+    let mut findings: Vec<ConfigFinding> = Vec::new();
+    let mut errors = Vec::new();
+    for t in &targets {
+        match moat_lint::lint_file(t) {
+            Ok(f) => findings.extend(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    findings.retain(|f| {
+        (args.select.is_empty() || args.select.iter().any(|c| code_matches(c, f)))
+            && !args.ignore.iter().any(|c| code_matches(c, f))
+            && !sup.silences(f)
+    });
+    findings.sort();
+
+    let mut buf = Vec::new();
+    match args.format {
+        Format::Table => render_table(&findings, targets.len(), &mut buf)?,
+        Format::Json => {
+            let doc = serde_json::json!({
+                "files": targets.len(),
+                "findings": findings,
+                "errors": errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer_pretty(&mut buf, &doc)?;
+            buf.push(b'\n');
+        }
+        Format::Sarif => moat_lint::sarif::write(&findings, &mut buf)?,
+    }
+    match &args.output {
+        Some(p) => std::fs::write(p, &buf).with_context(|| format!("{}", p.display()))?,
+        None => std::io::stdout().lock().write_all(&buf)?,
+    }
+    for e in &errors {
+        eprintln!("moat: error: {e}");
+    }
+    if !errors.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    let failed = args
+        .fail_on
+        .is_some_and(|t| findings.iter().any(|f| f.severity >= t));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn render_table(findings: &[ConfigFinding], files: usize, w: &mut dyn Write) -> anyhow::Result<()> {
+    if findings.is_empty() {
+        writeln!(w, "{files} file(s) linted: no findings")?;
+        return Ok(());
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t.set_header(["LOCATION", "RULE", "SEVERITY", "MESSAGE"]);
+    for f in findings {
+        let rule = if f.aliases.is_empty() {
+            f.rule.clone()
+        } else {
+            format!("{} ({})", f.rule, f.aliases.join(", "))
+        };
+        t.add_row([
+            format!("{}:{}:{}", f.path, f.line, f.column),
+            rule,
+            f.severity.to_string(),
+            f.message.clone(),
+        ]);
+    }
+    writeln!(w, "{t}")?;
+    let mut counts = std::collections::BTreeMap::new();
+    for f in findings {
+        *counts
+            .entry(std::cmp::Reverse(f.severity))
+            .or_insert(0usize) += 1;
+    }
+    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{} {n}", s.0)).collect();
+    writeln!(
+        w,
+        "{files} file(s) linted, {} finding(s): {}",
+        findings.len(),
+        summary.join(", ")
+    )?;
+    Ok(())
 }

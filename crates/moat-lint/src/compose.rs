@@ -1,0 +1,3 @@
+//! Compose files (stub, filled below).
+#[derive(Debug, Clone, Default)]
+pub struct Compose {}

@@ -1,0 +1,3 @@
+//! daemon.json (stub).
+#[derive(Debug, Clone, Default)]
+pub struct Daemon {}

@@ -1,0 +1,4 @@
+//! Image config rules (stub).
+pub struct ImageInput<'a> {
+    pub meta: &'a moat_model::ImageMetadata,
+}

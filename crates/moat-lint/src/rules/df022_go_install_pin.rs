@@ -1,0 +1,42 @@
+//! DF022 — `go install` without a version.
+//!
+//! **What it does:** reports `go install pkg` where the package has no `@version`.
+//!
+//! **Why is this bad?** builds are not reproducible.
+//!
+//! **Example:** `RUN go install github.com/x/y/cmd/z`
+//!
+//! **Use instead:** `RUN go install github.com/x/y/cmd/z@v1.2.3`
+//!
+//! **References:** hadolint DL3062.
+use super::prelude::*;
+
+pub struct This;
+pub static META: RuleMeta = RuleMeta {
+    code: "DF022",
+    title: "Pin versions in go install",
+    severity: Severity::Low,
+    target: RuleTarget::Dockerfile,
+    references: &[],
+    aliases: &["DL3062"],
+};
+
+impl Rule for This {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
+        for (ins, s) in cx.runs() {
+            let bad = s.named(&["go"]).any(|c| {
+                super::sub_args(c, "install").is_some_and(|a| {
+                    super::packages(a, &["-o", "-tags", "-ldflags", "-gcflags", "-mod", "-p"])
+                        .iter()
+                        .any(|p| !p.contains('@') || p.ends_with("@latest"))
+                })
+            });
+            if bad {
+                out.at(ins, "pin versions in go install: use <package>@<version>");
+            }
+        }
+    }
+}

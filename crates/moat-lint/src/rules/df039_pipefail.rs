@@ -1,0 +1,52 @@
+//! DF039 — pipe in `RUN` without `pipefail`.
+//!
+//! **What it does:** reports a `RUN` with a pipe when no `SHELL ["/bin/bash", "-o",
+//! "pipefail", "-c"]` is in force in the stage (non-POSIX shells such as PowerShell
+//! are exempt).
+//!
+//! **Why is this bad?** `/bin/sh -c` only fails when the last command of the pipe
+//! fails: `curl … | tar x` succeeds with a failed download.
+//!
+//! **Example:** `RUN wget -O - https://x | tar xz`
+//!
+//! **Use instead:** `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` first.
+//!
+//! **References:** hadolint DL4006.
+use super::prelude::*;
+
+pub struct This;
+pub static META: RuleMeta = RuleMeta {
+    code: "DF039",
+    title: "Set -o pipefail before RUN with a pipe",
+    severity: Severity::Low,
+    target: RuleTarget::Dockerfile,
+    references: &[],
+    aliases: &["DL4006"],
+};
+
+impl Rule for This {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
+        let mut stage = None;
+        let mut safe = false;
+        for (ins, script) in cx.df.instructions.iter().zip(&cx.scripts) {
+            if ins.stage != stage {
+                stage = ins.stage;
+                safe = false;
+            }
+            if ins.is("SHELL") {
+                let w = ins.words();
+                let sh = w.first().map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+                let posix = ["sh", "bash", "ash", "dash", "zsh", "ksh"].iter().any(|p| sh.ends_with(p));
+                safe = !posix || w.windows(2).any(|p| p[0] == "-o" && p[1] == "pipefail") || w.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains("pipefail"));
+                continue;
+            }
+            let Some(s) = script else { continue };
+            if !safe && ins.json.is_none() && s.has_pipe() {
+                out.at(ins, "set the SHELL option -o pipefail before RUN with a pipe in it");
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The rule registry: one file per rule, one static slice.
+//!
+//! Every rule implements [`Rule`]: it returns its static [`RuleMeta`] and checks the
+//! targets it understands (a Dockerfile, a compose file, a daemon.json, an image
+//! config). `moat rules` and the docs are generated from [`RULES`].
+
+use crate::compose::Compose;
+use crate::daemon::Daemon;
+use crate::dockerfile::{Dockerfile, Instruction};
+use crate::image_config::ImageInput;
+use crate::shell::Script;
+use moat_model::{ConfigFinding, RuleMeta};
+
+mod pm;
+
+mod prelude {
+    pub use super::{DfCtx, Rule, Sink};
+    pub use crate::dockerfile::{ImageRef, Instruction};
+    pub use crate::shell::Command;
+    pub use moat_model::{RuleMeta, RuleTarget, Severity};
+}
+
+/// A lint rule.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn dockerfile(&self, _cx: &DfCtx<'_>, _out: &mut Sink<'_>) {}
+    fn compose(&self, _c: &Compose, _out: &mut Sink<'_>) {}
+    fn daemon(&self, _d: &Daemon, _out: &mut Sink<'_>) {}
+    fn image(&self, _i: &ImageInput<'_>, _out: &mut Sink<'_>) {}
+}
+
+/// Where a rule writes its findings.
+pub struct Sink<'a> {
+    pub path: &'a str,
+    pub meta: &'static RuleMeta,
+    pub findings: &'a mut Vec<ConfigFinding>,
+}
+
+impl Sink<'_> {
+    pub fn report(&mut self, line: u32, column: u32, message: impl Into<String>) {
+        self.findings
+            .push(self.meta.finding(self.path, line, column, message));
+    }
+    /// Report at an instruction's keyword.
+    pub fn at(&mut self, ins: &Instruction, message: impl Into<String>) {
+        self.report(ins.line, ins.column, message);
+    }
+}
+
+/// A Dockerfile with each `RUN`'s shell script parsed once.
+pub struct DfCtx<'a> {
+    pub df: &'a Dockerfile,
+    /// Parallel to `df.instructions`: the parsed script of each `RUN`.
+    pub scripts: Vec<Option<Script>>,
+}
+
+impl<'a> DfCtx<'a> {
+    pub fn new(df: &'a Dockerfile) -> Self {
+        let scripts = df
+            .instructions
+            .iter()
+            .map(|i| i.is("RUN").then(|| Script::parse(&i.shell_script())))
+            .collect();
+        DfCtx { df, scripts }
+    }
+    /// Every `RUN` with its script.
+    pub fn runs(&self) -> impl Iterator<Item = (&'a Instruction, &Script)> + '_ {
+        self.df
+            .instructions
+            .iter()
+            .zip(self.scripts.iter())
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
+    }
+    /// Instructions of the final stage.
+    pub fn last_stage(&self) -> impl Iterator<Item = &'a Instruction> + '_ {
+        let last = self.df.stages.len().checked_sub(1);
+        self.df
+            .instructions
+            .iter()
+            .filter(move |i| last.is_some() && i.stage == last)
+    }
+}
+
+macro_rules! rules {
+    ($($m:ident),* $(,)?) => {
+        $(pub mod $m;)*
+        /// Every rule, sorted by code.
+        pub static RULES: &[&dyn Rule] = &[$(&$m::This),*];
+    };
+}
+
+rules!(
+    df001_last_user_root,
+    df002_missing_user,
+    df003_untagged_image,
+    df004_latest_tag,
+    df005_add_url,
+    df006_add_instead_of_copy,
+    df007_secret_env_arg,
+    df008_copy_secret_file,
+    df009_curl_pipe_shell,
+    df010_sudo,
+    df011_apt_pin,
+    df012_apt_lists_cleanup,
+    df013_apt_no_recommends,
+    df014_apt_yes,
+    df015_apt_not_apt_get,
+    df016_apk_pin,
+    df017_apk_no_cache,
+    df018_pip_pin,
+    df019_pip_no_cache,
+    df020_npm_pin,
+    df021_gem_pin,
+    df022_go_install_pin,
+    df023_no_healthcheck,
+    df024_sensitive_port,
+    df025_invalid_port,
+    df026_chmod_world_writable,
+    df027_package_upgrade,
+    df028_update_alone,
+    df029_cd_in_run,
+    df030_relative_workdir,
+    df031_copy_from_unknown,
+    df032_copy_from_self,
+    df033_duplicate_alias,
+    df034_json_cmd,
+    df035_multiple_cmd,
+    df036_multiple_entrypoint,
+    df037_multiple_healthcheck,
+    df038_maintainer,
+    df039_pipefail,
+    df040_wget_and_curl,
+    df041_pointless_command,
+    df042_copy_dest_slash,
+    df043_copy_relative_no_workdir,
+    df044_copy_whole_fs,
+    df045_from_platform,
+    df046_useradd_no_log_init,
+    df047_first_from,
+    df048_parse_error,
+    df049_yum_yes,
+    df050_yum_clean,
+    df051_yum_pin,
+    df052_dnf_yes,
+    df053_dnf_clean,
+    df054_dnf_pin,
+    df056_env_self_reference,
+    df057_onbuild_forbidden,
+);
+
+/// The rule with this code or alias (case-insensitive).
+pub fn find(code: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| {
+        let m = r.meta();
+        m.code.eq_ignore_ascii_case(code) || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(code))
+    })
+}
+
+/// Metadata of every rule, sorted by code.
+pub fn metas() -> Vec<&'static RuleMeta> {
+    let mut v: Vec<_> = RULES.iter().map(|r| r.meta()).collect();
+    v.sort_by_key(|m| m.code);
+    v
+}
+
+// ---- helpers shared by Dockerfile rules ----
+
+/// The `install` (or other subcommand) arguments of a package-manager command.
+pub(crate) fn sub_args<'c>(c: &'c Command, sub: &str) -> Option<&'c [String]> {
+    // The subcommand is the first positional argument.
+    let args = c.args();
+    let mut skip_next = false;
+    for (i, a) in args.iter().enumerate() {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        if a.starts_with('-') {
+            // Options of apt-get that take a value as the next word.
+            if matches!(
+                a.as_str(),
+                "-o" | "-c" | "-t" | "--option" | "--config-file" | "--target-release"
+            ) {
+                skip_next = true;
+            }
+            continue;
+        }
+        return if a == sub { args.get(i + 1..) } else { None };
+    }
+    None
+}
+
+use crate::shell::Command;
+
+/// Positional package arguments (not options, not option values handled by `takes_value`).
+pub(crate) fn packages<'c>(args: &'c [String], takes_value: &[&str]) -> Vec<&'c String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if a.starts_with('-') {
+            if takes_value.contains(&a.as_str()) {
+                skip = true;
+            }
+            continue;
+        }
+        out.push(a);
+    }
+    out
+}
+
+/// Does any `apt-get`/`apt` command of the script run `sub`?
+pub(crate) fn apt_sub<'s>(
+    s: &'s Script,
+    names: &'s [&'s str],
+    sub: &'s str,
+) -> impl Iterator<Item = (&'s Command, &'s [String])> + 's {
+    s.named(names)
+        .filter_map(move |c| sub_args(c, sub).map(|a| (c, a)))
+}

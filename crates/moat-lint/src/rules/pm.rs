@@ -1,0 +1,53 @@
+//! Shared checks of the yum/dnf rules.
+use crate::shell::Script;
+
+fn installs<'s>(
+    s: &'s Script,
+    mgr: &'s [&'s str],
+) -> impl Iterator<Item = (&'s crate::shell::Command, &'s [String])> + 's {
+    s.named(mgr)
+        .filter_map(|c| super::sub_args(c, "install").map(|a| (c, a)))
+}
+
+pub fn missing_yes(s: &Script, mgr: &[&str]) -> bool {
+    installs(s, mgr).any(|(c, _)| c.name() != "microdnf" && !c.has_flag(Some('y'), &["assumeyes"]))
+}
+
+pub fn missing_clean(s: &Script, mgr: &[&str]) -> bool {
+    installs(s, mgr).next().is_some()
+        && !s
+            .named(mgr)
+            .any(|c| super::sub_args(c, "clean").is_some_and(|a| a.iter().any(|w| w == "all")))
+        && !s.named(&["rm"]).any(|c| {
+            c.args()
+                .iter()
+                .any(|a| a.starts_with("/var/cache/yum") || a.starts_with("/var/cache/dnf"))
+        })
+}
+
+pub fn unpinned(s: &Script, mgr: &[&str]) -> bool {
+    installs(s, mgr).any(|(_, a)| {
+        super::packages(
+            a,
+            &[
+                "--setopt",
+                "--enablerepo",
+                "--disablerepo",
+                "--releasever",
+                "--installroot",
+            ],
+        )
+        .iter()
+        .any(|p| {
+            // name-version: a '-' followed by a digit, or an rpm file / path / glob.
+            let versioned = p
+                .char_indices()
+                .any(|(i, ch)| ch == '-' && p[i + 1..].starts_with(|d: char| d.is_ascii_digit()));
+            !(versioned
+                || p.ends_with(".rpm")
+                || p.contains('/')
+                || p.starts_with('$')
+                || p.starts_with('@'))
+        })
+    })
+}
