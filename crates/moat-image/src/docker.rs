@@ -54,12 +54,17 @@ pub fn export_to_archive(reference: &str, opts: &OpenOptions) -> Result<PathBuf,
 fn connect(host: &str) -> Result<Docker, String> {
     let version = bollard::API_DEFAULT_VERSION;
     if let Some(path) = host.strip_prefix("unix://") {
+        if !std::path::Path::new(path).exists() {
+            return Err(format!(
+                "cannot reach the Docker engine at {host}: no such socket"
+            ));
+        }
         Docker::connect_with_unix(path, REQUEST_TIMEOUT_SECS, version)
-            .map_err(|e| format!("cannot use Docker socket {host}: {e}"))
+            .map_err(|e| format!("cannot reach the Docker engine at {host}: {e}"))
     } else if host.starts_with("tcp://") || host.starts_with("http://") {
         let addr = host.replacen("tcp://", "http://", 1);
         Docker::connect_with_http(&addr, REQUEST_TIMEOUT_SECS, version)
-            .map_err(|e| format!("cannot use Docker engine {host}: {e}"))
+            .map_err(|e| format!("cannot reach the Docker engine at {host}: {e}"))
     } else {
         Err(format!(
             "unsupported Docker host {host:?} (want unix://PATH or tcp://HOST:PORT)"
@@ -140,20 +145,17 @@ fn one_line(e: &bollard::errors::Error) -> String {
             status_code,
             message,
         } => format!("HTTP {status_code}: {}", message.trim()),
-        e => {
-            // Include the cause chain: "error trying to connect: No such file or directory".
-            let mut s = e.to_string();
+        bollard::errors::Error::HyperLegacyError { .. } => {
+            // The innermost cause says it best ("Connection refused (os error 111)").
+            let mut last = e.to_string();
             let mut src = std::error::Error::source(e);
             while let Some(c) = src {
-                let cs = c.to_string();
-                if !s.contains(&cs) {
-                    s.push_str(": ");
-                    s.push_str(&cs);
-                }
+                last = c.to_string();
                 src = c.source();
             }
-            s
+            last
         }
+        e => e.to_string(),
     };
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -486,7 +486,8 @@ impl Client {
         expect: Option<&str>,
     ) -> Result<(Manifest, Vec<u8>, String), String> {
         let url = format!("{}/v2/{}/manifests/{reference}", self.base, self.repository);
-        let what = format!("manifest {}:{reference}", self.repository);
+        let sep = if reference.contains(':') { '@' } else { ':' };
+        let what = format!("manifest {}{sep}{reference}", self.repository);
         let mut resp = self.get(&url, Some(ACCEPT))?;
         check_status(&mut resp, &what)?;
         if let Some(len) = resp.body().content_length()
@@ -696,6 +697,17 @@ fn registry_error(body: &[u8]) -> Option<String> {
 }
 
 fn describe_transport(base: &str, url: &str, e: &ureq::Error) -> String {
+    let text = e.to_string();
+    if base.starts_with("https://")
+        && (matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
+            || text.contains("corrupt message"))
+    {
+        return format!(
+            "TLS handshake with {base} failed ({text}); if it is a plain-HTTP registry, \
+             allow it with --insecure-registry {}",
+            base.trim_start_matches("https://")
+        );
+    }
     match e {
         ureq::Error::Io(io) => format!("cannot reach {base} ({url}): {io}"),
         ureq::Error::Timeout(t) => format!("timed out talking to {base} ({url}): {t}"),

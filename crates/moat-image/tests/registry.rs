@@ -22,6 +22,7 @@ fn insecure(cache: &Path, reg_host: String) -> OpenOptions {
 /// One line, naming the input.
 fn assert_one_line(e: &ImageError, input: &str, needles: &[&str]) {
     let s = e.to_string();
+    eprintln!("error message: {s}");
     assert!(!s.contains('\n'), "not one line: {s}");
     assert!(
         s.starts_with(&format!("{input}: ")),
