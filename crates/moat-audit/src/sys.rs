@@ -1,0 +1,282 @@
+//! The host's side: processes in /proc, file ownership and modes, /etc/group.
+//! Every path is read under a configurable proc root and filesystem root so that the
+//! parsing can be tested on a directory tree.
+
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Where the host's /proc and / are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPaths {
+    pub proc: PathBuf,
+    pub root: PathBuf,
+}
+
+impl Default for HostPaths {
+    fn default() -> Self {
+        HostPaths {
+            proc: PathBuf::from("/proc"),
+            root: PathBuf::from("/"),
+        }
+    }
+}
+
+impl HostPaths {
+    /// An absolute host path under `root`.
+    pub fn host(&self, abs: &Path) -> PathBuf {
+        match abs.strip_prefix("/") {
+            Ok(rel) => self.root.join(rel),
+            Err(_) => self.root.join(abs),
+        }
+    }
+
+    pub fn pid(&self, pid: i64) -> PathBuf {
+        self.proc.join(pid.to_string())
+    }
+}
+
+/// A running process as /proc shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessInfo {
+    pub pid: i64,
+    /// argv, NUL-split.
+    pub args: Vec<String>,
+    /// /proc/PID/exe's target.
+    pub exe: Option<String>,
+}
+
+fn comm(paths: &HostPaths, pid: i64) -> Option<String> {
+    fs::read_to_string(paths.pid(pid).join("comm"))
+        .ok()
+        .map(|s| s.trim_end().to_string())
+}
+
+fn ppid(paths: &HostPaths, pid: i64) -> Option<i64> {
+    let stat = fs::read_to_string(paths.pid(pid).join("stat")).ok()?;
+    // pid (comm) state ppid ...; comm may hold spaces and parentheses.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn pids(paths: &HostPaths) -> Vec<i64> {
+    let mut out: Vec<i64> = fs::read_dir(&paths.proc)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_unstable();
+    out
+}
+
+/// The process's argv and executable.
+pub fn process_info(paths: &HostPaths, pid: i64) -> Option<ProcessInfo> {
+    let raw = fs::read(paths.pid(pid).join("cmdline")).ok()?;
+    let args = raw
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let exe = fs::read_link(paths.pid(pid).join("exe"))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned());
+    Some(ProcessInfo { pid, args, exe })
+}
+
+/// Processes whose `comm` is `name`, lowest pid first.
+pub fn processes_named(paths: &HostPaths, name: &str) -> Vec<i64> {
+    pids(paths)
+        .into_iter()
+        .filter(|p| comm(paths, *p).as_deref() == Some(name))
+        .collect()
+}
+
+/// The inode of the listening Unix socket bound at `path` (from /proc/net/unix).
+fn unix_socket_inode(paths: &HostPaths, path: &Path) -> Option<String> {
+    let table = fs::read_to_string(paths.proc.join("net/unix")).ok()?;
+    let want = path.to_string_lossy();
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // Num RefCount Protocol Flags Type St Inode Path
+        (f.len() >= 8 && f[7] == want).then(|| f[6].to_string())
+    })
+}
+
+fn holds_socket(paths: &HostPaths, pid: i64, inode: &str) -> bool {
+    let want = format!("socket:[{inode}]");
+    fs::read_dir(paths.pid(pid).join("fd"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .any(|e| fs::read_link(e.path()).is_ok_and(|t| t.as_os_str() == want.as_str()))
+        })
+        .unwrap_or(false)
+}
+
+/// The dockerd serving `socket` (matched by the socket's inode among dockerd's open
+/// files), else the only dockerd running.
+pub fn find_dockerd(paths: &HostPaths, socket: Option<&Path>) -> Option<ProcessInfo> {
+    let candidates = processes_named(paths, "dockerd");
+    if let Some(inode) = socket.and_then(|s| unix_socket_inode(paths, s))
+        && let Some(pid) = candidates.iter().find(|p| holds_socket(paths, **p, &inode))
+    {
+        return process_info(paths, *pid);
+    }
+    match candidates.as_slice() {
+        [only] => process_info(paths, *only),
+        _ => None,
+    }
+}
+
+/// A child of `parent` named `name` (dockerd's own containerd), else the only one running.
+pub fn find_child_or_only(
+    paths: &HostPaths,
+    parent: Option<i64>,
+    name: &str,
+) -> Option<ProcessInfo> {
+    let candidates = processes_named(paths, name);
+    if let Some(parent) = parent
+        && let Some(pid) = candidates.iter().find(|p| ppid(paths, **p) == Some(parent))
+    {
+        return process_info(paths, *pid);
+    }
+    match candidates.as_slice() {
+        [only] => process_info(paths, *only),
+        _ => None,
+    }
+}
+
+/// Owner, group and permission bits of a host file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFacts {
+    pub path: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    /// Permission bits (`0o660`).
+    pub mode: u32,
+}
+
+impl FileFacts {
+    pub fn mode_str(&self) -> String {
+        format!("{:o}", self.mode)
+    }
+
+    pub fn owner_str(&self) -> String {
+        format!(
+            "{}:{}",
+            self.owner.clone().unwrap_or_else(|| self.uid.to_string()),
+            self.group.clone().unwrap_or_else(|| self.gid.to_string())
+        )
+    }
+}
+
+/// One /etc/group entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    pub gid: u32,
+    /// Listed members plus users whose primary group this is, sorted.
+    pub members: Vec<String>,
+}
+
+fn parse_colon_file(text: &str) -> Vec<Vec<&str>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split(':').collect())
+        .collect()
+}
+
+/// Reads a group (with its primary members from /etc/passwd).
+pub fn group(paths: &HostPaths, name: &str) -> Option<Group> {
+    let text = fs::read_to_string(paths.host(Path::new("/etc/group"))).ok()?;
+    let entry = parse_colon_file(&text)
+        .into_iter()
+        .find(|f| f.len() >= 3 && f[0] == name)?;
+    let gid: u32 = entry[2].parse().ok()?;
+    let mut members: Vec<String> = entry
+        .get(3)
+        .map(|m| {
+            m.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Ok(passwd) = fs::read_to_string(paths.host(Path::new("/etc/passwd"))) {
+        for f in parse_colon_file(&passwd) {
+            if f.len() >= 4 && f[3].parse::<u32>().ok() == Some(gid) {
+                members.push(f[0].to_string());
+            }
+        }
+    }
+    members.sort();
+    members.dedup();
+    Some(Group {
+        name: name.to_string(),
+        gid,
+        members,
+    })
+}
+
+fn name_of_id(paths: &HostPaths, file: &str, id: u32) -> Option<String> {
+    let text = fs::read_to_string(paths.host(Path::new(file))).ok()?;
+    parse_colon_file(&text)
+        .into_iter()
+        .find(|f| f.len() >= 3 && f[2].parse::<u32>().ok() == Some(id))
+        .map(|f| f[0].to_string())
+}
+
+/// Ownership and mode of a host file (`abs` is the host's absolute path).
+pub fn file_facts(paths: &HostPaths, abs: &Path) -> std::io::Result<FileFacts> {
+    let md = fs::metadata(paths.host(abs))?;
+    Ok(FileFacts {
+        path: abs.to_string_lossy().into_owned(),
+        uid: md.uid(),
+        gid: md.gid(),
+        owner: name_of_id(paths, "/etc/passwd", md.uid()),
+        group: name_of_id(paths, "/etc/group", md.gid()),
+        mode: md.mode() & 0o7777,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_members_include_primary_users() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("etc")).unwrap();
+        fs::write(
+            dir.path().join("etc/group"),
+            "root:x:0:\ndocker:x:999:alice,bob\nstaff:x:50:\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\ncarol:x:1002:999::/home/carol:/bin/sh\n",
+        )
+        .unwrap();
+        let paths = HostPaths {
+            proc: dir.path().join("proc"),
+            root: dir.path().to_path_buf(),
+        };
+        let g = group(&paths, "docker").unwrap();
+        assert_eq!(g.gid, 999);
+        assert_eq!(g.members, vec!["alice", "bob", "carol"]);
+        assert!(group(&paths, "nope").is_none());
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let paths = HostPaths::default();
+        let me = std::process::id() as i64;
+        let info = process_info(&paths, me).unwrap();
+        assert!(!info.args.is_empty());
+        assert!(ppid(&paths, me).is_some());
+    }
+}
