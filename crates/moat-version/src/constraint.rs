@@ -19,6 +19,8 @@ pub enum Syntax {
     Gem,
     /// `op version` clauses in the given scheme: `,` or space = and, `||` = or;
     /// ops `= == != < <= > >=` (none = `=`). An empty constraint matches everything.
+    /// Plain comparisons, except that PEP 440 bounds without a local label ignore
+    /// the version's local label.
     Generic(Scheme),
 }
 
@@ -66,7 +68,10 @@ fn parse_generic(scheme: Scheme, input: &str) -> Result<Vec<Vec<(Op, String)>>, 
     let mut groups = Vec::new();
     for group in input.split("||") {
         let mut clauses = Vec::new();
-        let toks: Vec<&str> = group.split([',', ' ', '\t']).filter(|t| !t.is_empty()).collect();
+        let toks: Vec<&str> = group
+            .split([',', ' ', '\t'])
+            .filter(|t| !t.is_empty())
+            .collect();
         let mut pending: Option<Op> = None;
         for t in toks {
             const OPS: [(&str, Op); 7] = [
@@ -94,6 +99,9 @@ fn parse_generic(scheme: Scheme, input: &str) -> Result<Vec<Vec<(Op, String)>>, 
                 (Some(p), None) | (None, Some(p)) => p,
                 (None, None) => Op::Eq,
             };
+            if rest.starts_with(['<', '>', '=', '!', '~', '^']) {
+                return Err(err("unknown operator"));
+            }
             crate::validate(scheme, rest)?;
             clauses.push((op, rest.to_string()));
         }
@@ -105,13 +113,31 @@ fn parse_generic(scheme: Scheme, input: &str) -> Result<Vec<Vec<(Op, String)>>, 
     Ok(groups)
 }
 
+/// Compare in a generic clause. PEP 440: a bound without a local label compares
+/// with the version's public part (PEP 440's rule), so `6.4+cgr.1 <= 6.4`.
+fn clause_cmp(scheme: Scheme, v: &str, bound: &str) -> Result<Ordering, VersionError> {
+    if scheme == Scheme::Pep440 {
+        let b = pep440::Version::parse(bound)?;
+        let mut x = pep440::Version::parse(v)?;
+        if b.local.is_none() {
+            x = x.public();
+        }
+        return Ok(x.cmp(&b));
+    }
+    compare(scheme, v, bound)
+}
+
 impl Constraint {
     /// Parse `input` in `syntax`.
     pub fn parse(syntax: Syntax, input: &str) -> Result<Constraint, VersionError> {
         let inner = match syntax {
             Syntax::Npm => Inner::Npm(semver::Range::parse(input)?),
             Syntax::Cargo => Inner::Cargo(::semver::VersionReq::parse(input).map_err(|e| {
-                VersionError::new(Scheme::Semver, input, format!("invalid cargo requirement: {e}"))
+                VersionError::new(
+                    Scheme::Semver,
+                    input,
+                    format!("invalid cargo requirement: {e}"),
+                )
             })?),
             Syntax::Pep440 => Inner::Pep440(pep440::SpecifierSet::parse(input)?),
             Syntax::Gem => Inner::Gem(gem::Requirement::parse(input)?),
@@ -137,9 +163,10 @@ impl Constraint {
     pub fn satisfies(&self, v: &str) -> Result<bool, VersionError> {
         Ok(match &self.inner {
             Inner::Npm(r) => r.satisfies(&semver::Version::parse(v)?),
-            Inner::Cargo(r) => r.matches(&::semver::Version::parse(v.trim()).map_err(|e| {
-                VersionError::new(Scheme::Semver, v, e.to_string())
-            })?),
+            Inner::Cargo(r) => r.matches(
+                &::semver::Version::parse(v.trim())
+                    .map_err(|e| VersionError::new(Scheme::Semver, v, e.to_string()))?,
+            ),
             Inner::Pep440(s) => s.contains(&pep440::Version::parse(v)?),
             Inner::Gem(r) => r.satisfied_by(&gem::Version::parse(v)?),
             Inner::Generic(scheme, groups) => {
@@ -148,7 +175,7 @@ impl Constraint {
                 for g in groups {
                     let mut all = true;
                     for (op, bound) in g {
-                        let o = compare(*scheme, v, bound)?;
+                        let o = clause_cmp(*scheme, v, bound)?;
                         let ok = match op {
                             Op::Eq => o == Ordering::Equal,
                             Op::Ne => o != Ordering::Equal,

@@ -134,7 +134,11 @@ impl Version {
 
     fn join(nums: &[BigNum]) -> Version {
         let s: Vec<&str> = nums.iter().map(BigNum::as_str).collect();
-        Self::from_norm(if s.is_empty() { "0".into() } else { s.join(".") })
+        Self::from_norm(if s.is_empty() {
+            "0".into()
+        } else {
+            s.join(".")
+        })
     }
 
     /// `Gem::Version#release`: the version without its prerelease part.

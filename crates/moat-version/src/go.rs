@@ -24,9 +24,7 @@ pub struct Version {
 }
 
 fn num(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|c| c.is_ascii_digit())
-        && (s == "0" || !s.starts_with('0'))
+    !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
 }
 
 impl Version {

@@ -217,7 +217,11 @@ impl Version {
         fn list(items: &[Item], out: &mut String) {
             for (k, it) in items.iter().enumerate() {
                 if k > 0 {
-                    out.push(if matches!(it, Item::List(_)) { '-' } else { '.' });
+                    out.push(if matches!(it, Item::List(_)) {
+                        '-'
+                    } else {
+                        '.'
+                    });
                 }
                 match it {
                     Item::Int(n) => out.push_str(n.as_str()),

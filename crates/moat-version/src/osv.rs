@@ -36,7 +36,11 @@ fn is_star_limit(e: &Event) -> bool {
 /// (`introduced: "0"` and `limit: "*"` are the spec's special values).
 pub fn validate_events(scheme: Scheme, events: &[Event]) -> Result<(), VersionError> {
     if !events.iter().any(|e| matches!(e, Event::Introduced(_))) {
-        return Err(VersionError::new(scheme, "", "range has no \"introduced\" event"));
+        return Err(VersionError::new(
+            scheme,
+            "",
+            "range has no \"introduced\" event",
+        ));
     }
     for e in events {
         if is_zero_intro(e) || is_star_limit(e) {
@@ -54,7 +58,12 @@ pub fn affected(scheme: Scheme, events: &[Event], version: &str) -> Result<bool,
     let mut sorted: Vec<&Event> = events.iter().collect();
     // every version was validated above, so comparisons cannot fail here
     let key = |e: &Event, f: &Event| -> Ordering {
-        match (is_zero_intro(e), is_zero_intro(f), is_star_limit(e), is_star_limit(f)) {
+        match (
+            is_zero_intro(e),
+            is_zero_intro(f),
+            is_star_limit(e),
+            is_star_limit(f),
+        ) {
             (true, true, _, _) | (_, _, true, true) => Ordering::Equal,
             (true, _, _, _) | (_, _, _, true) => Ordering::Less,
             (_, true, _, _) | (_, _, true, _) => Ordering::Greater,
@@ -63,7 +72,11 @@ pub fn affected(scheme: Scheme, events: &[Event], version: &str) -> Result<bool,
     };
     sorted.sort_by(|a, b| key(a, b));
 
-    let limits: Vec<&Event> = sorted.iter().copied().filter(|e| matches!(e, Event::Limit(_))).collect();
+    let limits: Vec<&Event> = sorted
+        .iter()
+        .copied()
+        .filter(|e| matches!(e, Event::Limit(_)))
+        .collect();
     if !limits.is_empty() {
         let mut below = false;
         for l in limits {
@@ -134,6 +147,13 @@ mod tests {
         assert!(!affected(s, &e, "2.0.0").unwrap());
         assert!(affected(s, &e, "1.9.0").unwrap());
         assert!(validate_events(s, &ev(&[("f", "1.0.0")])).is_err());
-        assert!(affected(Scheme::Dpkg, &ev(&[("i", "0"), ("f", "1.2-1")]), "1.2-1~deb12u1").unwrap());
+        assert!(
+            affected(
+                Scheme::Dpkg,
+                &ev(&[("i", "0"), ("f", "1.2-1")]),
+                "1.2-1~deb12u1"
+            )
+            .unwrap()
+        );
     }
 }

@@ -108,9 +108,8 @@ impl Version {
     /// Parse with `packaging.version.Version`'s grammar (case-insensitive, surrounding
     /// whitespace allowed).
     pub fn parse(input: &str) -> Result<Version, VersionError> {
-        Self::parse_inner(input).ok_or_else(|| {
-            VersionError::new(Scheme::Pep440, input, "not a valid PEP 440 version")
-        })
+        Self::parse_inner(input)
+            .ok_or_else(|| VersionError::new(Scheme::Pep440, input, "not a valid PEP 440 version"))
     }
 
     fn parse_inner(input: &str) -> Option<Version> {
@@ -266,7 +265,11 @@ impl Version {
     }
 
     fn release_trimmed(&self) -> &[BigNum] {
-        let n = self.release.iter().rposition(|r| !r.is_zero()).map_or(0, |k| k + 1);
+        let n = self
+            .release
+            .iter()
+            .rposition(|r| !r.is_zero())
+            .map_or(0, |k| k + 1);
         &self.release[..n]
     }
 }
@@ -388,9 +391,8 @@ pub struct Specifier {
 
 impl Specifier {
     pub fn parse(input: &str) -> Result<Specifier, VersionError> {
-        let err = |r: &str| {
-            VersionError::new(Scheme::Pep440, input, format!("invalid specifier: {r}"))
-        };
+        let err =
+            |r: &str| VersionError::new(Scheme::Pep440, input, format!("invalid specifier: {r}"));
         let s = input.trim();
         const OPS: [(&str, Operator); 8] = [
             ("===", Operator::Arbitrary),
@@ -424,7 +426,11 @@ impl Specifier {
                 return Err(err("wildcard after a pre, post, dev or local segment"));
             }
             let lower = prefix.to_ascii_lowercase();
-            if lower.contains(['-', '_']) || lower.trim_start_matches('v').starts_with(|c: char| !c.is_ascii_digit()) {
+            if lower.contains(['-', '_'])
+                || lower
+                    .trim_start_matches('v')
+                    .starts_with(|c: char| !c.is_ascii_digit())
+            {
                 return Err(err("bad version"));
             }
             return Ok(Specifier {

@@ -102,7 +102,10 @@ pub(crate) fn parse_tail(
             if id.is_empty() || !id.bytes().all(is_ident_char) {
                 return Err("invalid prerelease identifier");
             }
-            if strict && id.len() > 1 && id.starts_with('0') && id.bytes().all(|c| c.is_ascii_digit())
+            if strict
+                && id.len() > 1
+                && id.starts_with('0')
+                && id.bytes().all(|c| c.is_ascii_digit())
             {
                 return Err("numeric prerelease identifier has a leading zero");
             }
@@ -257,7 +260,10 @@ struct Comparator {
 
 impl Comparator {
     fn any() -> Self {
-        Comparator { op: Op::Eq, v: None }
+        Comparator {
+            op: Op::Eq,
+            v: None,
+        }
     }
     fn test(&self, v: &Version) -> bool {
         let Some(c) = &self.v else { return true };
@@ -274,10 +280,7 @@ impl Comparator {
         // `<0.0.0-0`
         self.op == Op::Lt
             && self.v.as_ref().is_some_and(|v| {
-                v.major == 0
-                    && v.minor == 0
-                    && v.patch == 0
-                    && v.pre == [Ident::Num("0".into())]
+                v.major == 0 && v.minor == 0 && v.patch == 0 && v.pre == [Ident::Num("0".into())]
             })
     }
 }
@@ -349,7 +352,10 @@ fn cmpv(op: Op, major: u64, minor: u64, patch: u64, pre0: bool) -> Comparator {
 }
 
 fn with_pre(op: Op, p: &Partial) -> Option<Comparator> {
-    Some(Comparator { op, v: Some(p.full()?) })
+    Some(Comparator {
+        op,
+        v: Some(p.full()?),
+    })
 }
 
 /// Desugar one token (`^1.2`, `~1`, `>=1.x`, `1.2.3`, `*`) into comparators.
@@ -379,9 +385,15 @@ fn desugar(tok: &str) -> Result<Vec<Comparator>, &'static str> {
     Ok(match op {
         "~" => match (p.major, p.minor, p.patch) {
             (None, _, _) => vec![Comparator::any()],
-            (Some(m), None, _) => vec![cmpv(Op::Ge, m, 0, 0, false), cmpv(Op::Lt, succ(m)?, 0, 0, true)],
+            (Some(m), None, _) => vec![
+                cmpv(Op::Ge, m, 0, 0, false),
+                cmpv(Op::Lt, succ(m)?, 0, 0, true),
+            ],
             (Some(m), Some(n), None) => {
-                vec![cmpv(Op::Ge, m, n, 0, false), cmpv(Op::Lt, m, succ(n)?, 0, true)]
+                vec![
+                    cmpv(Op::Ge, m, n, 0, false),
+                    cmpv(Op::Lt, m, succ(n)?, 0, true),
+                ]
             }
             (Some(m), Some(n), Some(_)) => vec![
                 with_pre(Op::Ge, &p).ok_or("bad version")?,
@@ -390,7 +402,10 @@ fn desugar(tok: &str) -> Result<Vec<Comparator>, &'static str> {
         },
         "^" => match (p.major, p.minor, p.patch) {
             (None, _, _) => vec![Comparator::any()],
-            (Some(m), None, _) => vec![cmpv(Op::Ge, m, 0, 0, false), cmpv(Op::Lt, succ(m)?, 0, 0, true)],
+            (Some(m), None, _) => vec![
+                cmpv(Op::Ge, m, 0, 0, false),
+                cmpv(Op::Lt, succ(m)?, 0, 0, true),
+            ],
             (Some(m), Some(n), None) => {
                 let upper = if m == 0 {
                     cmpv(Op::Lt, 0, succ(n)?, 0, true)
@@ -453,11 +468,17 @@ fn desugar(tok: &str) -> Result<Vec<Comparator>, &'static str> {
                 vec![cmpv(o, mj, mn, 0, o == Op::Lt)]
             } else if xm_minor {
                 let m = p.major.unwrap_or(0);
-                vec![cmpv(Op::Ge, m, 0, 0, false), cmpv(Op::Lt, succ(m)?, 0, 0, true)]
+                vec![
+                    cmpv(Op::Ge, m, 0, 0, false),
+                    cmpv(Op::Lt, succ(m)?, 0, 0, true),
+                ]
             } else if xm_patch {
                 let m = p.major.unwrap_or(0);
                 let n = p.minor.unwrap_or(0);
-                vec![cmpv(Op::Ge, m, n, 0, false), cmpv(Op::Lt, m, succ(n)?, 0, true)]
+                vec![
+                    cmpv(Op::Ge, m, n, 0, false),
+                    cmpv(Op::Lt, m, succ(n)?, 0, true),
+                ]
             } else {
                 let o = match gtlt {
                     ">" => Op::Gt,
@@ -468,7 +489,11 @@ fn desugar(tok: &str) -> Result<Vec<Comparator>, &'static str> {
                 };
                 let c = with_pre(o, &p).ok_or("bad version")?;
                 // `>=0.0.0` is `*`
-                if o == Op::Ge && c.v.as_ref().is_some_and(|v| *v == Version::new(0, 0, 0) && v.pre.is_empty()) {
+                if o == Op::Ge
+                    && c.v
+                        .as_ref()
+                        .is_some_and(|v| *v == Version::new(0, 0, 0) && v.pre.is_empty())
+                {
                     vec![Comparator::any()]
                 } else {
                     vec![c]
@@ -497,7 +522,10 @@ fn hyphen(from: &str, to: &str) -> Result<Vec<Comparator>, &'static str> {
     }
     // `>=0.0.0` is `*`
     out.retain(|c| {
-        !(c.op == Op::Ge && c.v.as_ref().is_some_and(|v| *v == Version::new(0, 0, 0) && v.pre.is_empty()))
+        !(c.op == Op::Ge
+            && c.v
+                .as_ref()
+                .is_some_and(|v| *v == Version::new(0, 0, 0) && v.pre.is_empty()))
     });
     if out.is_empty() {
         out.push(Comparator::any());
@@ -557,7 +585,8 @@ fn parse_set(s: &str) -> Result<Vec<Comparator>, &'static str> {
 impl Range {
     /// Parse a node-semver range.
     pub fn parse(input: &str) -> Result<Range, VersionError> {
-        let err = |r: &str| VersionError::new(Scheme::Semver, input, format!("invalid npm range: {r}"));
+        let err =
+            |r: &str| VersionError::new(Scheme::Semver, input, format!("invalid npm range: {r}"));
         if input.len() > MAX_LENGTH {
             return Err(err("longer than 256 characters"));
         }
@@ -602,7 +631,9 @@ mod tests {
     use super::*;
 
     fn sat(v: &str, r: &str) -> bool {
-        Range::parse(r).unwrap().satisfies(&Version::parse(v).unwrap())
+        Range::parse(r)
+            .unwrap()
+            .satisfies(&Version::parse(v).unwrap())
     }
 
     #[test]
