@@ -138,6 +138,22 @@ fn pulls_an_oci_image_pushed_with_skopeo_and_reuses_blobs() {
             "unexpected {p}"
         );
     }
+
+    // Opened as a source, it shows the same files as the layout it was pushed from.
+    let cache2 = tempfile::tempdir().unwrap();
+    let o2 = insecure(cache2.path(), reg.host());
+    let pulled = moat_image::open(&format!("registry:{reference}"), &o2).unwrap();
+    let local = moat_image::open(&format!("oci-dir:{}:base", layout.display()), &o2).unwrap();
+    let files = assert_same_files(pulled.resolver(), local.resolver(), "registry vs oci-dir");
+    assert_eq!(files, 2);
+    assert_eq!(
+        pulled
+            .resolver()
+            .read_limited("/etc/os-release", 100)
+            .unwrap(),
+        b"ID=moattest\n"
+    );
+    assert_eq!(pulled.metadata().layers, local.metadata().layers);
 }
 
 #[test]
@@ -535,4 +551,11 @@ fn the_debian_test_image_round_trips_through_a_registry() {
         verify_layout_blobs(&out),
         2 + manifest["layers"].as_array().unwrap().len()
     );
+
+    // Opened through moat_image::open, it is the Debian root file system.
+    let img = moat_image::open(&format!("registry:{}/test/debian:base", reg.host()), &o).unwrap();
+    assert_eq!(img.metadata().architecture, "amd64");
+    let root = moat_fs::DirResolver::new(test_images_dir().join("debian/rootfs")).unwrap();
+    let files = assert_same_files(img.resolver(), &root, "registry vs rootfs");
+    assert!(files > 1000, "only {files} files");
 }

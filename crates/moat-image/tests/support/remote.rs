@@ -15,13 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub fn opts(cache: &Path) -> moat_image::OpenOptions {
-    moat_image::OpenOptions {
-        cache_dir: cache.to_path_buf(),
-        platform: None,
-        insecure_registries: Vec::new(),
-        max_unpacked_size: 8 << 30,
-        docker_host: None,
-    }
+    moat_image::OpenOptions::new(cache)
 }
 
 /// A port nothing listens on right now.
@@ -139,7 +133,8 @@ pub fn small_layout(dir: &Path, arch: &str, files: &[(&str, &str)]) -> PathBuf {
     layout
 }
 
-/// Add image `tag` to `layout`: one layer with `files` (path, content) and a symlink,
+/// Add image `tag` to `layout`: one layer (a tar of a directory, as the real test
+/// images are made) with `files` (path, content) and a symlink,
 /// config for linux/`arch`.
 pub fn add_image(layout: &Path, tag: &str, arch: &str, files: &[(&str, &str)]) {
     let root = layout.with_file_name(format!("root-{tag}"));
@@ -152,10 +147,16 @@ pub fn add_image(layout: &Path, tag: &str, arch: &str, files: &[(&str, &str)]) {
     std::os::unix::fs::symlink("/etc/hostname", root.join("bin/link")).unwrap();
     let img = format!("{}:{tag}", layout.display());
     run(Command::new("umoci").args(["new", "--image", &img]));
-    run(Command::new("umoci")
-        .args(["insert", "--image", &img])
+    let tar = layout.with_file_name(format!("layer-{tag}.tar"));
+    run(Command::new("tar")
+        .arg("-C")
         .arg(&root)
-        .arg("/"));
+        .arg("-cf")
+        .arg(&tar)
+        .arg("."));
+    run(Command::new("umoci")
+        .args(["raw", "add-layer", "--image", &img])
+        .arg(&tar));
     run(Command::new("umoci").args([
         "config",
         "--image",
@@ -634,10 +635,58 @@ impl Drop for Dockerd {
     }
 }
 
-/// The Debian test image built by scripts/build-test-images, if it is there.
+/// Where scripts/build-test-images puts the test images (`$MOAT_TEST_IMAGES` overrides).
 pub fn test_images_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../target/test-images"
-    ))
+    std::env::var_os("MOAT_TEST_IMAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/test-images"
+            ))
+        })
+}
+
+/// Both resolvers hold the same entries (kind, mode, owner, size, link target) and
+/// the same file contents; returns the number of regular files.
+pub fn assert_same_files(
+    a: &dyn moat_fs::FileResolver,
+    b: &dyn moat_fs::FileResolver,
+    what: &str,
+) -> usize {
+    use std::collections::BTreeMap;
+    let list = |r: &dyn moat_fs::FileResolver| -> BTreeMap<String, moat_fs::FileMeta> {
+        r.entries().map(|m| (m.path.clone(), m)).collect()
+    };
+    let (la, lb) = (list(a), list(b));
+    let only_a: Vec<&String> = la
+        .keys()
+        .filter(|k| !lb.contains_key(*k))
+        .take(10)
+        .collect();
+    let only_b: Vec<&String> = lb
+        .keys()
+        .filter(|k| !la.contains_key(*k))
+        .take(10)
+        .collect();
+    assert!(
+        only_a.is_empty() && only_b.is_empty(),
+        "{what}: only in the first {only_a:?}, only in the second {only_b:?}"
+    );
+    let mut files = 0;
+    for (p, m) in &la {
+        let n = &lb[p];
+        assert_eq!(
+            (m.kind, m.mode, m.uid, m.gid, m.size, &m.link_target),
+            (n.kind, n.mode, n.uid, n.gid, n.size, &n.link_target),
+            "{what}: {p}"
+        );
+        if m.is_file() {
+            let x = a.read_limited(p, 1 << 30).unwrap();
+            let y = b.read_limited(p, 1 << 30).unwrap();
+            assert!(x == y, "{what}: content of {p} differs");
+            files += 1;
+        }
+    }
+    files
 }
