@@ -912,20 +912,27 @@ pub(crate) fn components(
     notes: &mut Vec<String>,
 ) -> Vec<Component> {
     let dockerd_pid = daemon.process.as_ref().map(|p| p.pid);
-    let dockerd_bin = daemon
-        .process
-        .as_ref()
-        .map(|p| paths.pid(p.pid).join("exe").to_string_lossy().into_owned());
-    let containerd_bin = crate::sys::find_child_or_only(paths, dockerd_pid, "containerd")
-        .map(|p| paths.pid(p.pid).join("exe").to_string_lossy().into_owned());
+    // (shown path, path to read): a running binary is read through /proc/PID/exe, which
+    // works even when the file was replaced on disk since the process started.
+    let via_proc = |p: &crate::sys::ProcessInfo| {
+        let read = paths.pid(p.pid).join("exe").to_string_lossy().into_owned();
+        (p.exe.clone().unwrap_or_else(|| read.clone()), read)
+    };
+    let dockerd_bin = daemon.process.as_ref().map(via_proc);
+    let containerd_bin =
+        crate::sys::find_child_or_only(paths, dockerd_pid, "containerd").map(|p| via_proc(&p));
     let runc_prog = info
         .runtimes
         .as_ref()
         .and_then(|r| r.get("runc"))
         .and_then(|r| r.path.clone())
         .unwrap_or_else(|| "runc".into());
-    let runc_bin =
-        which(paths, &runc_prog).map(|p| paths.host(Path::new(&p)).to_string_lossy().into_owned());
+    let runc_bin = which(paths, &runc_prog).map(|p| {
+        (
+            p.clone(),
+            paths.host(Path::new(&p)).to_string_lossy().into_owned(),
+        )
+    });
 
     let specs = [
         (
@@ -956,12 +963,12 @@ pub(crate) fn components(
             name: name.into(),
             module: module.into(),
             api_version,
-            binary: binary.clone(),
+            binary: binary.as_ref().map(|(shown, _)| shown.clone()),
             binary_version: None,
             go_version: None,
             version: None,
         };
-        if let Some(bin) = &binary {
+        if let Some((_, bin)) = &binary {
             match buildinfo::read_file(Path::new(bin)) {
                 Ok(bi) => {
                     comp.go_version = Some(bi.go_version.clone());

@@ -1,11 +1,233 @@
-//! `moat audit` (not implemented yet).
+//! `moat audit`: a live Docker Engine, its host files, every container and the images
+//! they use, checked against the CIS Docker Benchmark v1.6.0, plus an isolation proof of
+//! each running container read from the host's /proc and cgroup filesystem.
+//!
+//! Exit codes (as `moat lint`): 0 when no finding reaches `--fail-on` (or it is not
+//! given), 1 when one does, 2 when the engine cannot be reached or queried.
 
 use crate::Global;
+use anyhow::Context;
+use moat_audit::moat_engine::{self, DockerEngine};
+use moat_audit::{AuditFinding, AuditOptions, AuditReport};
+use moat_model::Severity;
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {}
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`moat audit` is not implemented yet")
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The engine: unix:///PATH or tcp://HOST:PORT (default: $DOCKER_HOST, else unix:///var/run/docker.sock).
+    #[arg(long, short = 'H', value_name = "HOST")]
+    pub host: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Exit 1 when a finding of this severity or higher remains.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Report only these rules (codes, aliases or prefixes such as CC), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Vec<String>,
+    /// Never report these rules (codes, aliases or prefixes), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+    /// Skip the isolation proof (reading running containers' /proc and cgroups).
+    #[arg(long)]
+    pub no_proof: bool,
+    /// Skip walking image layers on the host for setuid/setgid files.
+    #[arg(long)]
+    pub no_image_files: bool,
+    /// Report images created more than this many days ago.
+    #[arg(long, default_value_t = 365, value_name = "DAYS")]
+    pub max_image_age: i64,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let host = args.host.clone().unwrap_or_else(moat_engine::default_host);
+    let engine = DockerEngine::connect(&host)?;
+    let opts = AuditOptions {
+        proof: !args.no_proof,
+        image_files: !args.no_image_files,
+        max_image_age_days: args.max_image_age,
+        ..Default::default()
+    };
+    let mut report =
+        moat_audit::audit(&engine, &opts).with_context(|| format!("audit of {host}"))?;
+    report.findings.retain(|f| {
+        (args.select.is_empty()
+            || args
+                .select
+                .iter()
+                .any(|c| moat_lint::suppress::code_matches(c, &f.finding)))
+            && !args
+                .ignore
+                .iter()
+                .any(|c| moat_lint::suppress::code_matches(c, &f.finding))
+    });
+
+    let mut buf = Vec::new();
+    match args.format {
+        Format::Table => render_table(&report, &mut buf)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut buf, &report)?;
+            buf.push(b'\n');
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut buf, &moat_audit::sarif::to_sarif(&report))?;
+            buf.push(b'\n');
+        }
+    }
+    match &args.output {
+        Some(p) => std::fs::write(p, &buf).with_context(|| format!("{}", p.display()))?,
+        None => std::io::stdout().lock().write_all(&buf)?,
+    }
+    let failed = args
+        .fail_on
+        .is_some_and(|t| report.findings.iter().any(|f| f.severity() >= t));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn table() -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t
+}
+
+fn render_table(r: &AuditReport, w: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(
+        w,
+        "engine {} (Docker {}, API {}): {} container(s), {} image(s) in use",
+        r.host,
+        r.engine_version.as_deref().unwrap_or("?"),
+        r.api_version.as_deref().unwrap_or("?"),
+        r.containers,
+        r.images
+    )?;
+    let mut findings: Vec<&AuditFinding> = r.findings.iter().collect();
+    findings.sort_by(|a, b| {
+        b.severity()
+            .cmp(&a.severity())
+            .then_with(|| a.sort_key().cmp(&b.sort_key()))
+    });
+    if findings.is_empty() {
+        writeln!(w, "no findings")?;
+    } else {
+        let mut t = table();
+        t.set_header(["OBJECT", "RULE", "SEVERITY", "MESSAGE", "EVIDENCE"]);
+        for f in &findings {
+            t.add_row([
+                f.path().to_string(),
+                format!("{} ({})", f.rule(), f.references.join(", ")),
+                f.severity().to_string(),
+                f.message().to_string(),
+                f.evidence.join("\n"),
+            ]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    if !r.isolation.is_empty() {
+        writeln!(w, "isolation proof (kernel view of running containers):")?;
+        let mut t = table();
+        t.set_header([
+            "CONTAINER",
+            "PID",
+            "HOST NAMESPACES",
+            "CAPS BEYOND DEFAULT",
+            "SECCOMP",
+            "NO_NEW_PRIVS",
+            "MEMORY",
+            "CPU",
+            "PIDS",
+        ]);
+        let lim = |v: &Option<moat_audit::proof::LimitView>| match v {
+            Some(v) if v.limited => v.values.join(" "),
+            Some(_) => "none".to_string(),
+            None => "?".to_string(),
+        };
+        for (name, p) in &r.isolation {
+            let shared: Vec<&str> = p
+                .namespaces
+                .iter()
+                .filter(|(_, n)| n.shared)
+                .map(|(k, _)| k.as_str())
+                .collect();
+            t.add_row([
+                name.clone(),
+                p.pid.to_string(),
+                if shared.is_empty() {
+                    "none".into()
+                } else {
+                    shared.join(",")
+                },
+                if p.cap_eff_beyond_default.is_empty() {
+                    "none".into()
+                } else {
+                    p.cap_eff_beyond_default.join(",")
+                },
+                match p.seccomp {
+                    Some(0) => "off".into(),
+                    Some(1) => "strict".into(),
+                    Some(2) => "filter".into(),
+                    _ => "?".into(),
+                },
+                match p.no_new_privs {
+                    Some(true) => "on".into(),
+                    Some(false) => "off".into(),
+                    None => "?".into(),
+                },
+                lim(&p.memory),
+                lim(&p.cpu),
+                lim(&p.pids),
+            ]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    if !r.components.is_empty() {
+        let mut t = table();
+        t.set_header(["COMPONENT", "VERSION", "API REPORTS", "BINARY", "GO"]);
+        for c in &r.components {
+            t.add_row([
+                c.name.clone(),
+                c.version.clone().unwrap_or_else(|| "?".into()),
+                c.api_version.clone().unwrap_or_default(),
+                c.binary_version
+                    .clone()
+                    .map(|v| format!("{v} ({})", c.binary.as_deref().unwrap_or("")))
+                    .unwrap_or_default(),
+                c.go_version.clone().unwrap_or_default(),
+            ]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    for n in &r.notes {
+        writeln!(w, "note: {n}")?;
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for f in &r.findings {
+        *counts
+            .entry(std::cmp::Reverse(f.severity()))
+            .or_insert(0usize) += 1;
+    }
+    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{} {n}", s.0)).collect();
+    writeln!(
+        w,
+        "{} finding(s){}{}",
+        r.findings.len(),
+        if summary.is_empty() { "" } else { ": " },
+        summary.join(", ")
+    )?;
+    Ok(())
 }
