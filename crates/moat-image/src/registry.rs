@@ -748,6 +748,17 @@ fn update_index(
     size: u64,
     name: &str,
 ) -> Result<(), String> {
+    // Another moat may be pulling into this layout: hold its lock while
+    // reading, changing and replacing index.json.
+    let lock_path = layout.join(".moat-index.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
     let index_path = layout.join("index.json");
     let mut entries: Vec<serde_json::Value> = std::fs::read(&index_path)
         .ok()
