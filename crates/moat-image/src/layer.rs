@@ -374,9 +374,20 @@ fn index_file(file: &File) -> Result<Vec<RawEntry>, String> {
 }
 
 /// The absolute path of an entry name; `None` for the root itself.
+/// An entry name for a message: quoted, at most 200 characters.
+pub(crate) fn show(raw: &str) -> String {
+    if raw.chars().count() > 200 {
+        let head: String = raw.chars().take(200).collect();
+        format!("{head:?}...")
+    } else {
+        format!("{raw:?}")
+    }
+}
+
 fn entry_path(raw: &str) -> Result<Option<String>, String> {
+    let name = show(raw);
     if raw.starts_with('/') {
-        return Err(format!("entry {raw:?} has an absolute name"));
+        return Err(format!("entry {name} has an absolute name"));
     }
     let mut out = String::with_capacity(raw.len() + 1);
     for c in raw.split('/') {
@@ -384,7 +395,7 @@ fn entry_path(raw: &str) -> Result<Option<String>, String> {
             "" | "." => {}
             ".." => {
                 return Err(format!(
-                    "entry {raw:?} climbs out of the image root (`..` in its name)"
+                    "entry {name} climbs out of the image root (`..` in its name)"
                 ));
             }
             c => {
@@ -416,10 +427,10 @@ fn index_entries<R: Read>(entries: tar::Entries<'_, R>) -> Result<Vec<RawEntry>,
         let Some(path) = entry_path(&raw)? else {
             continue; // the root directory itself
         };
-        let bad = |what: &str, e: io::Error| format!("entry {raw:?}: bad {what}: {e}");
-        let mode = header.mode().map_err(|e| bad("mode", e))? & 0o7777;
-        let uid = header.uid().map_err(|e| bad("uid", e))?;
-        let gid = header.gid().map_err(|e| bad("gid", e))?;
+        // Tolerant: some writers leave numeric fields empty.
+        let mode = header.mode().unwrap_or(0) & 0o7777;
+        let uid = header.uid().unwrap_or(0);
+        let gid = header.gid().unwrap_or(0);
         let (parent, base) = match path.rfind('/') {
             Some(i) => (&path[..i], &path[i + 1..]),
             None => ("", path.as_str()),
@@ -465,8 +476,12 @@ fn index_entries<R: Read>(entries: tar::Entries<'_, R>) -> Result<Vec<RawEntry>,
             tar::EntryType::Link => {
                 let t = link_raw();
                 let target = entry_path(&t)
-                    .map_err(|m| format!("hardlink {raw:?} points outside the image root: {m}"))?
-                    .ok_or_else(|| format!("hardlink {raw:?} points at the root directory"))?;
+                    .map_err(|m| {
+                        format!("hardlink {} points outside the image root: {m}", show(&raw))
+                    })?
+                    .ok_or_else(|| {
+                        format!("hardlink {} points at the root directory", show(&raw))
+                    })?;
                 (RawKind::Hardlink, Some(target))
             }
             tar::EntryType::Char => (RawKind::CharDevice, None),

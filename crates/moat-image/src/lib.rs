@@ -20,6 +20,7 @@ mod layer;
 mod oci;
 pub mod registry;
 mod store;
+pub mod testkit;
 mod view;
 
 pub use view::{LayerEntry, LayerEntryKind, LayerView, LayeredView};
@@ -123,6 +124,18 @@ impl Source {
             // An archive: docker-archive and oci-archive are told apart when opened.
             Ok(_) => Ok(Source::DockerArchive(p.into())),
             Err(_) => {
+                // `LAYOUT:TAG` or `LAYOUT@sha256:...` of an existing OCI layout.
+                if let Source::OciDir {
+                    path,
+                    reference: Some(r),
+                } = parse_oci_dir(s)
+                    && path.join("index.json").is_file()
+                {
+                    return Ok(Source::OciDir {
+                        path,
+                        reference: Some(r),
+                    });
+                }
                 if s.starts_with('/') || s.starts_with('.') || s.ends_with(".tar") {
                     Err(err("no such file or directory"))
                 } else {

@@ -328,7 +328,8 @@ fn index_outer(file: &File) -> Result<BTreeMap<String, Item>, String> {
     for entry in entries {
         let entry = entry.map_err(|e| format!("not a readable tar archive: {e}"))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let name = normalize_rel(&raw).map_err(|m| format!("archive entry {raw:?}: {m}"))?;
+        let name = normalize_rel(&raw)
+            .map_err(|m| format!("archive entry {}: {m}", crate::layer::show(&raw)))?;
         let link = || {
             entry
                 .link_name_bytes()
@@ -341,7 +342,8 @@ fn index_outer(file: &File) -> Result<BTreeMap<String, Item>, String> {
                 let size = entry.size();
                 if offset.saturating_add(size) > end {
                     return Err(format!(
-                        "truncated: entry {raw:?} claims {size} bytes past the end of the file"
+                        "truncated: entry {} claims {size} bytes past the end of the file",
+                        crate::layer::show(&raw)
                     ));
                 }
                 Item::File { offset, size }

@@ -1,7 +1,7 @@
 //! The layered view on hand-built images in every local format.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use moat_image::testkit as common;
 
 use common::{Comp, E, Img, layer, sha};
 use moat_fs::{FileKind, FileResolver};

@@ -1,7 +1,8 @@
-//! Hand-built images for tests: layer tars written header by header (so hostile names
-//! the `tar` crate's builder would refuse can be made), OCI layouts, docker archives.
-//! Shared with `crates/moat/tests/hostile*.rs` through `#[path]`.
-#![allow(dead_code, clippy::unwrap_used)]
+//! Hand-built images for tests (here and in `crates/moat/tests`): layer tars written
+//! header by header (so hostile names the `tar` crate's builder would refuse can be
+//! made), OCI layouts, docker archives. Test support only: it panics on I/O errors.
+#![doc(hidden)]
+#![allow(clippy::expect_used, clippy::panic, missing_docs)]
 
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -35,7 +36,9 @@ fn header(name: &str, et: tar::EntryType, size: u64, mode: u32, link: &str) -> t
     h.set_gid(0);
     h.set_mtime(0);
     // Raw names: the builder's checks would refuse `..` and absolute names.
-    let g = h.as_gnu_mut().unwrap();
+    let Some(g) = h.as_gnu_mut() else {
+        panic!("not a GNU header")
+    };
     assert!(name.len() < 100 && link.len() < 100);
     g.name[..name.len()].copy_from_slice(name.as_bytes());
     g.linkname[..link.len()].copy_from_slice(link.as_bytes());
@@ -62,9 +65,9 @@ pub fn layer(entries: &[E]) -> Vec<u8> {
             E::Fifo(n) => (header(n, tar::EntryType::Fifo, 0, 0o644, ""), b""),
             E::Char(n) => (header(n, tar::EntryType::Char, 0, 0o666, ""), b""),
         };
-        b.append(&h, data).unwrap();
+        b.append(&h, data).expect("testkit");
     }
-    b.into_inner().unwrap()
+    b.into_inner().expect("testkit")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -79,10 +82,10 @@ pub fn compress(data: &[u8], c: Comp) -> Vec<u8> {
         Comp::None => data.to_vec(),
         Comp::Gzip => {
             let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(data).unwrap();
-            e.finish().unwrap()
+            e.write_all(data).expect("testkit");
+            e.finish().expect("testkit")
         }
-        Comp::Zstd => zstd::encode_all(data, 1).unwrap(),
+        Comp::Zstd => zstd::encode_all(data, 1).expect("testkit"),
     }
 }
 
@@ -126,17 +129,18 @@ impl Img {
             "rootfs": {"type": "layers", "diff_ids": self.diff_ids()},
             "history": history,
         }))
-        .unwrap()
+        .expect("testkit")
     }
 
     /// Write an OCI layout; returns the manifest digest.
     pub fn write_oci(&self, dir: &Path, tag: &str) -> String {
         let blobs = dir.join("blobs/sha256");
-        std::fs::create_dir_all(&blobs).unwrap();
-        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        std::fs::create_dir_all(&blobs).expect("testkit");
+        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+            .expect("testkit");
         let put = |b: &[u8]| {
             let d = sha(b);
-            std::fs::write(blobs.join(hexof(&d)), b).unwrap();
+            std::fs::write(blobs.join(hexof(&d)), b).expect("testkit");
             d
         };
         let cfg = self.config_json();
@@ -160,13 +164,17 @@ impl Img {
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg_d, "size": cfg.len()},
             "layers": layers,
         }))
-        .unwrap();
+        .expect("testkit");
         let md = put(&manifest);
         let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "digest": md, "size": manifest.len(),
             "annotations": {"org.opencontainers.image.ref.name": tag}}]});
-        std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+        std::fs::write(
+            dir.join("index.json"),
+            serde_json::to_vec(&index).expect("testkit"),
+        )
+        .expect("testkit");
         md
     }
 
@@ -185,27 +193,40 @@ impl Img {
         let manifest = serde_json::json!([{"Config": cfg_name, "RepoTags": ["local/test:1"], "Layers": names}]);
         files.push((
             "manifest.json".into(),
-            serde_json::to_vec(&manifest).unwrap(),
+            serde_json::to_vec(&manifest).expect("testkit"),
         ));
         write_tar(path, &files);
     }
 }
 
 pub fn write_tar(path: &Path, files: &[(String, Vec<u8>)]) {
-    let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
+    let mut b = tar::Builder::new(std::fs::File::create(path).expect("testkit"));
     for (n, d) in files {
         let mut h = tar::Header::new_gnu();
         h.set_size(d.len() as u64);
         h.set_mode(0o644);
         h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h, n, d.as_slice()).unwrap();
+        b.append_data(&mut h, n, d.as_slice()).expect("testkit");
     }
-    b.finish().unwrap();
+    b.finish().expect("testkit");
 }
 
 /// Tar up a directory (an OCI layout) as an oci-archive.
 pub fn tar_dir(dir: &Path, out: &Path) {
-    let mut b = tar::Builder::new(std::fs::File::create(out).unwrap());
-    b.append_dir_all(".", dir).unwrap();
-    b.finish().unwrap();
+    let mut b = tar::Builder::new(std::fs::File::create(out).expect("testkit"));
+    b.append_dir_all(".", dir).expect("testkit");
+    b.finish().expect("testkit");
+}
+
+/// A layer holding one regular file with a name of any length (GNU long names).
+pub fn layer_long_name(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    b.append_data(&mut h, name, data).expect("testkit");
+    b.into_inner().expect("testkit")
 }
