@@ -7,32 +7,28 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file is not well-formed JSON.
-    #[error("{location}: malformed JSON: {source}")]
+    #[error("{location}: malformed JSON: {error}")]
     Json {
         location: String,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// A zip archive cannot be read.
-    #[error("{location}: bad zip archive: {source}")]
+    #[error("{location}: bad zip archive: {error}")]
     Zip {
         location: String,
-        #[source]
-        source: zip::result::ZipError,
+        error: zip::result::ZipError,
     },
     /// The database failed.
-    #[error("{}: database error: {source}", path.display())]
+    #[error("{}: database error: {error}", path.display())]
     Sql {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     /// The file is not a moat database of this schema version.
     #[error("{}: {reason}", path.display())]
@@ -52,17 +48,17 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 
-    pub(crate) fn sql(path: impl Into<PathBuf>, source: rusqlite::Error) -> Self {
+    pub(crate) fn sql(path: impl Into<PathBuf>, error: rusqlite::Error) -> Self {
         Error::Sql {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -177,7 +177,7 @@ fn read_json(
     if secdb || alpine::sniff(bytes) {
         let (advs, skipped) = alpine::parse(location, bytes).map_err(|source| Error::Json {
             location: location.to_string(),
-            source,
+            error: source,
         })?;
         for s in skipped {
             sink(Unit::Skip(s))?;
@@ -199,7 +199,7 @@ fn read_json(
         })),
         Err(Err(source)) => Err(Error::Json {
             location: location.to_string(),
-            source,
+            error: source,
         }),
     }
 }
@@ -208,7 +208,7 @@ fn read_zip(path: &Path, report: &mut ImportReport, sink: &mut Sink<'_>) -> Resu
     let name = path.display().to_string();
     let zerr = |source| Error::Zip {
         location: name.clone(),
-        source,
+        error: source,
     };
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(zerr)?;
@@ -239,7 +239,7 @@ fn read_zip(path: &Path, report: &mut ImportReport, sink: &mut Sink<'_>) -> Resu
             .read_to_end(&mut buf)
             .map_err(|e| Error::Zip {
                 location: location.clone(),
-                source: zip::result::ZipError::Io(e),
+                error: zip::result::ZipError::Io(e),
             })?;
         report.files += 1;
         read_json(&location, &buf, false, report, sink)?;

@@ -376,6 +376,18 @@ impl Database {
         Ok(Some(adv))
     }
 
+    /// Every (ecosystem, normalized package name) with at least one advisory, sorted.
+    pub fn packages(&self) -> Result<Vec<(String, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT DISTINCT ecosystem, name FROM affected ORDER BY ecosystem, name")
+            .map_err(|e| self.err(e))?;
+        let it = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        it.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Path, schema, counts, origins and times.
     pub fn status(&self) -> Result<Status> {
         status_of(&self.conn, &self.path)

@@ -1,11 +1,389 @@
-//! `moat db` (not implemented yet).
+//! `moat db`: the advisory database — import, update, status, query.
+//!
+//! The database lives at `--db PATH` / `MOAT_DB`, by default
+//! `<cache dir>/db/moat.db` (`~/.cache/moat/db/moat.db` on Linux). Every change is
+//! built in a temporary file beside it and renamed into place, so a failed or
+//! killed import or update leaves the previous database whole.
+//!
+//! Exit codes: 0 done (skipped advisories are reported, not failures; a stale
+//! database is a warning), 2 error.
 
 use crate::Global;
+use anyhow::Context;
+use moat_db::update::{self, Config, Source};
+use moat_db::{Database, ImportReport, Status, Writer};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// The staleness threshold when neither `--max-age` nor the sources file sets one.
+pub const DEFAULT_MAX_AGE: &str = "7d";
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`moat db` is not implemented yet")
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Import OSV JSON files, directories of them, osv.dev all.zip archives and
+    /// Alpine secdb files (vX.Y/main.json) into the database.
+    Import(ImportArgs),
+    /// Fetch the configured sources (conditional GET) and rebuild the database.
+    Update(UpdateArgs),
+    /// Show the database: path, schema, counts per source and ecosystem, age.
+    Status(StatusArgs),
+    /// Show the advisories of one package (and, with --version, those affecting it).
+    Query(QueryArgs),
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+struct ImportArgs {
+    /// Files, directories or all.zip archives.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    /// Start from an empty database instead of adding to the current one.
+    #[arg(long)]
+    fresh: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+struct UpdateArgs {
+    /// The sources file (TOML; default: <config dir>/moat/sources.toml when it exists,
+    /// else the upstream defaults).
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Fetch this URL instead of the configured sources (repeatable).
+    #[arg(long = "source", value_name = "URL")]
+    sources: Vec<String>,
+    /// Download even when the stored ETag / Last-Modified say nothing changed.
+    #[arg(long)]
+    force: bool,
+    /// Network timeout per connection and per read, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    timeout: u64,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+struct StatusArgs {
+    /// Warn when the database is older than this (`7d`, `36h`; default: the sources
+    /// file's `max_age`, else 7d).
+    #[arg(long, value_name = "AGE")]
+    max_age: Option<String>,
+    /// The sources file that may set `max_age`.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+struct QueryArgs {
+    /// OSV ecosystem: Debian:12, Alpine:v3.21, PyPI, crates.io, Go, npm, ...
+    ecosystem: String,
+    /// Package name (source package for distributions).
+    package: String,
+    /// Only advisories whose ranges include this version (withdrawn ones excluded).
+    #[arg(long)]
+    version: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let db = db_path(global);
+    match args.command {
+        Command::Import(a) => import(&db, a),
+        Command::Update(a) => run_update(&db, a),
+        Command::Status(a) => status(&db, a),
+        Command::Query(a) => query(&db, a),
+    }
+}
+
+/// The database in force: `--db` / `MOAT_DB`, else `<cache dir>/db/moat.db`.
+pub fn db_path(global: &Global) -> PathBuf {
+    global
+        .db
+        .clone()
+        .unwrap_or_else(|| global.cache_dir().join("db").join("moat.db"))
+}
+
+fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
+    match explicit {
+        Some(p) => Ok(Config::load(p)?),
+        None => {
+            let default = dirs::config_dir().map(|d| d.join("moat").join("sources.toml"));
+            match default {
+                Some(p) if p.exists() => Ok(Config::load(&p)?),
+                _ => Ok(Config::default()),
+            }
+        }
+    }
+}
+
+fn import(db: &Path, a: ImportArgs) -> anyhow::Result<ExitCode> {
+    let mut w = if a.fresh {
+        Writer::fresh(db)
+    } else {
+        Writer::begin(db)
+    }
+    .with_context(|| format!("opening {} for import", db.display()))?;
+    let mut reports = Vec::new();
+    for p in &a.paths {
+        let r = w
+            .import_path(p)
+            .with_context(|| format!("importing {}", p.display()))?;
+        reports.push(r);
+    }
+    let status = w.commit()?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Format::Json => {
+            let v =
+                serde_json::json!({ "imports": reports, "database": status_json(&status, None) });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        Format::Table => {
+            for r in &reports {
+                print_import(&mut out, r)?;
+            }
+            writeln!(
+                out,
+                "database {}: {} advisories",
+                status.path.display(),
+                status.advisories
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_import(out: &mut impl Write, r: &ImportReport) -> std::io::Result<()> {
+    let per: Vec<String> = r.stored.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    writeln!(
+        out,
+        "{}: stored {} ({}), skipped {}, withdrawn {}, git ranges ignored {}",
+        r.location,
+        r.total(),
+        if per.is_empty() {
+            "none".into()
+        } else {
+            per.join(", ")
+        },
+        r.skipped.len(),
+        r.withdrawn,
+        r.git_ranges
+    )?;
+    for s in &r.skipped {
+        writeln!(
+            out,
+            "  skipped {} ({}): {}",
+            s.id.as_deref().unwrap_or("-"),
+            s.location,
+            s.reason
+        )?;
+    }
+    Ok(())
+}
+
+fn run_update(db: &Path, a: UpdateArgs) -> anyhow::Result<ExitCode> {
+    let sources: Vec<Source> = if a.sources.is_empty() {
+        load_config(a.config.as_deref())?.sources_or_default()
+    } else {
+        a.sources.iter().map(Source::url).collect()
+    };
+    let opts = update::Options {
+        timeout: Duration::from_secs(a.timeout.max(1)),
+        force: a.force,
+    };
+    let report = update::update(db, &sources, &opts).with_context(|| {
+        format!(
+            "updating {} (the previous database is unchanged)",
+            db.display()
+        )
+    })?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Format::Json => {
+            let v = serde_json::json!({ "sources": report.sources, "database": status_json(&report.status, None) });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        Format::Table => {
+            for s in &report.sources {
+                match &s.import {
+                    Some(r) => writeln!(
+                        out,
+                        "{}: updated, {} bytes, {} advisories, {} skipped",
+                        s.url,
+                        s.bytes,
+                        r.total(),
+                        r.skipped.len()
+                    )?,
+                    None => writeln!(out, "{}: not modified", s.url)?,
+                }
+            }
+            writeln!(
+                out,
+                "database {}: {} advisories",
+                report.status.path.display(),
+                report.status.advisories
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status_json(s: &Status, max_age: Option<Duration>) -> serde_json::Value {
+    let age = s.last_update.map(|t| (now() - t).max(0));
+    let mut v = serde_json::to_value(s).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("age_seconds".into(), serde_json::json!(age));
+        o.insert(
+            "last_update_time".into(),
+            serde_json::json!(s.last_update.map(moat_db::format_unix)),
+        );
+        if let Some(m) = max_age {
+            o.insert("max_age_seconds".into(), serde_json::json!(m.as_secs()));
+            o.insert(
+                "stale".into(),
+                serde_json::json!(age.is_none_or(|a| a as u64 > m.as_secs())),
+            );
+        }
+    }
+    v
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn status(db: &Path, a: StatusArgs) -> anyhow::Result<ExitCode> {
+    let max_age_s = match a.max_age {
+        Some(m) => m,
+        None => load_config(a.config.as_deref())?
+            .max_age
+            .unwrap_or_else(|| DEFAULT_MAX_AGE.to_string()),
+    };
+    let max_age = update::parse_age(&max_age_s).map_err(|e| anyhow::anyhow!("--max-age: {e}"))?;
+    let database = Database::open_read_only(db)?;
+    let s = database.status()?;
+    let age = s.last_update.map(|t| (now() - t).max(0));
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Format::Json => {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&status_json(&s, Some(max_age)))?
+            )?;
+        }
+        Format::Table => {
+            writeln!(out, "path:           {}", s.path.display())?;
+            writeln!(out, "schema version: {}", s.schema_version)?;
+            writeln!(out, "size:           {} bytes", s.size_bytes)?;
+            match (s.last_update, age) {
+                (Some(t), Some(age)) => writeln!(
+                    out,
+                    "last update:    {} ({} ago)",
+                    moat_db::format_unix(t),
+                    moat_db::format_age(age)
+                )?,
+                _ => writeln!(out, "last update:    never")?,
+            }
+            writeln!(
+                out,
+                "advisories:     {} ({} withdrawn)",
+                s.advisories, s.withdrawn
+            )?;
+            writeln!(out, "sources:")?;
+            for (k, v) in &s.sources {
+                writeln!(out, "  {k:<28} {v:>8}")?;
+            }
+            writeln!(out, "ecosystems:")?;
+            for (k, v) in &s.ecosystems {
+                writeln!(out, "  {k:<28} {v:>8}")?;
+            }
+            writeln!(out, "origins:")?;
+            for o in &s.origins {
+                writeln!(
+                    out,
+                    "  {} ({}): {} records, {} skipped, fetched {}",
+                    o.location,
+                    o.kind,
+                    o.records,
+                    o.skipped,
+                    moat_db::format_unix(o.fetched_at)
+                )?;
+            }
+        }
+    }
+    if age.is_none_or(|a| a as u64 > max_age.as_secs()) {
+        eprintln!(
+            "moat: warning: the advisory database {} is {} (older than {max_age_s}); run `moat db update`",
+            db.display(),
+            age.map_or("never updated".to_string(), |a| format!(
+                "{} old",
+                moat_db::format_age(a)
+            ))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn query(db: &Path, a: QueryArgs) -> anyhow::Result<ExitCode> {
+    let database = Database::open_read_only(db)?;
+    let advs = match &a.version {
+        Some(v) => database.affected_advisories(&a.ecosystem, &a.package, v)?,
+        None => database.advisories_for(&a.ecosystem, &a.package)?,
+    };
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&advs)?)?,
+        Format::Table => {
+            for adv in &advs {
+                let fixed: Vec<&str> = adv
+                    .affected
+                    .iter()
+                    .flat_map(|f| f.ranges.iter())
+                    .flat_map(|r| r.events.iter())
+                    .filter_map(|e| match e {
+                        moat_db::Event::Fixed(v) => Some(v.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\tfixed: {}{}",
+                    adv.id,
+                    adv.source,
+                    adv.rating(),
+                    if fixed.is_empty() {
+                        "-".into()
+                    } else {
+                        fixed.join(", ")
+                    },
+                    if adv.withdrawn.is_some() {
+                        "\t(withdrawn)"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
