@@ -254,7 +254,6 @@ pub fn parse(src: &str) -> Dockerfile {
                 if i >= lines.len() {
                     break;
                 }
-                logical.push('\n');
                 cur = lines[i].to_string();
             } else {
                 logical.push_str(&cur);

@@ -83,6 +83,14 @@ impl Script {
 
 fn parse_into(src: &str, out: &mut Vec<Command>, depth: usize) {
     for mut cmd in tokenize(src) {
+        // Commands inside `$( ... )` run too: parse them first.
+        if depth < 4 {
+            for w in &cmd.raw {
+                for inner in substitutions(w) {
+                    parse_into(inner, out, depth + 1);
+                }
+            }
+        }
         unwrap_prefixes(&mut cmd);
         if cmd.words.is_empty() {
             continue;
@@ -110,6 +118,37 @@ fn parse_into(src: &str, out: &mut Vec<Command>, depth: usize) {
         }
         out.push(cmd);
     }
+}
+
+/// The contents of the `$( ... )` command substitutions in a raw word (not `$(( ))`).
+fn substitutions(w: &str) -> Vec<&str> {
+    let b = w.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] == b'$' && b[i + 1] == b'(' && b.get(i + 2) != Some(&b'(') {
+            let start = i + 2;
+            let mut depth = 1;
+            let mut j = start;
+            while j < b.len() {
+                match b[j] {
+                    b'(' => depth += 1,
+                    b')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            out.push(&w[start..j.min(b.len())]);
+            i = j;
+        }
+        i += 1;
+    }
+    out
 }
 
 fn unwrap_prefixes(cmd: &mut Command) {
@@ -191,6 +230,8 @@ pub fn tokenize(src: &str) -> Vec<Command> {
     let mut raw = String::new();
     let mut in_word = false;
     let mut pending_redirect = false;
+    // Inside `case ... esac`, `a|b)` is a pattern alternation, not a pipe.
+    let mut case_depth = 0usize;
     let mut i = 0;
     let n = chars.len();
 
@@ -201,6 +242,11 @@ pub fn tokenize(src: &str) -> Vec<Command> {
                     cur.redirects.push(std::mem::take(&mut word));
                     pending_redirect = false;
                 } else {
+                    if word == "case" && cur.words.is_empty() {
+                        case_depth += 1;
+                    } else if word == "esac" {
+                        case_depth = case_depth.saturating_sub(1);
+                    }
                     cur.words.push(std::mem::take(&mut word));
                     cur.raw.push(std::mem::take(&mut raw));
                 }
@@ -218,6 +264,12 @@ pub fn tokenize(src: &str) -> Vec<Command> {
             if !cur.words.is_empty() {
                 cmds.push(std::mem::take(&mut cur));
             } else {
+                // `{ a; b; } | c`: the pipe belongs to the group's last command.
+                if $op == "|" {
+                    if let Some(last) = cmds.last_mut() {
+                        last.op_after = "|".to_string();
+                    }
+                }
                 cur = Command::default();
             }
         };
@@ -373,6 +425,11 @@ pub fn tokenize(src: &str) -> Vec<Command> {
                     i += 1;
                 }
             }
+            '|' if case_depth > 0 && in_word => {
+                word.push(c);
+                raw.push(c);
+                i += 1;
+            }
             '|' => {
                 if i + 1 < n && chars[i + 1] == '|' {
                     end_cmd!("||");
@@ -467,9 +524,12 @@ mod tests {
     fn pipes_subshells_and_wrappers() {
         assert_eq!(names("curl -fsSL x | sudo -u root bash"), ["curl", "bash"]);
         assert!(Script::parse("a | b").has_pipe());
+        assert!(Script::parse("{ echo a; echo b; } | tee f").has_pipe());
+        assert!(!Script::parse("case \"$a\" in x86_64|aarch64) echo ;; esac").has_pipe());
+        assert!(Script::parse("x=\"$(ls | sort)\"").has_pipe());
         assert_eq!(
             names("(cd /x && make) ; echo $(uname -a)"),
-            ["cd", "make", "echo"]
+            ["cd", "make", "uname", "echo"]
         );
         assert_eq!(
             names("sh -c 'apt-get install x && rm -rf y'"),

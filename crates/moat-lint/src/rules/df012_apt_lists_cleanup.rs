@@ -40,7 +40,22 @@ impl Rule for This {
         &META
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
+        let df = cx.df;
+        // Only stages that end up in an image matter: the final one and those another
+        // stage builds on (`FROM <stage>`). A builder stage's lists are thrown away.
+        let matters = |st: Option<usize>| match st {
+            None => true,
+            Some(i) => {
+                i + 1 == df.stages.len()
+                    || df.stages[i].name.as_ref().is_some_and(|n| {
+                        df.stages.iter().any(|s| s.image.eq_ignore_ascii_case(n))
+                    })
+            }
+        };
         for (ins, s) in cx.runs() {
+            if !matters(ins.stage) {
+                continue;
+            }
             let update = super::apt_sub(s, &["apt-get"], "update").next().is_some();
             if !update || has_cache_mount(ins, "/var/lib/apt/lists") {
                 continue;
@@ -48,6 +63,8 @@ impl Rule for This {
             let cleaned = s.named(&["rm"]).any(|c| {
                 c.args().iter().any(|a| a.starts_with("/var/lib/apt/lists"))
             });
+            // `apt-get dist-clean` (apt >= 2.7) removes the lists too.
+            let cleaned = cleaned || super::apt_sub(s, &["apt-get"], "dist-clean").next().is_some();
             if !cleaned {
                 out.at(ins, "delete the apt lists (/var/lib/apt/lists) after installing something");
             }

@@ -31,7 +31,7 @@ impl Rule for This {
             if super::df012_apt_lists_cleanup::has_cache_mount(ins, "/var/cache/apk") {
                 continue;
             }
-            if super::apt_sub(s, &["apk"], "add").any(|(c, _)| !c.has_flag(None, &["no-cache"])) {
+            if super::apt_sub(s, &["apk"], "add").any(|(c, _)| !c.has_flag(None, &["no-cache", "no-network"])) {
                 out.at(ins, "use the --no-cache switch with apk add");
             }
         }

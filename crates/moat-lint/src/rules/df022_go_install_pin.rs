@@ -28,10 +28,10 @@ impl Rule for This {
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for (ins, s) in cx.runs() {
             let bad = s.named(&["go"]).any(|c| {
-                super::sub_args(c, "install").is_some_and(|a| {
+                ["install", "get"].iter().filter_map(|sub| super::sub_args(c, sub)).any(|a| {
                     super::packages(a, &["-o", "-tags", "-ldflags", "-gcflags", "-mod", "-p"])
                         .iter()
-                        .any(|p| !p.contains('@') || p.ends_with("@latest"))
+                        .any(|p| (!p.contains('@') || p.ends_with("@latest")) && !p.starts_with('.') && !p.starts_with('/') && !p.starts_with('$'))
                 })
             });
             if bad {

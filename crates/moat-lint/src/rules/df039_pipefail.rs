@@ -40,7 +40,9 @@ impl Rule for This {
                 let w = ins.words();
                 let sh = w.first().map(|s| s.to_ascii_lowercase()).unwrap_or_default();
                 let posix = ["sh", "bash", "ash", "dash", "zsh", "ksh"].iter().any(|p| sh.ends_with(p));
-                safe = !posix || w.windows(2).any(|p| p[0] == "-o" && p[1] == "pipefail") || w.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains("pipefail"));
+                safe = !posix || w.windows(2).any(|p| {
+                        p[0].starts_with('-') && !p[0].starts_with("--") && p[0].ends_with('o') && p[1] == "pipefail"
+                    }) || w.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains("pipefail"));
                 continue;
             }
             let Some(s) = script else { continue };
