@@ -198,7 +198,16 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         Some(HostAddr::Unix(p)) => Some(p.clone()),
         _ => None,
     };
-    let process = sys::find_dockerd(host, socket_path.as_deref());
+    let listen = match &addr {
+        Some(HostAddr::Unix(p)) => sys::Listen::Unix(p),
+        Some(HostAddr::Tcp(a)) => a
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .map_or(sys::Listen::Unknown, sys::Listen::Tcp),
+        None => sys::Listen::Unknown,
+    };
+    let process = sys::find_dockerd(host, listen);
     if process.is_none() {
         notes.push(
             "dockerd process not found on this host: command-line checks skipped".to_string(),

@@ -114,11 +114,45 @@ fn holds_socket(paths: &HostPaths, pid: i64, inode: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The dockerd serving `socket` (matched by the socket's inode among dockerd's open
-/// files), else the only dockerd running.
-pub fn find_dockerd(paths: &HostPaths, socket: Option<&Path>) -> Option<ProcessInfo> {
+/// The inode of a TCP socket listening on `port` (from /proc/net/tcp and tcp6).
+fn tcp_listen_inode(paths: &HostPaths, port: u16) -> Option<String> {
+    let want = format!("{port:04X}");
+    for table in ["net/tcp", "net/tcp6"] {
+        let Ok(text) = fs::read_to_string(paths.proc.join(table)) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            if f.len() >= 10
+                && f[3] == "0A"
+                && f[1].rsplit(':').next() == Some(want.as_str())
+            {
+                return Some(f[9].to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Where the audited engine listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen<'a> {
+    Unix(&'a Path),
+    Tcp(u16),
+    Unknown,
+}
+
+/// The dockerd serving the audited address (matched by the listening socket's inode
+/// among dockerd's open files), else the only dockerd running.
+pub fn find_dockerd(paths: &HostPaths, listen: Listen<'_>) -> Option<ProcessInfo> {
     let candidates = processes_named(paths, "dockerd");
-    if let Some(inode) = socket.and_then(|s| unix_socket_inode(paths, s))
+    let inode = match listen {
+        Listen::Unix(p) => unix_socket_inode(paths, p),
+        Listen::Tcp(port) => tcp_listen_inode(paths, port),
+        Listen::Unknown => None,
+    };
+    if let Some(inode) = inode
         && let Some(pid) = candidates.iter().find(|p| holds_socket(paths, **p, &inode))
     {
         return process_info(paths, *pid);

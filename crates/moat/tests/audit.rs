@@ -1,0 +1,780 @@
+//! `moat audit` against a real, private dockerd (Debian's docker.io) started here on its
+//! own socket (and a loopback TCP port), with one container per misconfiguration and one
+//! well-configured container. Expectations about the kernel (namespace inodes, versions)
+//! are computed from the host and the real tools, never hard-coded.
+//!
+//! The daemon runs with `--userns-remap=default --bridge=none --iptables=false`: user
+//! namespaces make a fully isolated container possible; no bridge keeps clear of other
+//! engines on the machine (so CC123, the default bridge, is not exercised here).
+//! `--privileged` containers cannot start in this sandbox: they are audited from config.
+
+#![allow(clippy::unwrap_used)] // tests
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MOAT: &str = env!("CARGO_BIN_EXE_moat");
+
+fn have(prog: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {prog}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A private dockerd, stopped by PID on drop.
+struct Dockerd {
+    dir: tempfile::TempDir,
+    child: Child,
+    tcp_port: u16,
+}
+
+impl Dockerd {
+    fn sock(&self) -> PathBuf {
+        self.dir.path().join("sock")
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.sock().display())
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("daemon.json")
+    }
+
+    fn start() -> Dockerd {
+        // Short path: the containerd socket under exec-root must fit in sun_path.
+        let dir = tempfile::Builder::new()
+            .prefix("moat-audit-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("daemon.json"),
+            r#"{"insecure-registries": ["10.99.0.0/16"], "log-level": "debug"}"#,
+        )
+        .unwrap();
+        let tcp_port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let log = std::fs::File::create(d.join("log")).unwrap();
+        let child = Command::new("dockerd")
+            .arg("--data-root")
+            .arg(d.join("data"))
+            .arg("--exec-root")
+            .arg(d.join("exec"))
+            .arg("--pidfile")
+            .arg(d.join("pid"))
+            .arg("--config-file")
+            .arg(d.join("daemon.json"))
+            .arg("-H")
+            .arg(format!("unix://{}", d.join("sock").display()))
+            .arg("-H")
+            .arg(format!("tcp://127.0.0.1:{tcp_port}"))
+            .args([
+                "--bridge=none",
+                "--iptables=false",
+                "--userns-remap=default",
+            ])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let me = Dockerd {
+            dir,
+            child,
+            tcp_port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ok = me.sock().exists()
+                && Command::new("docker")
+                    .env("DOCKER_HOST", me.host())
+                    .arg("version")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+            if ok {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "dockerd did not come up: {}",
+                std::fs::read_to_string(me.dir.path().join("log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        me
+    }
+
+    fn docker(&self, args: &[&str]) -> String {
+        run(Command::new("docker")
+            .env("DOCKER_HOST", self.host())
+            .args(args))
+    }
+
+    fn audit(&self, host: &str, extra: &[&str]) -> (i32, String, String) {
+        let out = Command::new(MOAT)
+            .args(["audit", "--host", host])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        // Remove containers first so their mounts go away with the daemon's cleanup.
+        let _ = Command::new("docker")
+            .env("DOCKER_HOST", self.host())
+            .args(["rm", "-f"])
+            .args(
+                Command::new("docker")
+                    .env("DOCKER_HOST", self.host())
+                    .args(["ps", "-aq"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default()
+                    .split_whitespace(),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        // Layers of remapped containers may stay mounted if the daemon was killed.
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "grep -o ' {}[^ ]*' /proc/self/mounts | sort -r | xargs -r -n1 umount -l",
+                self.dir.path().display()
+            ))
+            .status();
+    }
+}
+
+/// A busybox root filesystem (busybox-static).
+fn busybox_rootfs(dir: &Path, setuid: bool) {
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::create_dir_all(dir.join("etc")).unwrap();
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    let bb = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap();
+    std::fs::copy(bb, dir.join("bin/busybox")).unwrap();
+    for l in ["sh", "sleep", "true", "id", "cat"] {
+        std::os::unix::fs::symlink("busybox", dir.join("bin").join(l)).unwrap();
+    }
+    std::fs::write(
+        dir.join("etc/passwd"),
+        "root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n",
+    )
+    .unwrap();
+    if setuid {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::copy(bb, dir.join("bin/suid-tool")).unwrap();
+        std::fs::set_permissions(
+            dir.join("bin/suid-tool"),
+            std::fs::Permissions::from_mode(0o4755),
+        )
+        .unwrap();
+    }
+}
+
+/// `docker load`s a one-layer image built by hand (docker-archive layout), so its
+/// creation date, user and health check are ours to choose.
+fn load_image(d: &Dockerd, work: &Path, tag: &str, created: &str, user: &str, health: bool) {
+    let img = work.join(tag.replace([':', '/'], "_"));
+    let rootfs = img.join("rootfs");
+    busybox_rootfs(&rootfs, !health);
+    let layer = img.join("layer.tar");
+    run(Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&layer)
+        .arg("."));
+    let sum = run(Command::new("sha256sum").arg(&layer));
+    let diff_id = format!("sha256:{}", sum.split_whitespace().next().unwrap());
+    let mut config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "created": created,
+        "config": { "User": user, "Cmd": ["sleep", "3600"] },
+        "rootfs": { "type": "layers", "diff_ids": [diff_id] },
+        "history": [{ "created": created, "created_by": "moat audit test" }],
+    });
+    if health {
+        config["config"]["Healthcheck"] =
+            serde_json::json!({ "Test": ["CMD", "/bin/true"], "Interval": 30_000_000_000u64 });
+    }
+    std::fs::write(img.join("config.json"), config.to_string()).unwrap();
+    std::fs::write(
+        img.join("manifest.json"),
+        serde_json::json!([{ "Config": "config.json", "RepoTags": [tag], "Layers": ["layer.tar"] }])
+            .to_string(),
+    )
+    .unwrap();
+    let archive = img.join("image.tar");
+    run(Command::new("tar")
+        .arg("-C")
+        .arg(&img)
+        .arg("-cf")
+        .arg(&archive)
+        .args(["manifest.json", "config.json", "layer.tar"]));
+    d.docker(&["load", "-i", archive.to_str().unwrap()]);
+}
+
+fn findings_for<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["object"]["name"] == name)
+        .collect()
+}
+
+fn rules_for(report: &Value, name: &str) -> Vec<String> {
+    let mut r: Vec<String> = findings_for(report, name)
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+fn assert_has(report: &Value, name: &str, codes: &[&str]) {
+    let got = rules_for(report, name);
+    for c in codes {
+        assert!(got.iter().any(|g| g == c), "{name}: {c} missing in {got:?}");
+    }
+}
+
+fn ns_of_self(kind: &str) -> String {
+    std::fs::read_link(format!("/proc/self/ns/{kind}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The version a tool prints: the first word that looks like a version
+/// (`runc version 1.1.5+ds1`, `Docker version 20.10.24+dfsg1, build 5d6db84`,
+/// `containerd github.com/containerd/containerd 1.6.20~ds1 ...`).
+fn tool_version(cmd: &str, args: &[&str]) -> String {
+    let out = run(Command::new(cmd).args(args));
+    let first = out.lines().next().unwrap_or("");
+    let v = first
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(','))
+        .find(|w| w.trim_start_matches('v').starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap();
+    moat_upstream(v)
+}
+
+fn moat_upstream(v: &str) -> String {
+    let v = v.trim_start_matches('v');
+    v[..v.find(['+', '~']).unwrap_or(v.len())].to_string()
+}
+
+#[test]
+fn unreachable_daemon_is_exit_2_with_one_clear_line() {
+    let out = Command::new(MOAT)
+        .args(["audit", "--host", "unix:///nonexistent/moat-audit.sock"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.starts_with("moat: error: "), "{err}");
+    assert!(err.contains("unix:///nonexistent/moat-audit.sock"), "{err}");
+    assert!(err.contains("cannot reach the Docker engine"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    // A refused TCP port is the same kind of error.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = Command::new(MOAT)
+        .args(["audit", "--host", &format!("tcp://127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("tcp://127.0.0.1:{port}")), "{err}");
+
+    let out = Command::new(MOAT)
+        .args(["audit", "--host", "ssh://nobody@example.invalid"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported Docker host"));
+}
+
+#[test]
+fn live_engine_audit() {
+    if !have("dockerd") || !have("docker") || !is_root() {
+        eprintln!("skipped: needs root and docker.io (scripts/deps/apt.txt)");
+        return;
+    }
+    let d = Dockerd::start();
+    let work = tempfile::tempdir().unwrap();
+    let now = run(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]));
+    load_image(
+        &d,
+        work.path(),
+        "moat-test/good:1",
+        now.trim(),
+        "1000:1000",
+        true,
+    );
+    load_image(
+        &d,
+        work.path(),
+        "moat-test/old:1",
+        "2019-01-01T00:00:00Z",
+        "",
+        false,
+    );
+    d.docker(&["network", "create", "--internal", "moat-net"]);
+
+    let good = "moat-test/good:1";
+    let old = "moat-test/old:1";
+    let sock = d.sock();
+    let sock_mount = format!("{}:/var/run/docker.sock", sock.display());
+    // The well-configured container.
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "m-good",
+        "--user",
+        "1000:1000",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--memory",
+        "64m",
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        "64",
+        "--restart",
+        "on-failure:3",
+        "--network",
+        "moat-net",
+        "--cgroupns",
+        "private",
+        good,
+        "sleep",
+        "3600",
+    ]);
+    // Running misconfigurations (the isolation proof sees them).
+    d.docker(&[
+        "run", "-d", "--name", "m-hostns", "--userns", "host", "--pid", "host", "--net", "host",
+        "--ipc", "host", "--uts", "host", old, "sleep", "3600",
+    ]);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "m-caps",
+        "--cap-add",
+        "SYS_ADMIN",
+        "--security-opt",
+        "seccomp=unconfined",
+        old,
+        "sleep",
+        "3600",
+    ]);
+    // Created only.
+    d.docker(&[
+        "create",
+        "--name",
+        "m-priv",
+        "--userns",
+        "host",
+        "--privileged",
+        old,
+    ]);
+    d.docker(&[
+        "create",
+        "--name",
+        "m-mounts",
+        "--userns",
+        "host",
+        "-v",
+        "/:/host:ro",
+        "-v",
+        &sock_mount,
+        "-v",
+        "/etc:/host-etc",
+        old,
+    ]);
+    let shared_src = work.path().join("shared");
+    std::fs::create_dir_all(&shared_src).unwrap();
+    d.docker(&[
+        "create",
+        "--name",
+        "m-propagation",
+        "--mount",
+        &format!(
+            "type=bind,source={},target=/shared,bind-propagation=rshared",
+            shared_src.display()
+        ),
+        old,
+    ]);
+    d.docker(&[
+        "create",
+        "--name",
+        "m-ports",
+        "-p",
+        "0.0.0.0:80:80",
+        "-p",
+        "127.0.0.1:8080:8080",
+        "--restart",
+        "always",
+        old,
+    ]);
+    d.docker(&[
+        "create",
+        "--name",
+        "m-devices",
+        "--device",
+        "/dev/null:/dev/xnull",
+        old,
+    ]);
+
+    // Loosen host files: the socket and daemon.json.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(d.config(), std::fs::Permissions::from_mode(0o666)).unwrap();
+
+    let (code, out, err) = d.audit(&d.host(), &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    eprintln!("notes: {}", report["notes"]);
+
+    // The well-configured container and its image: no finding at all.
+    let good_findings = findings_for(&report, "/m-good");
+    assert!(good_findings.is_empty(), "{good_findings:#?}");
+    let good_image: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["object"]["kind"] == "image" && f["object"]["name"] == good)
+        .collect();
+    assert!(good_image.is_empty(), "{good_image:#?}");
+
+    // One misconfiguration each.
+    assert_has(&report, "/m-priv", &["CC101", "CC107"]);
+    assert_has(
+        &report,
+        "/m-hostns",
+        &[
+            "CC103", "CC104", "CC105", "CC106", "CC107", "CC151", "CC152", "CC154", "CC155",
+            "CC156",
+        ],
+    );
+    assert_has(
+        &report,
+        "/m-caps",
+        &[
+            "CC102", "CC117", "CC160", "CC161", "CC162", "CC164", "CC165",
+        ],
+    );
+    assert_has(&report, "/m-mounts", &["CC108", "CC109"]);
+    assert_has(&report, "/m-propagation", &["CC110"]);
+    assert_has(&report, "/m-ports", &["CC119", "CC120", "CC121"]);
+    assert_has(&report, "/m-devices", &["CC122"]);
+    for name in ["/m-priv", "/m-caps", "/m-ports", "/m-devices"] {
+        assert_has(
+            &report,
+            name,
+            &[
+                "CC111", "CC112", "CC113", "CC114", "CC115", "CC116", "CC124",
+            ],
+        );
+    }
+    // Only the 0.0.0.0 binding is "all interfaces"; 127.0.0.1:8080 is not.
+    let ports = findings_for(&report, "/m-ports");
+    let cc119: Vec<_> = ports.iter().filter(|f| f["rule"] == "CC119").collect();
+    assert_eq!(cc119.len(), 1, "{cc119:?}");
+    assert!(cc119[0]["message"].as_str().unwrap().contains("80/tcp"));
+    // The socket mount names the socket; the / mount is read-only, /etc read-write.
+    let mounts = findings_for(&report, "/m-mounts");
+    assert!(mounts.iter().any(|f| {
+        f["rule"] == "CC109"
+            && f["message"]
+                .as_str()
+                .unwrap()
+                .contains(sock.to_str().unwrap())
+    }));
+    assert!(mounts.iter().any(|f| {
+        f["rule"] == "CC108"
+            && f["message"]
+                .as_str()
+                .unwrap()
+                .contains("/host-etc read-write")
+    }));
+
+    // Every finding names its object and shows evidence; path is the object's label.
+    for f in report["findings"].as_array().unwrap() {
+        assert!(!f["evidence"].as_array().unwrap().is_empty(), "{f}");
+        assert!(
+            f["references"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("CIS-Docker-1.6.0-"),
+            "{f}"
+        );
+        if f["object"]["kind"] == "container" {
+            let id = f["object"]["id"].as_str().unwrap();
+            assert!(f["path"].as_str().unwrap().contains(&id[..12]), "{f}");
+        }
+    }
+
+    // Isolation proof, against the kernel's own view read here.
+    let iso = &report["isolation"];
+    let label_of = |name: &str| -> String {
+        iso.as_object()
+            .unwrap()
+            .keys()
+            .find(|k| k.starts_with(&format!("container:{name} (")))
+            .unwrap_or_else(|| panic!("no proof for {name}: {iso}"))
+            .clone()
+    };
+    let good_proof = &iso[label_of("/m-good")];
+    let hostns_proof = &iso[label_of("/m-hostns")];
+    for kind in ["cgroup", "ipc", "mnt", "net", "pid", "user", "uts"] {
+        let host = ns_of_self(kind);
+        assert_eq!(good_proof["namespaces"][kind]["host"], host.as_str());
+        assert_ne!(
+            good_proof["namespaces"][kind]["container"],
+            host.as_str(),
+            "{kind}"
+        );
+        assert_eq!(good_proof["namespaces"][kind]["shared"], false);
+        let pid = good_proof["pid"].as_i64().unwrap();
+        let real = std::fs::read_link(format!("/proc/{pid}/ns/{kind}")).unwrap();
+        assert_eq!(
+            good_proof["namespaces"][kind]["container"],
+            real.to_str().unwrap()
+        );
+    }
+    for kind in ["ipc", "net", "pid", "user", "uts"] {
+        assert_eq!(
+            hostns_proof["namespaces"][kind]["container"],
+            ns_of_self(kind).as_str()
+        );
+        assert_eq!(hostns_proof["namespaces"][kind]["shared"], true, "{kind}");
+    }
+    assert_eq!(good_proof["cap_eff_names"], serde_json::json!([]));
+    assert_eq!(good_proof["seccomp"], 2);
+    assert_eq!(good_proof["no_new_privs"], true);
+    assert_eq!(good_proof["memory"]["limited"], true);
+    assert_eq!(good_proof["pids"]["limited"], true);
+    assert_eq!(good_proof["cpu"]["limited"], true);
+    // The limit values are what the cgroup files say, read here independently.
+    for (key, want) in [("memory", "67108864"), ("pids", "64")] {
+        let files = good_proof[key]["files"].as_array().unwrap();
+        let on_disk = std::fs::read_to_string(files[0].as_str().unwrap()).unwrap();
+        assert_eq!(on_disk.trim(), want);
+        assert_eq!(good_proof[key]["values"][0], want);
+    }
+    let caps_proof = &iso[label_of("/m-caps")];
+    let caps_pid = caps_proof["pid"].as_i64().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{caps_pid}/status")).unwrap();
+    let cap_eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .unwrap()
+        .trim();
+    assert_eq!(caps_proof["cap_eff"], cap_eff);
+    assert_eq!(
+        caps_proof["cap_eff_beyond_default"],
+        serde_json::json!(["CAP_SYS_ADMIN"])
+    );
+    assert_eq!(caps_proof["seccomp"], 0);
+
+    // Images: the old, root, health-check-less image with a setuid file.
+    let old_image: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["object"]["kind"] == "image" && f["object"]["name"] == old)
+        .collect();
+    let codes: Vec<&str> = old_image
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for c in ["IC101", "IC102", "IC103", "IC104"] {
+        assert!(codes.contains(&c), "{c} missing for {old}: {codes:?}");
+    }
+    let setuid = old_image.iter().find(|f| f["rule"] == "IC103").unwrap();
+    assert!(
+        setuid["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("/bin/suid-tool (4755)"),
+        "{setuid}"
+    );
+
+    // Daemon and host files.
+    let daemon: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["object"]["kind"] != "container" && f["object"]["kind"] != "image")
+        .map(|f| format!("{} {}", f["rule"].as_str().unwrap(), f["evidence"]))
+        .collect();
+    let has = |code: &str, needle: &str| {
+        assert!(
+            daemon
+                .iter()
+                .any(|s| s.starts_with(code) && s.contains(needle)),
+            "{code} with {needle:?} missing in {daemon:#?}"
+        )
+    };
+    has("DD102", "log-level");
+    has("DD103", "--iptables=false");
+    has("DD104", "10.99.0.0/16");
+    has("DD106", &format!("tcp://127.0.0.1:{}", d.tcp_port));
+    has("DH102", "mode=666");
+    has("DH104", "mode=666");
+    assert!(
+        !daemon.iter().any(|s| s.starts_with("DD108")),
+        "userns-remap is on: {daemon:#?}"
+    );
+    assert!(
+        !daemon.iter().any(|s| s.starts_with("DH101")),
+        "socket is root:docker: {daemon:#?}"
+    );
+
+    // Patch level: versions from the API and the binaries equal the tools' own.
+    let comps = report["components"].as_array().unwrap();
+    let comp = |n: &str| comps.iter().find(|c| c["name"] == n).unwrap();
+    assert_eq!(
+        comp("dockerd")["version"],
+        tool_version("dockerd", &["--version"]).as_str()
+    );
+    assert_eq!(
+        comp("runc")["version"],
+        tool_version("runc", &["--version"]).as_str()
+    );
+    assert_eq!(
+        comp("containerd")["version"],
+        tool_version("containerd", &["--version"]).as_str()
+    );
+    assert!(
+        comp("dockerd")["go_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("go1.")
+    );
+
+    // The same engine over plain TCP: the daemon is found by its listening port.
+    let (code, out, err) = d.audit(
+        &format!("tcp://127.0.0.1:{}", d.tcp_port),
+        &["--format", "json", "--select", "DD106"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let tcp: Value = serde_json::from_str(&out).unwrap();
+    let f = &tcp["findings"][0];
+    assert_eq!(f["rule"], "DD106");
+    assert!(
+        f["evidence"]
+            .to_string()
+            .contains("moat reached the Engine API over plain TCP"),
+        "{f}"
+    );
+
+    // --fail-on: the privileged container is CRITICAL.
+    let (code, _, _) = d.audit(&d.host(), &["--format", "json", "--fail-on", "critical"]);
+    assert_eq!(code, 1);
+    let (code, _, _) = d.audit(
+        &d.host(),
+        &[
+            "--format",
+            "json",
+            "--fail-on",
+            "low",
+            "--select",
+            "CC",
+            "--ignore",
+            "CC1",
+        ],
+    );
+    assert_eq!(code, 0, "nothing selected, nothing fails");
+
+    // SARIF validates against the official 2.1.0 schema.
+    let (code, out, err) = d.audit(&d.host(), &["--format", "sarif"]);
+    assert_eq!(code, 0, "{err}");
+    let sarif: Value = serde_json::from_str(&out).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/schemas/sarif-schema-2.1.0.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v.iter_errors(&sarif).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len(),
+        report["findings"].as_array().unwrap().len()
+    );
+
+    // The table names the objects and the proof.
+    let (code, out, _) = d.audit(&d.host(), &[]);
+    assert_eq!(code, 0);
+    assert!(out.contains("container:/m-priv ("), "{out}");
+    assert!(out.contains("isolation proof"), "{out}");
+}
