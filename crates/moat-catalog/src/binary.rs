@@ -62,6 +62,11 @@ pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
     for line in String::from_utf8_lossy(m).lines() {
         let f: Vec<&str> = line.split('\t').collect();
         match f.as_slice() {
+            ["path", path, ..] if info.main.is_none() => {
+                // GOPATH builds (Debian's) record no `mod` line: the main package's path
+                // stands for the module, its version unknown until the caller finds one.
+                info.main = Some((path.to_string(), "(devel)".to_string()))
+            }
             ["mod", path, version, ..] => info.main = Some((path.to_string(), version.to_string())),
             ["dep", path, version, ..] => info.deps.push((path.to_string(), version.to_string())),
             ["=>", path, version, ..] => {
@@ -75,17 +80,49 @@ pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
     Ok(info)
 }
 
+/// The first NUL-delimited semantic version in a binary (`\0v1.2.3+ds1\0`), as
+/// syft does for a main module whose build info says `(devel)`: linkers' `-X
+/// main.version=...` strings land there. Prefixed with `v` as Go module versions are.
+pub fn version_from_contents(data: &[u8]) -> Option<String> {
+    for run in data.split(|&b| b == 0) {
+        if run.len() < 5 || run.len() > 64 {
+            continue;
+        }
+        let Ok(s) = std::str::from_utf8(run) else {
+            continue;
+        };
+        let core = s.strip_prefix('v').unwrap_or(s);
+        let mut parts = core.splitn(3, '.');
+        let (Some(a), Some(b), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
+        let c_end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (c, tail) = rest.split_at(c_end);
+        let tail_ok = tail.is_empty()
+            || (tail.starts_with(['-', '+'])
+                && tail[1..]
+                    .bytes()
+                    .all(|x| x.is_ascii_alphanumeric() || x == b'_' || x == b'-' || x == b'+'));
+        if digits(a) && digits(b) && digits(c) && tail_ok {
+            return Some(format!("v{core}"));
+        }
+    }
+    None
+}
+
 /// Find the Go build info blob: the `.go.buildinfo` section, else a 16-byte aligned
 /// magic anywhere in the file (stripped or unusual binaries).
 fn find_go(data: &[u8], obj: Option<&object::File<'_>>) -> Option<usize> {
-    if let Some(o) = obj {
-        if let Some(s) = o.section_by_name(".go.buildinfo") {
-            if let Some((off, _)) = s.file_range() {
-                let off = usize::try_from(off).ok()?;
-                if data.get(off..)?.starts_with(GO_MAGIC) {
-                    return Some(off);
-                }
-            }
+    if let Some(o) = obj
+        && let Some(s) = o.section_by_name(".go.buildinfo")
+        && let Some((off, _)) = s.file_range()
+    {
+        let off = usize::try_from(off).ok()?;
+        if data.get(off..)?.starts_with(GO_MAGIC) {
+            return Some(off);
         }
     }
     let mut i = 0;
@@ -157,14 +194,23 @@ impl Cataloger for Binaries {
                 p
             };
             if let Some((m, v)) = &info.main {
-                found.packages.push(go(m, v));
+                let v = if v == "(devel)" {
+                    version_from_contents(&data).unwrap_or_else(|| v.clone())
+                } else {
+                    v.clone()
+                };
+                found.packages.push(go(m, &v));
             }
             for (m, v) in &info.deps {
                 found.packages.push(go(m, v));
             }
             if !info.go_version.is_empty() {
+                // Version as the toolchain names itself (`go1.19.8`); the PURL carries the
+                // bare semantic version, as syft writes it and Go advisories list it.
                 let v = info.go_version.split_whitespace().next().unwrap_or("");
-                found.packages.push(go("stdlib", v));
+                let mut p = go("stdlib", v);
+                p.purl = purl::golang("stdlib", v.trim_start_matches("go"));
+                found.packages.push(p);
             }
         }
         if let Some(sec) = obj.as_ref().and_then(|o| o.section_by_name(".dep-v0")) {
@@ -182,5 +228,23 @@ impl Cataloger for Binaries {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_from_contents_takes_the_first_semver() {
+        assert_eq!(
+            version_from_contents(b"abc\0go1.19\0x1.1.5\0\x001.1.5+ds1\0zz").as_deref(),
+            Some("v1.1.5+ds1")
+        );
+        assert_eq!(version_from_contents(b"\0v2.0.0-rc.1\0"), None);
+        assert_eq!(
+            version_from_contents(b"\0v2.0.0-rc1\0").as_deref(),
+            Some("v2.0.0-rc1")
+        );
     }
 }

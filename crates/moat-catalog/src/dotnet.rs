@@ -12,12 +12,41 @@ pub fn parse_deps_json(s: &str) -> Result<Vec<(String, String)>, String> {
     let libs = v
         .get("libraries")
         .and_then(Value::as_object)
-        .ok_or("no `libraries` object")?;
+        .cloned()
+        .unwrap_or_default();
+    // A library that a target lists without runtime, runtimeTargets or native assets
+    // ships nothing (compile-time reference packages): skipped, as Trivy does.
+    let targets: Vec<&serde_json::Map<String, Value>> = v
+        .get("targets")
+        .and_then(Value::as_object)
+        .map(|t| t.values().filter_map(Value::as_object).collect())
+        .unwrap_or_default();
+    let ships = |key: &str| {
+        let entries: Vec<&Value> = targets.iter().filter_map(|t| t.get(key)).collect();
+        entries.is_empty()
+            || entries.iter().any(|e| {
+                ["runtime", "runtimeTargets", "native"]
+                    .iter()
+                    .any(|k| e.get(*k).is_some())
+            })
+    };
     let mut out: Vec<_> = libs
         .iter()
-        .filter(|(_, l)| l.get("type").and_then(Value::as_str) == Some("package"))
+        .filter(|(_, l)| {
+            matches!(
+                l.get("type").and_then(Value::as_str),
+                Some("package" | "project" | "runtimepack")
+            )
+        })
+        .filter(|(k, _)| ships(k))
         .filter_map(|(k, _)| k.split_once('/'))
-        .map(|(n, v)| (n.to_string(), v.to_string()))
+        // Self-contained apps list their bundled runtime as `runtimepack.NAME`.
+        .map(|(n, v)| {
+            (
+                n.trim_start_matches("runtimepack.").to_string(),
+                v.to_string(),
+            )
+        })
         .collect();
     out.sort();
     out.dedup();

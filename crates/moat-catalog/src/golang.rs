@@ -7,14 +7,32 @@ use std::collections::BTreeMap;
 
 pub struct GoMod;
 
+/// A `replace` directive: old module, old version (if pinned), new module and version
+/// (`None` for a local directory).
+type Replace = (String, Option<String>, Option<(String, String)>);
+
 /// (module, version) required by a go.mod, replacements applied (a replacement by a
 /// local directory drops the module: it has no version).
 pub fn parse_go_mod(s: &str) -> Vec<(String, String)> {
     let mut req: BTreeMap<String, String> = BTreeMap::new();
-    let mut repl: Vec<(String, Option<String>, Option<(String, String)>)> = Vec::new();
+    let mut repl: Vec<Replace> = Vec::new();
     let mut block = "";
+    let (mut module, mut go, mut toolchain) = (None, None, None);
     for raw in s.lines() {
+        let indirect = raw.contains("// indirect");
         let line = raw.split("//").next().unwrap_or("").trim();
+        if let Some(m) = line.strip_prefix("module ") {
+            module = Some(m.trim().trim_matches('"').to_string());
+            continue;
+        }
+        if let Some(v) = line.strip_prefix("go ") {
+            go = Some(v.trim().to_string());
+            continue;
+        }
+        if let Some(v) = line.strip_prefix("toolchain ") {
+            toolchain = Some(v.trim().to_string());
+            continue;
+        }
         if line.is_empty() {
             continue;
         }
@@ -37,6 +55,11 @@ pub fn parse_go_mod(s: &str) -> Vec<(String, String)> {
         }
         match kind {
             "require" => {
+                // Before Go 1.17 a go.mod lists only some indirect dependencies: the
+                // listed ones are not the build's, so they are left out (as Trivy does).
+                if indirect && go_minor(go.as_deref()) < 17 {
+                    continue;
+                }
                 let mut f = rest.split_whitespace();
                 if let (Some(m), Some(v)) = (f.next(), f.next()) {
                     req.insert(m.to_string(), v.to_string());
@@ -72,7 +95,31 @@ pub fn parse_go_mod(s: &str) -> Vec<(String, String)> {
             req.insert(m, v);
         }
     }
-    req.into_iter().collect()
+    let mut out: Vec<(String, String)> = req.into_iter().collect();
+    // The module itself (no version: it is the source tree) and the toolchain as
+    // `stdlib`: the `toolchain` directive, else a `go` directive from Go 1.21 on (which
+    // names an exact toolchain version).
+    if let Some(m) = module {
+        out.push((m, String::new()));
+    }
+    let std = toolchain
+        .and_then(|t| t.strip_prefix("go").map(str::to_string))
+        .or_else(|| {
+            go.clone()
+                .filter(|g| go_minor(Some(g)) >= 21 && g.matches('.').count() >= 2)
+        });
+    if let Some(v) = std {
+        out.push(("stdlib".into(), format!("v{v}")));
+    }
+    out.sort();
+    out
+}
+
+/// Minor version of a `go 1.N[.P]` directive (99 when absent: assume modern).
+fn go_minor(go: Option<&str>) -> u32 {
+    go.and_then(|g| g.split('.').nth(1))
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(99)
 }
 
 impl Cataloger for GoMod {
@@ -85,6 +132,9 @@ impl Cataloger for GoMod {
     fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
         let data = ctx.read(&file.path, MAX_METADATA)?;
         for (m, v) in parse_go_mod(&text(&data)) {
+            if v.is_empty() {
+                continue; // the module being scanned: a source tree, not a dependency
+            }
             found.packages.push(package(
                 &m,
                 &v,

@@ -74,36 +74,34 @@ fn scan_archive(
             emitted = true;
         }
     }
-    if !emitted {
-        if let Some(m) = manifest {
-            let p = kv_props(&m, ':');
-            let fname = display.rsplit(['/', ':']).next().unwrap_or(display);
-            let stem = fname.rsplit_once('.').map(|(s, _)| s).unwrap_or(fname);
-            let (fn_name, fn_ver) = match stem.rfind(|c: char| c == '-') {
-                Some(i) if stem[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => {
-                    (&stem[..i], Some(&stem[i + 1..]))
-                }
-                _ => (stem, None),
-            };
-            let version = p
-                .get("Implementation-Version")
-                .or(p.get("Bundle-Version"))
-                .map(String::as_str)
-                .or(fn_ver);
-            let artifact = p
-                .get("Bundle-SymbolicName")
-                .map(|s| s.split(';').next().unwrap_or(s).to_string())
-                .filter(|_| fn_name.is_empty())
-                .unwrap_or_else(|| fn_name.to_string());
-            let group = p
-                .get("Implementation-Vendor-Id")
-                .cloned()
-                .unwrap_or_else(|| artifact.clone());
-            if let Some(v) = version {
-                found
-                    .packages
-                    .push(maven_pkg(&group, &artifact, v, file, &loc));
+    if !emitted && let Some(m) = manifest {
+        let p = kv_props(&m, ':');
+        let fname = display.rsplit(['/', ':']).next().unwrap_or(display);
+        let stem = fname.rsplit_once('.').map(|(s, _)| s).unwrap_or(fname);
+        let (fn_name, fn_ver) = match stem.rfind('-') {
+            Some(i) if stem[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => {
+                (&stem[..i], Some(&stem[i + 1..]))
             }
+            _ => (stem, None),
+        };
+        let version = p
+            .get("Implementation-Version")
+            .or(p.get("Bundle-Version"))
+            .map(String::as_str)
+            .or(fn_ver);
+        let artifact = p
+            .get("Bundle-SymbolicName")
+            .map(|s| s.split(';').next().unwrap_or(s).to_string())
+            .filter(|_| fn_name.is_empty())
+            .unwrap_or_else(|| fn_name.to_string());
+        let group = p
+            .get("Implementation-Vendor-Id")
+            .cloned()
+            .unwrap_or_else(|| artifact.clone());
+        if let Some(v) = version {
+            found
+                .packages
+                .push(maven_pkg(&group, &artifact, v, file, &loc));
         }
     }
     for (name, buf) in nested {

@@ -16,20 +16,20 @@
 
 #![forbid(unsafe_code)]
 
-mod apk;
-mod binary;
+pub mod apk;
+pub mod binary;
 pub mod distro;
-mod dotnet;
-mod dpkg;
-mod golang;
-mod java;
-mod node;
-mod php;
+pub mod dotnet;
+pub mod dpkg;
+pub mod golang;
+pub mod java;
+pub mod node;
+pub mod php;
 pub mod purl;
-mod python;
+pub mod python;
 pub mod rpm;
-mod ruby;
-mod rust;
+pub mod ruby;
+pub mod rust;
 
 use moat_fs::{FileKind, FileMeta, FileResolver};
 use moat_model::{Distro, Ecosystem, Inventory, Location, Package, Unknown};

@@ -72,19 +72,27 @@ pub fn parse_package_lock(s: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     if let Some(pkgs) = v.get("packages").and_then(Value::as_object) {
         for (key, p) in pkgs {
-            if key.is_empty() || p.get("link").and_then(Value::as_bool) == Some(true) {
+            // Only `node_modules/...` entries are installed packages; a workspace folder
+            // appears there as a link whose version is the folder's own.
+            let Some(i) = key.rfind("node_modules/") else {
                 continue;
-            }
-            let name = match key.rfind("node_modules/") {
-                Some(i) => key[i + "node_modules/".len()..].to_string(),
-                None => match p.get("name").and_then(Value::as_str) {
-                    Some(n) => n.to_string(),
-                    None => continue, // a workspace folder without a name
-                },
             };
-            if let Some(ver) = p.get("version").and_then(Value::as_str) {
-                out.push((name, ver.to_string()));
-            }
+            let name = key[i + "node_modules/".len()..].to_string();
+            let entry = if p.get("link").and_then(Value::as_bool) == Some(true) {
+                match p
+                    .get("resolved")
+                    .and_then(Value::as_str)
+                    .filter(|r| !r.is_empty())
+                    .and_then(|r| pkgs.get(r))
+                {
+                    Some(target) => target,
+                    None => continue, // a broken link
+                }
+            } else {
+                p
+            };
+            let ver = entry.get("version").and_then(Value::as_str).unwrap_or("");
+            out.push((name, ver.to_string()));
         }
     } else if let Some(deps) = v.get("dependencies").and_then(Value::as_object) {
         fn walk(deps: &serde_json::Map<String, Value>, out: &mut Vec<(String, String)>) {
@@ -150,23 +158,30 @@ pub fn parse_yarn_lock(s: &str) -> Vec<(String, String)> {
             let header = line.trim_end_matches(':');
             let first = header.split(", ").next().unwrap_or("");
             name = descriptor_name(first).map(str::to_string);
-            skip = header.contains("@workspace:")
-                || header.contains("@patch:")
-                || header.contains("@link:")
-                || header.contains("@file:")
-                || header.contains("@portal:")
-                || first.trim_matches('"') == "__metadata";
+            // Registry versions only: `npm:` or a plain range; `workspace:`, `patch:`,
+            // `link:`, `file:`, `portal:` and unknown protocols name no registry version.
+            let range = name
+                .as_deref()
+                .and_then(|n| first.trim().trim_matches('"').get(n.len() + 1..))
+                .unwrap_or("");
+            let proto = range
+                .split_once(':')
+                .map(|(p, _)| p)
+                .filter(|p| p.bytes().all(|c| c.is_ascii_alphabetic()));
+            skip = proto.is_some_and(|p| p != "npm") || first.trim_matches('"') == "__metadata";
             continue;
         }
         let t = line.trim();
         let ver = t
             .strip_prefix("version ")
+            .or_else(|| t.strip_prefix("\"version\" "))
             .or_else(|| t.strip_prefix("version: "))
             .map(|v| v.trim().trim_matches('"'));
-        if let (Some(v), Some(n)) = (ver, name.take()) {
-            if !skip {
-                out.push((n, v.to_string()));
-            }
+        let Some(v) = ver else { continue };
+        if let Some(n) = name.take()
+            && !skip
+        {
+            out.push((n, v.to_string()));
         }
     }
     out.sort();
@@ -214,10 +229,22 @@ fn pnpm_key(key: &str) -> Option<(String, String)> {
 
 /// (name, version) of a pnpm-lock.yaml.
 pub fn parse_pnpm_lock(s: &str) -> Result<Vec<(String, String)>, String> {
-    let v: Value = serde_saphyr::from_str(s).map_err(|e| e.to_string())?;
+    // pnpm may write several YAML documents (a `---` separated env lockfile first):
+    // the one with `packages` is the project's.
+    let docs: Vec<Value> = serde_saphyr::from_multiple(s).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
+    let v = docs
+        .iter()
+        .rev()
+        .find(|d| d.get("packages").is_some())
+        .cloned()
+        .unwrap_or(Value::Null);
     if let Some(pkgs) = v.get("packages").and_then(Value::as_object) {
         for (key, p) in pkgs {
+            // Development-only dependencies are not part of what ships (Trivy drops them).
+            if p.get("dev").and_then(Value::as_bool) == Some(true) {
+                continue;
+            }
             let Some((mut n, mut ver)) = pnpm_key(key) else {
                 continue;
             };
@@ -251,5 +278,19 @@ impl Cataloger for PnpmLock {
             found.packages.push(npm(&n, &v, file));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yarn_quoted_keys() {
+        let s = "\"jquery@^3.6.0\":\n  \"integrity\" \"sha512-x==\"\n  \"version\" \"3.6.0\"";
+        assert_eq!(
+            parse_yarn_lock(s),
+            [("jquery".to_string(), "3.6.0".to_string())]
+        );
     }
 }

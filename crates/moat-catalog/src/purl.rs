@@ -15,10 +15,11 @@ pub fn os(
     let ns = distro.map(|d| d.id.as_str()).filter(|s| !s.is_empty());
     let mut p = Purl::new(ty, Some(ns.unwrap_or(default_ns)), name, Some(version))
         .with_qualifier("arch", arch);
-    if let Some(d) = distro {
-        if !d.id.is_empty() && !d.version_id.is_empty() {
-            p = p.with_qualifier("distro", &format!("{}-{}", d.id, d.version_id));
-        }
+    if let Some(d) = distro
+        && !d.id.is_empty()
+        && !d.version_id.is_empty()
+    {
+        p = p.with_qualifier("distro", &format!("{}-{}", d.id, d.version_id));
     }
     if let Some(u) = upstream {
         p = p.with_qualifier("upstream", u);

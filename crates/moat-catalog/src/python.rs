@@ -85,7 +85,7 @@ impl Cataloger for Installed {
 pub fn parse_requirements(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for line in s.lines() {
-        let line = line.split(" #").next().unwrap_or("").trim();
+        let line = line.split('#').next().unwrap_or("").trim();
         if line.starts_with('#') || line.starts_with('-') || line.is_empty() {
             continue;
         }
@@ -96,8 +96,16 @@ pub fn parse_requirements(s: &str) -> Vec<(String, String)> {
         let ver = ver.trim_start_matches('=').trim();
         let ver = ver.split([',', ' ', '\\']).next().unwrap_or("").trim();
         let name = name.split('[').next().unwrap_or("").trim();
-        if name.is_empty() || ver.is_empty() || ver.contains('*') {
-            continue;
+        let name_ok = !name.is_empty()
+            && name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+        let ver_ok = !ver.is_empty()
+            && ver.bytes().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'+' | b'!')
+            });
+        if !name_ok || !ver_ok {
+            continue; // templating, URLs, wildcards: not a pin
         }
         out.push((name.to_string(), ver.to_string()));
     }
@@ -176,7 +184,7 @@ impl Cataloger for UvLock {
     }
     fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
         let data = ctx.read(&file.path, MAX_METADATA)?;
-        for (n, v) in parse_toml_lock(&text(&data), true)? {
+        for (n, v) in parse_toml_lock(&text(&data), false)? {
             found.packages.push(pypi(&n, &v, file));
         }
         Ok(())

@@ -123,10 +123,10 @@ pub fn sqlite_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     // A WAL-mode database (header bytes 18/19 = 2) cannot be opened from memory:
     // mark the copy as a rollback-journal database; the content is the same.
     let mut copy = data.to_vec();
-    if let Some(b) = copy.get_mut(18..20) {
-        if b == [2, 2] {
-            b.copy_from_slice(&[1, 1]);
-        }
+    if let Some(b) = copy.get_mut(18..20)
+        && b == [2, 2]
+    {
+        b.copy_from_slice(&[1, 1]);
     }
     let mut conn = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
     conn.deserialize_read_exact(rusqlite::MAIN_DB, &copy[..], copy.len(), true)

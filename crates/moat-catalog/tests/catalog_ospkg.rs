@@ -1,6 +1,8 @@
 //! OS package databases and os-release files from Trivy's, syft's and go-rpmdb's test
 //! suites (../shared/fixtures/ospkg-db-parsing), with their upstream expectations.
 
+#![allow(clippy::unwrap_used)]
+
 use moat_catalog::{Mode, Options, catalog};
 use moat_fs::{DirResolver, MemResolver};
 use moat_model::Ecosystem;

@@ -85,10 +85,10 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
             "name": d.id,
             "version": d.version_id,
         });
-        if let Some(o) = os.as_object_mut() {
-            if !d.pretty_name.is_empty() {
-                o.insert("description".into(), json!(d.pretty_name));
-            }
+        if let Some(o) = os.as_object_mut()
+            && !d.pretty_name.is_empty()
+        {
+            o.insert("description".into(), json!(d.pretty_name));
         }
         components.push(os);
     }

@@ -142,9 +142,10 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
         "packages": packages,
         "relationships": rels,
     });
-    if !extracted.is_empty() {
-        if let Some(o) = doc.as_object_mut() {
-            o.insert(
+    if !extracted.is_empty()
+        && let Some(o) = doc.as_object_mut()
+    {
+        o.insert(
                 "hasExtractedLicensingInfos".into(),
                 Value::Array(
                     extracted
@@ -153,7 +154,6 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
                         .collect(),
                 ),
             );
-        }
     }
     doc
 }

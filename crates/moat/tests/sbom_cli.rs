@@ -2,6 +2,8 @@
 //! valid against the official CycloneDX 1.6 and SPDX 2.3 JSON schemas, byte-identical
 //! with SOURCE_DATE_EPOCH, and the `packages[]` keys the scan contract names.
 
+#![allow(clippy::unwrap_used)]
+
 use serde_json::Value;
 use std::process::Command;
 
