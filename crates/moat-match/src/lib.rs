@@ -4,6 +4,7 @@
 //!   `ignored` with a reason.
 
 pub mod finding;
+pub mod matcher;
 pub mod policy;
 
 pub use finding::{Cvss, Dropped, FixState, MatchDetail, PackageRef, VulnFinding};

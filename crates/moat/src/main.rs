@@ -40,6 +40,13 @@ impl Global {
                 .join("moat")
         })
     }
+
+    /// The advisory database in force: `--db`, `MOAT_DB`, else `<cache>/db/moat.db`.
+    pub fn db_path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .unwrap_or_else(|| self.cache_dir().join("db").join("moat.db"))
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,0 +1,405 @@
+//! Matching packages against the advisory database.
+//!
+//! - OS packages (deb, apk, rpm) match only their distro release's advisories
+//!   (`Debian:12`, `Alpine:v3.21`), by **source** package name and version, never
+//!   language advisories or name guesses: distributions backport fixes, so anything
+//!   else is noise.
+//! - Language packages match their ecosystem (`PyPI`, `npm`, `crates.io`, `Go`, ...).
+//! - Go's `stdlib` package (the toolchain a binary was built with) matches `Go/stdlib`.
+//! - Withdrawn advisories are never reported. Every candidate that is not reported
+//!   is kept in [`MatchOutput::dropped`] with the reason.
+
+use crate::finding::{Cvss, Dropped, FixState, MatchDetail, PackageRef, VulnFinding};
+use moat_db::{Advisory, Database, Event, Range};
+use moat_model::{Distro, Ecosystem, Package, Severity};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, thiserror::Error)]
+#[error("advisory database: {0}")]
+pub struct MatchError(#[from] moat_db::Error);
+
+#[derive(Debug, Default)]
+pub struct MatchOutput {
+    pub findings: Vec<VulnFinding>,
+    pub dropped: Vec<Dropped>,
+    pub warnings: Vec<String>,
+}
+
+/// The advisory namespace for OS packages of `distro`, or why there is none.
+pub fn os_namespace(distro: Option<&Distro>, eco: Ecosystem) -> Result<String, String> {
+    let Some(d) = distro else {
+        return Err("the distribution could not be detected".into());
+    };
+    let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    let ns = match (eco, d.id.as_str()) {
+        (Ecosystem::Deb, "debian") => {
+            let major = d.version_id.split('.').next().unwrap_or("");
+            if major.is_empty() {
+                return Err(format!(
+                    "Debian release without VERSION_ID ({})",
+                    if d.version_codename.is_empty() {
+                        "testing or unstable?"
+                    } else {
+                        &d.version_codename
+                    }
+                ));
+            }
+            format!("Debian:{major}")
+        }
+        (Ecosystem::Deb, "ubuntu") => format!("Ubuntu:{}", d.version_id),
+        (Ecosystem::Apk, "alpine") => {
+            if d.version_id.contains("_alpha") || d.version_id.is_empty() {
+                "Alpine:edge".into()
+            } else {
+                format!("Alpine:v{}", major_minor(&d.version_id))
+            }
+        }
+        (Ecosystem::Rpm, "rhel" | "centos" | "rocky" | "almalinux") => {
+            format!("Red Hat:{}", d.version_id.split('.').next().unwrap_or(""))
+        }
+        (_, id) => {
+            return Err(format!(
+                "no advisory source is known for {id} {}",
+                d.version_id
+            ));
+        }
+    };
+    Ok(ns)
+}
+
+/// The namespace language packages of `eco` match in.
+pub fn language_namespace(eco: Ecosystem) -> Option<&'static str> {
+    Some(match eco {
+        Ecosystem::Pypi => "PyPI",
+        Ecosystem::Npm => "npm",
+        Ecosystem::Cargo => "crates.io",
+        Ecosystem::Golang => "Go",
+        Ecosystem::Maven => "Maven",
+        Ecosystem::Gem => "RubyGems",
+        Ecosystem::Composer => "Packagist",
+        Ecosystem::Nuget => "NuGet",
+        Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm => return None,
+    })
+}
+
+/// The version to compare: Go versions lose `v`/`go` prefixes (OSV's Go data is
+/// written without them).
+fn comparable_version(eco: Ecosystem, name: &str, v: &str) -> String {
+    if eco == Ecosystem::Golang {
+        let v = if name == "stdlib" || name == "toolchain" {
+            v.trim_start_matches("go")
+        } else {
+            v
+        };
+        return v.trim_start_matches('v').to_string();
+    }
+    v.to_string()
+}
+
+fn render_range(r: &Range) -> String {
+    let parts: Vec<String> = r
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::Introduced(v) => format!(">= {v}"),
+            Event::Fixed(v) => format!("< {v}"),
+            Event::LastAffected(v) => format!("<= {v}"),
+            Event::Limit(v) => format!("< {v} (limit)"),
+        })
+        .collect();
+    parts.join(", ")
+}
+
+fn fixed_versions(ranges: &[Range]) -> Vec<String> {
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for r in ranges {
+        for e in &r.events {
+            if let Event::Fixed(v) = e {
+                out.insert(v.clone());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn first_line(s: &str, max: usize) -> String {
+    let line = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() > max {
+        let mut t: String = line.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    } else {
+        line.to_string()
+    }
+}
+
+/// The CVSS vector to show: v3 first, then v4, then v2.
+fn best_cvss(a: &Advisory) -> Option<Cvss> {
+    let all: Vec<_> = a
+        .severity
+        .iter()
+        .chain(a.affected.iter().flat_map(|x| x.severity.iter()))
+        .filter(|s| s.score.is_some())
+        .collect();
+    for kind in ["CVSS_V3", "CVSS_V4", "CVSS_V2"] {
+        if let Some(s) = all.iter().find(|s| s.kind == kind) {
+            let version = s
+                .vector
+                .strip_prefix("CVSS:")
+                .and_then(|r| r.split('/').next())
+                .unwrap_or("2.0")
+                .to_string();
+            return Some(Cvss {
+                version,
+                vector: s.vector.clone(),
+                score: s.score.unwrap_or(0.0),
+            });
+        }
+    }
+    None
+}
+
+fn severity_source(a: &Advisory) -> String {
+    let sev = a.rating();
+    if sev == Severity::Unknown {
+        return String::new();
+    }
+    a.severity
+        .iter()
+        .chain(a.affected.iter().flat_map(|x| x.severity.iter()))
+        .find(|s| s.rating == sev)
+        .map(|s| s.kind.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn url_of(a: &Advisory) -> String {
+    for kind in ["ADVISORY", "WEB", "REPORT", "ARTICLE"] {
+        if let Some(r) = a.references.iter().find(|r| r.kind == kind) {
+            return r.url.clone();
+        }
+    }
+    if let Some(cve) = a.id.strip_prefix("DEBIAN-") {
+        return format!("https://security-tracker.debian.org/tracker/{cve}");
+    }
+    if a.id.starts_with("CVE-") {
+        return format!("https://nvd.nist.gov/vuln/detail/{}", a.id);
+    }
+    a.references
+        .first()
+        .map(|r| r.url.clone())
+        .unwrap_or_default()
+}
+
+/// Match every package. `distro` selects the OS advisory namespace.
+pub fn match_packages(
+    db: &Database,
+    packages: &[Package],
+    distro: Option<&Distro>,
+) -> Result<MatchOutput, MatchError> {
+    let mut out = MatchOutput::default();
+    let known: BTreeMap<String, i64> = db.status()?.ecosystems;
+    let mut warned: BTreeSet<String> = BTreeSet::new();
+    let mut advisory_cache: BTreeMap<i64, Option<Advisory>> = BTreeMap::new();
+
+    for p in packages {
+        let (namespace, matcher, name, version) = if p.ecosystem.is_os() {
+            let ns = match os_namespace(distro, p.ecosystem) {
+                Ok(ns) => ns,
+                Err(why) => {
+                    if warned.insert(format!("os:{}", p.ecosystem)) {
+                        out.warnings
+                            .push(format!("{} packages were not matched: {why}", p.ecosystem));
+                    }
+                    continue;
+                }
+            };
+            let name = p.source_name.clone().unwrap_or_else(|| p.name.clone());
+            let version = p
+                .source_version
+                .clone()
+                .unwrap_or_else(|| p.version.clone());
+            let matcher = match p.ecosystem {
+                Ecosystem::Deb => "dpkg-source",
+                Ecosystem::Apk => "apk-origin",
+                _ => "rpm-source",
+            };
+            (ns, matcher, name, version)
+        } else {
+            let Some(ns) = language_namespace(p.ecosystem) else {
+                continue;
+            };
+            let matcher = if p.ecosystem == Ecosystem::Golang && p.name == "stdlib" {
+                "go-stdlib"
+            } else {
+                "ecosystem"
+            };
+            let v = comparable_version(p.ecosystem, &p.name, &p.version);
+            (ns.to_string(), matcher, p.name.clone(), v)
+        };
+        if !known.contains_key(&namespace) {
+            if warned.insert(namespace.clone()) {
+                out.warnings.push(format!(
+                    "the advisory database has no data for {namespace}: {} packages there were not matched",
+                    p.ecosystem
+                ));
+            }
+            continue;
+        }
+        if version.is_empty() || version == "(devel)" {
+            continue;
+        }
+
+        for e in db.affected_for(&namespace, &name)? {
+            let drop = |reason: String| Dropped {
+                id: e.advisory_id.clone(),
+                package: p.name.clone(),
+                version: p.version.clone(),
+                reason,
+            };
+            if e.withdrawn {
+                out.dropped.push(drop("the advisory is withdrawn".into()));
+                continue;
+            }
+            match moat_db::affected_by(&e.ecosystem, &e.ranges, &e.versions, &version) {
+                Err(err) => {
+                    out.dropped
+                        .push(drop(format!("version {version} cannot be compared: {err}")));
+                    continue;
+                }
+                Ok(false) => {
+                    let fixed = fixed_versions(&e.ranges);
+                    let reason = if fixed.is_empty() {
+                        format!("{version} is outside the affected ranges")
+                    } else {
+                        format!("{version} is not affected (fixed in {})", fixed.join(", "))
+                    };
+                    out.dropped.push(drop(reason));
+                    continue;
+                }
+                Ok(true) => {}
+            }
+            let adv = advisory_cache
+                .entry(e.advisory_row)
+                .or_insert_with(|| db.advisory_by_row(e.advisory_row).ok().flatten());
+            let Some(adv) = adv.as_ref() else {
+                out.dropped
+                    .push(drop("the advisory could not be loaded".into()));
+                continue;
+            };
+            let fixed = fixed_versions(&e.ranges);
+            let mut aliases: Vec<String> = adv
+                .other_ids()
+                .filter(|a| *a != adv.id)
+                .map(str::to_string)
+                .collect();
+            aliases.sort();
+            aliases.dedup();
+            let constraint = if e.ranges.is_empty() {
+                format!("versions [{}]", e.versions.join(", "))
+            } else {
+                e.ranges
+                    .iter()
+                    .map(render_range)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            let loc = p.locations.first();
+            let title = adv
+                .summary
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .or(adv.details.as_deref())
+                .map(|s| first_line(s, 160))
+                .unwrap_or_default();
+            out.findings.push(VulnFinding {
+                id: adv.id.clone(),
+                aliases,
+                package: PackageRef {
+                    name: p.name.clone(),
+                    version: p.version.clone(),
+                    ecosystem: p.ecosystem,
+                    purl: p.purl.clone(),
+                    source_name: p.source_name.clone(),
+                    source_version: p.source_version.clone(),
+                },
+                path: loc.map(|l| l.path.clone()).unwrap_or_default(),
+                layer: loc.and_then(|l| l.layer.clone()).unwrap_or_default(),
+                fix_state: if fixed.is_empty() {
+                    FixState::NotFixed
+                } else {
+                    FixState::Fixed
+                },
+                fixed_versions: fixed,
+                severity: adv.rating(),
+                severity_source: severity_source(adv),
+                cvss: best_cvss(adv),
+                title,
+                url: url_of(adv),
+                matched_by: MatchDetail {
+                    matcher: matcher.into(),
+                    namespace: namespace.clone(),
+                    searched_name: name.clone(),
+                    searched_version: version.clone(),
+                    constraint,
+                },
+                data_source: if adv.scope.is_empty() {
+                    adv.source.clone()
+                } else {
+                    format!("{}:{}", adv.source, adv.scope)
+                },
+            });
+        }
+    }
+    out.findings.sort_by_key(VulnFinding::sort_key);
+    out.findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    out.dropped.sort();
+    out.dropped.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn distro(id: &str, v: &str) -> Distro {
+        Distro {
+            id: id.into(),
+            version_id: v.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn os_namespaces_follow_the_release() {
+        assert_eq!(
+            os_namespace(Some(&distro("debian", "12")), Ecosystem::Deb).unwrap(),
+            "Debian:12"
+        );
+        assert_eq!(
+            os_namespace(Some(&distro("alpine", "3.21.3")), Ecosystem::Apk).unwrap(),
+            "Alpine:v3.21"
+        );
+        assert!(os_namespace(None, Ecosystem::Deb).is_err());
+        assert!(os_namespace(Some(&distro("plan9", "4")), Ecosystem::Deb).is_err());
+    }
+
+    #[test]
+    fn go_versions_lose_their_prefixes() {
+        assert_eq!(
+            comparable_version(Ecosystem::Golang, "stdlib", "go1.19.8"),
+            "1.19.8"
+        );
+        assert_eq!(
+            comparable_version(Ecosystem::Golang, "golang.org/x/net", "v0.7.0"),
+            "0.7.0"
+        );
+        assert_eq!(
+            comparable_version(Ecosystem::Pypi, "django", "3.2.0"),
+            "3.2.0"
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! The scan: open the image, catalog it (cached by the image's layer chain), match
+//! the advisory database, apply the user's policy, and build one sorted report.
+
+use crate::report::{DbInfo, IgnoredFinding, ImageSummary, LayerSummary, ScanReport, Tool};
+use moat_db::Database;
+use moat_match::policy::{FindingRef, IgnoreFile, Suppression, Vex};
+use moat_match::{Dropped, FixState, VulnFinding};
+use moat_model::{Inventory, Severity};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Bump when catalogers change what they find, so cached inventories are redone.
+const CATALOG_CACHE_VERSION: &str = "1";
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScanError {
+    #[error(transparent)]
+    Image(#[from] moat_image::ImageError),
+    #[error("{path}: {message}")]
+    Database { path: String, message: String },
+    #[error(transparent)]
+    Policy(#[from] moat_match::policy::PolicyError),
+    #[error(transparent)]
+    Match(#[from] moat_match::matcher::MatchError),
+}
+
+/// Which scanners run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scanners {
+    pub vuln: bool,
+    pub misconfig: bool,
+}
+
+impl Default for Scanners {
+    fn default() -> Self {
+        Scanners {
+            vuln: true,
+            misconfig: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub image: moat_image::OpenOptions,
+    pub scanners: Scanners,
+    pub db_path: PathBuf,
+    /// Keep only these severities (others move to `ignored`).
+    pub severities: Option<BTreeSet<Severity>>,
+    pub ignore_unfixed: bool,
+    pub ignore_file: Option<PathBuf>,
+    pub vex: Vec<PathBuf>,
+    /// Warn when the database is older than this many days.
+    pub max_db_age_days: u64,
+    /// Reuse cached inventories (keyed by the layer chain).
+    pub use_cache: bool,
+    /// Today, for ignore-file expiry and report time.
+    pub now: time::OffsetDateTime,
+}
+
+/// A report and the candidates that were dropped (for `--explain`).
+#[derive(Debug)]
+pub struct ScanOutcome {
+    pub report: ScanReport,
+    pub dropped: Vec<Dropped>,
+    /// True when the inventory came from the cache.
+    pub cache_hit: bool,
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The cache key of an image's inventory: its layer chain (diff_ids in order).
+fn chain_key(diff_ids: &[String]) -> String {
+    let mut h = Sha256::new();
+    h.update(format!(
+        "moat-catalog {} {}\n",
+        env!("CARGO_PKG_VERSION"),
+        CATALOG_CACHE_VERSION
+    ));
+    for d in diff_ids {
+        h.update(d.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+fn read_cached(path: &Path) -> Option<Inventory> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Write atomically (temp file + rename), so concurrent scans never see half a file.
+fn write_cached(path: &Path, inv: &Inventory) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) else {
+        return;
+    };
+    if serde_json::to_writer(&mut tmp, inv).is_ok() && tmp.flush().is_ok() {
+        let _ = tmp.persist(path);
+    }
+}
+
+/// Run a scan of `source`.
+pub fn scan(source: &str, opts: &ScanOptions) -> Result<ScanOutcome, ScanError> {
+    let image = moat_image::open(source, &opts.image)?;
+    let meta = image.metadata().clone();
+    let diff_ids: Vec<String> = meta.layers.iter().map(|l| l.diff_id.clone()).collect();
+
+    let cache_path = (!diff_ids.is_empty() && opts.use_cache).then(|| {
+        opts.image
+            .cache_dir
+            .join("inventory")
+            .join(format!("{}.json", chain_key(&diff_ids)))
+    });
+    let mut cache_hit = false;
+    let inventory = match cache_path.as_deref().and_then(read_cached) {
+        Some(inv) => {
+            cache_hit = true;
+            inv
+        }
+        None => {
+            // A source tree also gets its declared dependencies (lockfiles).
+            let mode = match moat_image::Source::parse(source) {
+                Ok(moat_image::Source::Dir(_)) => moat_catalog::Mode::Directory,
+                _ => moat_catalog::Mode::Image,
+            };
+            let inv = moat_catalog::catalog(image.resolver(), &moat_catalog::Options { mode });
+            if let Some(p) = &cache_path {
+                write_cached(p, &inv);
+            }
+            inv
+        }
+    };
+
+    let mut report = ScanReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        tool: Tool::default(),
+        created: rfc3339(opts.now),
+        source: source.to_string(),
+        image: (!meta.layers.is_empty()).then(|| ImageSummary {
+            digest: meta.digest.clone(),
+            os: meta.os.clone(),
+            architecture: meta.architecture.clone(),
+            repo_tags: meta.repo_tags.clone(),
+            layers: meta
+                .layers
+                .iter()
+                .map(|l| LayerSummary {
+                    diff_id: l.diff_id.clone(),
+                    created_by: l.created_by.clone(),
+                })
+                .collect(),
+        }),
+        distro: inventory.distro.clone(),
+        packages: inventory.packages.clone(),
+        unknowns: inventory.unknowns.clone(),
+        ..Default::default()
+    };
+
+    let mut dropped = Vec::new();
+    if opts.scanners.vuln {
+        let db = open_db(&opts.db_path)?;
+        if let Ok(Some(age)) = db.age_seconds() {
+            let days = u64::try_from(age / 86_400).unwrap_or(0);
+            if days > opts.max_db_age_days {
+                report.warnings.push(format!(
+                    "the advisory database {} is {days} days old; run `moat db update`",
+                    opts.db_path.display()
+                ));
+            }
+            report.database = Some(DbInfo {
+                path: opts.db_path.display().to_string(),
+                updated: String::new(),
+                age_days: Some(days),
+            });
+        }
+        let out = moat_match::matcher::match_packages(
+            &db,
+            &inventory.packages,
+            inventory.distro.as_ref(),
+        )?;
+        report.warnings.extend(out.warnings);
+        dropped = out.dropped;
+        apply_policy(&mut report, out.findings, opts)?;
+    }
+    report.finish();
+    Ok(ScanOutcome {
+        report,
+        dropped,
+        cache_hit,
+    })
+}
+
+fn open_db(path: &Path) -> Result<Database, ScanError> {
+    if !path.exists() {
+        return Err(ScanError::Database {
+            path: path.display().to_string(),
+            message: "no advisory database here; run `moat db update` or `moat db import PATH`"
+                .into(),
+        });
+    }
+    Database::open_read_only(path).map_err(|e| ScanError::Database {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn apply_policy(
+    report: &mut ScanReport,
+    findings: Vec<VulnFinding>,
+    opts: &ScanOptions,
+) -> Result<(), ScanError> {
+    let today = opts.now.date();
+    let ignore = match &opts.ignore_file {
+        Some(p) => Some(IgnoreFile::load(p, today)?),
+        None => None,
+    };
+    if let Some(ig) = &ignore {
+        for r in &ig.expired {
+            report.warnings.push(format!(
+                "{}: the ignore entry for {} expired on {} and no longer applies",
+                ig.source,
+                r.id,
+                r.expires.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    let vex: Vec<Vex> = opts
+        .vex
+        .iter()
+        .map(|p| Vex::load(p))
+        .collect::<Result<_, _>>()?;
+
+    for f in findings {
+        let paths = [f.path.as_str()];
+        let fr = FindingRef {
+            id: &f.id,
+            aliases: &f.aliases,
+            package_name: &f.package.name,
+            source_name: f.package.source_name.as_deref(),
+            purl: &f.package.purl,
+            paths: &paths,
+        };
+        let suppression = ignore
+            .as_ref()
+            .and_then(|ig| ig.check(&fr))
+            .or_else(|| vex.iter().find_map(|v| v.check(&fr)))
+            .or_else(|| {
+                (opts.ignore_unfixed && f.fix_state != FixState::Fixed).then(|| Suppression {
+                    kind: "ignore-unfixed".into(),
+                    source: "--ignore-unfixed".into(),
+                    reason: "no fixed version is known".into(),
+                })
+            })
+            .or_else(|| {
+                opts.severities
+                    .as_ref()
+                    .filter(|s| !s.contains(&f.severity))
+                    .map(|_| Suppression {
+                        kind: "severity".into(),
+                        source: "--severity".into(),
+                        reason: format!("severity {} is not selected", f.severity),
+                    })
+            });
+        match suppression {
+            Some(s) => report.ignored.push(IgnoredFinding {
+                finding: f,
+                suppressed_by: s,
+            }),
+            None => report.vulnerabilities.push(f),
+        }
+    }
+    Ok(())
+}
