@@ -145,7 +145,7 @@ impl<'a> Puller<'a> {
             .ok_or_else(|| err(format!("manifest {digest} has no config")))?;
         let layers = manifest.doc.layers.as_deref().unwrap_or_default();
 
-        let total: u64 = layers.iter().map(|l| l.size).sum();
+        let total: u64 = layers.iter().fold(0u64, |a, l| a.saturating_add(l.size));
         if self.opts.max_unpacked_size > 0 && total > self.opts.max_unpacked_size {
             return Err(err(format!(
                 "layers total {total} bytes compressed, over the limit of {} bytes",

@@ -456,7 +456,7 @@ fn a_manifest_that_does_not_match_its_digest_is_refused() {
 /// ones come from a stand-in that answers every request with fixed bytes.
 #[test]
 fn malformed_and_oversized_manifests_are_refused() {
-    let fake = FakeRegistry::start(
+    let fake = fake_registry(
         "application/vnd.oci.image.manifest.v1+json",
         br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":"#,
     );
@@ -471,13 +471,13 @@ fn malformed_and_oversized_manifests_are_refused() {
     );
 
     let huge: &'static [u8] = Box::leak(vec![b' '; (4 << 20) + 1].into_boxed_slice());
-    let fake = FakeRegistry::start("application/vnd.oci.image.manifest.v1+json", huge);
+    let fake = fake_registry("application/vnd.oci.image.manifest.v1+json", huge);
     let host = format!("127.0.0.1:{}", fake.port);
     let reference = format!("{host}/test/big:1");
     let e = pull_to_layout(&reference, &insecure(cache.path(), host)).unwrap_err();
     assert_one_line(&e, &format!("registry:{reference}"), &["over the limit"]);
 
-    let schema1 = FakeRegistry::start(
+    let schema1 = fake_registry(
         "application/vnd.docker.distribution.manifest.v1+prettyjws",
         br#"{"schemaVersion":1,"name":"x","tag":"1","fsLayers":[]}"#,
     );
@@ -558,4 +558,82 @@ fn the_debian_test_image_round_trips_through_a_registry() {
     let root = moat_fs::DirResolver::new(test_images_dir().join("debian/rootfs")).unwrap();
     let files = assert_same_files(img.resolver(), &root, "registry vs rootfs");
     assert!(files > 1000, "only {files} files");
+}
+
+/// Registries hand blobs to object storage with a redirect, which must be followed
+/// without giving the storage the registry credentials. distribution's filesystem
+/// driver never redirects, so a stand-in front asks for Basic auth, sends manifest
+/// requests on to the real registry and blob requests to a stand-in "bucket" serving
+/// the registry's own blob files.
+#[test]
+fn follows_blob_redirects_without_forwarding_credentials() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let reg = Registry::start("");
+    let work = tempfile::tempdir().unwrap();
+    let layout = small_layout(work.path(), "amd64", &[("etc/hostname", "redirect\n")]);
+    reg.push(
+        &format!("oci:{}:base", layout.display()),
+        "test/redir:1",
+        &[],
+    );
+
+    let blobs = reg.dir.path().join("store/docker/registry/v2/blobs/sha256");
+    let saw_auth = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let (saw_auth2, served2) = (saw_auth.clone(), served.clone());
+    let bucket = Stub::start(move |req| {
+        if req.header("authorization").is_some() {
+            saw_auth2.store(true, Ordering::SeqCst);
+        }
+        let hex = req.path.trim_start_matches("/bucket/");
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return (400, vec![], vec![]);
+        }
+        match std::fs::read(blobs.join(&hex[..2]).join(hex).join("data")) {
+            Ok(b) => {
+                served2.fetch_add(1, Ordering::SeqCst);
+                (200, vec![], b)
+            }
+            Err(_) => (404, vec![], vec![]),
+        }
+    });
+    let (bucket_host, reg_host) = (bucket.host(), reg.host());
+    let want = {
+        use base64::Engine;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("user:pw")
+        )
+    };
+    let front = Stub::start(move |req| {
+        if req.header("authorization") != Some(want.as_str()) {
+            let challenge = (
+                "WWW-Authenticate".to_string(),
+                r#"Basic realm="front""#.to_string(),
+            );
+            return (401, vec![challenge], vec![]);
+        }
+        let location = match req.path.split_once("/blobs/sha256:") {
+            Some((_, hex)) => format!("http://{bucket_host}/bucket/{hex}"),
+            None => format!("http://{reg_host}{}", req.path),
+        };
+        (307, vec![("Location".to_string(), location)], vec![])
+    });
+
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), front.host());
+    let cfg = config_dir(Some(&auths(&front.host(), "user", "pw")));
+    let (out, name) = Puller::new(&o)
+        .docker_config_dir(Some(cfg.path().to_path_buf()))
+        .pull(&format!("{}/test/redir:1", front.host()))
+        .unwrap();
+    let (entry, manifest) = manifest_named(&out, &name);
+    assert_eq!(entry["digest"], manifest_named(&layout, "base").0["digest"]);
+    let blobs_in_manifest = 1 + manifest["layers"].as_array().unwrap().len();
+    assert_eq!(served.load(Ordering::SeqCst), blobs_in_manifest);
+    assert_eq!(verify_layout_blobs(&out), 1 + blobs_in_manifest);
+    assert!(
+        !saw_auth.load(Ordering::SeqCst),
+        "credentials were sent to the storage"
+    );
 }

@@ -484,18 +484,40 @@ fn handle_token(
 }
 
 // ---------------------------------------------------------------------------------
-// A fake registry for what the real one refuses to serve (malformed manifests).
+// Stand-in HTTP servers, for what the real registry cannot be made to do: serve
+// malformed manifests (it validates them) or redirect blobs to storage (only its
+// cloud storage drivers do).
 
-/// Answers every request with `200`, `content_type` and `body`. Used only where
-/// distribution cannot be made to serve the bytes (it validates manifests itself).
-pub struct FakeRegistry {
+/// One request as a stub sees it.
+pub struct Req {
+    pub method: String,
+    pub path: String,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Req {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `(status, headers, body)`.
+pub type Resp = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// An HTTP/1.1 server on 127.0.0.1 answering each request with `handler` (one
+/// request per connection); stops on drop.
+pub struct Stub {
     pub port: u16,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl FakeRegistry {
-    pub fn start(content_type: &'static str, body: &'static [u8]) -> FakeRegistry {
+impl Stub {
+    pub fn start(handler: impl Fn(&Req) -> Resp + Send + 'static) -> Stub {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -504,37 +526,81 @@ impl FakeRegistry {
         let thread = std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
                 match listener.accept() {
-                    Ok((mut s, _)) => {
+                    Ok((s, _)) => {
                         let _ = s.set_nonblocking(false);
-                        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                        let mut buf = [0u8; 4096];
-                        let _ = s.read(&mut buf);
-                        let _ = write!(
-                            s,
-                            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            body.len()
-                        );
-                        let _ = s.write_all(body);
+                        let _ = serve_one(s, &handler);
                     }
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
             }
         });
-        FakeRegistry {
+        Stub {
             port,
             stop,
             thread: Some(thread),
         }
     }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
 }
 
-impl Drop for FakeRegistry {
+fn serve_one(stream: TcpStream, handler: &dyn Fn(&Req) -> Resp) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("/").to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let (status, extra, body) = handler(&Req {
+        method,
+        path,
+        headers,
+    });
+    let mut w = stream;
+    write!(w, "HTTP/1.1 {status} X\r\n")?;
+    for (k, v) in extra {
+        write!(w, "{k}: {v}\r\n")?;
+    }
+    write!(
+        w,
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    w.write_all(&body)?;
+    w.flush()
+}
+
+impl Drop for Stub {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
+}
+
+/// Answers every request with `200`, `content_type` and `body`.
+pub fn fake_registry(content_type: &'static str, body: &'static [u8]) -> Stub {
+    Stub::start(move |_| {
+        (
+            200,
+            vec![("Content-Type".into(), content_type.into())],
+            body.to_vec(),
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------
