@@ -215,13 +215,20 @@ pub(crate) fn unpack(
         hasher: Sha256::new(),
         count: 0,
     };
-    let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| {
-        io_err(
-            &dir.display().to_string(),
-            "cannot create a temporary file",
-            e,
-        )
-    })?;
+    // A blob of unknown digest (legacy `ID/layer.tar`) whose diff_id is cached: verify
+    // it by streaming, but do not store it again.
+    let reuse = spec.blob_digest.is_none() && cached.is_file();
+    let tmp = if reuse {
+        None
+    } else {
+        Some(tempfile::NamedTempFile::new_in(&dir).map_err(|e| {
+            io_err(
+                &dir.display().to_string(),
+                "cannot create a temporary file",
+                e,
+            )
+        })?)
+    };
     let (entries, diff_hash, size, compression, exceeded, index_err) = {
         let mut br = BufReader::with_capacity(1 << 18, &mut hr);
         let magic = br.fill_buf().map_err(|e| io_err(name, "read failed", e))?;
@@ -232,7 +239,9 @@ pub(crate) fn unpack(
         let mut tee = Tee {
             inner: dec,
             hasher: Sha256::new(),
-            out: Some(BufWriter::with_capacity(1 << 20, tmp.as_file())),
+            out: tmp
+                .as_ref()
+                .map(|t| BufWriter::with_capacity(1 << 20, t.as_file())),
             count: 0,
             limit: *budget,
             exceeded: false,
@@ -322,13 +331,12 @@ pub(crate) fn unpack(
     }
     take_budget(name, budget, size, total_limit)?;
     // Atomic publish: concurrent writers of the same diff_id write identical bytes.
-    let file = tmp.persist(&cached).map_err(|e| {
-        io_err(
-            &cached.display().to_string(),
-            "cannot store the layer",
-            e.error,
-        )
-    })?;
+    let stored = match tmp {
+        Some(tmp) => tmp.persist(&cached).map_err(|e| e.error),
+        None => File::open(&cached),
+    };
+    let file =
+        stored.map_err(|e| io_err(&cached.display().to_string(), "cannot store the layer", e))?;
     if std::fs::create_dir_all(&marker_dir).is_ok()
         && let Ok(blob_hex) = check_digest(name, &blob_digest)
         && let Ok(mut m) = tempfile::NamedTempFile::new_in(&marker_dir)

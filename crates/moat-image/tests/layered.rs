@@ -246,3 +246,70 @@ fn layer_cache_is_keyed_by_diff_id_and_survives_reopen() {
     assert_eq!(names, vec!["cache", "oci"]);
     let _ = Path::new("/");
 }
+
+#[test]
+fn newer_docker_save_format_uses_the_manifest_digest() {
+    // Docker 25+: manifest.json naming `blobs/sha256/...` plus an OCI index.json.
+    let t = tempfile::tempdir().unwrap();
+    let model = two_layers(Comp::None, Comp::Gzip);
+    let layout = t.path().join("layout");
+    let md = model.write_oci(&layout, "local/test:1");
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(layout.join("blobs/sha256").join(common::hexof(&md))).unwrap(),
+    )
+    .unwrap();
+    let blob =
+        |d: &serde_json::Value| format!("blobs/sha256/{}", common::hexof(d.as_str().unwrap()));
+    let layers: Vec<String> = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| blob(&l["digest"]))
+        .collect();
+    let manifest = serde_json::json!([{"Config": blob(&m["config"]["digest"]),
+        "RepoTags": ["local/test:1"], "Layers": layers}]);
+    std::fs::write(
+        layout.join("manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
+    let tar = t.path().join("save.tar");
+    common::tar_dir(&layout, &tar);
+    let opts = OpenOptions::new(t.path().join("cache"));
+    let img = open(&format!("docker-archive:{}", tar.display()), &opts).unwrap();
+    check_two_layers(&img, &model);
+    assert_eq!(img.metadata().digest, md);
+    assert_eq!(img.metadata().repo_tags, vec!["local/test:1"]);
+}
+
+#[test]
+fn concurrent_cold_opens_share_one_cache() {
+    let t = tempfile::tempdir().unwrap();
+    let model = two_layers(Comp::Gzip, Comp::Zstd);
+    model.write_oci(&t.path().join("oci"), "base");
+    let da = t.path().join("legacy.tar");
+    model.write_docker_archive(&da);
+    let opts = OpenOptions::new(t.path().join("cache"));
+    let srcs = [
+        format!("oci-dir:{}", t.path().join("oci").display()),
+        format!("docker-archive:{}", da.display()),
+    ];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let (src, opts) = (&srcs[i % 2], &opts);
+                s.spawn(move || open(src, opts).unwrap())
+            })
+            .collect();
+        for h in handles {
+            check_two_layers(&h.join().unwrap(), &model);
+        }
+    });
+    // Legacy archives (no blob digest) verify again but reuse the stored layer.
+    check_two_layers(&open(&srcs[1], &opts).unwrap(), &model);
+    let stored: Vec<_> = std::fs::read_dir(t.path().join("cache/layers/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+}
