@@ -1,9 +1,11 @@
 //! Maven versions, ordered as `org.apache.maven.artifact.versioning.ComparableVersion`
-//! (maven-artifact 3.8): items split at `.`, `-` and digit/letter transitions; a `-`
-//! (or a transition) opens a sub-list; trailing "null" items (`0`, `""`, `final`,
-//! `ga`, `release`-less empties) are dropped; qualifiers order
-//! `alpha < beta < milestone < rc = cr < snapshot < "" = ga = final < sp < others
-//! (lexically)`; `a1`/`b1`/`m1` mean alpha/beta/milestone 1.
+//! (maven-artifact 3.8.7, the Debian 12 `maven` package, is the oracle): items split
+//! at `.`, `-` and digit/letter transitions; a `-` (or a transition) opens a
+//! sub-list, and so does a qualifier after a `.` (`1.0.0.X1 < 1.0.0-X2`); trailing
+//! "null" items (`0`, `""`, `ga`, `final`, `release`, empty lists) are dropped;
+//! qualifiers order `alpha < beta < milestone < rc = cr < snapshot < "" = ga =
+//! final = release < sp < others (lexically)`; `a1`/`b1`/`m1` mean alpha/beta/
+//! milestone 1.
 //!
 //! Maven itself accepts any string. Here an empty string, whitespace, control or
 //! non-ASCII characters are errors.
@@ -41,7 +43,7 @@ fn string_item(s: &str, followed_by_digit: bool) -> Item {
         };
     }
     let v = match v {
-        "ga" | "final" => "",
+        "ga" | "final" | "release" => "",
         "cr" => "rc",
         other => other,
     };
@@ -81,10 +83,11 @@ impl Item {
             (Item::Str(a), Some(Item::Str(b))) => {
                 comparable_qualifier(a).cmp(&comparable_qualifier(b))
             }
-            (Item::List(l), None) => match l.first() {
-                None => Ordering::Equal,
-                Some(first) => first.cmp_opt(None),
-            },
+            (Item::List(l), None) => l
+                .iter()
+                .map(|i| i.cmp_opt(None))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal),
             (Item::List(_), Some(Item::Int(_))) => Ordering::Less,
             (Item::List(_), Some(Item::Str(_))) => Ordering::Greater,
             (Item::List(a), Some(Item::List(b))) => cmp_lists(a, b),
@@ -127,6 +130,9 @@ impl Stack {
         if let Some(top) = self.0.last_mut() {
             top.push(it);
         }
+    }
+    fn top_nonempty(&self) -> bool {
+        self.0.last().is_some_and(|l| !l.is_empty())
     }
     fn open(&mut self) {
         self.0.push(Vec::new());
@@ -189,6 +195,10 @@ impl Version {
                 stack.open();
             } else if c.is_ascii_digit() {
                 if !is_digit && i > start {
+                    // 1.0.0.X1 < 1.0.0-X2: treat .X as -X for any string qualifier X
+                    if stack.top_nonempty() {
+                        stack.open();
+                    }
                     stack.push_item(string_item(&v[start..i], true));
                     start = i;
                     stack.open();
@@ -204,6 +214,9 @@ impl Version {
             }
         }
         if b.len() > start {
+            if !is_digit && stack.top_nonempty() {
+                stack.open();
+            }
             stack.push_item(parse_item(is_digit, &v[start..]));
         }
         Ok(Version {

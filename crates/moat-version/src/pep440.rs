@@ -454,20 +454,14 @@ impl Specifier {
         })
     }
 
-    /// `Specifier.prereleases`: whether an inclusive operator names a prerelease.
+    /// `Specifier.prereleases` (packaging 24.2): whether the specifier names a
+    /// prerelease with any operator but `!=`.
     pub fn allows_prereleases(&self) -> bool {
         match (&self.target, self.op) {
-            (
-                Target::Version(v),
-                Operator::Equal
-                | Operator::GreaterEqual
-                | Operator::LessEqual
-                | Operator::Compatible,
-            ) => v.is_prerelease(),
-            (Target::Raw(r), Operator::Arbitrary) => {
-                Version::parse(r).is_ok_and(|v| v.is_prerelease())
-            }
-            _ => false,
+            (_, Operator::NotEqual) => false,
+            (Target::Version(v), _) => v.is_prerelease(),
+            (Target::Raw(r), _) => Version::parse(r).is_ok_and(|v| v.is_prerelease()),
+            (Target::Prefix(_), _) => false,
         }
     }
 

@@ -1,7 +1,7 @@
-//! RPM versions: `[epoch:]version[-release]`, ordered as rpm 4.18's `rpmverCmp`
-//! (what `rpm.ver(a) < rpm.ver(b)` and dependency resolution use):
-//! epoch (missing = 0), then `rpmvercmp` of the versions, then of the releases
-//! **only when both sides have one** (so `1.0` equals `1.0-3`, as in rpm).
+//! RPM versions: `[epoch:]version[-release]`, ordered as rpm 4.18's `rpm.ver`
+//! objects compare (checked against `rpm --eval '%{lua: ... rpm.ver(a) < rpm.ver(b)}'`):
+//! epoch (missing or empty = 0), then `rpmvercmp` of the versions, then of the
+//! releases, a missing release comparing as the empty string (`1.0 < 1.0-1`).
 //!
 //! `rpmvercmp`: alphanumeric segments; other characters separate; `~` sorts before
 //! everything (even the end), `^` after the end but before anything else; digit
@@ -181,9 +181,11 @@ impl Ord for Version {
         let e2 = other.epoch.as_deref().unwrap_or("0");
         rpmvercmp(e1, e2)
             .then_with(|| rpmvercmp(&self.version, &other.version))
-            .then_with(|| match (&self.release, &other.release) {
-                (Some(r1), Some(r2)) => rpmvercmp(r1, r2),
-                _ => Ordering::Equal,
+            .then_with(|| {
+                rpmvercmp(
+                    self.release.as_deref().unwrap_or(""),
+                    other.release.as_deref().unwrap_or(""),
+                )
             })
     }
 }
@@ -212,7 +214,7 @@ mod tests {
         assert_eq!(rpmvercmp("1.0", "1.0."), Ordering::Equal);
         let v = |s| Version::parse(s).unwrap();
         assert_eq!(v("1:1.0").cmp(&v("2.0")), Ordering::Greater);
-        assert_eq!(v("1.0").cmp(&v("1.0-5")), Ordering::Equal);
+        assert_eq!(v("1.0").cmp(&v("1.0-5")), Ordering::Less);
         assert_eq!(v("1.0-1").cmp(&v("1.0-2")), Ordering::Less);
     }
 }

@@ -487,6 +487,13 @@ fn desugar(tok: &str) -> Result<Vec<Comparator>, &'static str> {
                     "<=" => Op::Le,
                     _ => Op::Eq,
                 };
+                // a full version after an operator is node-semver's strict FULLPLAIN:
+                // at most one `v`, no further `=` (`==1.2.3` is invalid)
+                let bare = rest.trim_start();
+                let bare = bare.strip_prefix('v').unwrap_or(bare);
+                if bare.starts_with(['=', 'v']) {
+                    return Err("invalid comparator");
+                }
                 let c = with_pre(o, &p).ok_or("bad version")?;
                 // `>=0.0.0` is `*`
                 if o == Op::Ge

@@ -1,0 +1,820 @@
+//! Differential tests: moat-version against the real tools, on versions taken from
+//! the real advisory data (../shared/vulndata) plus generated edge cases. Each
+//! oracle runs once per test with every request (scripts/oracles/*); the test fails
+//! listing the first disagreements. Counts are printed (`--nocapture`) and recorded
+//! in docs/versions.md.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use moat_version::{Constraint, Scheme, Syntax, compare, go, pep440, semver, validate};
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// Run an oracle once: `input` on stdin, one answer per request line.
+fn oracle(mut cmd: Command, requests: &[String]) -> Vec<String> {
+    let desc = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run oracle {desc}: {e} (run scripts/install-deps)"));
+    let mut stdin = child.stdin.take().unwrap();
+    let body: String = requests.iter().map(|r| format!("{r}\n")).collect();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(body.as_bytes()).unwrap();
+    });
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    writer.join().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "oracle {desc} failed: {status}");
+    let mut lines: Vec<String> = out.lines().map(str::to_string).collect();
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    assert_eq!(lines.len(), requests.len(), "oracle {desc}: answer count");
+    lines
+}
+
+/// Deterministic PRNG (xorshift64*).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn pick<'a>(&mut self, v: &'a [String]) -> &'a String {
+        &v[self.below(v.len())]
+    }
+}
+
+/// Every version string named in an OSV `all.zip` (events and `versions` lists).
+fn osv_versions(eco: &str, every: usize) -> Vec<String> {
+    let p = common::shared(&format!("vulndata/osv/{eco}/all.zip"));
+    let f = std::fs::File::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    let mut out = BTreeSet::new();
+    for i in (0..z.len()).step_by(every) {
+        let mut e = z.by_index(i).unwrap();
+        let mut s = String::new();
+        e.read_to_string(&mut s).unwrap();
+        let Ok(j) = serde_json::from_str::<serde_json::Value>(&s) else {
+            continue;
+        };
+        for a in j["affected"].as_array().into_iter().flatten() {
+            for v in a["versions"].as_array().into_iter().flatten() {
+                if let Some(v) = v.as_str() {
+                    out.insert(v.to_string());
+                }
+            }
+            for r in a["ranges"].as_array().into_iter().flatten() {
+                if r["type"] == "GIT" {
+                    continue;
+                }
+                for ev in r["events"].as_array().into_iter().flatten() {
+                    for k in ["introduced", "fixed", "last_affected", "limit"] {
+                        if let Some(v) = ev[k].as_str()
+                            && v != "0"
+                            && v != "*"
+                        {
+                            out.insert(v.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Every version in the Alpine secdb (`secfixes` keys).
+fn alpine_versions() -> Vec<String> {
+    let root = common::shared("vulndata/alpine-secdb");
+    let mut out = BTreeSet::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        for repo in ["main.json", "community.json"] {
+            let Ok(s) = std::fs::read_to_string(d.join(repo)) else {
+                continue;
+            };
+            let j: serde_json::Value = serde_json::from_str(&s).unwrap();
+            for p in j["packages"].as_array().into_iter().flatten() {
+                if let Some(m) = p["pkg"]["secfixes"].as_object() {
+                    out.extend(m.keys().cloned());
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// `n` pairs: neighbours in sorted order, random pairs, and (v, mutate(v)).
+fn pairs(
+    vs: &[String],
+    n: usize,
+    seed: u64,
+    mutate: impl Fn(&str, &mut Rng) -> String,
+) -> Vec<(String, String)> {
+    let mut rng = Rng(seed);
+    let mut out = Vec::new();
+    for _ in 0..n / 3 {
+        let i = rng.below(vs.len().saturating_sub(1));
+        out.push((vs[i].clone(), vs[(i + 1).min(vs.len() - 1)].clone()));
+    }
+    for _ in 0..n / 3 {
+        out.push((rng.pick(vs).clone(), rng.pick(vs).clone()));
+    }
+    while out.len() < n {
+        let a = rng.pick(vs).clone();
+        let b = mutate(&a, &mut rng);
+        if rng.below(2) == 0 {
+            out.push((a, b));
+        } else {
+            out.push((b, a));
+        }
+    }
+    out
+}
+
+fn ord_str(o: std::cmp::Ordering) -> &'static str {
+    match o {
+        std::cmp::Ordering::Less => "-1",
+        std::cmp::Ordering::Equal => "0",
+        std::cmp::Ordering::Greater => "1",
+    }
+}
+
+/// Compare our answers with the oracle's; fail listing the first mismatches.
+fn agree(name: &str, requests: &[String], ours: &[String], theirs: &[String]) {
+    let bad: Vec<String> = requests
+        .iter()
+        .zip(ours.iter().zip(theirs))
+        .filter(|(_, (o, t))| o != t)
+        .map(|(r, (o, t))| format!("  {r:?}: moat {o}, oracle {t}"))
+        .collect();
+    println!(
+        "{name}: {} requests, {} agree, {} disagree",
+        requests.len(),
+        requests.len() - bad.len(),
+        bad.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "{name}: {} of {} disagree with the real tool:\n{}",
+        bad.len(),
+        requests.len(),
+        bad.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+const TAILS: [&str; 12] = [
+    "~rc1",
+    "~",
+    "+b1",
+    ".0",
+    "a",
+    "~~",
+    "+dfsg",
+    ".1",
+    "-1",
+    "~beta.2",
+    "+really1.0",
+    "0",
+];
+
+// ---------------------------------------------------------------------------
+
+#[test]
+fn dpkg_vs_libapt_and_dpkg() {
+    let vs: Vec<String> = osv_versions("Debian", 4)
+        .into_iter()
+        .filter(|v| validate(Scheme::Dpkg, v).is_ok())
+        .collect();
+    assert!(vs.len() > 2000, "only {} Debian versions", vs.len());
+    let mutate = |v: &str, r: &mut Rng| -> String {
+        let m = match r.below(6) {
+            0 => format!("{v}{}", TAILS[r.below(TAILS.len())]),
+            1 if !v.contains(':') => format!("{}:{v}", r.below(3)),
+            2 => v.replacen('.', ".0", 1),
+            3 => format!("{v}.{}", "9".repeat(1 + r.below(25))),
+            4 => v.replace('-', "~"),
+            _ => v.replacen(|c: char| c.is_ascii_digit(), &r.below(10).to_string(), 1),
+        };
+        if validate(Scheme::Dpkg, &m).is_ok() {
+            m
+        } else {
+            v.to_string()
+        }
+    };
+    let ps = pairs(&vs, 4000, 1, mutate);
+    let reqs: Vec<String> = ps.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
+    let ours: Vec<String> = ps
+        .iter()
+        .map(|(a, b)| ord_str(compare(Scheme::Dpkg, a, b).unwrap()).to_string())
+        .collect();
+    let theirs = oracle(
+        {
+            let mut c = Command::new("/usr/bin/python3");
+            c.arg(repo().join("scripts/oracles/dpkg.py"));
+            c
+        },
+        &reqs,
+    );
+    agree("dpkg (apt_pkg.version_compare)", &reqs, &ours, &theirs);
+    // and the dpkg binary itself on a sample (one process per comparison)
+    let sample: Vec<usize> = (0..reqs.len()).step_by(20).collect();
+    let sreqs: Vec<String> = sample.iter().map(|&i| reqs[i].clone()).collect();
+    let sours: Vec<String> = sample.iter().map(|&i| ours[i].clone()).collect();
+    let stheirs = oracle(
+        {
+            let mut c = Command::new("sh");
+            c.arg(repo().join("scripts/oracles/dpkg-cli.sh"));
+            c
+        },
+        &sreqs,
+    );
+    agree("dpkg (dpkg --compare-versions)", &sreqs, &sours, &stheirs);
+}
+
+#[test]
+fn rpm_vs_rpm() {
+    let mut vs = osv_versions("Debian", 16);
+    vs.extend(alpine_versions().into_iter().step_by(4));
+    for r in common::tsv("rpm_compare.tsv") {
+        vs.push(r[0].clone());
+        vs.push(r[1].clone());
+    }
+    for r in common::tsv("grype_compare.tsv") {
+        if r[0] == "rpm" {
+            vs.push(r[1].clone());
+            vs.push(r[2].clone());
+        }
+    }
+    let vs: Vec<String> = vs
+        .into_iter()
+        .filter(|v| validate(Scheme::Rpm, v).is_ok())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mutate = |v: &str, r: &mut Rng| -> String {
+        const T: [&str; 12] = [
+            "~rc1",
+            "^git1",
+            "^",
+            "~",
+            ".0",
+            "a",
+            "-1",
+            "-2.el9",
+            "_1",
+            "+b",
+            "^20240101git",
+            ".el8_9",
+        ];
+        match r.below(5) {
+            0 | 1 => format!("{v}{}", T[r.below(T.len())]),
+            2 => format!("{}:{v}", r.below(3)),
+            3 => v.replacen('.', ".0", 1),
+            _ => v.replacen(
+                |c: char| c.is_ascii_digit(),
+                &format!("{}", r.below(100)),
+                1,
+            ),
+        }
+    };
+    let ps = pairs(&vs, 4000, 2, mutate);
+    let reqs: Vec<String> = ps.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
+    let ours: Vec<String> = ps
+        .iter()
+        .map(|(a, b)| {
+            // rpm 4.18's Lua rpm.vercmp parses both sides as EVR too (the raw
+            // rpmvercmp is covered by the rpm_compare.tsv table)
+            let evr = match compare(Scheme::Rpm, a, b) {
+                Ok(o) => ord_str(o),
+                Err(_) => "E",
+            };
+            format!("{evr}\t{evr}")
+        })
+        .collect();
+    let theirs = oracle(
+        {
+            let mut c = Command::new("sh");
+            c.arg(repo().join("scripts/oracles/rpm.sh"));
+            c
+        },
+        &reqs,
+    );
+    agree("rpm (rpm.vercmp + rpm.ver)", &reqs, &ours, &theirs);
+}
+
+#[test]
+fn apk_vs_apk_tools() {
+    let root = repo().join("target/test-images/alpine/rootfs");
+    assert!(
+        root.join("sbin/apk").exists(),
+        "{} missing: run scripts/build-test-images (the apk oracle is the image's apk-tools)",
+        root.display()
+    );
+    let vs: Vec<String> = alpine_versions()
+        .into_iter()
+        .filter(|v| validate(Scheme::Apk, v).is_ok())
+        .collect();
+    let mutate = |v: &str, r: &mut Rng| -> String {
+        const T: [&str; 12] = [
+            "_rc1",
+            "_alpha",
+            "_beta2",
+            "_pre1",
+            "_p1",
+            "_git20240101",
+            "_cvs",
+            "_svn3",
+            "_hg",
+            "a",
+            ".0",
+            "~abc123",
+        ];
+        let (core, rel) = match v.rsplit_once("-r") {
+            Some((c, r)) => (c.to_string(), format!("-r{r}")),
+            None => (v.to_string(), String::new()),
+        };
+        let m = match r.below(5) {
+            0 | 1 => format!("{core}{}{rel}", T[r.below(T.len())]),
+            2 => format!("{core}-r{}", r.below(20)),
+            3 => core.replacen('.', ".0", 1) + &rel,
+            _ => format!("{core}.{}{rel}", r.below(1000)),
+        };
+        if validate(Scheme::Apk, &m).is_ok() {
+            m
+        } else {
+            v.to_string()
+        }
+    };
+    // one apk process per comparison: keep this sample modest
+    let ps = pairs(&vs, 2100, 3, mutate);
+    let reqs: Vec<String> = ps.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
+    let ours: Vec<String> = ps
+        .iter()
+        .map(|(a, b)| ord_str(compare(Scheme::Apk, a, b).unwrap()).to_string())
+        .collect();
+    let theirs = oracle(
+        {
+            let mut c = Command::new("sh");
+            c.arg(repo().join("scripts/oracles/apk.sh")).arg(&root);
+            c
+        },
+        &reqs,
+    );
+    agree("apk (apk version -t)", &reqs, &ours, &theirs);
+}
+
+fn pep440_mutate(v: &str, r: &mut Rng) -> String {
+    const T: [&str; 16] = [
+        "a1",
+        "b2",
+        "rc1",
+        ".post1",
+        "-1",
+        ".dev0",
+        "+local.1",
+        "+ubuntu-2",
+        "c3",
+        "-alpha",
+        ".RC.2",
+        "pre",
+        "_post",
+        "dev",
+        ".0",
+        "-preview_3",
+    ];
+    match r.below(5) {
+        0 | 1 => format!("{v}{}", T[r.below(T.len())]),
+        2 => format!("{}!{v}", r.below(3)),
+        3 => format!("v{}", v.to_uppercase()),
+        _ => format!("{v}.{}", r.below(1000)),
+    }
+}
+
+#[test]
+fn pep440_vs_packaging() {
+    let vs = osv_versions("PyPI", 1);
+    let mut reqs = Vec::new();
+    let mut ours = Vec::new();
+    // parser: every version string in the PyPI data, valid or not
+    for v in &vs {
+        reqs.push(format!("valid\t{v}"));
+        ours.push(pep440::Version::parse(v).is_ok().to_string());
+    }
+    let valid: Vec<String> = vs
+        .iter()
+        .filter(|v| pep440::Version::parse(v).is_ok())
+        .cloned()
+        .collect();
+    for (a, b) in pairs(&valid, 6000, 4, pep440_mutate) {
+        reqs.push(format!("cmp\t{a}\t{b}"));
+        ours.push(match compare(Scheme::Pep440, &a, &b) {
+            Ok(o) => ord_str(o).to_string(),
+            Err(_) => "E".into(),
+        });
+    }
+    // specifier sets built from real versions
+    let mut rng = Rng(5);
+    let push_spec =
+        |v: &str, set: &str, pre: bool, reqs: &mut Vec<String>, ours: &mut Vec<String>| {
+            reqs.push(format!(
+                "{}\t{v}\t{set}",
+                if pre { "specpre" } else { "spec" }
+            ));
+            let got = pep440::SpecifierSet::parse(set).and_then(|s| {
+                let ver = pep440::Version::parse(v)?;
+                Ok(if pre {
+                    s.contains_with(&ver, true)
+                } else {
+                    s.contains(&ver)
+                })
+            });
+            ours.push(match got {
+                Ok(b) => b.to_string(),
+                Err(_) => "E".into(),
+            });
+        };
+    for _ in 0..6000 {
+        let a = rng.pick(&valid).clone();
+        let b = rng.pick(&valid).clone();
+        let pa = pep440::Version::parse(&a).unwrap();
+        let rel: Vec<String> = pa.release.iter().map(ToString::to_string).collect();
+        let set = match rng.below(12) {
+            0 => format!(">={a}"),
+            1 => format!("<{a}"),
+            2 => format!("<={a}"),
+            3 => format!(">{a}"),
+            4 => format!("=={a}"),
+            5 => format!("!={a}"),
+            6 => format!(
+                "~={}",
+                if rel.len() >= 2 {
+                    a.clone()
+                } else {
+                    format!("{a}.0")
+                }
+            ),
+            7 => format!("=={}.*", rel[..rel.len().min(2)].join(".")),
+            8 => format!("!={}.*", rel[0]),
+            9 => format!(">={a},<{b}"),
+            10 => format!("==={a}"),
+            _ => format!(">= {a} , != {b}"),
+        };
+        let v = if rng.below(3) == 0 {
+            pep440_mutate(&b, &mut rng)
+        } else {
+            b.clone()
+        };
+        push_spec(&v, &set, rng.below(4) == 0, &mut reqs, &mut ours);
+    }
+    // the fixture rows (including the ones whose expectations are another tool's)
+    for r in common::tsv("pep440_specifier.tsv")
+        .into_iter()
+        .chain(common::tsv("pep440_specifier_prerelease.tsv"))
+    {
+        push_spec(&r[0], &r[1], false, &mut reqs, &mut ours);
+        push_spec(&r[0], &r[1], true, &mut reqs, &mut ours);
+    }
+    let theirs = oracle(
+        {
+            let mut c = Command::new("python3");
+            c.arg(repo().join("scripts/oracles/pep440.py"));
+            c
+        },
+        &reqs,
+    );
+    agree("pep440 (python packaging)", &reqs, &ours, &theirs);
+}
+
+fn node() -> Command {
+    let mut c = Command::new("node");
+    c.arg(repo().join("scripts/oracles/semver.js"))
+        .env("NODE_PATH", repo().join("target/tools/node/node_modules"));
+    c
+}
+
+fn semver_mutate(v: &str, r: &mut Rng) -> String {
+    const T: [&str; 12] = [
+        "-alpha",
+        "-alpha.1",
+        "-0",
+        "-rc.1",
+        "-beta.11",
+        "-beta.2",
+        "+build.5",
+        "-x.7.z.92",
+        "-alpha.beta",
+        "-1",
+        "-01",
+        "-rc.1+b",
+    ];
+    let core = v.split(['-', '+']).next().unwrap_or(v);
+    match r.below(4) {
+        0 | 1 => format!("{core}{}", T[r.below(T.len())]),
+        2 => format!("{v}{}", T[r.below(T.len())]),
+        _ => core.replacen('.', &format!(".{}", r.below(3)), 1),
+    }
+}
+
+#[test]
+fn semver_order_vs_node() {
+    // crates.io and Go (Go's module versions are SemVer 2.0; node is the oracle for
+    // their precedence: golang.org/x/mod is not available offline)
+    let mut vs = osv_versions("crates.io", 1);
+    vs.extend(osv_versions("Go", 2));
+    let mut reqs = Vec::new();
+    let mut ours = Vec::new();
+    for v in &vs {
+        reqs.push(format!("valid\t{v}"));
+        ours.push(semver::Version::parse(v).is_ok().to_string());
+    }
+    let valid: Vec<String> = vs
+        .iter()
+        .filter(|v| semver::Version::parse(v).is_ok())
+        .cloned()
+        .collect();
+    for (a, b) in pairs(&valid, 6000, 6, semver_mutate) {
+        reqs.push(format!("cmp\t{a}\t{b}"));
+        let ok = semver::Version::parse(&a).is_ok() && semver::Version::parse(&b).is_ok();
+        ours.push(if ok {
+            let s = ord_str(compare(Scheme::Semver, &a, &b).unwrap());
+            // Go's ordering must be the same SemVer precedence
+            let g = compare(Scheme::Go, &a, &b).map(ord_str);
+            assert_eq!(g, Ok(s), "Go vs SemVer order of {a} {b}");
+            s.to_string()
+        } else {
+            "E".into()
+        });
+    }
+    let theirs = oracle(node(), &reqs);
+    agree("semver order (node semver)", &reqs, &ours, &theirs);
+}
+
+#[test]
+fn npm_ranges_vs_node() {
+    let vs: Vec<String> = osv_versions("crates.io", 1)
+        .into_iter()
+        .filter(|v| semver::Version::parse(v).is_ok())
+        .collect();
+    let mut rng = Rng(7);
+    let mut reqs = Vec::new();
+    let mut ours = Vec::new();
+    let push = |v: &str, r: &str, reqs: &mut Vec<String>, ours: &mut Vec<String>| {
+        reqs.push(format!("sat\t{v}\t{r}"));
+        let got = Constraint::parse(Syntax::Npm, r).and_then(|c| c.satisfies(v));
+        ours.push(match got {
+            Ok(b) => b.to_string(),
+            Err(_) => "E".into(),
+        });
+    };
+    for _ in 0..6000 {
+        let a = rng.pick(&vs).clone();
+        let b = rng.pick(&vs).clone();
+        let pa = semver::Version::parse(&a).unwrap();
+        let (mj, mn) = (pa.major, pa.minor);
+        let x = ["x", "X", "*"][rng.below(3)];
+        let range = match rng.below(20) {
+            0 => format!("^{a}"),
+            1 => format!("~{a}"),
+            2 => format!(">={a} <{b}"),
+            3 => format!("{a} - {b}"),
+            4 => format!("{mj}.{x}"),
+            5 => format!("{mj}.{mn}.{x}"),
+            6 => format!("<={a}"),
+            7 => format!(">{a}"),
+            8 => format!("={a}"),
+            9 => format!("^{mj}.{mn}"),
+            10 => format!("~{mj}"),
+            11 => format!("{a} || {b}"),
+            12 => format!(">={a} <{b} || ^{mj}"),
+            13 => format!("^{mj}"),
+            14 => format!("~{mj}.{mn}"),
+            15 => format!(">= {a}"),
+            16 => format!("<{mj}.{mn}"),
+            17 => format!(">{mj}"),
+            18 => format!("{mj} - {}", semver_mutate(&b, &mut rng)),
+            _ => format!("^{}", semver_mutate(&a, &mut rng)),
+        };
+        let v = match rng.below(3) {
+            0 => semver_mutate(&a, &mut rng),
+            1 => a.clone(),
+            _ => b.clone(),
+        };
+        push(&v, &range, &mut reqs, &mut ours);
+    }
+    for f in [
+        "npm_constraint.tsv",
+        "semver_constraint.tsv",
+        "semver_constraint_prerelease.tsv",
+        "semver_constraint_prerelease_zeropad.tsv",
+    ] {
+        for r in common::tsv(f) {
+            push(&r[0], &r[1], &mut reqs, &mut ours);
+        }
+    }
+    let theirs = oracle(node(), &reqs);
+    agree("npm ranges (node semver.satisfies)", &reqs, &ours, &theirs);
+}
+
+fn maven_mutate(v: &str, r: &mut Rng) -> String {
+    const T: [&str; 22] = [
+        "-SNAPSHOT",
+        "-alpha1",
+        "-alpha-1",
+        ".RELEASE",
+        "-sp1",
+        "-ga",
+        ".final",
+        "-cr1",
+        "-m1",
+        ".0",
+        "-1",
+        "a",
+        "b1",
+        "-rc",
+        "-RC2",
+        "-beta.3",
+        "-foo",
+        ".Final",
+        "-0",
+        "..1",
+        "-",
+        ".0.0-0",
+    ];
+    match r.below(4) {
+        0 | 1 => format!("{v}{}", T[r.below(T.len())]),
+        2 => format!("{v}{}{}", T[r.below(T.len())], T[r.below(T.len())]),
+        _ => format!(
+            "{v}.{}",
+            "0".repeat(r.below(3)) + &r.below(10000000000).to_string()
+        ),
+    }
+}
+
+#[test]
+fn maven_vs_comparable_version() {
+    let mut vs: Vec<String> = osv_versions("crates.io", 2);
+    vs.extend(osv_versions("PyPI", 8).into_iter().step_by(3));
+    vs.extend(
+        osv_versions("Debian", 32)
+            .into_iter()
+            .filter(|v| !v.contains(':')),
+    );
+    for r in common::tsv("generic_version_compare.tsv") {
+        vs.push(r[0].clone());
+        vs.push(r[1].clone());
+    }
+    let vs: Vec<String> = vs
+        .into_iter()
+        .filter(|v| validate(Scheme::Maven, v).is_ok())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let ps = pairs(&vs, 5000, 8, maven_mutate);
+    let reqs: Vec<String> = ps.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
+    let ours: Vec<String> = ps
+        .iter()
+        .map(|(a, b)| ord_str(compare(Scheme::Maven, a, b).unwrap()).to_string())
+        .collect();
+    let jar = std::fs::read_dir("/usr/share/maven/lib")
+        .expect("maven (Debian package) is needed for the Maven oracle")
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("maven-artifact"))
+        })
+        .expect("maven-artifact jar");
+    let theirs = oracle(
+        {
+            let mut c = Command::new("java");
+            c.arg("-cp")
+                .arg(jar)
+                .arg(repo().join("scripts/oracles/MavenCmp.java"));
+            c
+        },
+        &reqs,
+    );
+    agree("maven (ComparableVersion 3.8)", &reqs, &ours, &theirs);
+}
+
+fn gem_mutate(v: &str, r: &mut Rng) -> String {
+    const T: [&str; 14] = [
+        ".a", "-pre", ".rc1", ".0", "b", ".beta.2", "-1", ".pre.1", "a", ".0.0", ".1", ".x",
+        "-rc-1", ".b2",
+    ];
+    match r.below(3) {
+        0 | 1 => format!("{v}{}", T[r.below(T.len())]),
+        _ => format!(" {v}{} ", T[r.below(T.len())]),
+    }
+}
+
+#[test]
+fn gem_vs_rubygems() {
+    let mut vs: Vec<String> = osv_versions("PyPI", 4);
+    vs.extend(osv_versions("crates.io", 4));
+    for r in common::tsv("gem_compare.tsv") {
+        vs.push(r[0].clone());
+        vs.push(r[1].clone());
+    }
+    let mut reqs = Vec::new();
+    let mut ours = Vec::new();
+    for v in &vs {
+        reqs.push(format!("valid\t{v}"));
+        ours.push(moat_version::gem::Version::parse(v).is_ok().to_string());
+    }
+    let valid: Vec<String> = vs
+        .iter()
+        .filter(|v| validate(Scheme::Gem, v).is_ok())
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (a, b) in pairs(&valid, 4000, 9, gem_mutate) {
+        reqs.push(format!("cmp\t{a}\t{b}"));
+        ours.push(match compare(Scheme::Gem, &a, &b) {
+            Ok(o) => ord_str(o).to_string(),
+            Err(_) => "E".into(),
+        });
+    }
+    let mut rng = Rng(10);
+    let push = |v: &str, c: &str, reqs: &mut Vec<String>, ours: &mut Vec<String>| {
+        reqs.push(format!("req\t{v}\t{c}"));
+        ours.push(
+            match Constraint::parse(Syntax::Gem, c).and_then(|c| c.satisfies(v)) {
+                Ok(b) => b.to_string(),
+                Err(_) => "E".into(),
+            },
+        );
+    };
+    for _ in 0..3000 {
+        let a = rng.pick(&valid).clone();
+        let b = rng.pick(&valid).clone();
+        let c = match rng.below(8) {
+            0 => format!("~> {a}"),
+            1 => format!(">= {a}, < {b}"),
+            2 => format!("!= {a}"),
+            3 => format!("= {a}"),
+            4 => format!("> {a}"),
+            5 => format!("<= {a}"),
+            6 => format!("~>{}", a.split('.').take(2).collect::<Vec<_>>().join(".")),
+            _ => a.clone(),
+        };
+        let v = if rng.below(3) == 0 {
+            gem_mutate(&a, &mut rng)
+        } else {
+            b
+        };
+        push(&v, &c, &mut reqs, &mut ours);
+    }
+    for r in common::tsv("gem_constraint.tsv") {
+        push(&r[0], &r[1], &mut reqs, &mut ours);
+    }
+    let theirs = oracle(
+        {
+            let mut c = Command::new("ruby");
+            c.arg(repo().join("scripts/oracles/gem.rb"));
+            c
+        },
+        &reqs,
+    );
+    agree("gem (RubyGems)", &reqs, &ours, &theirs);
+}
+
+#[test]
+fn go_data_parses() {
+    // Every Go version in the OSV data is a valid Go module version.
+    let vs = osv_versions("Go", 1);
+    let bad: Vec<&String> = vs
+        .iter()
+        .filter(|v| go::Version::parse(v).is_err())
+        .collect();
+    println!("go: {} versions, {} invalid", vs.len(), bad.len());
+    assert!(bad.is_empty(), "{bad:?}");
+}
