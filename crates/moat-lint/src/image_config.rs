@@ -1,4 +1,50 @@
-//! Image config rules (stub).
+//! Image-config rules (`IC`), run by `moat scan --scanners misconfig`.
+//!
+//! They look at a built image: its config (user, env, healthcheck, ports), its history
+//! (`created_by` of each step) and its files (setuid/setgid bits, through
+//! [`moat_fs::FileResolver`]). Findings name the image source as `path`; file findings
+//! name `SOURCE:/path/in/image`. Line and column are 0 (no text position).
+
+use crate::rules::{RULES, Sink};
+use moat_model::{ConfigFinding, ImageMetadata};
+
+/// What an image rule sees.
 pub struct ImageInput<'a> {
-    pub meta: &'a moat_model::ImageMetadata,
+    pub meta: &'a ImageMetadata,
+    pub resolver: &'a dyn moat_fs::FileResolver,
+}
+
+/// Run every image-config rule. Sorted, deterministic.
+pub fn check(meta: &ImageMetadata, resolver: &dyn moat_fs::FileResolver) -> Vec<ConfigFinding> {
+    let input = ImageInput { meta, resolver };
+    let path = if meta.source.is_empty() {
+        meta.digest.as_str()
+    } else {
+        meta.source.as_str()
+    };
+    let mut findings = Vec::new();
+    for r in RULES {
+        let mut sink = Sink {
+            path,
+            meta: r.meta(),
+            findings: &mut findings,
+        };
+        r.image(&input, &mut sink);
+    }
+    findings.sort();
+    findings.dedup();
+    findings
+}
+
+/// `KEY=VALUE` assignments in a history command line (`ENV`, `ARG`, `RUN` prefixes).
+pub(crate) fn assignments(s: &str) -> Vec<(String, String)> {
+    crate::dockerfile::split_words(s)
+        .into_iter()
+        .filter_map(|w| {
+            let (k, v) = w.split_once('=')?;
+            let k = k.trim_start_matches("|1").trim();
+            (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| (k.to_string(), v.to_string()))
+        })
+        .collect()
 }

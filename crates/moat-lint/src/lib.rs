@@ -34,8 +34,19 @@ pub struct LintError {
     pub message: String,
 }
 
-/// Lint one file's text. Findings are sorted (line, column, rule).
+/// Lint one file's text. Findings are sorted (line, column, rule). Compose
+/// interpolation sees no variables (use [`lint_source_with_env`]).
 pub fn lint_source(kind: Kind, path: &str, text: &str) -> Result<Vec<ConfigFinding>, LintError> {
+    lint_source_with_env(kind, path, text, &std::collections::BTreeMap::new())
+}
+
+/// Lint one file's text, with the variables compose interpolation uses (`.env`).
+pub fn lint_source_with_env(
+    kind: Kind,
+    path: &str,
+    text: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<ConfigFinding>, LintError> {
     let mut findings = Vec::new();
     match kind {
         Kind::Dockerfile => {
@@ -50,7 +61,34 @@ pub fn lint_source(kind: Kind, path: &str, text: &str) -> Result<Vec<ConfigFindi
                 r.dockerfile(&cx, &mut sink);
             }
         }
-        Kind::Compose | Kind::Daemon => {}
+        Kind::Compose => {
+            let c = compose::parse(text, vars).map_err(|e| LintError {
+                path: path.to_string(),
+                message: e.0,
+            })?;
+            for r in RULES {
+                let mut sink = Sink {
+                    path,
+                    meta: r.meta(),
+                    findings: &mut findings,
+                };
+                r.compose(&c, &mut sink);
+            }
+        }
+        Kind::Daemon => {
+            let d = daemon::parse(text).map_err(|e| LintError {
+                path: path.to_string(),
+                message: e.0,
+            })?;
+            for r in RULES {
+                let mut sink = Sink {
+                    path,
+                    meta: r.meta(),
+                    findings: &mut findings,
+                };
+                r.daemon(&d, &mut sink);
+            }
+        }
     }
     findings.sort();
     findings.dedup();
@@ -139,7 +177,15 @@ pub fn lint_file(target: &Target) -> Result<Vec<ConfigFinding>, LintError> {
             ));
         }
     };
-    let mut f = lint_source(kind, &shown, &text)?;
+    let mut vars = std::collections::BTreeMap::new();
+    if kind == Kind::Compose {
+        if let Some(dir) = target.path.parent() {
+            if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
+                vars = compose::parse_dotenv(&env);
+            }
+        }
+    }
+    let mut f = lint_source_with_env(kind, &shown, &text, &vars)?;
     suppress::apply_inline(&text, &mut f);
     Ok(f)
 }

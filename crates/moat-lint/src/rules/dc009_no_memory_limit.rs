@@ -1,0 +1,36 @@
+//! DC009 — No memory limit.
+//!
+//! **What it does:** reports services without `mem_limit` or `deploy.resources.limits.memory`.
+//!
+//! **Why is this bad?** one service can exhaust the host's memory (denial of service).
+//!
+//! **Example:** `a service without limits`
+//!
+//! **Use instead:** `mem_limit: 512m`.
+//!
+//! **References:** CIS-5.11.
+use super::prelude::*;
+use crate::compose::Compose;
+
+pub struct This;
+pub static META: RuleMeta = RuleMeta {
+    code: "DC009",
+    title: "No memory limit",
+    severity: Severity::Low,
+    target: RuleTarget::Compose,
+    references: &["CIS-5.11"],
+    aliases: &[],
+};
+
+impl Rule for This {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
+        for s in &c.services {
+            if s.get("mem_limit").is_none() && s.node.path(&["deploy", "resources", "limits", "memory"]).is_none() {
+                out.report(s.line, s.column, format!("service {} has no memory limit", s.name));
+            }
+        }
+    }
+}
