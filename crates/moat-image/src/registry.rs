@@ -123,7 +123,8 @@ impl<'a> Puller<'a> {
         let want = r.reference().to_string();
         let (mut manifest, mut bytes, mut digest) =
             client.manifest(&want, r.digest.as_deref()).map_err(&err)?;
-        if manifest.kind == Kind::Index {
+        let from_index = manifest.kind == Kind::Index;
+        if from_index {
             let platform = Platform::parse(self.opts.platform.as_deref().unwrap_or("linux/amd64"))
                 .map_err(&err)?;
             let desc = choose_platform(&manifest, &platform).map_err(&err)?;
@@ -163,7 +164,14 @@ impl<'a> Puller<'a> {
         let blobs = layout.join("blobs").join("sha256");
         std::fs::create_dir_all(&blobs)
             .map_err(|e| err(format!("cannot create {}: {e}", blobs.display())))?;
-        for desc in std::iter::once(config).chain(layers.iter()) {
+        // The config first: with an explicit --platform, a single-platform image
+        // of another platform is refused before its layers are fetched.
+        client.blob(config, &blobs).map_err(&err)?;
+        if !from_index && let Some(p) = self.opts.platform.as_deref() {
+            let want = Platform::parse(p).map_err(&err)?;
+            check_config_platform(&blobs, &config.digest, &want).map_err(&err)?;
+        }
+        for desc in layers {
             if !desc.urls.is_empty() && desc.media_type.contains("foreign") {
                 return Err(err(format!(
                     "layer {} is a foreign (non-distributable) layer; not supported",
@@ -277,6 +285,43 @@ fn normalize_arch(a: &str) -> &str {
         "i386" | "i686" => "386",
         _ => a,
     }
+}
+
+/// Refuse a config (already verified in `blobs`) whose os/architecture is not `want`'s.
+fn check_config_platform(blobs: &Path, digest: &str, want: &Platform) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Cfg {
+        #[serde(default)]
+        os: String,
+        #[serde(default)]
+        architecture: String,
+        #[serde(default)]
+        variant: Option<String>,
+    }
+    let path = blobs.join(digest.trim_start_matches("sha256:"));
+    let f = std::fs::File::open(&path).map_err(|e| format!("reading config {digest}: {e}"))?;
+    let mut data = Vec::new();
+    f.take(MAX_MANIFEST_SIZE * 4)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("reading config {digest}: {e}"))?;
+    let cfg: Cfg = serde_json::from_slice(&data)
+        .map_err(|e| format!("malformed JSON in config {digest}: {e}"))?;
+    let arch_ok = normalize_arch(&cfg.architecture) == want.arch;
+    let variant_ok = match (&want.variant, &cfg.variant) {
+        (Some(w), Some(v)) => w == v,
+        _ => true,
+    };
+    if cfg.os == want.os && arch_ok && variant_ok {
+        return Ok(());
+    }
+    let mut have = format!("{}/{}", cfg.os, cfg.architecture);
+    if let Some(v) = &cfg.variant {
+        have.push('/');
+        have.push_str(v);
+    }
+    Err(format!(
+        "the image is for platform {have}, not the requested {want}"
+    ))
 }
 
 /// The first index entry for `want`; arm64 without a variant counts as `v8`.

@@ -168,7 +168,8 @@ fn pulls_docker_v2_schema2_media_types() {
     );
     let cache = tempfile::tempdir().unwrap();
     let o = insecure(cache.path(), reg.host());
-    let (out, name) = pull_to_layout(&format!("{}/test/v2s2:1", reg.host()), &o).unwrap();
+    let reference = format!("{}/test/v2s2:1", reg.host());
+    let (out, name) = pull_to_layout(&reference, &o).unwrap();
     let (entry, manifest) = manifest_named(&out, &name);
     assert_eq!(
         entry["mediaType"],
@@ -177,6 +178,18 @@ fn pulls_docker_v2_schema2_media_types() {
     assert_eq!(
         manifest["config"]["mediaType"],
         "application/vnd.docker.container.image.v1+json"
+    );
+
+    // An explicit platform must match a single-platform image's config.
+    let mut o2 = o.clone();
+    o2.platform = Some("linux/amd64".into());
+    pull_to_layout(&reference, &o2).unwrap();
+    o2.platform = Some("linux/arm64".into());
+    let e = pull_to_layout(&reference, &o2).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &["the image is for platform linux/amd64, not the requested linux/arm64"],
     );
     assert_eq!(
         verify_layout_blobs(&out),
