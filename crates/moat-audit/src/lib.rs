@@ -13,6 +13,7 @@ pub mod buildinfo;
 mod checks;
 pub mod daemon;
 pub mod finding;
+pub mod patch;
 pub mod proof;
 pub mod rules;
 pub mod sarif;
@@ -330,15 +331,35 @@ pub fn check(snap: &Snapshot, opts: &AuditOptions) -> Vec<AuditFinding> {
     out
 }
 
-/// Collects and checks: the whole audit.
-pub fn audit(engine: &dyn Engine, opts: &AuditOptions) -> Result<AuditReport, AuditError> {
+/// Collects and checks: the whole audit. With `advisories`, the engine components'
+/// versions are matched too (DV101).
+pub fn audit(
+    engine: &dyn Engine,
+    opts: &AuditOptions,
+    advisories: Option<&dyn patch::AdvisoryLookup>,
+) -> Result<AuditReport, AuditError> {
     let snap = collect(engine, opts)?;
-    Ok(report(&snap, opts))
+    Ok(report(&snap, opts, advisories))
 }
 
 /// The report of a snapshot.
-pub fn report(snap: &Snapshot, opts: &AuditOptions) -> AuditReport {
-    let findings = check(snap, opts);
+pub fn report(
+    snap: &Snapshot,
+    opts: &AuditOptions,
+    advisories: Option<&dyn patch::AdvisoryLookup>,
+) -> AuditReport {
+    let mut findings = check(snap, opts);
+    let mut notes = snap.notes.clone();
+    match advisories {
+        Some(db) => findings.extend(patch::findings(&snap.components, db, &mut notes)),
+        None => notes.push(
+            "no advisory database: engine component versions not matched (moat db update)"
+                .to_string(),
+        ),
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    notes.sort();
+    notes.dedup();
     let isolation = snap
         .containers
         .iter()
@@ -356,7 +377,7 @@ pub fn report(snap: &Snapshot, opts: &AuditOptions) -> AuditReport {
         components: snap.components.clone(),
         isolation,
         findings,
-        notes: snap.notes.clone(),
+        notes,
     }
 }
 

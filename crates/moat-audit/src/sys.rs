@@ -124,10 +124,7 @@ fn tcp_listen_inode(paths: &HostPaths, port: u16) -> Option<String> {
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
             // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-            if f.len() >= 10
-                && f[3] == "0A"
-                && f[1].rsplit(':').next() == Some(want.as_str())
-            {
+            if f.len() >= 10 && f[3] == "0A" && f[1].rsplit(':').next() == Some(want.as_str()) {
                 return Some(f[9].to_string());
             }
         }

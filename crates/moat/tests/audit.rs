@@ -308,7 +308,10 @@ fn tool_version(cmd: &str, args: &[&str]) -> String {
     let v = first
         .split_whitespace()
         .map(|w| w.trim_end_matches(','))
-        .find(|w| w.trim_start_matches('v').starts_with(|c: char| c.is_ascii_digit()))
+        .find(|w| {
+            w.trim_start_matches('v')
+                .starts_with(|c: char| c.is_ascii_digit())
+        })
         .unwrap();
     moat_upstream(v)
 }
@@ -716,6 +719,61 @@ fn live_engine_audit() {
             .as_str()
             .unwrap()
             .starts_with("go1.")
+    );
+
+    // Matched against the Go vulnerability data: the same advisories `moat db query`
+    // lists for each component's module and version (a separate code path).
+    let db = work.path().join("go.db");
+    run(Command::new(MOAT)
+        .arg("--db")
+        .arg(&db)
+        .args(["db", "import"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/vulndata/osv/Go/all.zip"
+        )));
+    let out = run(Command::new(MOAT).arg("--db").arg(&db).args([
+        "audit",
+        "--host",
+        &d.host(),
+        "--format",
+        "json",
+        "--select",
+        "DV",
+    ]));
+    let dv: Value = serde_json::from_str(&out).unwrap();
+    let mut total = 0;
+    for c in comps {
+        let name = c["name"].as_str().unwrap();
+        let listed = run(Command::new(MOAT).arg("--db").arg(&db).args([
+            "db",
+            "query",
+            "Go",
+            c["module"].as_str().unwrap(),
+            "--version",
+            c["version"].as_str().unwrap(),
+        ]));
+        let mut want: Vec<&str> = listed
+            .lines()
+            .filter_map(|l| l.split('\t').next())
+            .filter(|id| id.starts_with("GO-"))
+            .collect();
+        want.sort();
+        let mut got: Vec<String> = findings_for(&dv, name)
+            .iter()
+            .map(|f| {
+                let m = f["message"].as_str().unwrap();
+                m.split_whitespace().nth(2).unwrap().to_string()
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{name}");
+        total += got.len();
+    }
+    eprintln!("DV101 findings: {total}");
+    assert!(
+        total > 0,
+        "Debian 12's engine has known upstream advisories"
     );
 
     // The same engine over plain TCP: the daemon is found by its listening port.

@@ -51,7 +51,7 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let host = args.host.clone().unwrap_or_else(moat_engine::default_host);
     let engine = DockerEngine::connect(&host)?;
     let opts = AuditOptions {
@@ -60,8 +60,23 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         max_image_age_days: args.max_image_age,
         ..Default::default()
     };
+    // The advisory database is optional: without it the patch level is reported, not matched.
+    let db_path = crate::cmd::db::db_path(global);
+    let db = if db_path.exists() {
+        Some(
+            moat_db::Database::open_read_only(&db_path)
+                .with_context(|| format!("advisory database {}", db_path.display()))?,
+        )
+    } else if global.db.is_some() {
+        anyhow::bail!("advisory database {} does not exist", db_path.display());
+    } else {
+        None
+    };
+    let lookup = db
+        .as_ref()
+        .map(|d| d as &dyn moat_audit::patch::AdvisoryLookup);
     let mut report =
-        moat_audit::audit(&engine, &opts).with_context(|| format!("audit of {host}"))?;
+        moat_audit::audit(&engine, &opts, lookup).with_context(|| format!("audit of {host}"))?;
     report.findings.retain(|f| {
         (args.select.is_empty()
             || args
