@@ -48,19 +48,35 @@ CREATE TABLE advisories (
 );
 CREATE INDEX advisories_id ON advisories (id);
 CREATE INDEX advisories_origin ON advisories (origin);
+-- The light rows a matcher scans, clustered by package so one lookup reads
+-- one or two pages: what it needs to decide (ranges, versions) and to name the
+-- advisory, without touching the advisories table.
 CREATE TABLE affected (
-    advisory INTEGER NOT NULL,
     ecosystem TEXT NOT NULL,
     name TEXT NOT NULL,
+    advisory INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    advisory_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL,
     name_orig TEXT NOT NULL,
-    purl TEXT,
     ranges TEXT,
     versions TEXT,
-    severity TEXT,
-    database_specific TEXT
-);
-CREATE INDEX affected_pkg ON affected (ecosystem, name);
+    PRIMARY KEY (ecosystem, name, advisory, idx)
+) WITHOUT ROWID;
 CREATE INDEX affected_advisory ON affected (advisory);
+-- The rest of each affected entry, read only for full advisories.
+CREATE TABLE affected_extra (
+    advisory INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    purl TEXT,
+    severity TEXT,
+    database_specific TEXT,
+    PRIMARY KEY (advisory, idx)
+) WITHOUT ROWID;
 "#;
 
 /// Now, in seconds since the epoch.
@@ -172,6 +188,9 @@ impl Database {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| Error::sql(path, e))?;
+        // Map the file instead of copying pages through read(2); a query then costs
+        // page-cache lookups only. Best effort: ignored where mmap is unavailable.
+        let _ = conn.execute_batch("PRAGMA mmap_size = 1073741824;");
         check_schema(&conn, path)?;
         Ok(Database {
             conn,
@@ -195,9 +214,8 @@ impl Database {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT a.id, a.source, a.scope, a.withdrawn IS NOT NULL, f.ecosystem, f.name_orig, f.ranges, f.versions, a.rowid
-                 FROM affected f JOIN advisories a ON a.rowid = f.advisory
-                 WHERE f.ecosystem = ?1 AND f.name = ?2",
+                "SELECT advisory_id, source, scope, withdrawn, ecosystem, name_orig, ranges, versions, advisory
+                 FROM affected WHERE ecosystem = ?1 AND name = ?2",
             )
             .map_err(|e| self.err(e))?;
         let rows = st
@@ -347,8 +365,10 @@ impl Database {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT ecosystem, name, name_orig, purl, ranges, versions, severity, database_specific
-                 FROM affected WHERE advisory = ?1 ORDER BY rowid",
+                "SELECT x.ecosystem, x.name, f.name_orig, x.purl, f.ranges, f.versions, x.severity, x.database_specific
+                 FROM affected_extra x JOIN affected f
+                   ON f.ecosystem = x.ecosystem AND f.name = x.name AND f.advisory = x.advisory AND f.idx = x.idx
+                 WHERE x.advisory = ?1 ORDER BY x.idx",
             )
             .map_err(|e| self.err(e))?;
         let it = st
@@ -654,6 +674,12 @@ impl Writer {
             )
             .map_err(|e| self.err(e))?;
         self.conn
+            .execute(
+                "DELETE FROM affected_extra WHERE advisory IN (SELECT rowid FROM advisories WHERE origin = ?1)",
+                [origin],
+            )
+            .map_err(|e| self.err(e))?;
+        self.conn
             .execute("DELETE FROM advisories WHERE origin = ?1", [origin])
             .map_err(|e| self.err(e))?;
 
@@ -753,6 +779,8 @@ fn insert(conn: &Connection, origin: i64, a: &Advisory) -> rusqlite::Result<()> 
     if let Some(old) = old {
         conn.prepare_cached("DELETE FROM affected WHERE advisory = ?1")?
             .execute([old])?;
+        conn.prepare_cached("DELETE FROM affected_extra WHERE advisory = ?1")?
+            .execute([old])?;
         conn.prepare_cached("DELETE FROM advisories WHERE rowid = ?1")?
             .execute([old])?;
     }
@@ -777,19 +805,34 @@ fn insert(conn: &Connection, origin: i64, a: &Advisory) -> rusqlite::Result<()> 
         json_list(&a.severity),
     ])?;
     let row = conn.last_insert_rowid();
-    let mut st = conn.prepare_cached(
-        "INSERT INTO affected (advisory, ecosystem, name, name_orig, purl, ranges, versions, severity, database_specific)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    let mut light = conn.prepare_cached(
+        "INSERT OR REPLACE INTO affected (ecosystem, name, advisory, idx, advisory_id, source, scope, withdrawn, name_orig, ranges, versions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
-    for f in &a.affected {
-        st.execute(params![
-            row,
+    let mut extra = conn.prepare_cached(
+        "INSERT OR REPLACE INTO affected_extra (advisory, idx, ecosystem, name, purl, severity, database_specific)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (idx, f) in a.affected.iter().enumerate() {
+        light.execute(params![
             f.ecosystem,
             f.normalized_name,
+            row,
+            idx as i64,
+            a.id,
+            a.source,
+            a.scope,
+            a.withdrawn.is_some(),
             f.name,
-            f.purl,
             json_list(&f.ranges),
             json_list(&f.versions),
+        ])?;
+        extra.execute(params![
+            row,
+            idx as i64,
+            f.ecosystem,
+            f.normalized_name,
+            f.purl,
             json_list(&f.severity),
             f.database_specific
                 .as_ref()
