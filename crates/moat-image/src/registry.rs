@@ -171,15 +171,16 @@ impl<'a> Puller<'a> {
             let want = Platform::parse(p).map_err(&err)?;
             check_config_platform(&blobs, &config.digest, &want).map_err(&err)?;
         }
-        for desc in layers {
-            if !desc.urls.is_empty() && desc.media_type.contains("foreign") {
-                return Err(err(format!(
-                    "layer {} is a foreign (non-distributable) layer; not supported",
-                    desc.digest
-                )));
-            }
-            client.blob(desc, &blobs).map_err(&err)?;
+        if let Some(desc) = layers
+            .iter()
+            .find(|d| !d.urls.is_empty() && d.media_type.contains("foreign"))
+        {
+            return Err(err(format!(
+                "layer {} is a foreign (non-distributable) layer; not supported",
+                desc.digest
+            )));
         }
+        fetch_layers(&client, layers, &blobs).map_err(&err)?;
         write_blob(&blobs, &digest, &bytes).map_err(&err)?;
 
         // 3. index.json naming the manifest.
@@ -287,6 +288,49 @@ fn normalize_arch(a: &str) -> &str {
     }
 }
 
+/// How many layers are downloaded at once (docker pulls 3 at a time too).
+const PARALLEL_DOWNLOADS: usize = 3;
+
+/// Download `layers` with up to [`PARALLEL_DOWNLOADS`] workers, each with its own
+/// copy of the client (and so of its authorization). After a failure no new layer is
+/// started; the failure of the first layer (in manifest order) that failed is
+/// returned.
+fn fetch_layers(client: &Client, layers: &[Descriptor], blobs: &Path) -> Result<(), String> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let errors: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+    let workers = PARALLEL_DOWNLOADS.min(layers.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let mut c = client.clone();
+            let (next, failed, errors) = (&next, &failed, &errors);
+            scope.spawn(move || {
+                loop {
+                    if failed.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(desc) = layers.get(i) else { break };
+                    if let Err(e) = c.blob(desc, blobs) {
+                        failed.store(true, Ordering::SeqCst);
+                        if let Ok(mut v) = errors.lock() {
+                            v.push((i, e));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    errors.sort();
+    match errors.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
 /// Refuse a config (already verified in `blobs`) whose os/architecture is not `want`'s.
 fn check_config_platform(blobs: &Path, digest: &str, want: &Platform) -> Result<(), String> {
     #[derive(serde::Deserialize)]
@@ -369,6 +413,7 @@ fn choose_platform<'m>(m: &'m Manifest, want: &Platform) -> Result<&'m Descripto
 }
 
 /// One registry repository, with whatever authorization it has asked for so far.
+#[derive(Clone)]
 struct Client {
     agent: ureq::Agent,
     base: String,

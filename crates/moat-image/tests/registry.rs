@@ -650,3 +650,38 @@ fn follows_blob_redirects_without_forwarding_credentials() {
         "credentials were sent to the storage"
     );
 }
+
+/// The multi-layer test image (whiteouts, several layers downloaded in parallel):
+/// through the registry it opens to exactly what its local layout opens to.
+#[test]
+fn the_full_test_image_round_trips_through_a_registry() {
+    let layout = test_images_dir().join("full/oci");
+    assert!(
+        layout.join("index.json").is_file(),
+        "{} is missing: run scripts/build-test-images first",
+        layout.display()
+    );
+    let reg = Registry::start("");
+    reg.push(
+        &format!("oci:{}:full", layout.display()),
+        "test/full:1",
+        &[],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), reg.host());
+    let (out, name) = pull_to_layout(&format!("{}/test/full:1", reg.host()), &o).unwrap();
+    let (entry, manifest) = manifest_named(&out, &name);
+    assert_eq!(entry["digest"], manifest_named(&layout, "full").0["digest"]);
+    let layers = manifest["layers"].as_array().unwrap().len();
+    assert!(layers > PARALLEL_MIN, "only {layers} layers");
+    assert_eq!(verify_layout_blobs(&out), 2 + layers);
+
+    let pulled = moat_image::open(&format!("registry:{}/test/full:1", reg.host()), &o).unwrap();
+    let local = moat_image::open(&format!("oci-dir:{}:full", layout.display()), &o).unwrap();
+    assert_eq!(pulled.metadata().layers, local.metadata().layers);
+    let files = assert_same_files(pulled.resolver(), local.resolver(), "registry vs oci-dir");
+    assert!(files > 1000, "only {files} files");
+}
+
+/// More layers than moat downloads at once.
+const PARALLEL_MIN: usize = 3;
