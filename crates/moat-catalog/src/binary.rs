@@ -16,6 +16,9 @@ const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct GoBuildInfo {
     pub go_version: String,
+    /// `vcs.revision` and `vcs.time` build settings (Go >= 1.18 builds in a VCS checkout).
+    pub vcs_revision: Option<String>,
+    pub vcs_time: Option<String>,
     pub main: Option<(String, String)>,
     pub deps: Vec<(String, String)>,
 }
@@ -69,6 +72,13 @@ pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
             }
             ["mod", path, version, ..] => info.main = Some((path.to_string(), version.to_string())),
             ["dep", path, version, ..] => info.deps.push((path.to_string(), version.to_string())),
+            ["build", kv] => {
+                if let Some(v) = kv.strip_prefix("vcs.revision=") {
+                    info.vcs_revision = Some(v.to_string());
+                } else if let Some(v) = kv.strip_prefix("vcs.time=") {
+                    info.vcs_time = Some(v.to_string());
+                }
+            }
             ["=>", path, version, ..] => {
                 if let Some(last) = info.deps.last_mut() {
                     *last = (path.to_string(), version.to_string());
@@ -111,6 +121,18 @@ pub fn version_from_contents(data: &[u8]) -> Option<String> {
         }
     }
     None
+}
+
+/// The Go pseudo-version of a `(devel)` main module built in a VCS checkout:
+/// `v0.0.0-YYYYMMDDHHMMSS-REVISION12` from `vcs.time` and `vcs.revision` (as syft does).
+pub fn pseudo_version(info: &GoBuildInfo) -> Option<String> {
+    let rev = info.vcs_revision.as_deref()?;
+    let t = info.vcs_time.as_deref()?;
+    let digits: String = t.chars().take(19).filter(char::is_ascii_digit).collect();
+    if digits.len() != 14 || rev.len() < 12 {
+        return None;
+    }
+    Some(format!("v0.0.0-{digits}-{}", rev.get(..12)?))
 }
 
 /// Find the Go build info blob: the `.go.buildinfo` section, else a 16-byte aligned
@@ -195,7 +217,9 @@ impl Cataloger for Binaries {
             };
             if let Some((m, v)) = &info.main {
                 let v = if v == "(devel)" {
-                    version_from_contents(&data).unwrap_or_else(|| v.clone())
+                    pseudo_version(&info)
+                        .or_else(|| version_from_contents(&data))
+                        .unwrap_or_else(|| v.clone())
                 } else {
                     v.clone()
                 };

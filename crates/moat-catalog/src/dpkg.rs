@@ -101,14 +101,13 @@ fn copyright_licenses(s: &str) -> Vec<String> {
 
 fn emit(ctx: &Ctx<'_>, file: &FileMeta, entries: Vec<DebEntry>, found: &mut Found, info_dir: &str) {
     for e in entries {
-        let upstream =
-            e.source_name
-                .as_ref()
-                .filter(|s| **s != e.name)
-                .map(|s| match &e.source_version {
-                    Some(v) => format!("{s}@{v}"),
-                    None => s.clone(),
-                });
+        // syft's qualifier: the source name, with `@version` when the source version
+        // differs (a binNMU such as bash 5.2.15-2+b13 from source bash 5.2.15-2).
+        let upstream = match (&e.source_name, &e.source_version) {
+            (Some(s), Some(v)) => Some(format!("{s}@{v}")),
+            (Some(s), None) if *s != e.name => Some(s.clone()),
+            _ => None,
+        };
         let purl = purl::os(
             "deb",
             ctx.distro,

@@ -80,13 +80,15 @@ pub struct Purl {
     pub subpath: Option<String>,
 }
 
-/// Characters a PURL component keeps unencoded: ALPHA DIGIT `.-_~` (and `+` is
-/// encoded as `%2B`).
+/// Characters a PURL component keeps unencoded: ALPHA DIGIT `.-_~` and `:` (a deb or
+/// rpm epoch, `1:2.38.1-5`, as the PURL spec allows and syft and packageurl-go write
+/// it); `+` is encoded as `%2B`.
 const PURL_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'-')
     .remove(b'_')
-    .remove(b'~');
+    .remove(b'~')
+    .remove(b':');
 
 fn enc(s: &str) -> percent_encoding::PercentEncode<'_> {
     percent_encoding::utf8_percent_encode(s, PURL_ENCODE)
