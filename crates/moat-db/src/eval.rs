@@ -1,12 +1,23 @@
 //! OSV range evaluation (<https://ossf.github.io/osv-schema/#evaluation>) and the
 //! validation that runs when an advisory is loaded.
 //!
-//! Written over `moat_version::compare`; when `moat_version::osv` lands this is the
-//! one place to switch.
+//! The evaluation itself is `moat_version::osv::affected` (one implementation for
+//! the whole project); this module maps the stored ranges onto it.
 
 use crate::model::{Affected, Event, Range, RangeKind};
-use moat_version::{Scheme, VersionError, compare, validate};
-use std::cmp::Ordering;
+use moat_version::{Scheme, VersionError, osv};
+
+fn to_osv(events: &[Event]) -> Vec<osv::Event> {
+    events
+        .iter()
+        .map(|e| match e {
+            Event::Introduced(v) => osv::Event::Introduced(v.clone()),
+            Event::Fixed(v) => osv::Event::Fixed(v.clone()),
+            Event::LastAffected(v) => osv::Event::LastAffected(v.clone()),
+            Event::Limit(v) => osv::Event::Limit(v.clone()),
+        })
+        .collect()
+}
 
 /// The version scheme a range's versions are written in.
 pub fn scheme_of(ecosystem: &str, kind: RangeKind) -> Option<Scheme> {
@@ -30,67 +41,21 @@ pub fn validate_range(scheme: Option<Scheme>, range: &Range) -> Result<(), Strin
     {
         return Err("range has no \"introduced\" event".into());
     }
-    for e in &range.events {
-        let v = e.version();
-        if matches!(e, Event::Introduced(x) if x == "0") {
-            continue;
-        }
-        if let Some(s) = scheme {
-            validate(s, v).map_err(|err| err.to_string())?;
-        } else if v.trim().is_empty() {
-            return Err("empty version in range".into());
-        }
-    }
-    Ok(())
-}
-
-/// Sort events by version, `introduced: "0"` first. Events whose versions don't
-/// compare stay in their published order relative to each other.
-fn sorted_events(scheme: Scheme, events: &[Event]) -> Result<Vec<&Event>, VersionError> {
-    let mut v: Vec<&Event> = events.iter().collect();
-    // Validate once so the comparator below cannot fail silently.
-    for e in &v {
-        if !matches!(e, Event::Introduced(x) if x == "0") {
-            validate(scheme, e.version())?;
+    match scheme {
+        Some(s) => osv::validate_events(s, &to_osv(&range.events)).map_err(|e| e.to_string()),
+        None => {
+            if range.events.iter().any(|e| e.version().trim().is_empty()) {
+                Err("empty version in range".into())
+            } else {
+                Ok(())
+            }
         }
     }
-    v.sort_by(|a, b| {
-        let za = matches!(a, Event::Introduced(x) if x == "0");
-        let zb = matches!(b, Event::Introduced(x) if x == "0");
-        match (za, zb) {
-            (true, true) => Ordering::Equal,
-            (true, false) => Ordering::Less,
-            (false, true) => Ordering::Greater,
-            (false, false) => compare(scheme, a.version(), b.version()).unwrap_or(Ordering::Equal),
-        }
-    });
-    Ok(v)
 }
 
 /// Whether `version` lies inside `range` (the OSV evaluation algorithm).
 pub fn range_includes(scheme: Scheme, range: &Range, version: &str) -> Result<bool, VersionError> {
-    validate(scheme, version)?;
-    let mut vulnerable = false;
-    for e in sorted_events(scheme, &range.events)? {
-        match e {
-            Event::Introduced(i) => {
-                if i == "0" || compare(scheme, version, i)? != Ordering::Less {
-                    vulnerable = true;
-                }
-            }
-            Event::Fixed(f) | Event::Limit(f) => {
-                if compare(scheme, version, f)? != Ordering::Less {
-                    vulnerable = false;
-                }
-            }
-            Event::LastAffected(l) => {
-                if compare(scheme, version, l)? == Ordering::Greater {
-                    vulnerable = false;
-                }
-            }
-        }
-    }
-    Ok(vulnerable)
+    osv::affected(scheme, &to_osv(&range.events), version)
 }
 
 /// Whether `version` of the package is affected by this entry: listed in

@@ -471,3 +471,48 @@ fn reimport_replaces_instead_of_duplicating() {
     assert_eq!(st.origins.len(), 1);
     assert!(Path::new(&st.origins[0].location).ends_with("crates.io/all.zip"));
 }
+
+#[test]
+fn debian_matches_agree_with_dpkg() {
+    // The installed version of a few packages against every fix: affected exactly
+    // when `dpkg --compare-versions installed lt fixed` says so (the real tool).
+    if std::process::Command::new("dpkg")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("dpkg not installed; skipping the dpkg differential check");
+        return;
+    }
+    let db = db();
+    for (pkg, installed) in [
+        ("perl", "5.36.0-7+deb12u1"),
+        ("openssl", "3.0.11-1~deb12u2"),
+        ("glibc", "2.36-9+deb12u4"),
+    ] {
+        let all = db.advisories_for("Debian:12", pkg).unwrap();
+        assert!(!all.is_empty(), "{pkg}");
+        let hits: BTreeSet<String> = db
+            .affected_advisories("Debian:12", pkg, installed)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        for a in &all {
+            let Event::Fixed(fixed) = &a.affected[0].ranges[0].events[1] else {
+                panic!("{}: Debian ranges are introduced 0, fixed V", a.id);
+            };
+            let lt = std::process::Command::new("dpkg")
+                .args(["--compare-versions", installed, "lt", fixed])
+                .status()
+                .unwrap()
+                .success();
+            assert_eq!(
+                hits.contains(&a.id),
+                lt,
+                "{pkg} {installed} vs {} fixed {fixed}",
+                a.id
+            );
+        }
+    }
+}
