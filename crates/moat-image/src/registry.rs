@@ -2,8 +2,8 @@
 //!
 //! [`pull_to_layout`] resolves `REF` (an image index / manifest list is narrowed to one
 //! platform), then downloads the config and every layer into
-//! `cache_dir/registry/<host>/<repository>` — an OCI image layout shared by every tag
-//! of that repository, so a blob already there is not fetched again. Each blob is
+//! `cache_dir/registry/<host>_<port>/<repository>/_oci` — an OCI image layout shared
+//! by every tag of that repository, so a blob already there is not fetched again. Each blob is
 //! streamed into a temporary file next to its final place while its sha256 is
 //! computed, and renamed into place only when digest and size match. `index.json`
 //! records the manifest under `org.opencontainers.image.ref.name` = the tag or digest
@@ -160,7 +160,10 @@ impl<'a> Puller<'a> {
             .cache_dir
             .join("registry")
             .join(r.registry.replace(':', "_"))
-            .join(&r.repository);
+            .join(&r.repository)
+            // No repository component can start with `_`, so `a`'s layout never
+            // collides with repository `a/blobs` or `a/index.json`.
+            .join("_oci");
         let blobs = layout.join("blobs").join("sha256");
         std::fs::create_dir_all(&blobs)
             .map_err(|e| err(format!("cannot create {}: {e}", blobs.display())))?;
