@@ -175,8 +175,18 @@ fn agree(name: &str, requests: &[String], ours: &[String], theirs: &[String]) {
         .filter(|(_, (o, t))| o != t)
         .map(|(r, (o, t))| format!("  {r:?}: moat {o}, oracle {t}"))
         .collect();
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+    for r in requests {
+        let k = r.split('\t').next().unwrap_or("");
+        let k = if ["cmp", "valid", "spec", "specpre", "sat", "req"].contains(&k) {
+            k
+        } else {
+            "pair"
+        };
+        *kinds.entry(k).or_default() += 1;
+    }
     println!(
-        "{name}: {} requests, {} agree, {} disagree",
+        "{name}: {} requests {kinds:?}, {} agree, {} disagree",
         requests.len(),
         requests.len() - bad.len(),
         bad.len()
@@ -209,11 +219,22 @@ const TAILS: [&str; 12] = [
 
 #[test]
 fn dpkg_vs_libapt_and_dpkg() {
-    let vs: Vec<String> = osv_versions("Debian", 4)
-        .into_iter()
-        .filter(|v| validate(Scheme::Dpkg, v).is_ok())
+    let all = osv_versions("Debian", 1);
+    let invalid: Vec<&String> = all
+        .iter()
+        .filter(|v| validate(Scheme::Dpkg, v).is_err())
         .collect();
+    println!(
+        "debian: {} distinct versions, invalid: {invalid:?}",
+        all.len()
+    );
+    assert!(
+        invalid.is_empty(),
+        "Debian data versions moat rejects: {invalid:?}"
+    );
+    let vs: Vec<String> = all.into_iter().step_by(2).collect();
     assert!(vs.len() > 2000, "only {} Debian versions", vs.len());
+    println!("debian: {} distinct valid versions sampled", vs.len());
     let mutate = |v: &str, r: &mut Rng| -> String {
         let m = match r.below(6) {
             0 => format!("{v}{}", TAILS[r.below(TAILS.len())]),
@@ -338,10 +359,22 @@ fn apk_vs_apk_tools() {
         "{} missing: run scripts/build-test-images (the apk oracle is the image's apk-tools)",
         root.display()
     );
-    let vs: Vec<String> = alpine_versions()
-        .into_iter()
-        .filter(|v| validate(Scheme::Apk, v).is_ok())
+    let all = alpine_versions();
+    let invalid: Vec<&String> = all
+        .iter()
+        .filter(|v| validate(Scheme::Apk, v).is_err())
         .collect();
+    println!(
+        "alpine: {} distinct secfixes versions, invalid: {invalid:?}",
+        all.len()
+    );
+    let vs: Vec<String> = all
+        .iter()
+        .filter(|v| validate(Scheme::Apk, v).is_ok())
+        .cloned()
+        .collect();
+    // the invalid ones must be invalid for apk-tools too
+    let reqs_invalid: Vec<String> = invalid.iter().map(|v| format!("{v}\t{v}")).collect();
     let mutate = |v: &str, r: &mut Rng| -> String {
         const T: [&str; 12] = [
             "_rc1",
@@ -389,6 +422,21 @@ fn apk_vs_apk_tools() {
         &reqs,
     );
     agree("apk (apk version -t)", &reqs, &ours, &theirs);
+    if !reqs_invalid.is_empty() {
+        let cmd = {
+            let mut c = Command::new("sh");
+            c.arg(repo().join("scripts/oracles/apk.sh")).arg(&root);
+            c
+        };
+        let theirs = oracle(cmd, &reqs_invalid);
+        let ours = vec!["E".to_string(); reqs_invalid.len()];
+        agree(
+            "apk validity of rejected secdb versions",
+            &reqs_invalid,
+            &ours,
+            &theirs,
+        );
+    }
 }
 
 fn pep440_mutate(v: &str, r: &mut Rng) -> String {
@@ -421,6 +469,14 @@ fn pep440_mutate(v: &str, r: &mut Rng) -> String {
 #[test]
 fn pep440_vs_packaging() {
     let vs = osv_versions("PyPI", 1);
+    let invalid = vs
+        .iter()
+        .filter(|v| pep440::Version::parse(v).is_err())
+        .count();
+    println!(
+        "pypi: {} distinct version strings, {invalid} not PEP 440",
+        vs.len()
+    );
     let mut reqs = Vec::new();
     let mut ours = Vec::new();
     // parser: every version string in the PyPI data, valid or not
