@@ -538,6 +538,7 @@ impl Writer {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        remove_stale_temporaries(&dir);
         let tmp = tempfile::Builder::new()
             .prefix(".moat-db-")
             .suffix(".tmp")
@@ -765,6 +766,34 @@ impl Writer {
             let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
         }
         Database::open_read_only(&target)?.status()
+    }
+}
+
+/// Temporary files older than this were left by a killed process.
+const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// Remove `.moat-db-*.tmp` and `.moat-download-*.tmp` files a killed import or
+/// update left in `dir` (SIGKILL runs no destructor). Only old ones: a younger one
+/// may belong to an update running right now. Best effort.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let ours = (name.starts_with(".moat-db-") || name.starts_with(".moat-download-"))
+            && name.ends_with(".tmp");
+        let old = e
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMPORARY);
+        if ours && old {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 

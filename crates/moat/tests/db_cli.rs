@@ -390,4 +390,34 @@ fn update_killed_mid_download_keeps_the_previous_database() {
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["sources"]["osv"], zip_count("osv/crates.io/all.zip"));
+
+    // SIGKILL left its temporary files; once they are old, the next import removes them.
+    let leftovers = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "tmp"))
+            .collect()
+    };
+    let left = leftovers(dir.path());
+    assert!(!left.is_empty());
+    let recent = moat(&["--db", db_s, "db", "import", zip.to_str().unwrap()], &[]);
+    assert_eq!(recent.status.code(), Some(0));
+    assert_eq!(
+        leftovers(dir.path()),
+        left,
+        "young temporaries may belong to a running update"
+    );
+    let old = std::time::SystemTime::now() - Duration::from_secs(2 * 86_400);
+    for p in &left {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let out = moat(&["--db", db_s, "db", "import", zip.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(leftovers(dir.path()).is_empty());
 }
