@@ -192,6 +192,13 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Result<ScanOutcome, ScanError> 
         dropped = out.dropped;
         apply_policy(&mut report, out.findings, opts)?;
     }
+    if opts.scanners.misconfig {
+        let mut found = moat_lint::image_config::check(&meta, image.resolver());
+        if let Some(keep) = &opts.severities {
+            found.retain(|f| keep.contains(&f.severity));
+        }
+        report.misconfigurations = found;
+    }
     report.finish();
     Ok(ScanOutcome {
         report,

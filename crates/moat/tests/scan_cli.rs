@@ -394,3 +394,32 @@ fn bad_input_exits_2_with_one_clear_line() {
     assert_eq!(code, 2);
     assert!(err.contains("bogus"), "{err}");
 }
+
+#[test]
+fn misconfig_scanner_reports_image_config_findings() {
+    let img = image();
+    let (code, out, err) = moat(&[
+        "scan",
+        &img,
+        "--format",
+        "json",
+        "--scanners",
+        "vuln,misconfig",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    let m = r["misconfigurations"].as_array().unwrap();
+    assert!(!m.is_empty());
+    for f in m {
+        assert!(f["rule"].as_str().unwrap().starts_with("IC"), "{f}");
+    }
+    // The `full` image has a setuid file added in layer 2 (scripts/build-test-images).
+    assert!(
+        m.iter()
+            .any(|f| f["message"].as_str().unwrap().contains("setuid")),
+        "{m:#?}"
+    );
+    // Without the scanner, none.
+    let r = scan_json(&[]);
+    assert!(r["misconfigurations"].as_array().unwrap().is_empty());
+}
