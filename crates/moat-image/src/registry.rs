@@ -7,7 +7,8 @@
 //! streamed into a temporary file next to its final place while its sha256 is
 //! computed, and renamed into place only when digest and size match. `index.json`
 //! records the manifest under `org.opencontainers.image.ref.name` = the tag or digest
-//! returned; the image-core code then opens the layout as `oci-dir:LAYOUT:REF`.
+//! asked for; the manifest's digest is returned, and the image-core code opens the
+//! layout by it.
 //!
 //! Authentication: anonymous first; on `401` the `WWW-Authenticate` challenge decides:
 //! `Bearer` fetches a token from the realm (sending Basic credentials from docker's
@@ -43,7 +44,9 @@ application/vnd.docker.distribution.manifest.v2+json";
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// Pull `reference` into an OCI layout under `opts.cache_dir`; returns the layout
-/// directory and the name (tag or digest) its `index.json` records the image under.
+/// directory and the digest of the image manifest, which its `index.json` records
+/// under the tag or digest `reference` names (`org.opencontainers.image.ref.name`).
+/// Open it as `oci-dir:LAYOUT@DIGEST`.
 pub fn pull_to_layout(
     reference: &str,
     opts: &OpenOptions,
@@ -186,11 +189,13 @@ impl<'a> Puller<'a> {
         fetch_layers(&client, layers, &blobs).map_err(&err)?;
         write_blob(&blobs, &digest, &bytes).map_err(&err)?;
 
-        // 3. index.json naming the manifest.
+        // 3. index.json names the manifest by the tag or digest asked for; the
+        // caller opens it by the manifest's own digest, which no concurrent pull of
+        // a moved tag or another platform can redirect.
         let name = r.digest.clone().unwrap_or_else(|| want.clone());
         let media_type = manifest.media_type.clone();
         update_index(&layout, &media_type, &digest, bytes.len() as u64, &name).map_err(&err)?;
-        Ok((layout, name))
+        Ok((layout, digest))
     }
 }
 

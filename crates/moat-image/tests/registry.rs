@@ -87,13 +87,17 @@ fn pulls_an_oci_image_pushed_with_skopeo_and_reuses_blobs() {
     let o = insecure(cache.path(), reg.host());
     let reference = format!("{}/test/base:1", reg.host());
     let (out, name) = pull_to_layout(&reference, &o).unwrap();
-    assert_eq!(name, "1");
     assert!(out.starts_with(cache.path()));
     assert!(out.join("oci-layout").is_file());
 
     // The pulled manifest is the pushed one (same digest), its blobs all verify.
     let (src_entry, src_manifest) = manifest_named(&layout, "base");
     let (entry, manifest) = manifest_named(&out, "1");
+    assert_eq!(
+        entry["digest"],
+        name.as_str(),
+        "the manifest digest is returned"
+    );
     assert_eq!(entry["digest"], src_entry["digest"]);
     assert_eq!(
         entry["mediaType"],
@@ -121,6 +125,7 @@ fn pulls_an_oci_image_pushed_with_skopeo_and_reuses_blobs() {
         (out.as_path(), out.as_path())
     );
     assert_eq!(name3, digest);
+    assert_eq!(manifest_named(&out, digest).0["digest"], digest);
     assert_eq!(mtimes(&out), before);
     let index = read_json(&out.join("index.json"));
     let names: Vec<_> = index["manifests"]
@@ -232,8 +237,24 @@ fn chooses_a_platform_from_an_image_index() {
     // By the index digest, too (verified against it).
     let (out, name) =
         pull_to_layout(&format!("{}/test/multi@{index_digest}", reg.host()), &o).unwrap();
-    assert_eq!(name, index_digest);
     assert_eq!(arch_of(&out, &name), "arm64");
+    let (arm_entry, _) = manifest_named(&layout, "arm");
+    assert_eq!(name, arm_entry["digest"].as_str().unwrap());
+    let by_index = manifest_named(&out, &index_digest).0;
+    assert_eq!(
+        by_index["digest"], arm_entry["digest"],
+        "index.json names it by the index digest"
+    );
+    let img = moat_image::open(
+        &format!("registry:{}/test/multi@{index_digest}", reg.host()),
+        &o,
+    )
+    .unwrap();
+    assert_eq!(img.metadata().architecture, "arm64");
+    assert_eq!(
+        img.resolver().read_limited("/etc/hostname", 100).unwrap(),
+        b"arm\n"
+    );
     verify_layout_blobs(&out);
 
     o.platform = Some("linux/s390x".into());

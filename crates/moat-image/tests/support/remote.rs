@@ -228,7 +228,7 @@ pub fn layout_blob_json(layout: &Path, digest: &str) -> serde_json::Value {
     )
 }
 
-/// The manifest index.json names `name`, parsed.
+/// The entry index.json names `name` (a ref.name, else a digest) and its manifest.
 pub fn manifest_named(layout: &Path, name: &str) -> (serde_json::Value, serde_json::Value) {
     let index = read_json(&layout.join("index.json"));
     let entry = index["manifests"]
@@ -236,6 +236,13 @@ pub fn manifest_named(layout: &Path, name: &str) -> (serde_json::Value, serde_js
         .unwrap()
         .iter()
         .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == name)
+        .or_else(|| {
+            index["manifests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["digest"] == name)
+        })
         .unwrap_or_else(|| panic!("{name} not in index.json: {index}"))
         .clone();
     let manifest = layout_blob_json(layout, entry["digest"].as_str().unwrap());
