@@ -6,16 +6,36 @@ use crate::Kind;
 pub fn kind_by_name(path: &str) -> Option<Kind> {
     let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let l = base.to_ascii_lowercase();
-    if l == "dockerfile"
-        || l == "containerfile"
-        || l.starts_with("dockerfile.")
-        || l.ends_with(".dockerfile")
-        || l.starts_with("containerfile.")
+    let ext = l.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let not_text = !matches!(
+        ext,
+        "md" | "txt"
+            | "json"
+            | "yml"
+            | "yaml"
+            | "sh"
+            | "py"
+            | "go"
+            | "rs"
+            | "j2"
+            | "tpl"
+            | "orig"
+            | "bak"
+    );
+    if l.ends_with("dockerfile")
+        || l.ends_with("containerfile")
+        || (l.contains("dockerfile.") || l.contains("containerfile.")) && not_text
     {
         return Some(Kind::Dockerfile);
     }
     let yaml = l.ends_with(".yml") || l.ends_with(".yaml");
-    if yaml && (l.starts_with("docker-compose") || l.starts_with("compose")) {
+    let stem = l.trim_end_matches(".yml").trim_end_matches(".yaml");
+    if yaml
+        && (l.starts_with("docker-compose")
+            || l.starts_with("compose")
+            || stem.ends_with("compose")
+            || stem.contains("docker-compose"))
+    {
         return Some(Kind::Compose);
     }
     if l == "daemon.json" {
@@ -98,6 +118,8 @@ mod tests {
         assert_eq!(kind_by_name("docker-compose.prod.yml"), Some(Kind::Compose));
         assert_eq!(kind_by_name("/etc/docker/daemon.json"), Some(Kind::Daemon));
         assert_eq!(kind_by_name("x.yml"), None);
+        assert_eq!(kind_by_name("a__b__Dockerfile"), Some(Kind::Dockerfile));
+        assert_eq!(kind_by_name("Dockerfile.md"), None);
         assert_eq!(kind_by_content("# c\nFROM x\n"), Some(Kind::Dockerfile));
         assert_eq!(kind_by_content("{\"icc\": false}"), Some(Kind::Daemon));
         assert_eq!(

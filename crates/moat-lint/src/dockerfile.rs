@@ -420,10 +420,11 @@ fn heredoc_markers(s: &str) -> Vec<(String, bool, bool)> {
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
             if ok_start {
-                if let Some(q) = quote {
-                    if j < b.len() && b[j] == q {
-                        j += 1;
-                    }
+                if let Some(q) = quote
+                    && j < b.len()
+                    && b[j] == q
+                {
+                    j += 1;
                 }
                 out.push((word.to_string(), strip_tabs, quote.is_some()));
             }

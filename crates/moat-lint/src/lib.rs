@@ -178,12 +178,11 @@ pub fn lint_file(target: &Target) -> Result<Vec<ConfigFinding>, LintError> {
         }
     };
     let mut vars = std::collections::BTreeMap::new();
-    if kind == Kind::Compose {
-        if let Some(dir) = target.path.parent() {
-            if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
-                vars = compose::parse_dotenv(&env);
-            }
-        }
+    if kind == Kind::Compose
+        && let Some(dir) = target.path.parent()
+        && let Ok(env) = std::fs::read_to_string(dir.join(".env"))
+    {
+        vars = compose::parse_dotenv(&env);
     }
     let mut f = lint_source_with_env(kind, &shown, &text, &vars)?;
     suppress::apply_inline(&text, &mut f);

@@ -96,25 +96,24 @@ fn parse_into(src: &str, out: &mut Vec<Command>, depth: usize) {
             continue;
         }
         // `sh -c '...'`: the script is another command list.
-        if depth < 4 && matches!(cmd.name(), "sh" | "bash" | "ash" | "dash") {
-            if let Some(pos) = cmd.words.iter().position(|w| {
+        if depth < 4
+            && matches!(cmd.name(), "sh" | "bash" | "ash" | "dash")
+            && let Some(pos) = cmd.words.iter().position(|w| {
                 w == "-c" || (w.starts_with('-') && !w.starts_with("--") && w.ends_with('c'))
-            }) {
-                if let Some(script) = cmd.words.get(pos + 1).cloned() {
-                    let op = cmd.op_after.clone();
-                    out.push(cmd);
-                    let before = out.len();
-                    parse_into(&script, out, depth + 1);
-                    if out.len() > before {
-                        if let Some(last) = out.last_mut() {
-                            if last.op_after.is_empty() {
-                                last.op_after = op;
-                            }
-                        }
-                    }
-                    continue;
-                }
+            })
+            && let Some(script) = cmd.words.get(pos + 1).cloned()
+        {
+            let op = cmd.op_after.clone();
+            out.push(cmd);
+            let before = out.len();
+            parse_into(&script, out, depth + 1);
+            if out.len() > before
+                && let Some(last) = out.last_mut()
+                && last.op_after.is_empty()
+            {
+                last.op_after = op;
             }
+            continue;
         }
         out.push(cmd);
     }
@@ -168,11 +167,21 @@ fn unwrap_prefixes(cmd: &mut Command) {
             cmd.words.remove(0);
             cmd.raw.remove(0);
         }
-        let strip = match cmd.name() {
-            "sudo" | "env" | "nice" | "nohup" | "time" | "exec" | "command" | "xargs" | "gosu"
-            | "su-exec" | "doas" | "!" => true,
-            _ => false,
-        };
+        let strip = matches!(
+            cmd.name(),
+            "sudo"
+                | "env"
+                | "nice"
+                | "nohup"
+                | "time"
+                | "exec"
+                | "command"
+                | "xargs"
+                | "gosu"
+                | "su-exec"
+                | "doas"
+                | "!"
+        );
         if !strip || cmd.words.len() < 2 {
             return;
         }
@@ -445,14 +454,12 @@ pub fn tokenize(src: &str) -> Vec<Command> {
             }
             '(' | ')' | '{' | '}' if !in_word => {
                 // Subshells and groups: boundaries, not words.
-                if c == '{' || c == '}' {
-                    if i + 1 < n && !chars[i + 1].is_whitespace() && c == '{' {
-                        in_word = true;
-                        word.push(c);
-                        raw.push(c);
-                        i += 1;
-                        continue;
-                    }
+                if c == '{' && i + 1 < n && !chars[i + 1].is_whitespace() {
+                    in_word = true;
+                    word.push(c);
+                    raw.push(c);
+                    i += 1;
+                    continue;
                 }
                 end_cmd!(";");
                 i += 1;

@@ -38,8 +38,13 @@ pub fn sensitive_source(src: &str) -> Option<&'static str> {
         "/proc" | "/sys" | "/dev" | "/boot" | "/etc" | "/root" | "/var/lib/docker" | "/run" | "/var/run" | "/lib/modules" | "/usr" | "/bin" | "/sbin" | "/lib" => {
             Some("a host system directory")
         }
-        _ if p.starts_with("/proc/") || p.starts_with("/sys/") || p.starts_with("/etc/") && !p.starts_with("/etc/localtime") && !p.starts_with("/etc/timezone") => {
-            Some("a host system path")
+        _ if p.starts_with("/proc/")
+            || p.starts_with("/sys/")
+            || ["/etc/shadow", "/etc/passwd", "/etc/sudoers", "/etc/ssh", "/etc/docker", "/etc/kubernetes", "/etc/ssl/private", "/root/.ssh"]
+                .iter()
+                .any(|s| p == *s || p.starts_with(&format!("{s}/"))) =>
+        {
+            Some("a sensitive host path")
         }
         _ => None,
     }
@@ -80,7 +85,7 @@ mod tests {
     #[test]
     fn sources() {
         use super::sensitive_source as s;
-        assert!(s("/var/run/docker.sock").is_some() && s("/").is_some() && s("/etc/").is_some() && s("/proc/1/ns").is_some());
-        assert!(s("./data").is_none() && s("/etc/localtime").is_none() && s("/srv/app").is_none());
+        assert!(s("/var/run/docker.sock").is_some() && s("/").is_some() && s("/etc/").is_some() && s("/proc/1/ns").is_some() && s("/etc/ssh/").is_some());
+        assert!(s("./data").is_none() && s("/etc/localtime").is_none() && s("/srv/app").is_none() && s("/etc/pihole").is_none());
     }
 }

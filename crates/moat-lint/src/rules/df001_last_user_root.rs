@@ -34,10 +34,9 @@ impl Rule for This {
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         let last = cx.last_stage().filter(|i| i.is("USER")).last();
-        if let Some(u) = last {
-            if is_root(&u.args) {
+        if let Some(u) = last
+            && is_root(&u.args) {
                 out.at(u, format!("last USER is {}: run as an unprivileged user", u.args.trim()));
             }
-        }
     }
 }

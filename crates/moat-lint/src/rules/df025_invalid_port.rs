@@ -31,11 +31,10 @@ impl Rule for This {
                 if w.contains('$') {
                     continue;
                 }
-                if let Some((a, b)) = super::df024_sensitive_port::port_range(&w) {
-                    if a > 65535 || b > 65535 {
+                if let Some((a, b)) = super::df024_sensitive_port::port_range(&w)
+                    && (a > 65535 || b > 65535) {
                         out.at(ins, format!("EXPOSE {w}: valid ports are 0-65535"));
                     }
-                }
             }
         }
     }

@@ -40,11 +40,10 @@ impl Rule for This {
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for (ins, script) in cx.df.instructions.iter().zip(&cx.scripts) {
-            if let Some(m) = ins.flag_value("chmod") {
-                if world_writable(m) {
+            if let Some(m) = ins.flag_value("chmod")
+                && world_writable(m) {
                     out.at(ins, format!("{} --chmod={m} makes files world-writable", ins.keyword));
                 }
-            }
             let Some(s) = script else { continue };
             if let Some(m) = s
                 .named(&["chmod"])

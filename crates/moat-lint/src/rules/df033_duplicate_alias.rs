@@ -29,11 +29,10 @@ impl Rule for This {
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         let st = &cx.df.stages;
         for (n, s) in st.iter().enumerate() {
-            if let Some(name) = &s.name {
-                if st[..n].iter().any(|p| p.name.as_ref() == Some(name)) {
+            if let Some(name) = &s.name
+                && st[..n].iter().any(|p| p.name.as_ref() == Some(name)) {
                     out.report(s.line, 1, format!("duplicate stage name {name}"));
                 }
-            }
         }
     }
 }

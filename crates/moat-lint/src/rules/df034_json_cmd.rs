@@ -35,11 +35,10 @@ impl Rule for This {
         // `HEALTHCHECK CMD` in shell form has the same signal problem.
         for ins in cx.df.instructions.iter().filter(|i| i.is("HEALTHCHECK")) {
             let a = ins.args.trim_start();
-            if let Some(rest) = a.get(..3).filter(|k| k.eq_ignore_ascii_case("CMD")).map(|_| a[3..].trim()) {
-                if crate::dockerfile::parse_json_array(rest).is_none() && !rest.is_empty() {
+            if let Some(rest) = a.get(..3).filter(|k| k.eq_ignore_ascii_case("CMD")).map(|_| a[3..].trim())
+                && crate::dockerfile::parse_json_array(rest).is_none() && !rest.is_empty() {
                     out.at(ins, "use JSON notation for HEALTHCHECK CMD arguments");
                 }
-            }
         }
     }
 }

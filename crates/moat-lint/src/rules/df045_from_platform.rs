@@ -28,11 +28,10 @@ impl Rule for This {
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for st in &cx.df.stages {
-            if let Some(p) = &st.platform {
-                if !p.contains('$') {
+            if let Some(p) = &st.platform
+                && !p.contains('$') {
                     out.report(st.line, 1, format!("FROM --platform={p} pins a platform"));
                 }
-            }
         }
     }
 }

@@ -32,7 +32,7 @@ impl Rule for This {
             let bad = s.named(&["useradd"]).any(|c| {
                 let a = c.args();
                 let uid = a.iter().position(|w| w == "-u" || w == "--uid").and_then(|p| a.get(p + 1)).or_else(|| {
-                    a.iter().find(|w| w.starts_with("--uid=")).map(|w| w)
+                    a.iter().find(|w| w.starts_with("--uid="))
                 });
                 let high = uid.is_some_and(|u| {
                     let u = u.trim_start_matches("--uid=");
