@@ -231,14 +231,14 @@ pub(crate) struct TarStore {
 impl TarStore {
     pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Self, ImageError> {
         let input = path.display().to_string();
-        let mut f = File::open(path).map_err(|e| ImageError::new(&input, e.to_string()))?;
-        if !f
-            .metadata()
+        // Checked before opening: opening a FIFO would block.
+        if !std::fs::metadata(path)
             .map_err(|e| ImageError::new(&input, e.to_string()))?
             .is_file()
         {
             return Err(ImageError::new(&input, "not a regular file"));
         }
+        let mut f = File::open(path).map_err(|e| ImageError::new(&input, e.to_string()))?;
         let mut magic = [0u8; 4];
         let n =
             read_up_to(&mut f, &mut magic).map_err(|e| ImageError::new(&input, e.to_string()))?;

@@ -313,3 +313,46 @@ fn concurrent_cold_opens_share_one_cache() {
         .collect();
     assert_eq!(stored.len(), 2, "{stored:?}");
 }
+
+#[test]
+fn platform_is_chosen_from_a_nested_index() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("oci");
+    let a = Img::new(vec![(layer(&[E::File("arch", b"amd64\n")]), Comp::Gzip)]);
+    let b = Img::new(vec![(layer(&[E::File("arch", b"arm64\n")]), Comp::Gzip)]);
+    let ma = a.write_oci(&dir, "a");
+    let mb = b.write_oci(&dir, "b");
+    let size = |d: &str| {
+        std::fs::metadata(dir.join("blobs/sha256").join(common::hexof(d)))
+            .unwrap()
+            .len()
+    };
+    let nested = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": mb, "size": size(&mb),
+         "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": ma, "size": size(&ma),
+         "platform": {"os": "linux", "architecture": "amd64"}}]}))
+    .unwrap();
+    let nd = sha(&nested);
+    std::fs::write(dir.join("blobs/sha256").join(common::hexof(&nd)), &nested).unwrap();
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": nd, "size": nested.len(),
+         "annotations": {"org.opencontainers.image.ref.name": "multi"}}]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    let src = format!("oci-dir:{}:multi", dir.display());
+    let mut opts = OpenOptions::new(t.path().join("cache"));
+    let img = open(&src, &opts).unwrap();
+    assert_eq!(img.metadata().digest, ma);
+    assert_eq!(read(img.resolver(), "/arch"), "amd64\n");
+    opts.platform = Some("linux/arm64".into());
+    let img = open(&src, &opts).unwrap();
+    assert_eq!(img.metadata().digest, mb);
+    assert_eq!(read(img.resolver(), "/arch"), "arm64\n");
+    opts.platform = Some("linux/s390x".into());
+    let e = open(&src, &opts).err().unwrap().to_string();
+    assert!(
+        e.contains("no image for platform linux/s390x (available: linux/amd64, linux/arm64/v8)"),
+        "{e}"
+    );
+}
