@@ -56,25 +56,25 @@ impl Version {
         self.build.iter().any(|b| b == "incompatible")
     }
 
-    /// A pseudo-version (`vX.Y.Z-[0.]yyyymmddhhmmss-abcdefabcdef`).
+    /// A pseudo-version (`vX.0.0-yyyymmddhhmmss-abcdef123456`,
+    /// `vX.Y.Z-pre.0.yyyymmddhhmmss-abcdef123456`, `vX.Y.(Z+1)-0.yyyymmddhhmmss-abcdef123456`),
+    /// as x/mod's `module.IsPseudoVersion`.
     pub fn is_pseudo(&self) -> bool {
-        let Some(last) = self.pre.last() else {
+        let Some(Ident::Alpha(last)) = self.pre.last() else {
             return false;
         };
-        let rev_ok = matches!(last, Ident::Alpha(s) | Ident::Num(s) if s.len() == 12 && s.bytes().all(|c| c.is_ascii_hexdigit()));
-        let n = self.pre.len();
-        let time = if n >= 2 {
-            match &self.pre[n - 2] {
-                Ident::Num(s) | Ident::Alpha(s) => {
-                    // the timestamp may be glued to a prefix: `0.2019...` or `pre.0.2019...`
-                    let ts = s.rsplit('.').next().unwrap_or(s);
-                    ts.len() == 14 && ts.bytes().all(|c| c.is_ascii_digit())
-                }
-            }
-        } else {
-            false
+        let Some((ts, rev)) = last.split_once('-') else {
+            return false;
         };
-        rev_ok && time
+        let ts_ok = ts.len() == 14 && ts.bytes().all(|c| c.is_ascii_digit());
+        let rev_ok = !rev.is_empty() && rev.bytes().all(|c| c.is_ascii_alphanumeric());
+        let n = self.pre.len();
+        let base_ok = if n == 1 {
+            self.minor == "0" && self.patch == "0"
+        } else {
+            self.pre[n - 2] == Ident::Num("0".into())
+        };
+        ts_ok && rev_ok && base_ok
     }
 }
 

@@ -404,3 +404,109 @@ fn semver_strict_vs_lenient() {
     assert!(semver::Version::parse("1.2").is_err());
     assert!(semver::Version::parse_lenient("1.2").is_ok());
 }
+
+/// golang.org/x/mod/semver's own test table (semver_test.go), in ascending order;
+/// rows with an empty canonical form are invalid. There is no Go toolchain here, so
+/// this table (and node-semver on the Go data, in the differential test) is the check.
+const GO_XMOD: &[(&str, &str)] = &[
+    ("bad", ""),
+    ("v1-alpha.beta.gamma", ""),
+    ("v1-pre", ""),
+    ("v1+meta", ""),
+    ("v1-pre+meta", ""),
+    ("v1.2-pre", ""),
+    ("v1.2+meta", ""),
+    ("v1.2-pre+meta", ""),
+    ("v1.0.0-alpha", "v1.0.0-alpha"),
+    ("v1.0.0-alpha.1", "v1.0.0-alpha.1"),
+    ("v1.0.0-alpha.beta", "v1.0.0-alpha.beta"),
+    ("v1.0.0-beta", "v1.0.0-beta"),
+    ("v1.0.0-beta.2", "v1.0.0-beta.2"),
+    ("v1.0.0-beta.11", "v1.0.0-beta.11"),
+    ("v1.0.0-rc.1", "v1.0.0-rc.1"),
+    ("v1", "v1.0.0"),
+    ("v1.0", "v1.0.0"),
+    ("v1.0.0", "v1.0.0"),
+    ("v1.2", "v1.2.0"),
+    ("v1.2.0", "v1.2.0"),
+    ("v1.2.3-456", "v1.2.3-456"),
+    ("v1.2.3-456.789", "v1.2.3-456.789"),
+    ("v1.2.3-456-789", "v1.2.3-456-789"),
+    ("v1.2.3-456a", "v1.2.3-456a"),
+    ("v1.2.3-pre", "v1.2.3-pre"),
+    ("v1.2.3-pre+meta", "v1.2.3-pre"),
+    ("v1.2.3-pre.1", "v1.2.3-pre.1"),
+    ("v1.2.3-zzz", "v1.2.3-zzz"),
+    ("v1.2.3", "v1.2.3"),
+    ("v1.2.3+meta", "v1.2.3"),
+    ("v1.2.3+meta-pre", "v1.2.3"),
+    ("v1.2.3+meta-pre.sha.256a", "v1.2.3"),
+];
+
+#[test]
+fn go_xmod_table() {
+    let mut t = Tally::new("golang.org/x/mod semver_test.go (all pairs)");
+    for (i, (a, ca)) in GO_XMOD.iter().enumerate() {
+        let pa = moat_version::go::Version::parse(a);
+        t.check(pa.is_ok() == !ca.is_empty(), || {
+            format!("{a}: valid={}", pa.is_ok())
+        });
+        if let Ok(p) = &pa {
+            t.check(p.to_string() == *ca || a.contains('+'), || {
+                format!("{a}: canonical {p}")
+            });
+        }
+        for (j, (b, cb)) in GO_XMOD.iter().enumerate() {
+            if ca.is_empty() || cb.is_empty() {
+                continue;
+            }
+            let want = if ca == cb { Ordering::Equal } else { i.cmp(&j) };
+            let got = compare(Scheme::Go, a, b).unwrap();
+            t.check(got == want, || {
+                format!("{a} vs {b}: got {got:?}, want {want:?}")
+            });
+        }
+    }
+    // pseudo-versions and +incompatible (https://go.dev/ref/mod#pseudo-versions)
+    let order = [
+        "v0.0.0-20191109021931-daa7c04131f5",
+        "v0.0.0-20200101000000-000000000000",
+        "v0.0.1",
+        "v1.2.3",
+        "v1.2.4-0.20191109021931-daa7c04131f5",
+        "v1.2.4-pre",
+        "v1.2.4-pre.0.20191109021931-daa7c04131f5",
+        "v1.2.4",
+        "v2.0.0+incompatible",
+        "v2.0.1",
+    ];
+    for w in order.windows(2) {
+        let got = compare(Scheme::Go, w[0], w[1]).unwrap();
+        t.check(got == Ordering::Less, || {
+            format!("{} < {}: got {got:?}", w[0], w[1])
+        });
+    }
+    let p = moat_version::go::Version::parse("v1.2.4-0.20191109021931-daa7c04131f5").unwrap();
+    t.check(p.is_pseudo(), || "pseudo-version not recognised".into());
+    let inc = moat_version::go::Version::parse("v2.0.0+incompatible").unwrap();
+    t.check(inc.is_incompatible(), || {
+        "+incompatible not recognised".into()
+    });
+    t.check(
+        compare(Scheme::Go, "v2.0.0+incompatible", "2.0.0").unwrap() == Ordering::Equal,
+        || "+incompatible must not change the order".into(),
+    );
+    for bad in [
+        "v01.2.3",
+        "v1.2.3.4",
+        "v1.2.3-01",
+        "v1.2.3-",
+        "v1.2.3+",
+        "1.2.3 ",
+    ] {
+        t.check(validate(Scheme::Go, bad).is_err(), || {
+            format!("{bad:?} accepted")
+        });
+    }
+    t.finish();
+}
