@@ -967,6 +967,9 @@ pub(crate) fn components(
             binary_version: None,
             go_version: None,
             version: None,
+            package: binary
+                .as_ref()
+                .and_then(|(shown, _)| crate::sys::dpkg_owner(paths, Path::new(shown))),
         };
         if let Some((_, bin)) = &binary {
             match buildinfo::read_file(Path::new(bin)) {

@@ -93,6 +93,9 @@ pub struct Component {
     pub go_version: Option<String>,
     /// Upstream version used for matching (distribution suffixes like `+dfsg1`, `~ds1` removed).
     pub version: Option<String>,
+    /// The distribution package that installed the binary, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<sys::OsPackage>,
 }
 
 /// Everything the rules look at, gathered in one pass.

@@ -31,9 +31,17 @@ pub trait AdvisoryLookup {
         package: &str,
         version: &str,
     ) -> Result<Vec<AdvisoryHit>, String>;
+
+    /// Whether the database holds any advisory of `ecosystem` (`Debian:12`).
+    fn has_ecosystem(&self, ecosystem: &str) -> bool;
 }
 
 impl AdvisoryLookup for moat_db::Database {
+    fn has_ecosystem(&self, ecosystem: &str) -> bool {
+        self.status()
+            .is_ok_and(|s| s.ecosystems.get(ecosystem).is_some_and(|n| *n > 0))
+    }
+
     fn affecting(
         &self,
         ecosystem: &str,
@@ -82,6 +90,65 @@ fn distribution_build(v: &str) -> bool {
         || v.contains("ubuntu")
 }
 
+fn fixed_text(h: &AdvisoryHit) -> String {
+    if h.fixed.is_empty() {
+        "no fixed version".to_string()
+    } else {
+        format!("fixed in {}", h.fixed.join(", "))
+    }
+}
+
+fn distro_findings(
+    c: &Component,
+    pkg: &crate::sys::OsPackage,
+    eco: &str,
+    lookup: &dyn AdvisoryLookup,
+    notes: &mut Vec<String>,
+    out: &mut Vec<AuditFinding>,
+) {
+    let hits = match lookup.affecting(eco, &pkg.source, &pkg.source_version) {
+        Ok(h) => h,
+        Err(e) => {
+            notes.push(format!("{}: advisories not matched: {e}", c.name));
+            return;
+        }
+    };
+    for h in hits {
+        let mut ev = vec![format!(
+            "{} package {} {} (source {} {}) owns {}; matched {eco} advisories",
+            pkg.manager,
+            pkg.name,
+            pkg.version,
+            pkg.source,
+            pkg.source_version,
+            c.binary.as_deref().unwrap_or("?")
+        )];
+        if !h.aliases.is_empty() {
+            ev.push(format!("aliases: {}", h.aliases.join(", ")));
+        }
+        let mut f = AuditFinding::new(
+            &DV101,
+            AuditObject::component(&c.name),
+            format!(
+                "{} {}: {} {}({})",
+                c.name,
+                pkg.source_version,
+                h.id,
+                h.summary
+                    .as_deref()
+                    .map(|s| format!("{s} "))
+                    .unwrap_or_default(),
+                fixed_text(&h)
+            ),
+            ev,
+        );
+        if h.severity != Severity::Unknown {
+            f.finding.severity = h.severity;
+        }
+        out.push(f);
+    }
+}
+
 /// DV101 findings for every component version an advisory affects.
 pub fn findings(
     components: &[Component],
@@ -90,6 +157,15 @@ pub fn findings(
 ) -> Vec<AuditFinding> {
     let mut out = Vec::new();
     for c in components {
+        // A binary installed by the distribution is matched against the distribution's
+        // advisories (by source package), which know its backported fixes.
+        if let Some(pkg) = &c.package
+            && let Some(eco) = pkg.ecosystem.as_deref()
+            && lookup.has_ecosystem(eco)
+        {
+            distro_findings(c, pkg, eco, lookup, notes, &mut out);
+            continue;
+        }
         let Some(version) = c.version.as_deref() else {
             notes.push(format!(
                 "{}: no version found, patch level not checked",
@@ -159,6 +235,9 @@ mod tests {
 
     struct Fake;
     impl AdvisoryLookup for Fake {
+        fn has_ecosystem(&self, _: &str) -> bool {
+            false
+        }
         fn affecting(&self, eco: &str, pkg: &str, v: &str) -> Result<Vec<AdvisoryHit>, String> {
             assert_eq!(eco, "Go");
             Ok(if pkg == "github.com/opencontainers/runc" && v == "1.1.5" {
@@ -187,6 +266,7 @@ mod tests {
             binary_version: None,
             go_version: None,
             version: Some("1.1.5".into()),
+            package: None,
         }];
         let mut notes = vec![];
         let f = findings(&comps, &Fake, &mut notes);

@@ -311,3 +311,118 @@ mod tests {
         assert!(ppid(&paths, me).is_some());
     }
 }
+
+/// An installed distribution package that owns a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsPackage {
+    /// `dpkg`
+    pub manager: String,
+    pub name: String,
+    pub version: String,
+    /// Source package and its version (advisories are filed by source).
+    pub source: String,
+    pub source_version: String,
+    /// OSV ecosystem of the distribution release (`Debian:12`), when known.
+    pub ecosystem: Option<String>,
+}
+
+/// `ID` and `VERSION_ID` of the host's os-release.
+fn os_release(paths: &HostPaths) -> Option<(String, String)> {
+    let text = fs::read_to_string(paths.host(Path::new("/etc/os-release")))
+        .or_else(|_| fs::read_to_string(paths.host(Path::new("/usr/lib/os-release"))))
+        .ok()?;
+    let get = |k: &str| {
+        text.lines().find_map(|l| {
+            l.strip_prefix(k)
+                .and_then(|r| r.strip_prefix('='))
+                .map(|v| v.trim().trim_matches('"').to_string())
+        })
+    };
+    Some((get("ID")?, get("VERSION_ID")?))
+}
+
+/// The dpkg package owning `abs` (a host path), from /var/lib/dpkg/info/*.list and
+/// /var/lib/dpkg/status.
+pub fn dpkg_owner(paths: &HostPaths, abs: &Path) -> Option<OsPackage> {
+    let info = paths.host(Path::new("/var/lib/dpkg/info"));
+    let want = abs.to_string_lossy();
+    let mut lists: Vec<PathBuf> = fs::read_dir(&info)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "list"))
+        .collect();
+    lists.sort();
+    let owner = lists.into_iter().find_map(|p| {
+        let text = fs::read_to_string(&p).ok()?;
+        text.lines().any(|l| l == want).then(|| {
+            let stem = p.file_stem()?.to_string_lossy().into_owned();
+            // multiarch lists are named `pkg:arch.list`
+            Some(stem.split(':').next().unwrap_or(&stem).to_string())
+        })?
+    })?;
+    let status = fs::read_to_string(paths.host(Path::new("/var/lib/dpkg/status"))).ok()?;
+    let stanza = status
+        .split("\n\n")
+        .find(|s| s.lines().any(|l| l == format!("Package: {owner}")))?;
+    let field = |k: &str| {
+        stanza
+            .lines()
+            .find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(": ")))
+            .map(|v| v.trim().to_string())
+    };
+    let version = field("Version")?;
+    let (source, source_version) = match field("Source") {
+        Some(s) => match s.split_once(" (") {
+            Some((name, v)) => (name.to_string(), v.trim_end_matches(')').to_string()),
+            None => (s, version.clone()),
+        },
+        None => (owner.clone(), version.clone()),
+    };
+    let ecosystem = os_release(paths).and_then(|(id, ver)| match id.as_str() {
+        "debian" => Some(format!("Debian:{}", ver.split('.').next().unwrap_or(&ver))),
+        _ => None,
+    });
+    Some(OsPackage {
+        manager: "dpkg".into(),
+        name: owner,
+        version,
+        source,
+        source_version,
+        ecosystem,
+    })
+}
+
+#[cfg(test)]
+mod dpkg_tests {
+    use super::*;
+
+    #[test]
+    fn owner_with_binnmu_source_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs::create_dir_all(r.join("var/lib/dpkg/info")).unwrap();
+        fs::create_dir_all(r.join("etc")).unwrap();
+        fs::write(r.join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\n").unwrap();
+        fs::write(
+            r.join("var/lib/dpkg/info/docker.io.list"),
+            "/.\n/usr\n/usr/sbin\n/usr/sbin/dockerd\n",
+        )
+        .unwrap();
+        fs::write(
+            r.join("var/lib/dpkg/status"),
+            "Package: runc\nVersion: 1.1.5+ds1-1+deb12u1\n\nPackage: docker.io\nStatus: install ok installed\nSource: docker.io (20.10.24+dfsg1-1+deb12u1)\nVersion: 20.10.24+dfsg1-1+deb12u1+b6\n",
+        )
+        .unwrap();
+        let paths = HostPaths {
+            proc: r.join("proc"),
+            root: r.to_path_buf(),
+        };
+        let p = dpkg_owner(&paths, Path::new("/usr/sbin/dockerd")).unwrap();
+        assert_eq!(p.name, "docker.io");
+        assert_eq!(p.version, "20.10.24+dfsg1-1+deb12u1+b6");
+        assert_eq!(p.source, "docker.io");
+        assert_eq!(p.source_version, "20.10.24+dfsg1-1+deb12u1");
+        assert_eq!(p.ecosystem.as_deref(), Some("Debian:12"));
+        assert!(dpkg_owner(&paths, Path::new("/usr/sbin/nothing")).is_none());
+    }
+}

@@ -776,6 +776,87 @@ fn live_engine_audit() {
         "Debian 12's engine has known upstream advisories"
     );
 
+    // With Debian's advisories in the database too, binaries installed by dpkg are
+    // matched by source package and version instead (backported fixes count): the
+    // findings equal what `moat db query Debian:N` lists for the owner `dpkg -S` names.
+    let debian_zip = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/vulndata/osv/Debian/all.zip"
+    );
+    let os_id = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    if os_id.lines().any(|l| l == "ID=debian") && have("dpkg-query") {
+        let version_id = os_id
+            .lines()
+            .find_map(|l| l.strip_prefix("VERSION_ID="))
+            .unwrap()
+            .trim_matches('"')
+            .to_string();
+        let eco = format!("Debian:{version_id}");
+        let both = work.path().join("both.db");
+        run(Command::new(MOAT)
+            .arg("--db")
+            .arg(&both)
+            .args(["db", "import", debian_zip])
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/vulndata/osv/Go/all.zip"
+            )));
+        let out = run(Command::new(MOAT).arg("--db").arg(&both).args([
+            "audit",
+            "--host",
+            &d.host(),
+            "--format",
+            "json",
+            "--select",
+            "DV",
+        ]));
+        let deb: Value = serde_json::from_str(&out).unwrap();
+        for c in deb["components"].as_array().unwrap() {
+            let name = c["name"].as_str().unwrap();
+            let bin = c["binary"].as_str().unwrap();
+            let owner = run(Command::new("dpkg").args(["-S", bin]));
+            let pkg = owner.split(':').next().unwrap().trim();
+            assert_eq!(c["package"]["name"], pkg, "{name}");
+            let sv = run(Command::new("dpkg-query").args([
+                "-W",
+                "-f",
+                "${source:Package} ${source:Version}",
+                pkg,
+            ]));
+            let (src, ver) = sv.trim().split_once(' ').unwrap();
+            assert_eq!(c["package"]["source"], src);
+            assert_eq!(c["package"]["source_version"], ver);
+            let listed = run(Command::new(MOAT).arg("--db").arg(&both).args([
+                "db",
+                "query",
+                &eco,
+                src,
+                "--version",
+                ver,
+            ]));
+            let mut want: Vec<&str> = listed
+                .lines()
+                .filter_map(|l| l.split('\t').next())
+                .filter(|id| !id.is_empty())
+                .collect();
+            want.sort();
+            let mut got: Vec<String> = findings_for(&deb, name)
+                .iter()
+                .map(|f| {
+                    f["message"]
+                        .as_str()
+                        .unwrap()
+                        .split_whitespace()
+                        .nth(2)
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
     // The same engine over plain TCP: the daemon is found by its listening port.
     let (code, out, err) = d.audit(
         &format!("tcp://127.0.0.1:{}", d.tcp_port),
