@@ -109,6 +109,17 @@ pub(crate) fn open_layout(
             .iter()
             .find(|d| matches_ref(d, r))
             .cloned()
+            .or_else(|| {
+                // A digest the index does not list (a platform manifest below a
+                // listed index): open that blob directly; it is verified when read.
+                let name = blob_path(input, r).ok()?;
+                store.exists(&name).then(|| Descriptor {
+                    media_type: String::new(),
+                    digest: r.to_string(),
+                    annotations: None,
+                    platform: None,
+                })
+            })
             .ok_or_else(|| {
                 ImageError::new(
                     input,

@@ -356,3 +356,34 @@ fn platform_is_chosen_from_a_nested_index() {
         "{e}"
     );
 }
+
+#[test]
+fn a_platform_manifest_below_an_index_opens_by_digest() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("oci");
+    let a = Img::new(vec![(layer(&[E::File("arch", b"amd64\n")]), Comp::Gzip)]);
+    let ma = a.write_oci(&dir, "a");
+    let size = std::fs::metadata(dir.join("blobs/sha256").join(common::hexof(&ma)))
+        .unwrap()
+        .len();
+    let nested = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": ma, "size": size,
+         "platform": {"os": "linux", "architecture": "amd64"}}]}))
+    .unwrap();
+    let nd = sha(&nested);
+    std::fs::write(dir.join("blobs/sha256").join(common::hexof(&nd)), &nested).unwrap();
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": nd, "size": nested.len()}]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    let opts = OpenOptions::new(t.path().join("cache"));
+    for r in [&ma, &nd] {
+        let img = open(&format!("oci-dir:{}@{r}", dir.display()), &opts).unwrap();
+        assert_eq!(img.metadata().digest, ma);
+    }
+    let missing = format!("sha256:{}", "0".repeat(64));
+    let e = open(&format!("oci-dir:{}@{missing}", dir.display()), &opts)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains(&format!("no image {missing}")), "{e}");
+}
