@@ -78,13 +78,12 @@ async fn export(reference: &str, host: &str, opts: &OpenOptions) -> Result<PathB
         .await
         .map_err(|e| format!("cannot reach the Docker engine at {host}: {}", one_line(&e)))?;
     // Ask first, so a missing image is a clear message rather than a broken stream.
-    let inspect = docker.inspect_image(reference).await.map_err(|e| match e {
+    docker.inspect_image(reference).await.map_err(|e| match e {
         bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         } => format!("no such image in the Docker engine at {host}"),
         e => format!("inspecting the image at {host}: {}", one_line(&e)),
     })?;
-    let id = inspect.id.unwrap_or_default();
 
     let dir = opts.cache_dir.join("docker");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -93,12 +92,9 @@ async fn export(reference: &str, host: &str, opts: &OpenOptions) -> Result<PathB
         .suffix(".tar")
         .tempfile_in(&dir)
         .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
-    // Export by ID when known: the name could be retagged between the two calls.
-    let name = if id.starts_with("sha256:") {
-        id.as_str()
-    } else {
-        reference
-    };
+    // Export by the name as given (like `docker save`), so the archive's
+    // manifest.json keeps its RepoTags; an export by ID would drop them.
+    let name = reference;
     let mut stream = docker.export_image(name);
     let mut total: u64 = 0;
     loop {
