@@ -690,6 +690,15 @@ pub(crate) fn container(
 
     // The kernel's view.
     let Some(id) = c.id.as_deref() else { return };
+    if let Some(pids) = snap.sshd.get(id) {
+        add(
+            &CC127,
+            format!("sshd runs in the container (host pid {})", pids[0]),
+            pids.iter()
+                .map(|p| format!("/proc/{p}/comm=sshd, /proc/{p}/cgroup names the container"))
+                .collect(),
+        );
+    }
     let Some(p) = snap.proofs.get(id) else { return };
     let ns_rules = [
         ("pid", &CC151),

@@ -117,6 +117,9 @@ pub struct Snapshot {
     pub docker_group: Option<sys::Group>,
     /// Isolation proofs by container id.
     pub proofs: BTreeMap<String, proof::Proof>,
+    /// sshd processes found in running containers (container id → host pids).
+    #[serde(default)]
+    pub sshd: BTreeMap<String, Vec<i64>>,
     pub components: Vec<Component>,
     /// What could not be examined, and why.
     pub notes: Vec<String>,
@@ -297,6 +300,16 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         }
     }
 
+    let running: Vec<String> = containers
+        .iter()
+        .filter(|c| c.state.as_ref().and_then(|s| s.running).unwrap_or(false))
+        .filter_map(|c| c.id.clone())
+        .collect();
+    let sshd = if opts.proof {
+        sys::processes_in_containers(host, "sshd", &running)
+    } else {
+        BTreeMap::new()
+    };
     let components = checks::components(host, &info, &version, &daemon, &mut notes);
     notes.sort();
     notes.dedup();
@@ -313,6 +326,7 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         daemon_json,
         docker_group,
         proofs,
+        sshd,
         components,
         notes,
     })

@@ -221,6 +221,11 @@ rule!(
     CC126, "CC126", Low, Container, "all exposed ports are published",
     ["CIS-Docker-1.6.0-5.9"], ["docker-bench-5.9"]);
 
+rule!(
+    /// An SSH daemon inside a container is a second, unmanaged way in.
+    CC127, "CC127", Medium, Container, "sshd runs inside the container",
+    ["CIS-Docker-1.6.0-5.7"], ["docker-bench-5.7"]);
+
 // ---- isolation proof: the kernel's view of a running container ----
 rule!(
     /// The container's init process is in the host's PID namespace (read from /proc/PID/ns).
@@ -304,9 +309,9 @@ pub static RULES: &[RuleMeta] = &[
     DD101, DD102, DD103, DD104, DD105, DD106, DD107, DD108, DD109, DD110, DD111, DD112, DD113,
     DD114, DD115, DD116, DD117, DH101, DH102, DH103, DH104, DH105, CC101, CC102, CC103, CC104,
     CC105, CC106, CC107, CC108, CC109, CC110, CC111, CC112, CC113, CC114, CC115, CC116, CC117,
-    CC118, CC119, CC120, CC121, CC122, CC123, CC124, CC125, CC126, CC151, CC152, CC153, CC154,
-    CC155, CC156, CC157, CC160, CC161, CC162, CC163, CC164, CC165, IC101, IC102, IC103, IC104,
-    DV101,
+    CC118, CC119, CC120, CC121, CC122, CC123, CC124, CC125, CC126, CC127, CC151, CC152, CC153,
+    CC154, CC155, CC156, CC157, CC160, CC161, CC162, CC163, CC164, CC165, IC101, IC102, IC103,
+    IC104, DV101,
 ];
 
 /// Every audit rule (for `moat rules`).

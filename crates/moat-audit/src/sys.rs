@@ -71,6 +71,31 @@ fn pids(paths: &HostPaths) -> Vec<i64> {
     out
 }
 
+/// Processes named `name` whose cgroup path contains one of `ids` (container ids):
+/// id → pids, sorted.
+pub fn processes_in_containers(
+    paths: &HostPaths,
+    name: &str,
+    ids: &[String],
+) -> std::collections::BTreeMap<String, Vec<i64>> {
+    let mut out: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    if ids.is_empty() {
+        return out;
+    }
+    for pid in processes_named(paths, name) {
+        let Ok(cg) = fs::read_to_string(paths.pid(pid).join("cgroup")) else {
+            continue;
+        };
+        if let Some(id) = ids
+            .iter()
+            .find(|id| !id.is_empty() && cg.contains(id.as_str()))
+        {
+            out.entry(id.clone()).or_default().push(pid);
+        }
+    }
+    out
+}
+
 /// The process's argv and executable.
 pub fn process_info(paths: &HostPaths, pid: i64) -> Option<ProcessInfo> {
     let raw = fs::read(paths.pid(pid).join("cmdline")).ok()?;

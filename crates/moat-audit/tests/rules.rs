@@ -32,6 +32,7 @@ fn snapshot(info: serde_json::Value, containers: Vec<serde_json::Value>) -> Snap
         daemon_json: None,
         docker_group: None,
         proofs: BTreeMap::new(),
+        sshd: BTreeMap::new(),
         components: vec![],
         notes: vec![],
     }

@@ -212,6 +212,8 @@ fn busybox_rootfs(dir: &Path, setuid: bool) {
     )
     .unwrap();
     if setuid {
+        // A program named sshd (busybox under another name: its comm is "sshd").
+        std::fs::copy(bb, dir.join("bin/sshd")).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::copy(bb, dir.join("bin/suid-tool")).unwrap();
         std::fs::set_permissions(
@@ -435,6 +437,16 @@ fn live_engine_audit() {
         "sleep",
         "3600",
     ]);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "m-sshd",
+        old,
+        "sh",
+        "-c",
+        "exec -a sleep /bin/sshd 3600",
+    ]);
     // Created only.
     d.docker(&[
         "create",
@@ -535,6 +547,8 @@ fn live_engine_audit() {
     assert_has(&report, "/m-propagation", &["CC110"]);
     assert_has(&report, "/m-ports", &["CC119", "CC120", "CC121"]);
     assert_has(&report, "/m-devices", &["CC122"]);
+    assert_has(&report, "/m-sshd", &["CC127"]);
+    assert!(!rules_for(&report, "/m-caps").contains(&"CC127".to_string()));
     for name in ["/m-priv", "/m-caps", "/m-ports", "/m-devices"] {
         assert_has(
             &report,
