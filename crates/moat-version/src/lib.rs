@@ -69,6 +69,18 @@ impl Scheme {
         })
     }
 
+    /// Every scheme.
+    pub const ALL: [Scheme; 8] = [
+        Scheme::Dpkg,
+        Scheme::Apk,
+        Scheme::Rpm,
+        Scheme::Semver,
+        Scheme::Pep440,
+        Scheme::Maven,
+        Scheme::Gem,
+        Scheme::Go,
+    ];
+
     /// A short lowercase name (`dpkg`, `apk`, ...).
     pub fn name(self) -> &'static str {
         match self {
@@ -92,6 +104,33 @@ pub struct VersionError {
     /// The offending input, as given.
     pub version: String,
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osv_ecosystems() {
+        assert_eq!(Scheme::from_osv_ecosystem("Debian:12"), Some(Scheme::Dpkg));
+        assert_eq!(
+            Scheme::from_osv_ecosystem("Alpine:v3.20"),
+            Some(Scheme::Apk)
+        );
+        assert_eq!(
+            Scheme::from_osv_ecosystem("crates.io"),
+            Some(Scheme::Semver)
+        );
+        assert_eq!(Scheme::from_osv_ecosystem("PyPI"), Some(Scheme::Pep440));
+        assert_eq!(Scheme::from_osv_ecosystem("Go"), Some(Scheme::Go));
+        assert_eq!(Scheme::from_osv_ecosystem("Maven"), Some(Scheme::Maven));
+        assert_eq!(Scheme::from_osv_ecosystem("RubyGems"), Some(Scheme::Gem));
+        assert_eq!(Scheme::from_osv_ecosystem("Red Hat:8"), Some(Scheme::Rpm));
+        assert_eq!(Scheme::from_osv_ecosystem("nope"), None);
+        for s in Scheme::ALL {
+            assert!(validate(s, "1.2.3").is_ok(), "{s:?}");
+        }
+    }
 }
 
 impl VersionError {

@@ -53,64 +53,87 @@ pub fn validate_events(scheme: Scheme, events: &[Event]) -> Result<(), VersionEr
 
 /// Whether `version` is inside the range described by `events`.
 pub fn affected(scheme: Scheme, events: &[Event], version: &str) -> Result<bool, VersionError> {
-    validate_events(scheme, events)?;
-    validate(scheme, version)?;
-    let mut sorted: Vec<&Event> = events.iter().collect();
-    // every version was validated above, so comparisons cannot fail here
-    let key = |e: &Event, f: &Event| -> Ordering {
-        match (
-            is_zero_intro(e),
-            is_zero_intro(f),
-            is_star_limit(e),
-            is_star_limit(f),
-        ) {
-            (true, true, _, _) | (_, _, true, true) => Ordering::Equal,
-            (true, _, _, _) | (_, _, _, true) => Ordering::Less,
-            (_, true, _, _) | (_, _, true, _) => Ordering::Greater,
-            _ => compare(scheme, e.version(), f.version()).unwrap_or(Ordering::Equal),
-        }
-    };
-    sorted.sort_by(|a, b| key(a, b));
+    Range::new(scheme, events)?.affected(version)
+}
 
-    let limits: Vec<&Event> = sorted
-        .iter()
-        .copied()
-        .filter(|e| matches!(e, Event::Limit(_)))
-        .collect();
-    if !limits.is_empty() {
-        let mut below = false;
-        for l in limits {
-            if is_star_limit(l) || compare(scheme, version, l.version())? == Ordering::Less {
-                below = true;
-                break;
+/// A validated range with its events sorted once, for evaluating many versions.
+#[derive(Debug, Clone)]
+pub struct Range {
+    scheme: Scheme,
+    sorted: Vec<Event>,
+}
+
+impl Range {
+    /// Validate (see [`validate_events`]) and sort the events.
+    pub fn new(scheme: Scheme, events: &[Event]) -> Result<Range, VersionError> {
+        validate_events(scheme, events)?;
+        let mut sorted = events.to_vec();
+        // every version was validated above, so comparisons cannot fail here
+        sorted.sort_by(|e, f| {
+            match (
+                is_zero_intro(e),
+                is_zero_intro(f),
+                is_star_limit(e),
+                is_star_limit(f),
+            ) {
+                (true, true, _, _) | (_, _, true, true) => Ordering::Equal,
+                (true, _, _, _) | (_, _, _, true) => Ordering::Less,
+                (_, true, _, _) | (_, _, true, _) => Ordering::Greater,
+                _ => compare(scheme, e.version(), f.version()).unwrap_or(Ordering::Equal),
             }
-        }
-        if !below {
-            return Ok(false);
-        }
+        });
+        Ok(Range { scheme, sorted })
     }
-    let mut vulnerable = false;
-    for e in sorted {
-        match e {
-            Event::Introduced(v) => {
-                if v == "0" || compare(scheme, version, v)? != Ordering::Less {
-                    vulnerable = true;
-                }
-            }
-            Event::Fixed(v) => {
-                if compare(scheme, version, v)? != Ordering::Less {
-                    vulnerable = false;
-                }
-            }
-            Event::LastAffected(v) => {
-                if compare(scheme, version, v)? == Ordering::Greater {
-                    vulnerable = false;
-                }
-            }
-            Event::Limit(_) => {}
-        }
+
+    /// The events in evaluation order.
+    pub fn events(&self) -> &[Event] {
+        &self.sorted
     }
-    Ok(vulnerable)
+
+    /// Whether `version` is affected.
+    pub fn affected(&self, version: &str) -> Result<bool, VersionError> {
+        let scheme = self.scheme;
+        validate(scheme, version)?;
+        let mut limits = self
+            .sorted
+            .iter()
+            .filter(|e| matches!(e, Event::Limit(_)))
+            .peekable();
+        if limits.peek().is_some() {
+            let mut below = false;
+            for l in limits {
+                if is_star_limit(l) || compare(scheme, version, l.version())? == Ordering::Less {
+                    below = true;
+                    break;
+                }
+            }
+            if !below {
+                return Ok(false);
+            }
+        }
+        let mut vulnerable = false;
+        for e in &self.sorted {
+            match e {
+                Event::Introduced(v) => {
+                    if v == "0" || compare(scheme, version, v)? != Ordering::Less {
+                        vulnerable = true;
+                    }
+                }
+                Event::Fixed(v) => {
+                    if compare(scheme, version, v)? != Ordering::Less {
+                        vulnerable = false;
+                    }
+                }
+                Event::LastAffected(v) => {
+                    if compare(scheme, version, v)? == Ordering::Greater {
+                        vulnerable = false;
+                    }
+                }
+                Event::Limit(_) => {}
+            }
+        }
+        Ok(vulnerable)
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +170,11 @@ mod tests {
         assert!(!affected(s, &e, "2.0.0").unwrap());
         assert!(affected(s, &e, "1.9.0").unwrap());
         assert!(validate_events(s, &ev(&[("f", "1.0.0")])).is_err());
+        assert!(validate_events(s, &ev(&[("i", "0"), ("f", "not a version")])).is_err());
+        let r = Range::new(s, &ev(&[("f", "2.0.0"), ("i", "1.0.0")])).unwrap();
+        assert_eq!(r.events()[0], Event::Introduced("1.0.0".into()));
+        assert!(r.affected("1.5.0").unwrap());
+        assert!(r.affected("junk").is_err());
         assert!(
             affected(
                 Scheme::Dpkg,
