@@ -66,7 +66,9 @@ pub(crate) fn open_archive(
         .iter()
         .map(|l| LayerRef {
             name: l.clone(),
-            blob_digest: digest_in_name(l),
+            // Only `blobs/sha256/HEX` names a blob by its own digest; skopeo names
+            // layers `DIFF_ID.tar` or `DIFF_ID.tar.gz` (the uncompressed digest).
+            blob_digest: l.strip_prefix("blobs/").and_then(|_| digest_in_name(l)),
             media_type: None,
         })
         .collect();

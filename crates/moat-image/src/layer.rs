@@ -180,11 +180,24 @@ pub(crate) fn unpack(
     let marker_dir = cache_dir.join("layers").join("by-blob");
     let cached = dir.join(format!("{diff_hex}.tar"));
 
-    // Cache hit: this very blob was verified to unpack to this diff_id before.
-    if let Some(blob) = &spec.blob_digest {
-        let blob_hex = check_digest(name, blob)?;
-        let marker = marker_dir.join(&blob_hex);
-        let marker_ok = std::fs::read_to_string(&marker).is_ok_and(|s| s.trim() == spec.diff_id);
+    // Cache hit: this very blob was verified to unpack to this diff_id before. A blob
+    // whose digest the manifest does not state (docker-archive) is hashed first, which
+    // is much cheaper than decompressing it, but only when its diff_id is cached.
+    let known = match &spec.blob_digest {
+        Some(b) => Some(b.clone()),
+        None if cached.is_file() => Some(hash_blob(store, name)?),
+        None => None,
+    };
+    if let Some(blob) = known {
+        let blob_hex = check_digest(name, &blob)?;
+        let marker = std::fs::read_to_string(marker_dir.join(&blob_hex)).unwrap_or_default();
+        let mut words = marker.split_whitespace();
+        let marker_ok = words.next() == Some(spec.diff_id.as_str());
+        let compression = match words.next() {
+            Some("gzip") => Compression::Gzip,
+            Some("zstd") => Compression::Zstd,
+            _ => Compression::None,
+        };
         if marker_ok && let Ok(file) = File::open(&cached) {
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             take_budget(name, budget, size, total_limit)?;
@@ -197,10 +210,10 @@ pub(crate) fn unpack(
             })?;
             return Ok(UnpackedLayer {
                 diff_id: spec.diff_id.clone(),
-                blob_digest: blob.clone(),
+                blob_digest: blob,
                 compressed_size,
                 size,
-                compression: Compression::None,
+                compression,
                 file,
                 entries,
             });
@@ -340,7 +353,8 @@ pub(crate) fn unpack(
     if std::fs::create_dir_all(&marker_dir).is_ok()
         && let Ok(blob_hex) = check_digest(name, &blob_digest)
         && let Ok(mut m) = tempfile::NamedTempFile::new_in(&marker_dir)
-        && m.write_all(diff_id.as_bytes()).is_ok()
+        && m.write_all(format!("{diff_id} {compression}\n").as_bytes())
+            .is_ok()
     {
         // A missing marker only costs a re-read next time.
         let _ = m.persist(marker_dir.join(blob_hex));
@@ -354,6 +368,18 @@ pub(crate) fn unpack(
         file,
         entries,
     })
+}
+
+/// `sha256:HEX` of a whole blob, without decompressing it.
+fn hash_blob(store: &dyn Store, name: &str) -> Result<String, ImageError> {
+    let (raw, _) = store.open(name)?;
+    let mut hr = HashReader {
+        inner: raw,
+        hasher: Sha256::new(),
+        count: 0,
+    };
+    io::copy(&mut hr, &mut io::sink()).map_err(|e| io_err(name, "read failed", e))?;
+    Ok(format!("sha256:{}", hex::encode(hr.hasher.finalize())))
 }
 
 fn take_budget(
