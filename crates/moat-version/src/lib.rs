@@ -106,33 +106,6 @@ pub struct VersionError {
     pub reason: String,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn osv_ecosystems() {
-        assert_eq!(Scheme::from_osv_ecosystem("Debian:12"), Some(Scheme::Dpkg));
-        assert_eq!(
-            Scheme::from_osv_ecosystem("Alpine:v3.20"),
-            Some(Scheme::Apk)
-        );
-        assert_eq!(
-            Scheme::from_osv_ecosystem("crates.io"),
-            Some(Scheme::Semver)
-        );
-        assert_eq!(Scheme::from_osv_ecosystem("PyPI"), Some(Scheme::Pep440));
-        assert_eq!(Scheme::from_osv_ecosystem("Go"), Some(Scheme::Go));
-        assert_eq!(Scheme::from_osv_ecosystem("Maven"), Some(Scheme::Maven));
-        assert_eq!(Scheme::from_osv_ecosystem("RubyGems"), Some(Scheme::Gem));
-        assert_eq!(Scheme::from_osv_ecosystem("Red Hat:8"), Some(Scheme::Rpm));
-        assert_eq!(Scheme::from_osv_ecosystem("nope"), None);
-        for s in Scheme::ALL {
-            assert!(validate(s, "1.2.3").is_ok(), "{s:?}");
-        }
-    }
-}
-
 impl VersionError {
     pub(crate) fn new(scheme: Scheme, version: &str, reason: impl Into<String>) -> Self {
         VersionError {
@@ -175,5 +148,32 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionErro
         Scheme::Maven => cmp2(a, b, maven::Version::parse),
         Scheme::Gem => cmp2(a, b, gem::Version::parse),
         Scheme::Go => cmp2(a, b, go::Version::parse),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osv_ecosystems() {
+        assert_eq!(Scheme::from_osv_ecosystem("Debian:12"), Some(Scheme::Dpkg));
+        assert_eq!(
+            Scheme::from_osv_ecosystem("Alpine:v3.20"),
+            Some(Scheme::Apk)
+        );
+        assert_eq!(
+            Scheme::from_osv_ecosystem("crates.io"),
+            Some(Scheme::Semver)
+        );
+        assert_eq!(Scheme::from_osv_ecosystem("PyPI"), Some(Scheme::Pep440));
+        assert_eq!(Scheme::from_osv_ecosystem("Go"), Some(Scheme::Go));
+        assert_eq!(Scheme::from_osv_ecosystem("Maven"), Some(Scheme::Maven));
+        assert_eq!(Scheme::from_osv_ecosystem("RubyGems"), Some(Scheme::Gem));
+        assert_eq!(Scheme::from_osv_ecosystem("Red Hat:8"), Some(Scheme::Rpm));
+        assert_eq!(Scheme::from_osv_ecosystem("nope"), None);
+        for s in Scheme::ALL {
+            assert!(validate(s, "1.2.3").is_ok(), "{s:?}");
+        }
     }
 }
