@@ -146,6 +146,7 @@ rules!(
     df054_dnf_pin,
     df056_env_self_reference,
     df057_onbuild_forbidden,
+    df058_non_numeric_user,
     dc001_privileged,
     dc002_dangerous_cap_add,
     dc003_host_network,
