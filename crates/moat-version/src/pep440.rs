@@ -149,15 +149,12 @@ impl Version {
                     "beta" | "b" => Phase::Beta,
                     _ => Phase::Rc,
                 };
-                let save2 = p.i;
+                // the separator after the letter is taken even without a number
+                // (`1.0a-` is `1.0a0`, as packaging's regex reads it)
                 p.eat_sep();
-                let n = match p.digits() {
-                    Some(d) => BigNum::from_digits(d),
-                    None => {
-                        p.i = save2;
-                        BigNum::from_digits("0")
-                    }
-                };
+                let n = p
+                    .digits()
+                    .map_or_else(|| BigNum::from_digits("0"), BigNum::from_digits);
                 pre = Some((phase, n));
             } else {
                 p.i = save;
@@ -175,15 +172,11 @@ impl Version {
                 p.i = save;
                 p.eat_sep();
                 if p.word(&["post", "rev", "r"]).is_some() {
-                    let save2 = p.i;
                     p.eat_sep();
-                    post = Some(match p.digits() {
-                        Some(d) => BigNum::from_digits(d),
-                        None => {
-                            p.i = save2;
-                            BigNum::from_digits("0")
-                        }
-                    });
+                    post = Some(
+                        p.digits()
+                            .map_or_else(|| BigNum::from_digits("0"), BigNum::from_digits),
+                    );
                 } else {
                     p.i = save;
                 }
@@ -195,15 +188,11 @@ impl Version {
             let save = p.i;
             p.eat_sep();
             if p.word(&["dev"]).is_some() {
-                let save2 = p.i;
                 p.eat_sep();
-                dev = Some(match p.digits() {
-                    Some(d) => BigNum::from_digits(d),
-                    None => {
-                        p.i = save2;
-                        BigNum::from_digits("0")
-                    }
-                });
+                dev = Some(
+                    p.digits()
+                        .map_or_else(|| BigNum::from_digits("0"), BigNum::from_digits),
+                );
             } else {
                 p.i = save;
             }

@@ -159,6 +159,18 @@ fn pairs(
     out
 }
 
+/// Random short strings over `alphabet` (parser stress: validity must agree).
+fn garbage(seed: u64, n: usize, alphabet: &str) -> Vec<String> {
+    let chars: Vec<char> = alphabet.chars().collect();
+    let mut rng = Rng(seed);
+    (0..n)
+        .map(|_| {
+            let len = 1 + rng.below(12);
+            (0..len).map(|_| chars[rng.below(chars.len())]).collect()
+        })
+        .collect()
+}
+
 fn ord_str(o: std::cmp::Ordering) -> &'static str {
     match o {
         std::cmp::Ordering::Less => "-1",
@@ -484,6 +496,10 @@ fn pep440_vs_packaging() {
         reqs.push(format!("valid\t{v}"));
         ours.push(pep440::Version::parse(v).is_ok().to_string());
     }
+    for v in garbage(11, 5000, "0123456789.-_+!vVaAbBcrRdeEptlosCP* ") {
+        reqs.push(format!("valid\t{v}"));
+        ours.push(pep440::Version::parse(&v).is_ok().to_string());
+    }
     let valid: Vec<String> = vs
         .iter()
         .filter(|v| pep440::Version::parse(v).is_ok())
@@ -610,6 +626,10 @@ fn semver_order_vs_node() {
     for v in &vs {
         reqs.push(format!("valid\t{v}"));
         ours.push(semver::Version::parse(v).is_ok().to_string());
+    }
+    for v in garbage(12, 5000, "0123456789.-+vV=aZx ") {
+        reqs.push(format!("valid\t{v}"));
+        ours.push(semver::Version::parse(&v).is_ok().to_string());
     }
     let valid: Vec<String> = vs
         .iter()
@@ -804,6 +824,10 @@ fn gem_vs_rubygems() {
     for v in &vs {
         reqs.push(format!("valid\t{v}"));
         ours.push(moat_version::gem::Version::parse(v).is_ok().to_string());
+    }
+    for v in garbage(13, 5000, "0123456789.-_+aAbzZ ") {
+        reqs.push(format!("valid\t{v}"));
+        ours.push(moat_version::gem::Version::parse(&v).is_ok().to_string());
     }
     let valid: Vec<String> = vs
         .iter()
