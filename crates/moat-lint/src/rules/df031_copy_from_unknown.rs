@@ -35,6 +35,10 @@ impl Rule for This {
                 continue;
             }
             let cur = ins.stage.unwrap_or(0);
+            // Its own stage is DF032's business.
+            if df.stages.get(cur).and_then(|s| s.name.as_deref()) == Some(f.as_str()) {
+                continue;
+            }
             let known = df.stages[..cur.min(df.stages.len())]
                 .iter()
                 .any(|s| s.name.as_deref() == Some(f.as_str()));
