@@ -22,7 +22,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     target: RuleTarget::Dockerfile,
     references: &["CIS-4.10", "CWE-798"],
-    aliases: &["CIS-DI-0010"],
+    aliases: &["CIS-DI-0010", "SecretsUsedInArgOrEnv"],
 };
 
 /// Does this variable name look like it holds a credential?

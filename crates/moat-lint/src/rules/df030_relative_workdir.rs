@@ -19,7 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL3000", "DS009"],
+    aliases: &["DL3000", "DS009", "WorkdirRelativePath"],
 };
 
 impl Rule for This {

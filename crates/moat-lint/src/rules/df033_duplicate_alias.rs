@@ -19,7 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL3024", "DS012"],
+    aliases: &["DL3024", "DS012", "DuplicateStageName"],
 };
 
 impl Rule for This {

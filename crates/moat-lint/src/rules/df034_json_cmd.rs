@@ -19,7 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Low,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL3025"],
+    aliases: &["DL3025", "JSONArgsRecommended"],
 };
 
 impl Rule for This {

@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL4003", "DS016"],
+    aliases: &["DL4003", "DS016", "MultipleInstructionsDisallowed"],
 };
 
 impl Rule for This {

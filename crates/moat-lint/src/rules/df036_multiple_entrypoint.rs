@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL4004", "DS007"],
+    aliases: &["DL4004", "DS007", "MultipleInstructionsDisallowed"],
 };
 
 impl Rule for This {

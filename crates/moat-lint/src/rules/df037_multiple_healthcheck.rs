@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL3012", "DS023"],
+    aliases: &["DL3012", "DS023", "MultipleInstructionsDisallowed"],
 };
 
 impl Rule for This {

@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Low,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL4000", "DS022"],
+    aliases: &["DL4000", "DS022", "MaintainerDeprecated"],
 };
 
 impl Rule for This {

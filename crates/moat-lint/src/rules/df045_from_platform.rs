@@ -19,7 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Low,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL3029"],
+    aliases: &["DL3029", "FromPlatformFlagConstDisallowed"],
 };
 
 impl Rule for This {

@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Low,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL3032"],
+    aliases: &["DL3032", "DS015"],
 };
 
 impl Rule for This {

@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Low,
     target: RuleTarget::Dockerfile,
     references: &[],
-    aliases: &["DL3040"],
+    aliases: &["DL3040", "DS019"],
 };
 
 impl Rule for This {
