@@ -222,6 +222,22 @@ fn inspect_pulls_with_credentials_from_docker_config_env() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let m: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(m["architecture"], "amd64");
+
+    // Without $DOCKER_CONFIG, ~/.docker/config.json ($HOME) is read.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".docker")).unwrap();
+    std::fs::copy(
+        cfg.path().join("config.json"),
+        home.path().join(".docker/config.json"),
+    )
+    .unwrap();
+    let cache2 = tempfile::tempdir().unwrap();
+    let r = moat(
+        cache2.path(),
+        &[("HOME", home.path())],
+        &[&source, &insecure],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
     // Everything moat wrote is in its cache directory.
     assert!(cache.path().join("registry").is_dir());
 }
