@@ -359,7 +359,85 @@ fn with_pre(op: Op, p: &Partial) -> Option<Comparator> {
 }
 
 /// Desugar one token (`^1.2`, `~1`, `>=1.x`, `1.2.3`, `*`) into comparators.
+/// node-semver's `parseComparator`: desugar `^`, `~` and X-ranges; a token none of them matches loses its first `(<|>)?=?*` (node's
+/// `replaceStars`) and must then be a plain comparator.
 fn desugar(tok: &str) -> Result<Vec<Comparator>, &'static str> {
+    match desugar_inner(tok) {
+        Ok(c) => Ok(c),
+        Err(e) => match remove_first_star(tok) {
+            Some(rest) if rest.is_empty() => Ok(vec![Comparator::any()]),
+            Some(rest) => plain_comparator(&rest),
+            None => Err(e),
+        },
+    }
+}
+
+/// Remove the leftmost match of `(<|>)?=?\s*\*`.
+fn remove_first_star(tok: &str) -> Option<String> {
+    let b = tok.as_bytes();
+    for i in 0..b.len() {
+        for take_gtlt in [true, false] {
+            for take_eq in [true, false] {
+                let mut j = i;
+                if take_gtlt {
+                    if matches!(b.get(j), Some(b'<' | b'>')) {
+                        j += 1;
+                    } else {
+                        continue;
+                    }
+                }
+                if take_eq {
+                    if b.get(j) == Some(&b'=') {
+                        j += 1;
+                    } else {
+                        continue;
+                    }
+                }
+                while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+                    j += 1;
+                }
+                if b.get(j) == Some(&b'*') {
+                    return Some(format!("{}{}", &tok[..i], &tok[j + 1..]).trim().to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// node-semver's COMPARATOR: `(<|>)?=?` then `v?MAJOR.MINOR.PATCH[-pre][+build]`.
+fn plain_comparator(t: &str) -> Result<Vec<Comparator>, &'static str> {
+    let (op, rest) = if let Some(r) = t.strip_prefix(">=") {
+        (Op::Ge, r)
+    } else if let Some(r) = t.strip_prefix("<=") {
+        (Op::Le, r)
+    } else if let Some(r) = t.strip_prefix('>') {
+        (Op::Gt, r)
+    } else if let Some(r) = t.strip_prefix('<') {
+        (Op::Lt, r)
+    } else if let Some(r) = t.strip_prefix('=') {
+        (Op::Eq, r)
+    } else {
+        (Op::Eq, t)
+    };
+    let rest = rest.trim_start();
+    let rest = rest.strip_prefix('v').unwrap_or(rest);
+    let (core, tail) = split_core(rest);
+    let mut nums = [0u64; 3];
+    let parts: Vec<&str> = core.split('.').collect();
+    if parts.len() != 3 {
+        return Err("invalid comparator");
+    }
+    for (k, p) in parts.iter().enumerate() {
+        nums[k] = parse_num(p, true)?;
+    }
+    let (pre, _) = parse_tail(tail, true)?;
+    let mut v = Version::new(nums[0], nums[1], nums[2]);
+    v.pre = pre;
+    Ok(vec![Comparator { op, v: Some(v) }])
+}
+
+fn desugar_inner(tok: &str) -> Result<Vec<Comparator>, &'static str> {
     let (op, rest) = if let Some(r) = tok.strip_prefix("~>") {
         ("~", r)
     } else if let Some(r) = tok.strip_prefix('~') {
@@ -513,6 +591,16 @@ fn desugar(tok: &str) -> Result<Vec<Comparator>, &'static str> {
 fn hyphen(from: &str, to: &str) -> Result<Vec<Comparator>, &'static str> {
     let f = Partial::parse(from)?;
     let t = Partial::parse(to)?;
+    // node pastes a full version verbatim after `>=`/`<=`: only one `v` may precede it
+    let verbatim_ok = |raw: &str, p: &Partial| {
+        p.patch.is_none() || {
+            let r = raw.strip_prefix('v').unwrap_or(raw);
+            !r.starts_with(['v', '='])
+        }
+    };
+    if !verbatim_ok(from, &f) || !verbatim_ok(to, &t) {
+        return Err("invalid comparator");
+    }
     let mut out = Vec::new();
     match (f.major, f.minor, f.patch) {
         (None, _, _) => {}
@@ -544,6 +632,98 @@ fn is_op(tok: &str) -> bool {
     matches!(tok, "<" | "<=" | ">" | ">=" | "=" | "~" | "~>" | "^")
 }
 
+/// `(\s*)((?:<|>)?=?)\s*(XRANGEPLAIN)` -> `$1$2$3`: an operator absorbs the
+/// whitespace before the version that follows it.
+fn comparator_trim(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        let st = i;
+        let mut j = i;
+        if matches!(b[j], b'<' | b'>') {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'=') {
+            j += 1;
+        }
+        if j > st {
+            // the operator drops the whitespace after it when a version follows; the
+            // version's own `[v=\s]*` prefix is kept as it is
+            let mut w = j;
+            while b.get(w).is_some_and(u8::is_ascii_whitespace) {
+                w += 1;
+            }
+            let mut k = w;
+            while b
+                .get(k)
+                .is_some_and(|c| c.is_ascii_whitespace() || *c == b'v' || *c == b'=')
+            {
+                k += 1;
+            }
+            if b.get(k)
+                .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'x' | b'X' | b'*'))
+            {
+                out.push_str(&s[st..j]);
+                out.push_str(&s[w..k]);
+                i = k;
+                continue;
+            }
+        }
+        if j > st {
+            out.push_str(&s[st..j]);
+            i = j;
+        } else {
+            let ch = s[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&s[i..i + ch]);
+            i += ch;
+        }
+    }
+    out
+}
+
+/// `(\s*)~>?\s+` -> `$1~`.
+fn tilde_trim(s: &str) -> String {
+    lone_trim(
+        s,
+        |rest| {
+            if rest.starts_with("~>") {
+                Some(2)
+            } else if rest.starts_with('~') {
+                Some(1)
+            } else {
+                None
+            }
+        },
+        "~",
+    )
+}
+
+/// `(\s*)\^\s+` -> `$1^`.
+fn caret_trim(s: &str) -> String {
+    lone_trim(s, |rest| rest.starts_with('^').then_some(1), "^")
+}
+
+fn lone_trim(s: &str, op_len: impl Fn(&str) -> Option<usize>, repl: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let rest = &s[i..];
+        if let Some(n) = op_len(rest) {
+            let ws = rest[n..].len() - rest[n..].trim_start().len();
+            if ws > 0 {
+                out.push_str(repl);
+                i += n + ws;
+                continue;
+            }
+        }
+        let ch = rest.chars().next().map_or(1, char::len_utf8);
+        out.push_str(&rest[..ch]);
+        i += ch;
+    }
+    out
+}
+
 fn parse_set(s: &str) -> Result<Vec<Comparator>, &'static str> {
     let toks: Vec<&str> = s.split_whitespace().collect();
     if toks.len() == 3 && toks[1] == "-" && !is_op(toks[0]) && !is_op(toks[2]) {
@@ -552,23 +732,11 @@ fn parse_set(s: &str) -> Result<Vec<Comparator>, &'static str> {
             return hyphen(toks[0], toks[2]);
         }
     }
-    // glue lone operators to the following version (`>= 1.2` -> `>=1.2`)
-    let mut merged: Vec<String> = Vec::new();
-    let mut pending: Option<&str> = None;
-    for t in toks {
-        if let Some(op) = pending.take() {
-            merged.push(format!("{op}{t}"));
-        } else if is_op(t) {
-            pending = Some(t);
-        } else {
-            merged.push(t.to_string());
-        }
-    }
-    if pending.is_some() {
-        return Err("operator without a version");
-    }
+    // node's COMPARATORTRIM, TILDETRIM and CARETTRIM, then split on whitespace
+    let trimmed = caret_trim(&tilde_trim(&comparator_trim(s)));
+    let merged: Vec<&str> = trimmed.split_whitespace().collect();
     let mut comps = Vec::new();
-    for t in &merged {
+    for t in merged {
         comps.extend(desugar(t)?);
     }
     if comps.is_empty() {

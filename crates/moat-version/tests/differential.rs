@@ -705,6 +705,30 @@ fn npm_ranges_vs_node() {
         };
         push(&v, &range, &mut reqs, &mut ours);
     }
+    // random range strings: validity and results must agree too
+    for r in garbage(14, 4000, "0123456789.-x*^~<>=| v") {
+        let v = rng.pick(&vs).clone();
+        push(&v, &r, &mut reqs, &mut ours);
+    }
+    const PIECES: [&str; 24] = [
+        "1", "2.3", "1.2.3", "0.0.1", "x", "*", "1.x", "1.2.X", "^", "~", "~>", ">=", "<", ">",
+        "<=", "=", " ", " ", " - ", " || ", "-beta.1", "-0", "+b", "v",
+    ];
+    let mut structured = 0;
+    let mut structured_valid = 0;
+    for _ in 0..6000 {
+        let n = 1 + rng.below(6);
+        let r: String = (0..n).map(|_| PIECES[rng.below(PIECES.len())]).collect();
+        let v = if rng.below(2) == 0 {
+            semver_mutate(rng.pick(&vs), &mut rng)
+        } else {
+            rng.pick(&vs).clone()
+        };
+        push(&v, &r, &mut reqs, &mut ours);
+        structured += 1;
+        structured_valid += usize::from(ours.last().is_some_and(|o| o != "E"));
+    }
+    println!("npm: {structured} structured random ranges, {structured_valid} valid for moat");
     for f in [
         "npm_constraint.tsv",
         "semver_constraint.tsv",
