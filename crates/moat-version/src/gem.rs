@@ -242,19 +242,28 @@ pub struct Requirement {
 }
 
 impl Requirement {
-    /// Parse `"~> 1.2, >= 1.2.3"` (each comma-separated part is one requirement, as
-    /// `Gem::Requirement.new(*s.split(","))`). An empty string is `>= 0`.
+    /// Parse `"~> 1.2, >= 1.2.3"` as `Gem::Requirement.new(*s.split(","))`: Ruby's
+    /// `split` drops trailing empty parts, and no parts at all means `>= 0`.
     pub fn parse(input: &str) -> Result<Requirement, VersionError> {
-        let mut clauses = Vec::new();
-        for part in input.split(',') {
-            clauses.push(Self::parse_one(input, part)?);
+        let mut parts: Vec<&str> = input.split(',').collect();
+        while parts.last().is_some_and(|p| p.is_empty()) {
+            parts.pop();
         }
+        if parts.is_empty() {
+            return Ok(Requirement {
+                clauses: vec![(Op::Ge, Version::from_norm("0".into()))],
+            });
+        }
+        let clauses = parts
+            .into_iter()
+            .map(|p| Self::parse_one(input, p))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Requirement { clauses })
     }
 
     fn parse_one(whole: &str, part: &str) -> Result<(Op, Version), VersionError> {
         let err = || VersionError::new(Scheme::Gem, whole, "illformed requirement");
-        let s = part.trim();
+        let s = part.trim_matches(|c: char| c.is_ascii_whitespace());
         const OPS: [(&str, Op); 7] = [
             ("~>", Op::Pessimistic),
             (">=", Op::Ge),
@@ -265,14 +274,14 @@ impl Requirement {
             ("<", Op::Lt),
         ];
         let (op, rest) = match OPS.iter().find(|(o, _)| s.starts_with(o)) {
-            Some((o, op)) => (*op, s[o.len()..].trim_start()),
+            Some((o, op)) => (
+                *op,
+                s[o.len()..].trim_start_matches(|c: char| c.is_ascii_whitespace()),
+            ),
             None => (Op::Eq, s),
         };
-        // the version itself is required (empty only for the whole requirement)
+        // `Gem::Requirement::PATTERN` needs a version (an empty one is not `0` here)
         if rest.is_empty() {
-            if s.is_empty() && whole.trim().is_empty() {
-                return Ok((Op::Ge, Version::from_norm("0".into())));
-            }
             return Err(err());
         }
         let v = Version::parse(rest).map_err(|_| err())?;

@@ -566,6 +566,11 @@ fn pep440_vs_packaging() {
         };
         push_spec(&v, &set, rng.below(4) == 0, &mut reqs, &mut ours);
     }
+    // random specifier strings: validity and results must agree too
+    for set in garbage(15, 5000, "<>=!~0123456789.*, a+vbrcdpost") {
+        let v = rng.pick(&valid).clone();
+        push_spec(&v, &set, false, &mut reqs, &mut ours);
+    }
     // the fixture rows (including the ones whose expectations are another tool's)
     for r in common::tsv("pep440_specifier.tsv")
         .into_iter()
@@ -895,6 +900,10 @@ fn gem_vs_rubygems() {
         } else {
             b
         };
+        push(&v, &c, &mut reqs, &mut ours);
+    }
+    for c in garbage(16, 4000, "<>=!~0123456789., a-") {
+        let v = rng.pick(&valid).clone();
         push(&v, &c, &mut reqs, &mut ours);
     }
     for r in common::tsv("gem_constraint.tsv") {
