@@ -452,18 +452,23 @@ impl Client {
                 Lookup::Unsupported(why) => Err(why),
             }
         };
-        match challenge {
+        let with_creds = match challenge {
             Some(Challenge::Bearer {
                 realm,
                 service,
                 scope,
             }) => {
                 let creds = creds()?;
+                let with = creds.is_some();
                 let token = self.token(&realm, service.as_deref(), scope.as_deref(), creds)?;
                 self.authorization = Some(format!("Bearer {token}"));
+                with
             }
             Some(Challenge::Basic) => match creds()? {
-                Some(c) => self.authorization = Some(c.basic_header()),
+                Some(c) => {
+                    self.authorization = Some(c.basic_header());
+                    true
+                }
                 None => {
                     return Err(format!(
                         "{} requires authentication (Basic) and {} has no credentials for {}",
@@ -485,13 +490,24 @@ impl Client {
                     self.base
                 ));
             }
-        }
+        };
         let resp = self.send(url, accept)?;
         if resp.status() == 401 {
-            return Err(format!(
-                "{} refused the credentials (401 Unauthorized) for {}",
-                self.base, self.repository
-            ));
+            return Err(if with_creds {
+                format!(
+                    "{} refused the credentials (401 Unauthorized) for {}",
+                    self.base, self.repository
+                )
+            } else {
+                format!(
+                    "{} denied anonymous access to {} (401 Unauthorized): the repository \
+                     does not exist or needs credentials, and {} has none for {}",
+                    self.base,
+                    self.repository,
+                    self.config_path(),
+                    self.registry
+                )
+            });
         }
         Ok(resp)
     }

@@ -381,6 +381,42 @@ fn bearer_token_auth_through_a_token_server() {
 }
 
 #[test]
+fn anonymous_tokens_without_access_are_a_clear_error() {
+    let key = Arc::new(TokenKey::generate());
+    let tokens = TokenServer::start(
+        key.clone(),
+        Some(("user", "pw")),
+        TokenMode::AnonymousGetsNothing,
+    );
+    let reg = Registry::start(&tokens.registry_auth_yaml(&key));
+    let work = tempfile::tempdir().unwrap();
+    let layout = small_layout(work.path(), "amd64", &[("etc/hostname", "private\n")]);
+    reg.push(
+        &format!("oci:{}:base", layout.display()),
+        "test/private:1",
+        &["--dest-creds", "user:pw"],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let o = insecure(cache.path(), reg.host());
+    let reference = format!("{}/test/private:1", reg.host());
+    let none = config_dir(None);
+    let e = Puller::new(&o)
+        .docker_config_dir(Some(none.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &["denied anonymous access to test/private", "has none for"],
+    );
+    let good = config_dir(Some(&auths(&reg.host(), "user", "pw")));
+    Puller::new(&o)
+        .docker_config_dir(Some(good.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap();
+}
+
+#[test]
 fn malformed_token_response_is_a_clear_error() {
     let key = Arc::new(TokenKey::generate());
     let tokens = TokenServer::start(key.clone(), None, TokenMode::Malformed);

@@ -326,6 +326,9 @@ pub enum TokenMode {
     Normal,
     /// `200` with a body that is not JSON.
     Malformed,
+    /// Like Docker Hub for a private repository: anonymous requests get a token that
+    /// grants nothing; credentials (if `creds` is set) get a real one.
+    AnonymousGetsNothing,
 }
 
 /// A token endpoint at `http://127.0.0.1:PORT/token` on a thread; stops on drop.
@@ -458,7 +461,11 @@ fn handle_token(
         }
     }
     let mut w = stream;
-    let (status, body) = if want_auth.is_some() && auth.as_deref() != want_auth {
+    if mode == TokenMode::AnonymousGetsNothing && auth.is_none() {
+        access.clear();
+    }
+    let anonymous_ok = mode == TokenMode::AnonymousGetsNothing && auth.is_none();
+    let (status, body) = if want_auth.is_some() && auth.as_deref() != want_auth && !anonymous_ok {
         (
             "401 Unauthorized",
             r#"{"details":"bad credentials"}"#.to_string(),
