@@ -262,7 +262,17 @@ fn dpkg_vs_libapt_and_dpkg() {
             v.to_string()
         }
     };
-    let ps = pairs(&vs, 4000, 1, mutate);
+    let mut ps = pairs(&vs, 4000, 1, mutate);
+    // random strings that are valid dpkg versions
+    let g: Vec<String> = garbage(21, 6000, "0123456789.+~-:aZz")
+        .into_iter()
+        .filter(|v| validate(Scheme::Dpkg, v).is_ok())
+        .collect();
+    ps.extend(
+        g.chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0].clone(), c[1].clone())),
+    );
     let reqs: Vec<String> = ps.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
     let ours: Vec<String> = ps
         .iter()
@@ -338,7 +348,17 @@ fn rpm_vs_rpm() {
             ),
         }
     };
-    let ps = pairs(&vs, 4000, 2, mutate);
+    let mut ps = pairs(&vs, 4000, 2, mutate);
+    // random strings; moat rejects an empty version part (`-1`, `3:`), rpm does not
+    let g: Vec<String> = garbage(22, 5000, "0123456789.~^-:_+aZz")
+        .into_iter()
+        .filter(|v| validate(Scheme::Rpm, v).is_ok())
+        .collect();
+    ps.extend(
+        g.chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0].clone(), c[1].clone())),
+    );
     let reqs: Vec<String> = ps.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
     let ours: Vec<String> = ps
         .iter()
@@ -802,7 +822,9 @@ fn maven_vs_comparable_version() {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let ps = pairs(&vs, 5000, 8, maven_mutate);
+    let mut ps = pairs(&vs, 5000, 8, maven_mutate);
+    let g: Vec<String> = garbage(23, 4000, "0123456789.-abcmrspfinalgRCS_");
+    ps.extend(g.chunks(2).map(|c| (c[0].clone(), c[1].clone())));
     let reqs: Vec<String> = ps.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
     let ours: Vec<String> = ps
         .iter()
