@@ -76,6 +76,10 @@ pub struct Instruction {
     pub heredocs: Vec<Heredoc>,
     /// Index into [`Dockerfile::stages`]; `None` before the first `FROM`.
     pub stage: Option<usize>,
+    /// The arguments with the stage's `ARG` defaults and `ENV` values substituted
+    /// (not for `RUN`, whose variables the shell expands); `None` when a variable has
+    /// no known value.
+    pub expanded: Option<String>,
 }
 
 impl Instruction {
@@ -217,6 +221,9 @@ pub fn parse(src: &str) -> Dockerfile {
     }
     let esc = df.escape;
     let mut stage: Option<usize> = None;
+    // Variables known in the current stage (ARG defaults, ENV values), per stage.
+    let mut stage_vars: Vec<BTreeMap<String, String>> = Vec::new();
+    let mut vars: BTreeMap<String, String> = BTreeMap::new();
     while i < lines.len() {
         let raw = lines[i];
         let t = raw.trim_start();
@@ -334,12 +341,12 @@ pub fn parse(src: &str) -> Dockerfile {
                 }
                 _ => None,
             };
-            let vars: BTreeMap<String, String> = df
+            let gvars: BTreeMap<String, String> = df
                 .global_args
                 .iter()
                 .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
                 .collect();
-            let image_resolved = substitute(&image, &vars);
+            let image_resolved = substitute(&image, &gvars);
             df.stages.push(Stage {
                 from_index: idx,
                 line: start_line,
@@ -352,6 +359,46 @@ pub fn parse(src: &str) -> Dockerfile {
                     .and_then(|f| f.value.clone()),
             });
             stage = Some(df.stages.len() - 1);
+            // A stage built on an earlier one inherits its ENV; ARGs must be redeclared.
+            let lower = df
+                .stages
+                .last()
+                .map(|s| s.image.to_ascii_lowercase())
+                .unwrap_or_default();
+            let parent = df.stages[..df.stages.len() - 1]
+                .iter()
+                .rposition(|s| s.name.as_deref() == Some(lower.as_str()));
+            vars = parent
+                .and_then(|p| stage_vars.get(p).cloned())
+                .unwrap_or_default();
+            stage_vars.push(BTreeMap::new());
+        } else if keyword == "ARG" && stage.is_some() {
+            for w in split_words(&rest) {
+                match w.split_once('=') {
+                    Some((k, v)) => {
+                        let v = substitute(v, &vars).unwrap_or_default();
+                        vars.insert(k.to_string(), v);
+                    }
+                    None => {
+                        if let Some(Some(d)) = df.global_args.get(&w) {
+                            vars.insert(w.clone(), d.clone());
+                        }
+                    }
+                }
+            }
+        } else if keyword == "ENV" && stage.is_some() {
+            let words = split_words(&rest);
+            if words.len() >= 2 && !words[0].contains('=') {
+                let v = substitute(&words[1..].join(" "), &vars).unwrap_or_default();
+                vars.insert(words[0].clone(), v);
+            } else {
+                for w in words {
+                    if let Some((k, v)) = w.split_once('=') {
+                        let v = substitute(v, &vars).unwrap_or_default();
+                        vars.insert(k.to_string(), v);
+                    }
+                }
+            }
         } else if keyword == "ARG" && stage.is_none() {
             for w in split_words(&rest) {
                 match w.split_once('=') {
@@ -360,6 +407,11 @@ pub fn parse(src: &str) -> Dockerfile {
                 };
             }
         }
+        let expanded = if keyword == "RUN" {
+            None
+        } else {
+            substitute(&rest, &vars)
+        };
         df.instructions.push(Instruction {
             keyword,
             line: start_line,
@@ -370,7 +422,13 @@ pub fn parse(src: &str) -> Dockerfile {
             json,
             heredocs,
             stage,
+            expanded,
         });
+        if let Some(s) = stage {
+            if let Some(slot) = stage_vars.get_mut(s) {
+                slot.clone_from(&vars);
+            }
+        }
     }
     df
 }
@@ -639,6 +697,18 @@ mod tests {
         );
         assert_eq!(df.stages[1].image_resolved, None);
         assert_eq!(df.stages[2].image_resolved.as_deref(), Some("x:latest"));
+    }
+
+    #[test]
+    fn stage_variables_expand() {
+        let df = parse(
+            "ARG U=root\nFROM alpine:3 AS a\nARG U\nENV HOME=/srv APP=$HOME/app\nUSER ${U}\nWORKDIR $APP\nFROM a\nWORKDIR $APP/x\nUSER $NOPE\n",
+        );
+        let exp: Vec<_> = df.instructions.iter().map(|i| i.expanded.clone()).collect();
+        assert_eq!(exp[4].as_deref(), Some("root"));
+        assert_eq!(exp[5].as_deref(), Some("/srv/app"));
+        assert_eq!(exp[7].as_deref(), Some("/srv/app/x"));
+        assert_eq!(exp[8], None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ impl Rule for This {
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         let last = cx.last_stage().filter(|i| i.is("USER")).last();
         if let Some(u) = last
-            && is_root(&u.args) {
+            && is_root(u.expanded.as_deref().unwrap_or(&u.args)) {
                 out.at(u, format!("last USER is {}: run as an unprivileged user", u.args.trim()));
             }
     }

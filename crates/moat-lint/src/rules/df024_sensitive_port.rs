@@ -51,7 +51,11 @@ impl Rule for This {
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for ins in cx.df.instructions.iter().filter(|i| i.is("EXPOSE")) {
-            for w in ins.words() {
+            let words = match &ins.expanded {
+                Some(e) => crate::dockerfile::split_words(e),
+                None => ins.words(),
+            };
+            for w in words {
                 let Some((a, b)) = port_range(&w) else { continue };
                 if let Some((p, what)) = [22, 23, 2375, 2376, 2379, 2380, 10250]
                     .into_iter()

@@ -27,7 +27,11 @@ impl Rule for This {
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for ins in cx.df.instructions.iter().filter(|i| i.is("EXPOSE")) {
-            for w in ins.words() {
+            let words = match &ins.expanded {
+                Some(e) => crate::dockerfile::split_words(e),
+                None => ins.words(),
+            };
+            for w in words {
                 if w.contains('$') {
                     continue;
                 }

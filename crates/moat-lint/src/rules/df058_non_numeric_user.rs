@@ -30,7 +30,8 @@ impl Rule for This {
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for ins in cx.df.instructions.iter().filter(|i| i.is("USER")) {
-            let u = ins.args.trim();
+            // Build arguments and ENV values are substituted; unknown values are skipped.
+            let Some(u) = ins.expanded.as_deref().map(str::trim) else { continue };
             let name = u.split(':').next().unwrap_or("");
             if name.is_empty() || name.contains('$') || super::df001_last_user_root::is_root(u) {
                 continue;
