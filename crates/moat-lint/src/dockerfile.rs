@@ -424,10 +424,8 @@ pub fn parse(src: &str) -> Dockerfile {
             stage,
             expanded,
         });
-        if let Some(s) = stage {
-            if let Some(slot) = stage_vars.get_mut(s) {
-                slot.clone_from(&vars);
-            }
+        if let Some(slot) = stage.and_then(|s| stage_vars.get_mut(s)) {
+            slot.clone_from(&vars);
         }
     }
     df
