@@ -131,6 +131,8 @@ impl<'a> Puller<'a> {
             let platform = Platform::parse(self.opts.platform.as_deref().unwrap_or("linux/amd64"))
                 .map_err(&err)?;
             let desc = choose_platform(&manifest, &platform).map_err(&err)?;
+            reference::check_digest(&desc.digest)
+                .map_err(|e| err(format!("index entry for {platform}: {e}")))?;
             let (m, b, d) = client
                 .manifest(&desc.digest, Some(&desc.digest))
                 .map_err(&err)?;
@@ -680,11 +682,9 @@ impl Client {
                 doc.schema_version
             ));
         }
-        let descs = doc
-            .config
-            .iter()
-            .chain(doc.layers.iter().flatten())
-            .chain(doc.manifests.iter().flatten());
+        // Index entries are checked when one is chosen: an index may list entries
+        // (other platforms, attestations) with digests moat would refuse.
+        let descs = doc.config.iter().chain(doc.layers.iter().flatten());
         for d in descs {
             reference::check_digest(&d.digest).map_err(|e| format!("{what}: {e}"))?;
         }

@@ -547,6 +547,20 @@ fn malformed_and_oversized_manifests_are_refused() {
     let e = pull_to_layout(&reference, &insecure(cache.path(), host)).unwrap_err();
     assert_one_line(&e, &format!("registry:{reference}"), &["over the limit"]);
 
+    // An index entry whose digest would walk out of the blob store.
+    let evil = fake_registry(
+        "application/vnd.oci.image.index.v1+json",
+        br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../../../etc/passwd","size":1,"platform":{"os":"linux","architecture":"amd64"}}]}"#,
+    );
+    let host = format!("127.0.0.1:{}", evil.port);
+    let reference = format!("{host}/test/evil:1");
+    let e = pull_to_layout(&reference, &insecure(cache.path(), host)).unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &["index entry for linux/amd64: invalid digest"],
+    );
+
     let schema1 = fake_registry(
         "application/vnd.docker.distribution.manifest.v1+prettyjws",
         br#"{"schemaVersion":1,"name":"x","tag":"1","fsLayers":[]}"#,
