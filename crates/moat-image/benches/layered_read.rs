@@ -134,6 +134,33 @@ fn main() {
         read_all(img.resolver());
         t.elapsed()
     });
+    // The other formats of the same image, cold, for information.
+    let others: Vec<(String, Duration)> = [
+        "oci-dir:debian/oci-zstd",
+        "docker-archive:debian/docker-archive.tar",
+        "docker-archive:debian/docker-archive.tar.gz",
+        "oci-archive:debian/oci-archive.tar",
+    ]
+    .iter()
+    .map(|s| {
+        let (scheme, rel) = s.split_once(':').unwrap_or(("", s));
+        let src = format!("{scheme}:{}", base.join(rel).display());
+        let d = best(runs, || {
+            let cache = tempfile::tempdir_in(&scratch).unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(1)
+            });
+            let t = Instant::now();
+            let img = open(&src, &OpenOptions::new(cache.path())).unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(1)
+            });
+            read_all(img.resolver());
+            t.elapsed()
+        });
+        (s.to_string(), d)
+    })
+    .collect();
     let s = |d: Duration| d.as_secs_f64();
     println!(
         "layered_read: debian image, {} layer(s), {files} files, {:.1} MiB of file content",
@@ -151,4 +178,11 @@ fn main() {
         s(warm),
         s(warm) / s(gz)
     );
+    for (name, d) in &others {
+        println!(
+            "  cold {name:<44}: {:.3} s   ratio {:.2}",
+            s(*d),
+            s(*d) / s(gz)
+        );
+    }
 }
