@@ -423,7 +423,11 @@ fn malformed_token_response_is_a_clear_error() {
     let reg = Registry::start(&tokens.registry_auth_yaml(&key));
     let cache = tempfile::tempdir().unwrap();
     let reference = format!("{}/test/any:1", reg.host());
-    let e = pull_to_layout(&reference, &insecure(cache.path(), reg.host())).unwrap_err();
+    let none = config_dir(None);
+    let e = Puller::new(&insecure(cache.path(), reg.host()))
+        .docker_config_dir(Some(none.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap_err();
     assert_one_line(
         &e,
         &format!("registry:{reference}"),
