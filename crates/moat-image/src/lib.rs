@@ -265,7 +265,12 @@ impl ImageError {
 
     /// Prefix the input with the outer object (`docker-archive:x.tar: blobs/...`).
     pub(crate) fn within(self, outer: &str) -> Self {
-        if self.input.starts_with(outer) {
+        if self.input.is_empty() {
+            ImageError {
+                input: outer.to_string(),
+                message: self.message,
+            }
+        } else if self.input.starts_with(outer) {
             self
         } else {
             ImageError {

@@ -229,8 +229,9 @@ pub(crate) struct TarStore {
 }
 
 impl TarStore {
+    /// Errors name no input: the caller adds the source (which names the path).
     pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Self, ImageError> {
-        let input = path.display().to_string();
+        let input = String::new();
         // Checked before opening: opening a FIFO would block.
         if !std::fs::metadata(path)
             .map_err(|e| ImageError::new(&input, e.to_string()))?
