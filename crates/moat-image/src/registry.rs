@@ -102,7 +102,12 @@ impl<'a> Puller<'a> {
             .iter()
             .any(|h| h == &r.registry || h == r.api_host());
         let scheme = if insecure { "http" } else { "https" };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder();
+        if is_loopback(r.api_host()) {
+            // A registry on this machine is never reached through a proxy.
+            config = config.proxy(None);
+        }
+        let agent: ureq::Agent = config
             .http_status_as_error(false)
             .max_redirects(10)
             .timeout_connect(Some(self.timeout_connect))
@@ -199,6 +204,19 @@ impl<'a> Puller<'a> {
         update_index(&layout, &media_type, &digest, bytes.len() as u64, &name).map_err(&err)?;
         Ok((layout, digest))
     }
+}
+
+/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+fn is_loopback(host: &str) -> bool {
+    let h = match host.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let h = h.trim_start_matches('[').trim_end_matches(']');
+    h == "localhost"
+        || h == "::1"
+        || h.parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Index or image manifest.
@@ -950,6 +968,15 @@ mod tests {
             "{e}"
         );
         assert!(Platform::parse("linux").is_err());
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback("127.0.0.1:5000"));
+        assert!(is_loopback("localhost"));
+        assert!(is_loopback("127.1.2.3"));
+        assert!(!is_loopback("registry-1.docker.io"));
+        assert!(!is_loopback("10.0.0.1:5000"));
     }
 
     #[test]
