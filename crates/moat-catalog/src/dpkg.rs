@@ -85,15 +85,33 @@ pub fn parse_status(s: &str, require_status: bool) -> Vec<DebEntry> {
     out
 }
 
-/// License names from a DEP-5 `usr/share/doc/NAME/copyright` (`License:` lines).
+/// License names from `usr/share/doc/NAME/copyright`, as syft reads them: the first
+/// word of each DEP-5 `License:` line, and every `/usr/share/common-licenses/NAME`
+/// reference of free-form files.
 fn copyright_licenses(s: &str) -> Vec<String> {
-    let mut v: Vec<String> = s
-        .lines()
-        .filter_map(|l| l.strip_prefix("License:"))
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && l.len() < 80)
-        .map(str::to_string)
-        .collect();
+    let mut v: Vec<String> = Vec::new();
+    for line in s.lines() {
+        if let Some(rest) = line.strip_prefix("License:") {
+            if let Some(w) = rest.split_whitespace().next() {
+                if !w.eq_ignore_ascii_case("none") {
+                    v.push(w.to_string());
+                }
+            }
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find("/usr/share/common-licenses/") {
+            let after = &rest[i + "/usr/share/common-licenses/".len()..];
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                .collect();
+            let name = name.trim_end_matches('.');
+            if !name.is_empty() {
+                v.push(name.to_string());
+            }
+            rest = after;
+        }
+    }
     v.sort();
     v.dedup();
     v
