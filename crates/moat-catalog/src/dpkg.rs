@@ -91,12 +91,12 @@ pub fn parse_status(s: &str, require_status: bool) -> Vec<DebEntry> {
 fn copyright_licenses(s: &str) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();
     for line in s.lines() {
-        if let Some(rest) = line.strip_prefix("License:") {
-            if let Some(w) = rest.split_whitespace().next() {
-                if !w.eq_ignore_ascii_case("none") {
-                    v.push(w.to_string());
-                }
-            }
+        if let Some(w) = line
+            .strip_prefix("License:")
+            .and_then(|r| r.split_whitespace().next())
+            .filter(|w| !w.eq_ignore_ascii_case("none"))
+        {
+            v.push(w.to_string());
         }
         let mut rest = line;
         while let Some(i) = rest.find("/usr/share/common-licenses/") {
