@@ -387,3 +387,50 @@ fn a_platform_manifest_below_an_index_opens_by_digest() {
         .to_string();
     assert!(e.contains(&format!("no image {missing}")), "{e}");
 }
+
+#[test]
+fn writes_through_symlinked_parents_stay_in_the_image() {
+    let t = tempfile::tempdir().unwrap();
+    let l0 = layer(&[
+        E::Dir("etc/"),
+        E::Symlink("loop", "loop"),
+        E::Symlink("abs", "/etc"),
+        E::Symlink("up", "../../../../etc"),
+        E::Symlink("dangling", "/nowhere"),
+    ]);
+    let l1 = layer(&[
+        E::File("loop/x", b"1"),
+        E::File("abs/y", b"2"),
+        E::File("up/z", b"3"),
+        E::File("dangling/w", b"4"),
+    ]);
+    let model = Img::new(vec![(l0, Comp::None), (l1, Comp::None)]);
+    model.write_oci(&t.path().join("oci"), "t");
+    let img = open(
+        &format!("oci-dir:{}", t.path().join("oci").display()),
+        &OpenOptions::new(t.path().join("cache")),
+    )
+    .unwrap();
+    let r = img.resolver();
+    let paths: Vec<String> = r.entries().map(|m| m.path).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "/abs",
+            "/dangling",
+            "/dangling/w",
+            "/etc",
+            "/etc/y",
+            "/etc/z",
+            "/loop",
+            "/loop/x",
+            "/up"
+        ]
+    );
+    // A looping or dangling link in the way became a directory.
+    assert!(r.lstat("/loop").unwrap().is_dir());
+    assert!(r.lstat("/dangling").unwrap().is_dir());
+    assert!(r.lstat("/abs").unwrap().is_symlink());
+    assert_eq!(read(r, "/abs/y"), "2");
+    assert_eq!(read(r, "/up/z"), "3");
+}
