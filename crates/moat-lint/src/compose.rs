@@ -353,6 +353,27 @@ fn merge(base: &Node, over: &Node) -> Node {
 
 /// Parse a compose file's text with the given variables (from `.env`).
 pub fn parse(text: &str, vars: &BTreeMap<String, String>) -> Result<Compose, ComposeError> {
+    parse_with_loader(text, vars, &|_| None)
+}
+
+/// Reads another compose file named by `extends: {file: …}` (relative to this file).
+pub type Loader<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+/// Parse, following `extends: {file: …}` through `load` (up to 4 files deep).
+pub fn parse_with_loader(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    load: &Loader<'_>,
+) -> Result<Compose, ComposeError> {
+    parse_depth(text, vars, load, 0)
+}
+
+fn parse_depth(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    load: &Loader<'_>,
+    depth: usize,
+) -> Result<Compose, ComposeError> {
     let mut root: Node = serde_saphyr::from_str(text).map_err(|e| {
         ComposeError(format!(
             "invalid YAML: {}",
@@ -403,18 +424,29 @@ pub fn parse(text: &str, vars: &BTreeMap<String, String>) -> Result<Compose, Com
             let target = ext
                 .as_str()
                 .or_else(|| ext.get("service").and_then(Node::as_str));
-            let other_file = ext.get("file").is_some();
-            let Some(base) = target
-                .filter(|_| !other_file)
-                .and_then(|t| raw.iter().find(|r| r.0 == t))
-            else {
+            let base: Option<Node> = match ext.get("file").and_then(Node::as_str) {
+                Some(file) if depth < 4 => target.as_deref().and_then(|t| {
+                    let other = parse_depth(&load(&file)?, vars, load, depth + 1).ok()?;
+                    other
+                        .services
+                        .into_iter()
+                        .find(|s| s.name == t)
+                        .map(|s| s.node)
+                }),
+                Some(_) => None,
+                None => target
+                    .as_deref()
+                    .and_then(|t| raw.iter().find(|r| r.0 == t))
+                    .map(|r| r.1.clone()),
+            };
+            let Some(base) = base else {
                 break;
             };
             let mut over = node.clone();
             if let Value::Map(m) = &mut over.value {
                 m.retain(|(k, _)| k.as_str().as_deref() != Some("extends"));
             }
-            node = merge(&base.1, &over);
+            node = merge(&base, &over);
         }
         services.push(Service {
             name: name.clone(),
@@ -457,6 +489,17 @@ mod tests {
             worker.get("user").and_then(Node::as_str).as_deref(),
             Some("1000")
         );
+    }
+
+    #[test]
+    fn extends_another_file() {
+        let base = "services:\n  common:\n    image: app:1\n    privileged: true\n";
+        let text =
+            "services:\n  web:\n    extends:\n      file: common.yml\n      service: common\n";
+        let load = |f: &str| (f == "common.yml").then(|| base.to_string());
+        let c = parse_with_loader(text, &BTreeMap::new(), &load).unwrap();
+        assert!(c.services[0].get("privileged").is_some_and(Node::is_true));
+        assert_eq!(c.services[0].line, 2);
     }
 
     #[test]

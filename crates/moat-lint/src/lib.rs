@@ -47,6 +47,17 @@ pub fn lint_source_with_env(
     text: &str,
     vars: &std::collections::BTreeMap<String, String>,
 ) -> Result<Vec<ConfigFinding>, LintError> {
+    lint_source_full(kind, path, text, vars, &|_| None)
+}
+
+/// Lint one file's text; `load` reads files named by compose `extends: {file: …}`.
+pub fn lint_source_full(
+    kind: Kind,
+    path: &str,
+    text: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+    load: &compose::Loader<'_>,
+) -> Result<Vec<ConfigFinding>, LintError> {
     let mut findings = Vec::new();
     match kind {
         Kind::Dockerfile => {
@@ -62,7 +73,7 @@ pub fn lint_source_with_env(
             }
         }
         Kind::Compose => {
-            let c = compose::parse(text, vars).map_err(|e| LintError {
+            let c = compose::parse_with_loader(text, vars, load).map_err(|e| LintError {
                 path: path.to_string(),
                 message: e.0,
             })?;
@@ -184,7 +195,20 @@ pub fn lint_file(target: &Target) -> Result<Vec<ConfigFinding>, LintError> {
     {
         vars = compose::parse_dotenv(&env);
     }
-    let mut f = lint_source_with_env(kind, &shown, &text, &vars)?;
+    let dir = target
+        .path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let load = |name: &str| -> Option<String> {
+        let p = dir.join(name);
+        let md = std::fs::metadata(&p).ok()?;
+        if md.len() > MAX_FILE_SIZE {
+            return None;
+        }
+        std::fs::read_to_string(p).ok()
+    };
+    let mut f = lint_source_full(kind, &shown, &text, &vars, &load)?;
     suppress::apply_inline(&text, &mut f);
     Ok(f)
 }
