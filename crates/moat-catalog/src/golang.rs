@@ -122,6 +122,16 @@ fn go_minor(go: Option<&str>) -> u32 {
         .unwrap_or(99)
 }
 
+/// The toolchain's PURL carries the bare version (`pkg:golang/stdlib@1.22.5`), as for
+/// binaries; modules keep their `v`.
+fn go_purl(module: &str, version: &str) -> String {
+    if module == "stdlib" {
+        purl::golang(module, version.trim_start_matches('v'))
+    } else {
+        purl::golang(module, version)
+    }
+}
+
 impl Cataloger for GoMod {
     fn name(&self) -> &'static str {
         "go-mod"
@@ -135,13 +145,9 @@ impl Cataloger for GoMod {
             if v.is_empty() {
                 continue; // the module being scanned: a source tree, not a dependency
             }
-            found.packages.push(package(
-                &m,
-                &v,
-                Ecosystem::Golang,
-                purl::golang(&m, &v),
-                file,
-            ));
+            found
+                .packages
+                .push(package(&m, &v, Ecosystem::Golang, go_purl(&m, &v), file));
         }
         Ok(())
     }
