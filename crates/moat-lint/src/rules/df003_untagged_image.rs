@@ -20,7 +20,7 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     target: RuleTarget::Dockerfile,
     references: &["CIS-4.2"],
-    aliases: &["DL3006"],
+    aliases: &["DL3006", "DS001"],
 };
 
 impl Rule for This {

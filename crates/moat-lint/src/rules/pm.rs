@@ -51,3 +51,44 @@ pub fn unpinned(s: &Script, mgr: &[&str]) -> bool {
         })
     })
 }
+
+fn zypper_installs(s: &Script) -> impl Iterator<Item = (&crate::shell::Command, &[String])> {
+    s.named(&["zypper"]).filter_map(|c| {
+        super::sub_args(c, "install")
+            .or_else(|| super::sub_args(c, "in"))
+            .map(|a| (c, a))
+    })
+}
+
+pub fn zypper_missing_yes(s: &Script, _: &[&str]) -> bool {
+    zypper_installs(s).any(|(c, _)| {
+        !c.has_flag(Some('n'), &["non-interactive", "no-confirm"]) && !c.has_flag(Some('y'), &[])
+    })
+}
+
+pub fn zypper_missing_clean(s: &Script, _: &[&str]) -> bool {
+    zypper_installs(s).next().is_some()
+        && !s
+            .named(&["zypper"])
+            .any(|c| super::sub_args(c, "clean").is_some() || super::sub_args(c, "cc").is_some())
+}
+
+pub fn zypper_unpinned(s: &Script, _: &[&str]) -> bool {
+    zypper_installs(s).any(|(_, a)| {
+        super::packages(a, &["--from", "-r", "--repo", "-t", "--type"])
+            .iter()
+            .any(|p| {
+                !(p.contains('=')
+                    || p.contains('<')
+                    || p.contains('>')
+                    || p.ends_with(".rpm")
+                    || p.starts_with('$'))
+            })
+    })
+}
+
+pub fn zypper_dist_upgrade(s: &Script, _: &[&str]) -> bool {
+    s.named(&["zypper"]).any(|c| {
+        super::sub_args(c, "dist-upgrade").is_some() || super::sub_args(c, "dup").is_some()
+    })
+}
