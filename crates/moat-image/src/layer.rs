@@ -421,25 +421,33 @@ pub(crate) fn show(raw: &str) -> String {
 ///
 /// An absolute name (`/ko-app/app`, as ko and some other builders write) is taken
 /// relative to the image root, as Docker, containerd and GNU tar do: it cannot leave
-/// the root. A `..` component is refused even where it would stay inside.
+/// the root. `..` is applied (`a/../b` is `/b`, as Docker cleans names); a name that
+/// climbs above the root is refused.
 fn entry_path(raw: &str) -> Result<Option<String>, String> {
-    let name = show(raw);
-    let mut out = String::with_capacity(raw.len() + 1);
+    let mut parts: Vec<&str> = Vec::new();
     for c in raw.split('/') {
         match c {
             "" | "." => {}
             ".." => {
-                return Err(format!(
-                    "entry {name} climbs out of the image root (`..` in its name)"
-                ));
+                if parts.pop().is_none() {
+                    return Err(format!(
+                        "entry {} climbs out of the image root (`..` in its name)",
+                        show(raw)
+                    ));
+                }
             }
-            c => {
-                out.push('/');
-                out.push_str(c);
-            }
+            c => parts.push(c),
         }
     }
-    Ok(if out.is_empty() { None } else { Some(out) })
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let mut out = String::with_capacity(raw.len() + 1);
+    for c in parts {
+        out.push('/');
+        out.push_str(c);
+    }
+    Ok(Some(out))
 }
 
 fn index_entries<R: Read>(entries: tar::Entries<'_, R>) -> Result<Vec<RawEntry>, String> {
@@ -553,6 +561,7 @@ mod tests {
         assert_eq!(entry_path("./").unwrap(), None);
         assert!(entry_path("../etc/passwd").is_err());
         assert!(entry_path("a/../../b").is_err());
+        assert_eq!(entry_path("a/../b").unwrap().unwrap(), "/b");
         assert_eq!(entry_path("/etc/passwd").unwrap().unwrap(), "/etc/passwd");
         assert_eq!(entry_path("/ko-app/app").unwrap().unwrap(), "/ko-app/app");
         assert!(entry_path("/../etc/passwd").is_err());
