@@ -34,7 +34,6 @@ fn scan_archive(
     let mut zip = zip::ZipArchive::new(Cursor::new(data)).map_err(|e| format!("{display}: {e}"))?;
     let mut poms = Vec::new();
     let mut manifest = None;
-    let mut nested = Vec::new();
     for i in 0..zip.len() {
         let Ok(mut f) = zip.by_index(i) else { continue };
         let Ok(name) = f.name().map(|n| n.to_string()) else {
@@ -57,7 +56,18 @@ fn scan_archive(
         } else if want_manifest {
             manifest = Some(text(&buf).into_owned());
         } else {
-            nested.push((name, buf));
+            // Scanned at once, so at most one nested archive per depth is in memory.
+            drop(f);
+            let d = format!("{display}:{name}");
+            if let Err(e) = scan_archive(&buf, &d, file, depth + 1, found) {
+                found.unknowns.push(moat_model::Unknown {
+                    location: Location {
+                        path: d,
+                        layer: file.layer.clone(),
+                    },
+                    reason: format!("java-archive: {e}"),
+                });
+            }
         }
     }
     let loc = Location {
@@ -102,18 +112,6 @@ fn scan_archive(
             found
                 .packages
                 .push(maven_pkg(&group, &artifact, v, file, &loc));
-        }
-    }
-    for (name, buf) in nested {
-        let d = format!("{display}:{name}");
-        if let Err(e) = scan_archive(&buf, &d, file, depth + 1, found) {
-            found.unknowns.push(moat_model::Unknown {
-                location: Location {
-                    path: d,
-                    layer: file.layer.clone(),
-                },
-                reason: format!("java-archive: {e}"),
-            });
         }
     }
     Ok(())
