@@ -5,26 +5,13 @@
 #[path = "support/remote.rs"]
 mod remote;
 
+use moat_image::OpenOptions;
 use moat_image::docker::export_to_archive;
-use moat_image::{ImageError, OpenOptions};
 use remote::*;
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 use std::process::Command;
-
-fn assert_one_line(e: &ImageError, input: &str, needles: &[&str]) {
-    let s = e.to_string();
-    eprintln!("error message: {s}");
-    assert!(!s.contains('\n'), "not one line: {s}");
-    assert!(
-        s.starts_with(&format!("{input}: ")),
-        "does not name {input}: {s}"
-    );
-    for n in needles {
-        assert!(s.contains(n), "{s:?} lacks {n:?}");
-    }
-}
 
 fn with_host(cache: &Path, host: String) -> OpenOptions {
     let mut o = opts(cache);

@@ -6,8 +6,8 @@
 #[path = "support/remote.rs"]
 mod remote;
 
+use moat_image::OpenOptions;
 use moat_image::registry::{Puller, pull_to_layout};
-use moat_image::{ImageError, OpenOptions};
 use remote::*;
 use std::path::Path;
 use std::process::Command;
@@ -17,20 +17,6 @@ fn insecure(cache: &Path, reg_host: String) -> OpenOptions {
     let mut o = opts(cache);
     o.insecure_registries = vec![reg_host];
     o
-}
-
-/// One line, naming the input.
-fn assert_one_line(e: &ImageError, input: &str, needles: &[&str]) {
-    let s = e.to_string();
-    eprintln!("error message: {s}");
-    assert!(!s.contains('\n'), "not one line: {s}");
-    assert!(
-        s.starts_with(&format!("{input}: ")),
-        "does not name {input}: {s}"
-    );
-    for n in needles {
-        assert!(s.contains(n), "{s:?} lacks {n:?}");
-    }
 }
 
 fn mtimes(layout: &Path) -> Vec<(String, std::time::SystemTime)> {

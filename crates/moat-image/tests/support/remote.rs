@@ -18,6 +18,20 @@ pub fn opts(cache: &Path) -> moat_image::OpenOptions {
     moat_image::OpenOptions::new(cache)
 }
 
+/// The error is one line, names `input` first and contains every needle.
+pub fn assert_one_line(e: &moat_image::ImageError, input: &str, needles: &[&str]) {
+    let s = e.to_string();
+    eprintln!("error message: {s}");
+    assert!(!s.contains('\n'), "not one line: {s}");
+    assert!(
+        s.starts_with(&format!("{input}: ")),
+        "does not name {input}: {s}"
+    );
+    for n in needles {
+        assert!(s.contains(n), "{s:?} lacks {n:?}");
+    }
+}
+
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -331,11 +345,9 @@ pub enum TokenMode {
     AnonymousGetsNothing,
 }
 
-/// A token endpoint at `http://127.0.0.1:PORT/token` on a thread; stops on drop.
+/// A token endpoint at `http://127.0.0.1:PORT/token`; stops on drop.
 pub struct TokenServer {
-    pub port: u16,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    stub: Stub,
 }
 
 pub const ISSUER: &str = "moat-test-issuer";
@@ -343,37 +355,18 @@ pub const SERVICE: &str = "moat-test-registry";
 
 impl TokenServer {
     pub fn start(key: Arc<TokenKey>, creds: Option<(&str, &str)>, mode: TokenMode) -> TokenServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
         let want_auth = creds.map(|(u, p)| {
             format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
             )
         });
-        let thread = std::thread::spawn(move || {
-            while !stop2.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((s, _)) => {
-                        let _ = s.set_nonblocking(false);
-                        let _ = handle_token(s, &key, want_auth.as_deref(), mode);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        });
-        TokenServer {
-            port,
-            stop,
-            thread: Some(thread),
-        }
+        let stub = Stub::start(move |req| token_response(req, &key, want_auth.as_deref(), mode));
+        TokenServer { stub }
     }
 
     pub fn realm(&self) -> String {
-        format!("http://127.0.0.1:{}/token", self.port)
+        format!("http://{}/token", self.stub.host())
     }
 
     /// The registry's `auth:` section trusting this server's tokens.
@@ -383,15 +376,6 @@ impl TokenServer {
             self.realm(),
             key.cert.display()
         )
-    }
-}
-
-impl Drop for TokenServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -416,43 +400,18 @@ fn pct_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn handle_token(
-    stream: TcpStream,
-    key: &TokenKey,
-    want_auth: Option<&str>,
-    mode: TokenMode,
-) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut auth = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("authorization")
-        {
-            auth = Some(v.trim().to_string());
-        }
-    }
-    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+/// A token for every requested scope (as JWT claims), or a refusal, per `mode`.
+fn token_response(req: &Req, key: &TokenKey, want_auth: Option<&str>, mode: TokenMode) -> Resp {
+    let auth = req.header("authorization");
+    let query = req.path.split_once('?').map(|(_, q)| q).unwrap_or("");
     let mut access = Vec::new();
-    for pair in query.split('&') {
-        let Some((k, v)) = pair.split_once('=') else {
-            continue;
-        };
+    for (k, v) in query.split('&').filter_map(|p| p.split_once('=')) {
         if k != "scope" {
             continue;
         }
-        // repository:NAME:ACTIONS (NAME may not contain ':' here)
-        let scope = pct_decode(v);
-        for one in scope.split(' ') {
-            let parts: Vec<&str> = one.splitn(3, ':').collect();
-            if let [typ, name, actions] = parts.as_slice() {
+        // repository:NAME:ACTIONS, several separated by spaces
+        for one in pct_decode(v).split(' ') {
+            if let [typ, name, actions] = one.splitn(3, ':').collect::<Vec<_>>().as_slice() {
                 access.push(serde_json::json!({
                     "type": typ, "name": name,
                     "actions": actions.split(',').collect::<Vec<_>>(),
@@ -460,41 +419,28 @@ fn handle_token(
             }
         }
     }
-    let mut w = stream;
-    if mode == TokenMode::AnonymousGetsNothing && auth.is_none() {
+    let json = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let anonymous_gets_nothing = mode == TokenMode::AnonymousGetsNothing && auth.is_none();
+    if anonymous_gets_nothing {
         access.clear();
+    } else if want_auth.is_some() && auth != want_auth {
+        return (401, json, br#"{"details":"bad credentials"}"#.to_vec());
     }
-    let anonymous_ok = mode == TokenMode::AnonymousGetsNothing && auth.is_none();
-    let (status, body) = if want_auth.is_some() && auth.as_deref() != want_auth && !anonymous_ok {
-        (
-            "401 Unauthorized",
-            r#"{"details":"bad credentials"}"#.to_string(),
-        )
-    } else if mode == TokenMode::Malformed {
-        ("200 OK", r#"{"token": "#.to_string())
-    } else {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let claims = serde_json::json!({
-            "iss": ISSUER, "sub": "user", "aud": SERVICE,
-            "exp": now + 600, "nbf": now - 60, "iat": now - 60,
-            "jti": format!("moat-{now}-{}", access.len()),
-            "access": access,
-        });
-        let token = key.sign(&claims);
-        (
-            "200 OK",
-            serde_json::json!({"token": token, "expires_in": 600}).to_string(),
-        )
-    };
-    write!(
-        w,
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    w.flush()
+    if mode == TokenMode::Malformed {
+        return (200, json, br#"{"token": "#.to_vec());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = serde_json::json!({
+        "iss": ISSUER, "sub": "user", "aud": SERVICE,
+        "exp": now + 600, "nbf": now - 60, "iat": now - 60,
+        "jti": format!("moat-{now}-{}", access.len()),
+        "access": access,
+    });
+    let body = serde_json::json!({"token": key.sign(&claims), "expires_in": 600});
+    (200, json, body.to_string().into_bytes())
 }
 
 // ---------------------------------------------------------------------------------
