@@ -66,42 +66,39 @@ pub enum BuildInfoError {
     NotGo { path: String, why: String },
 }
 
-/// Reads the Go build info of the binary at `path`.
+/// Reads the Go build info of the binary at `path`. Only the headers and the
+/// `.go.buildinfo` section are read (through a read cache), not the whole binary.
 pub fn read_file(path: &Path) -> Result<GoBuildInfo, BuildInfoError> {
     let shown = path.display().to_string();
     let io = |source| BuildInfoError::Io {
         path: shown.clone(),
         source,
     };
-    let len = std::fs::metadata(path).map_err(io)?.len();
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
     if len > MAX_BINARY {
         return Err(BuildInfoError::TooLarge { path: shown });
     }
-    let data = std::fs::read(path).map_err(io)?;
-    parse_binary(&data).map_err(|e| match e {
-        ParseError::Object(source) => BuildInfoError::Object {
-            path: shown,
-            source,
-        },
-        ParseError::NotGo(why) => BuildInfoError::NotGo { path: shown, why },
-    })
-}
-
-#[derive(Debug)]
-enum ParseError {
-    Object(object::Error),
-    NotGo(String),
-}
-
-fn parse_binary(data: &[u8]) -> Result<GoBuildInfo, ParseError> {
-    let file = object::File::parse(data).map_err(ParseError::Object)?;
-    let section = file
+    let cache = object::ReadCache::new(file);
+    let obj = object::File::parse(&cache).map_err(|source| BuildInfoError::Object {
+        path: shown.clone(),
+        source,
+    })?;
+    let section = obj
         .section_by_name(".go.buildinfo")
-        .or_else(|| file.section_by_name("__go_buildinfo"))
-        .ok_or_else(|| ParseError::NotGo("no .go.buildinfo section".into()))?;
-    let bytes = section.data().map_err(ParseError::Object)?;
-    parse_section(bytes)
-        .ok_or_else(|| ParseError::NotGo("unsupported build info layout (Go before 1.18?)".into()))
+        .or_else(|| obj.section_by_name("__go_buildinfo"))
+        .ok_or_else(|| BuildInfoError::NotGo {
+            path: shown.clone(),
+            why: "no .go.buildinfo section".into(),
+        })?;
+    let bytes = section.data().map_err(|source| BuildInfoError::Object {
+        path: shown.clone(),
+        source,
+    })?;
+    parse_section(bytes).ok_or_else(|| BuildInfoError::NotGo {
+        path: shown,
+        why: "unsupported build info layout (Go before 1.18?)".into(),
+    })
 }
 
 fn uvarint(b: &[u8]) -> Option<(u64, usize)> {
@@ -173,7 +170,14 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         assert!(parse_section(b"nope").is_none());
-        assert!(parse_binary(b"\x7fELF garbage").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("garbage");
+        std::fs::write(&p, b"\x7fELF garbage").unwrap();
+        let e = read_file(&p).unwrap_err();
+        assert!(e.to_string().starts_with(&p.display().to_string()), "{e}");
+        // A real ELF that is not a Go binary (this test executable is Rust).
+        let me = std::env::current_exe().unwrap();
+        assert!(matches!(read_file(&me), Err(BuildInfoError::NotGo { .. })));
     }
 
     #[test]

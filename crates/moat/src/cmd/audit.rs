@@ -212,17 +212,29 @@ fn render_table(r: &AuditReport, w: &mut dyn Write) -> anyhow::Result<()> {
     }
     if !r.components.is_empty() {
         let mut t = table();
-        t.set_header(["COMPONENT", "VERSION", "API REPORTS", "BINARY", "GO"]);
+        t.set_header([
+            "COMPONENT",
+            "VERSION",
+            "API REPORTS",
+            "BINARY",
+            "GO",
+            "PACKAGE",
+        ]);
         for c in &r.components {
             t.add_row([
                 c.name.clone(),
                 c.version.clone().unwrap_or_else(|| "?".into()),
                 c.api_version.clone().unwrap_or_default(),
-                c.binary_version
-                    .clone()
-                    .map(|v| format!("{v} ({})", c.binary.as_deref().unwrap_or("")))
-                    .unwrap_or_default(),
+                match (&c.binary, &c.binary_version) {
+                    (Some(b), Some(v)) => format!("{b} ({v})"),
+                    (Some(b), None) => b.clone(),
+                    _ => String::new(),
+                },
                 c.go_version.clone().unwrap_or_default(),
+                c.package
+                    .as_ref()
+                    .map(|p| format!("{} {} ({})", p.name, p.version, p.manager))
+                    .unwrap_or_default(),
             ]);
         }
         writeln!(w, "{t}")?;
