@@ -360,6 +360,36 @@ fn unreachable_daemon_is_exit_2_with_one_clear_line() {
 }
 
 #[test]
+fn bad_inputs_are_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // A garbage advisory database given explicitly: named, before any engine is contacted.
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, b"this is not sqlite").unwrap();
+    let missing = dir.path().join("missing.db");
+    for db in [&garbage, &missing] {
+        let out = Command::new(MOAT)
+            .arg("--db")
+            .arg(db)
+            .args(["audit", "--host", "unix:///nonexistent/moat-audit.sock"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(db.to_str().unwrap()), "{err}");
+    }
+    // Bad flag values are usage errors (exit 2).
+    for args in [
+        &["audit", "--fail-on", "catastrophic"][..],
+        &["audit", "--format", "xml"][..],
+        &["audit", "--host", ""][..],
+    ] {
+        let out = Command::new(MOAT).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
 fn live_engine_audit() {
     if !have("dockerd") || !have("docker") || !is_root() {
         eprintln!("skipped: needs root and docker.io (scripts/deps/apt.txt)");
@@ -923,6 +953,17 @@ fn live_engine_audit() {
     assert_eq!(
         sarif["runs"][0]["results"].as_array().unwrap().len(),
         report["findings"].as_array().unwrap().len()
+    );
+
+    // daemon.json turned to garbage under a running daemon: a note, not a failure.
+    std::fs::write(d.config(), b"{ not json").unwrap();
+    let (code, out, err) = d.audit(&d.host(), &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let broken: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        broken["notes"].to_string().contains("daemon.json not read"),
+        "{}",
+        broken["notes"]
     );
 
     // The table names the objects and the proof.

@@ -52,14 +52,6 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let host = args.host.clone().unwrap_or_else(moat_engine::default_host);
-    let engine = DockerEngine::connect(&host)?;
-    let opts = AuditOptions {
-        proof: !args.no_proof,
-        image_files: !args.no_image_files,
-        max_image_age_days: args.max_image_age,
-        ..Default::default()
-    };
     // The advisory database is optional: without it the patch level is reported, not matched.
     let db_path = crate::cmd::db::db_path(global);
     let db = if db_path.exists() {
@@ -71,6 +63,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("advisory database {} does not exist", db_path.display());
     } else {
         None
+    };
+    let host = args.host.clone().unwrap_or_else(moat_engine::default_host);
+    let engine = DockerEngine::connect(&host)?;
+    let opts = AuditOptions {
+        proof: !args.no_proof,
+        image_files: !args.no_image_files,
+        max_image_age_days: args.max_image_age,
+        ..Default::default()
     };
     let lookup = db
         .as_ref()
