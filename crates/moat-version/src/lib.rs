@@ -96,6 +96,29 @@ impl Scheme {
     }
 }
 
+impl std::fmt::Display for Scheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Scheme {
+    type Err = UnknownScheme;
+    /// The [`Scheme::name`] of a scheme (`dpkg`, `apk`, `rpm`, `semver`, `pep440`,
+    /// `maven`, `gem`, `go`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scheme::ALL
+            .into_iter()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| UnknownScheme(s.to_string()))
+    }
+}
+
+/// A scheme name that is not one of [`Scheme::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown version scheme {0:?} (expected dpkg, apk, rpm, semver, pep440, maven, gem or go)")]
+pub struct UnknownScheme(pub String);
+
 /// A version (or constraint) that does not parse in its scheme.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {scheme:?} version {version:?}: {reason}")]
@@ -174,6 +197,8 @@ mod tests {
         assert_eq!(Scheme::from_osv_ecosystem("nope"), None);
         for s in Scheme::ALL {
             assert!(validate(s, "1.2.3").is_ok(), "{s:?}");
+            assert_eq!(s.to_string().parse::<Scheme>(), Ok(s));
         }
+        assert!("cobol".parse::<Scheme>().is_err());
     }
 }

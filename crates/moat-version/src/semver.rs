@@ -168,15 +168,19 @@ impl Version {
             return Err("empty");
         }
         let (core, tail) = split_core(s);
-        let parts: Vec<&str> = core.split('.').collect();
-        if parts.len() > 3 || (strict && parts.len() != 3) {
+        let mut nums = [0u64; 3];
+        let mut count = 0;
+        for p in core.split('.') {
+            if count == 3 {
+                return Err("expected MAJOR.MINOR.PATCH");
+            }
+            nums[count] = parse_num(p, strict)?;
+            count += 1;
+        }
+        if strict && count != 3 {
             return Err("expected MAJOR.MINOR.PATCH");
         }
-        let mut nums = [0u64; 3];
-        for (k, p) in parts.iter().enumerate() {
-            nums[k] = parse_num(p, strict)?;
-        }
-        if !strict && parts.len() < 3 && !tail.is_empty() && tail.starts_with('-') {
+        if !strict && count < 3 && !tail.is_empty() && tail.starts_with('-') {
             // `1.2-beta` is too ambiguous to accept even leniently
             return Err("prerelease on a partial version");
         }
