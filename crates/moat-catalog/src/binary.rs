@@ -48,10 +48,62 @@ pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
     }
     let flags = b[15];
     if flags & 2 == 0 {
-        return Err("Go build info from before Go 1.18 (pointer format) is not read".into());
+        return Err(
+            "Go build info from before Go 1.18 (pointer format) needs the binary's sections".into(),
+        );
     }
     let (ver, rest) = varstr(&b[32..]).ok_or("truncated Go version")?;
     let (modinfo, _) = varstr(rest).ok_or("truncated Go module info")?;
+    Ok(decode(ver, modinfo))
+}
+
+/// Go < 1.18 build info: after the magic, the pointer size (byte 14), the endianness
+/// (bit 0 of byte 15), then two pointers to Go string headers (data pointer, length)
+/// for the version and the module info, resolved through the sections' addresses.
+fn parse_go_pointer_format(b: &[u8], obj: &object::File<'_>) -> Result<GoBuildInfo, String> {
+    let ptr_size = usize::from(*b.get(14).ok_or("truncated Go build info")?);
+    let big = b.get(15).is_some_and(|f| f & 1 == 1);
+    if ptr_size != 4 && ptr_size != 8 {
+        return Err(format!("Go build info: pointer size {ptr_size}"));
+    }
+    let word = |bytes: &[u8]| -> Option<u64> {
+        let w = bytes.get(..ptr_size)?;
+        let mut v = 0u64;
+        for i in 0..ptr_size {
+            let byte = if big { w[i] } else { w[ptr_size - 1 - i] };
+            v = (v << 8) | u64::from(byte);
+        }
+        Some(v)
+    };
+    // Bytes at a virtual address, from the section that holds it.
+    let at = |addr: u64, len: u64| -> Option<&[u8]> {
+        obj.sections().find_map(|s| {
+            let (start, size) = (s.address(), s.size());
+            if addr < start || addr.checked_add(len)? > start.checked_add(size)? {
+                return None;
+            }
+            let d = s.data().ok()?;
+            let off = usize::try_from(addr - start).ok()?;
+            d.get(off..off.checked_add(usize::try_from(len).ok()?)?)
+        })
+    };
+    let go_string = |header_addr: u64| -> Option<Vec<u8>> {
+        let hdr = at(header_addr, 2 * ptr_size as u64)?;
+        let (ptr, len) = (word(hdr)?, word(hdr.get(ptr_size..)?)?);
+        if len > 1 << 20 {
+            return None;
+        }
+        at(ptr, len).map(<[u8]>::to_vec)
+    };
+    let ver_hdr = word(b.get(16..).ok_or("truncated")?).ok_or("truncated Go build info")?;
+    let mod_hdr =
+        word(b.get(16 + ptr_size..).ok_or("truncated")?).ok_or("truncated Go build info")?;
+    let ver = go_string(ver_hdr).ok_or("Go version string not found in the binary's sections")?;
+    let modinfo = go_string(mod_hdr).unwrap_or_default();
+    Ok(decode(&ver, &modinfo))
+}
+
+fn decode(ver: &[u8], modinfo: &[u8]) -> GoBuildInfo {
     let mut info = GoBuildInfo {
         go_version: String::from_utf8_lossy(ver).into_owned(),
         ..Default::default()
@@ -87,7 +139,7 @@ pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
             _ => {}
         }
     }
-    Ok(info)
+    info
 }
 
 /// The first NUL-delimited semantic version in a binary (`\0v1.2.3+ds1\0`), as
@@ -209,7 +261,11 @@ impl Cataloger for Binaries {
         let data = ctx.read(&file.path, MAX_BINARY)?;
         let obj = object::File::parse(&*data).ok();
         if let Some(off) = find_go(&data, obj.as_ref()) {
-            let info = parse_go_buildinfo(&data[off..])?;
+            let blob = &data[off..];
+            let info = match (blob.get(15).is_some_and(|f| f & 2 == 0), obj.as_ref()) {
+                (true, Some(o)) => parse_go_pointer_format(blob, o)?,
+                _ => parse_go_buildinfo(blob)?,
+            };
             let go = |m: &str, v: &str| {
                 let mut p = package(m, v, Ecosystem::Golang, purl::golang(m, v), file);
                 p.found_by = "go-binary".into();

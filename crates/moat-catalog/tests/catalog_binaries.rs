@@ -120,3 +120,41 @@ fn go_build_info_of_debian_runc() {
         "the version Debian linked in (runc-deb.txt: 1.1.5+ds1-1+deb12u1)"
     );
 }
+
+/// A Go 1.16 binary (pointer-format build info): esbuild-linux-64 0.11.23 from the npm
+/// registry, installed by scripts/install-deps (scripts/deps/npm.txt) under target/tools.
+#[test]
+fn go_pointer_format_build_info() {
+    let dir = std::env::var_os("MOAT_OLD_GO_BIN_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/tools/node/node_modules/esbuild-linux-64"
+            )
+            .into()
+        });
+    assert!(
+        dir.join("bin/esbuild").is_file(),
+        "{} missing: run `bash scripts/install-deps` (npm.txt: esbuild-linux-64@0.11.23)",
+        dir.display()
+    );
+    let inv = catalog(
+        &DirResolver::new(dir.join("bin")).unwrap(),
+        &Options::default(),
+    );
+    assert!(inv.unknowns.is_empty(), "{:?}", inv.unknowns);
+    let got: Vec<_> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
+    // esbuild 0.11.23 was built with Go 1.16.3 (the runtime's version string in the
+    // binary's rodata says so too).
+    assert!(got.contains(&("stdlib", "go1.16.3")), "{got:?}");
+    assert!(
+        got.iter().any(|(n, _)| *n == "github.com/evanw/esbuild"),
+        "{got:?}"
+    );
+    assert!(got.iter().any(|(n, _)| *n == "golang.org/x/sys"), "{got:?}");
+}
