@@ -319,6 +319,34 @@ pub(crate) fn host_files(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
             ));
         }
     }
+    for f in &snap.docker_files {
+        let x = &f.facts;
+        if x.uid != 0 || x.gid != 0 {
+            out.push(AuditFinding::new(
+                &DH106,
+                AuditObject::host(&x.path),
+                format!(
+                    "owned by {} (want root:root, CIS {})",
+                    x.owner_str(),
+                    f.cis_owner
+                ),
+                vec![format!("stat {}: uid={} gid={}", x.path, x.uid, x.gid)],
+            ));
+        }
+        if x.mode & !f.max_mode & 0o7777 != 0 {
+            out.push(AuditFinding::new(
+                &DH107,
+                AuditObject::host(&x.path),
+                format!(
+                    "mode {} (want {:o} or stricter, CIS {})",
+                    x.mode_str(),
+                    f.max_mode,
+                    f.cis_mode
+                ),
+                vec![format!("stat {}: mode={}", x.path, x.mode_str())],
+            ));
+        }
+    }
     if let Some(g) = &snap.docker_group
         && !g.members.is_empty()
     {

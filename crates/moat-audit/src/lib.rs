@@ -115,6 +115,9 @@ pub struct Snapshot {
     pub socket: Option<sys::FileFacts>,
     pub daemon_json: Option<sys::FileFacts>,
     pub docker_group: Option<sys::Group>,
+    /// Other Docker files the benchmark names (unit files, /etc/docker, TLS, containerd socket).
+    #[serde(default)]
+    pub docker_files: Vec<sys::DockerFile>,
     /// Isolation proofs by container id.
     pub proofs: BTreeMap<String, proof::Proof>,
     /// sshd processes found in running containers (container id → host pids).
@@ -262,6 +265,24 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         .map(|s| s.value)
         .unwrap_or_else(|| "docker".to_string());
     let docker_group = sys::group(host, &group_name);
+    let tls = |flag: &str, key: &str| daemon.setting(&[flag], key).pop().map(|s| s.value);
+    let exec_root = daemon
+        .setting(&["--exec-root"], "exec-root")
+        .pop()
+        .map(|s| s.value)
+        .unwrap_or_else(|| "/var/run/docker".to_string());
+    let docker_files = sys::docker_files(
+        host,
+        [
+            tls("--tlscacert", "tlscacert"),
+            tls("--tlscert", "tlscert"),
+            tls("--tlskey", "tlskey"),
+        ],
+        &[
+            "/run/containerd/containerd.sock".to_string(),
+            format!("{exec_root}/containerd/containerd.sock"),
+        ],
+    );
 
     let mut image_files = BTreeMap::new();
     if opts.image_files {
@@ -325,6 +346,7 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         socket,
         daemon_json,
         docker_group,
+        docker_files,
         proofs,
         sshd,
         components,

@@ -115,6 +115,20 @@ rule!(
     DH105, "DH105", Medium, Host, "users in the docker group control the daemon",
     ["CIS-Docker-1.6.0-1.1.2"], ["docker-bench-1.1.2"]);
 
+rule!(
+    /// Docker's unit files, configuration directory, defaults files, TLS material and the
+    /// containerd socket should belong to root:root.
+    DH106, "DH106", Medium, Host, "Docker file ownership is not root:root",
+    ["CIS-Docker-1.6.0-3.1", "CIS-Docker-1.6.0-3.3", "CIS-Docker-1.6.0-3.5", "CIS-Docker-1.6.0-3.9", "CIS-Docker-1.6.0-3.11", "CIS-Docker-1.6.0-3.13", "CIS-Docker-1.6.0-3.19", "CIS-Docker-1.6.0-3.21", "CIS-Docker-1.6.0-3.23"],
+    ["docker-bench-3.1", "docker-bench-3.3", "docker-bench-3.5", "docker-bench-3.19", "docker-bench-3.23"]);
+rule!(
+    /// The same files should be no more permissive than the benchmark allows (644 for
+    /// unit and defaults files, 755 for /etc/docker, 444 for certificates, 400 for the
+    /// TLS key, 660 for the containerd socket).
+    DH107, "DH107", Medium, Host, "Docker file permissions are too loose",
+    ["CIS-Docker-1.6.0-3.2", "CIS-Docker-1.6.0-3.4", "CIS-Docker-1.6.0-3.6", "CIS-Docker-1.6.0-3.10", "CIS-Docker-1.6.0-3.12", "CIS-Docker-1.6.0-3.14", "CIS-Docker-1.6.0-3.20", "CIS-Docker-1.6.0-3.22", "CIS-Docker-1.6.0-3.24"],
+    ["docker-bench-3.2", "docker-bench-3.4", "docker-bench-3.6", "docker-bench-3.22", "docker-bench-3.24"]);
+
 // ---- containers, configuration (CIS 4 and 5) ----
 rule!(
     /// A privileged container has every capability and every device: it is the host.
@@ -307,11 +321,11 @@ rule!(
 /// Every audit rule, in code order.
 pub static RULES: &[RuleMeta] = &[
     DD101, DD102, DD103, DD104, DD105, DD106, DD107, DD108, DD109, DD110, DD111, DD112, DD113,
-    DD114, DD115, DD116, DD117, DH101, DH102, DH103, DH104, DH105, CC101, CC102, CC103, CC104,
-    CC105, CC106, CC107, CC108, CC109, CC110, CC111, CC112, CC113, CC114, CC115, CC116, CC117,
-    CC118, CC119, CC120, CC121, CC122, CC123, CC124, CC125, CC126, CC127, CC151, CC152, CC153,
-    CC154, CC155, CC156, CC157, CC160, CC161, CC162, CC163, CC164, CC165, IC101, IC102, IC103,
-    IC104, DV101,
+    DD114, DD115, DD116, DD117, DH101, DH102, DH103, DH104, DH105, DH106, DH107, CC101, CC102,
+    CC103, CC104, CC105, CC106, CC107, CC108, CC109, CC110, CC111, CC112, CC113, CC114, CC115,
+    CC116, CC117, CC118, CC119, CC120, CC121, CC122, CC123, CC124, CC125, CC126, CC127, CC151,
+    CC152, CC153, CC154, CC155, CC156, CC157, CC160, CC161, CC162, CC163, CC164, CC165, IC101,
+    IC102, IC103, IC104, DV101,
 ];
 
 /// Every audit rule (for `moat rules`).

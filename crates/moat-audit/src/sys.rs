@@ -451,3 +451,102 @@ mod dpkg_tests {
         assert!(dpkg_owner(&paths, Path::new("/usr/sbin/nothing")).is_none());
     }
 }
+
+/// A Docker-related host file with the ownership and mode the benchmark asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DockerFile {
+    pub facts: FileFacts,
+    /// Loosest allowed permission bits (`0o644`).
+    pub max_mode: u32,
+    /// CIS numbers of the ownership and the permission checks (`3.1`, `3.2`).
+    pub cis_owner: String,
+    pub cis_mode: String,
+}
+
+/// The Docker files the benchmark names (CIS 3.1–3.14, 3.19–3.24) that exist on this
+/// host. `tls` are the daemon's `--tlscacert`, `--tlscert`, `--tlskey` (when set);
+/// `containerd_sockets` the candidate containerd sockets.
+pub fn docker_files(
+    paths: &HostPaths,
+    tls: [Option<String>; 3],
+    containerd_sockets: &[String],
+) -> Vec<DockerFile> {
+    let mut wanted: Vec<(String, u32, &str, &str)> = Vec::new();
+    for dir in [
+        "/lib/systemd/system",
+        "/usr/lib/systemd/system",
+        "/etc/systemd/system",
+    ] {
+        wanted.push((format!("{dir}/docker.service"), 0o644, "3.1", "3.2"));
+        wanted.push((format!("{dir}/docker.socket"), 0o644, "3.3", "3.4"));
+    }
+    wanted.push(("/etc/docker".into(), 0o755, "3.5", "3.6"));
+    wanted.push(("/etc/default/docker".into(), 0o644, "3.19", "3.22"));
+    wanted.push(("/etc/sysconfig/docker".into(), 0o644, "3.21", "3.20"));
+    let [ca, cert, key] = tls;
+    if let Some(p) = ca {
+        wanted.push((p, 0o444, "3.9", "3.10"));
+    }
+    if let Some(p) = cert {
+        wanted.push((p, 0o444, "3.11", "3.12"));
+    }
+    if let Some(p) = key {
+        wanted.push((p, 0o400, "3.13", "3.14"));
+    }
+    for s in containerd_sockets {
+        wanted.push((s.clone(), 0o660, "3.23", "3.24"));
+    }
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, max_mode, o, m) in wanted {
+        // /lib is often a symlink to /usr/lib: report each real file once.
+        let real = fs::canonicalize(paths.host(Path::new(&path))).ok();
+        if let Some(r) = &real
+            && !seen.insert(r.clone())
+        {
+            continue;
+        }
+        if let Ok(facts) = file_facts(paths, Path::new(&path)) {
+            out.push(DockerFile {
+                facts,
+                max_mode,
+                cis_owner: o.into(),
+                cis_mode: m.into(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod docker_files_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn finds_existing_files_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs::create_dir_all(r.join("usr/lib/systemd/system")).unwrap();
+        std::os::unix::fs::symlink("usr/lib", r.join("lib")).unwrap();
+        fs::write(r.join("usr/lib/systemd/system/docker.service"), "[Unit]\n").unwrap();
+        fs::create_dir_all(r.join("etc/docker")).unwrap();
+        fs::set_permissions(r.join("etc/docker"), fs::Permissions::from_mode(0o777)).unwrap();
+        let paths = HostPaths {
+            proc: r.join("proc"),
+            root: r.to_path_buf(),
+        };
+        let files = docker_files(
+            &paths,
+            [None, None, None],
+            &["/run/containerd/containerd.sock".into()],
+        );
+        let names: Vec<&str> = files.iter().map(|f| f.facts.path.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["/lib/systemd/system/docker.service", "/etc/docker"]
+        );
+        assert_eq!(files[1].facts.mode, 0o777);
+        assert_eq!(files[1].max_mode, 0o755);
+    }
+}

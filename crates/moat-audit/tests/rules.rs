@@ -31,6 +31,7 @@ fn snapshot(info: serde_json::Value, containers: Vec<serde_json::Value>) -> Snap
         socket: None,
         daemon_json: None,
         docker_group: None,
+        docker_files: vec![],
         proofs: BTreeMap::new(),
         sshd: BTreeMap::new(),
         components: vec![],

@@ -539,6 +539,8 @@ fn live_engine_audit() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
     std::fs::set_permissions(d.config(), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let containerd_sock = d.dir.path().join("exec/containerd/containerd.sock");
+    std::fs::set_permissions(&containerd_sock, std::fs::Permissions::from_mode(0o666)).unwrap();
 
     let (code, out, err) = d.audit(&d.host(), &["--format", "json"]);
     assert_eq!(code, 0, "{err}");
@@ -734,6 +736,7 @@ fn live_engine_audit() {
     has("DD106", &format!("tcp://127.0.0.1:{}", d.tcp_port));
     has("DH102", "mode=666");
     has("DH104", "mode=666");
+    has("DH107", &format!("{}: mode=666", containerd_sock.display()));
     assert!(
         !daemon.iter().any(|s| s.starts_with("DD108")),
         "userns-remap is on: {daemon:#?}"
