@@ -194,3 +194,29 @@ fn rules_lists_every_rule_with_metadata() {
         );
     }
 }
+
+#[test]
+fn compose_reads_dotenv_and_extends_from_another_file() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), ".env", "DB_PORT=5432\n");
+    write(
+        d.path(),
+        "common.yml",
+        "services:\n  base:\n    image: postgres:17\n    privileged: true\n",
+    );
+    write(
+        d.path(),
+        "compose.yaml",
+        "services:\n  db:\n    extends:\n      file: common.yml\n      service: base\n    ports:\n      - \"${DB_PORT}:${DB_PORT:-1}\"\n",
+    );
+    let out = moat(&["lint", "--format", "json", "compose.yaml"], d.path());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = doc["findings"].as_array().unwrap();
+    assert!(f.iter().any(|x| x["rule"] == "DC001"), "extends: {f:?}");
+    assert!(
+        f.iter().any(|x| x["rule"] == "DC008"
+            && x["line"] == 7
+            && x["message"].as_str().unwrap().contains("5432")),
+        "interpolation: {f:?}"
+    );
+}
