@@ -190,7 +190,12 @@ impl Database {
         .map_err(|e| Error::sql(path, e))?;
         // Map the file instead of copying pages through read(2); a query then costs
         // page-cache lookups only. Best effort: ignored where mmap is unavailable.
-        let _ = conn.execute_batch("PRAGMA mmap_size = 1073741824;");
+        // Writers never change a database file in place (they rename a new one over
+        // it), so the shared lock can be kept after the first read instead of being
+        // taken and dropped (two fcntl calls and a stat) around every query.
+        let _ =
+            conn.execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA locking_mode = EXCLUSIVE;");
+        conn.set_prepared_statement_cache_capacity(32);
         check_schema(&conn, path)?;
         Ok(Database {
             conn,
@@ -245,24 +250,83 @@ impl Database {
     /// Every advisory naming the package, with only that package's affected
     /// entries; withdrawn ones included (check [`Advisory::withdrawn`]). Sorted by id.
     pub fn advisories_for(&self, ecosystem: &str, package: &str) -> Result<Vec<Advisory>> {
+        self.package_advisories(ecosystem, package, |_| true)
+    }
+
+    /// Full advisories of one package in one query (rows come clustered by
+    /// package, advisory, entry), keeping the advisories `keep` accepts.
+    fn package_advisories(
+        &self,
+        ecosystem: &str,
+        package: &str,
+        keep: impl Fn(i64) -> bool,
+    ) -> Result<Vec<Advisory>> {
         let name = normalize_name(ecosystem, package);
-        let mut rows: Vec<i64> = {
-            let mut st = self
-                .conn
-                .prepare_cached(
-                    "SELECT DISTINCT advisory FROM affected WHERE ecosystem = ?1 AND name = ?2",
-                )
-                .map_err(|e| self.err(e))?;
-            let it = st
-                .query_map(params![ecosystem, name], |r| r.get(0))
-                .map_err(|e| self.err(e))?;
-            it.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
-        rows.sort_unstable();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            if let Some(a) = self.load(row, Some((ecosystem, &name)))? {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT a.rowid, a.source, a.scope, a.id, a.modified, a.published, a.withdrawn, a.summary,
+                        a.details, a.aliases, a.upstream, a.related, a.refs, a.severity,
+                        f.ecosystem, f.name, f.name_orig, x.purl, f.ranges, f.versions, x.severity, x.database_specific
+                 FROM affected f
+                 JOIN advisories a ON a.rowid = f.advisory
+                 LEFT JOIN affected_extra x ON x.advisory = f.advisory AND x.idx = f.idx
+                 WHERE f.ecosystem = ?1 AND f.name = ?2
+                 ORDER BY f.advisory, f.idx",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st
+            .query(params![ecosystem, name])
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<Advisory> = Vec::new();
+        let mut last_row: Option<i64> = None;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let row: i64 = r.get(0).map_err(|e| self.err(e))?;
+            if !keep(row) {
+                continue;
+            }
+            let read = || -> rusqlite::Result<(Option<Advisory>, Affected)> {
+                let adv = if last_row == Some(row) {
+                    None
+                } else {
+                    Some(Advisory {
+                        source: r.get(1)?,
+                        scope: r.get(2)?,
+                        id: r.get(3)?,
+                        modified: r.get(4)?,
+                        published: r.get(5)?,
+                        withdrawn: r.get(6)?,
+                        summary: r.get(7)?,
+                        details: r.get(8)?,
+                        aliases: from_json(r.get(9)?),
+                        upstream: from_json(r.get(10)?),
+                        related: from_json(r.get(11)?),
+                        references: from_json::<Vec<Reference>>(r.get(12)?),
+                        severity: from_json::<Vec<SeverityScore>>(r.get(13)?),
+                        affected: Vec::new(),
+                    })
+                };
+                let aff = Affected {
+                    ecosystem: r.get(14)?,
+                    normalized_name: r.get(15)?,
+                    name: r.get(16)?,
+                    purl: r.get(17)?,
+                    ranges: from_json(r.get(18)?),
+                    versions: from_json(r.get(19)?),
+                    severity: from_json(r.get(20)?),
+                    database_specific: r
+                        .get::<_, Option<String>>(21)?
+                        .and_then(|s| serde_json::from_str(&s).ok()),
+                };
+                Ok((adv, aff))
+            };
+            let (adv, aff) = read().map_err(|e| self.err(e))?;
+            if let Some(a) = adv {
                 out.push(a);
+                last_row = Some(row);
+            }
+            if let Some(a) = out.last_mut() {
+                a.affected.push(aff);
             }
         }
         sort_advisories(&mut out);
@@ -277,7 +341,7 @@ impl Database {
         package: &str,
         version: &str,
     ) -> Result<Vec<Advisory>> {
-        let mut hits = Vec::new();
+        let mut hits = std::collections::BTreeSet::new();
         for e in self.affected_for(ecosystem, package)? {
             if e.withdrawn {
                 continue;
@@ -289,19 +353,14 @@ impl Database {
                         reason: err.to_string(),
                     }
                 })?;
-            if hit && !hits.contains(&e.advisory_row) {
-                hits.push(e.advisory_row);
+            if hit {
+                hits.insert(e.advisory_row);
             }
         }
-        let name = normalize_name(ecosystem, package);
-        let mut out = Vec::with_capacity(hits.len());
-        for row in hits {
-            if let Some(a) = self.load(row, Some((ecosystem, &name)))? {
-                out.push(a);
-            }
+        if hits.is_empty() {
+            return Ok(Vec::new());
         }
-        sort_advisories(&mut out);
-        Ok(out)
+        self.package_advisories(ecosystem, package, |row| hits.contains(&row))
     }
 
     /// Every advisory with this id (one per source and scope), with all its
@@ -317,7 +376,7 @@ impl Database {
         };
         let mut out = Vec::new();
         for row in rows {
-            if let Some(a) = self.load(row, None)? {
+            if let Some(a) = self.load(row)? {
                 out.push(a);
             }
         }
@@ -328,10 +387,10 @@ impl Database {
     /// The advisory in row `row` (from [`AffectedEntry::advisory_row`]), with all
     /// its affected entries.
     pub fn advisory_by_row(&self, row: i64) -> Result<Option<Advisory>> {
-        self.load(row, None)
+        self.load(row)
     }
 
-    fn load(&self, row: i64, only: Option<(&str, &str)>) -> Result<Option<Advisory>> {
+    fn load(&self, row: i64) -> Result<Option<Advisory>> {
         let mut st = self
             .conn
             .prepare_cached(&format!(
@@ -389,9 +448,7 @@ impl Database {
             .map_err(|e| self.err(e))?;
         for a in it {
             let a = a.map_err(|e| self.err(e))?;
-            if only.is_none_or(|(eco, name)| a.ecosystem == eco && a.normalized_name == name) {
-                adv.affected.push(a);
-            }
+            adv.affected.push(a);
         }
         Ok(Some(adv))
     }
@@ -416,6 +473,15 @@ impl Database {
     /// Seconds since the last update (None when never updated).
     pub fn age_seconds(&self) -> Result<Option<i64>> {
         Ok(meta_i64(&self.conn, "last_update", &self.path)?.map(|t| (now_unix() - t).max(0)))
+    }
+
+    /// Whether any advisory covers `ecosystem` (`Debian:12`, `PyPI`): one index seek,
+    /// where [`Database::status`] counts everything.
+    pub fn has_ecosystem(&self, ecosystem: &str) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM affected WHERE ecosystem = ?1 LIMIT 1")
+            .and_then(|mut st| st.exists(params![ecosystem]))
+            .map_err(|e| self.err(e))
     }
 }
 
@@ -753,7 +819,7 @@ impl Writer {
             [now.to_string()],
         )
         .map_err(e)?;
-        conn.execute_batch("COMMIT; PRAGMA optimize;").map_err(e)?;
+        conn.execute_batch("COMMIT;").map_err(e)?;
         conn.close().map_err(|(_, err)| e(err))?;
         // Durable before it becomes visible.
         std::fs::File::open(&tmp)

@@ -201,7 +201,7 @@ pub fn match_packages(
     distro: Option<&Distro>,
 ) -> Result<MatchOutput, MatchError> {
     let mut out = MatchOutput::default();
-    let known: BTreeMap<String, i64> = db.status()?.ecosystems;
+    let mut known: BTreeMap<String, bool> = BTreeMap::new();
     let mut warned: BTreeSet<String> = BTreeSet::new();
     let mut advisory_cache: BTreeMap<i64, Option<Advisory>> = BTreeMap::new();
 
@@ -240,7 +240,15 @@ pub fn match_packages(
             let v = comparable_version(p.ecosystem, &p.name, &p.version);
             (ns.to_string(), matcher, p.name.clone(), v)
         };
-        if !known.contains_key(&namespace) {
+        let covered = match known.get(&namespace) {
+            Some(c) => *c,
+            None => {
+                let c = db.has_ecosystem(&namespace)?;
+                known.insert(namespace.clone(), c);
+                c
+            }
+        };
+        if !covered {
             if warned.insert(namespace.clone()) {
                 out.warnings.push(format!(
                     "the advisory database has no data for {namespace}: {} packages there were not matched",
