@@ -817,7 +817,12 @@ pub(crate) fn image(
         ));
     }
     let test = cfg.healthcheck.as_ref().and_then(|h| h.test.clone());
-    if matches!(test.as_deref(), None | Some([])) || test.as_ref().is_some_and(|t| t[0] == "NONE") {
+    if matches!(test.as_deref(), None | Some([]))
+        || test
+            .as_ref()
+            .and_then(|t| t.first())
+            .is_some_and(|t| t == "NONE")
+    {
         out.push(AuditFinding::new(
             &IC102,
             obj.clone(),
