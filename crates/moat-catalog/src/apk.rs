@@ -67,9 +67,13 @@ impl Cataloger for ApkInstalled {
                 "apk", ctx.distro, "alpine", &e.name, &e.version, &e.arch, upstream,
             );
             let mut p = package(&e.name, &e.version, Ecosystem::Apk, purl, file);
-            if !e.origin.is_empty() {
-                p.source_name = Some(e.origin.clone());
-            }
+            // Every OS package names its source package (matching is by source); the
+            // package itself when the database names none.
+            p.source_name = Some(if e.origin.is_empty() {
+                e.name.clone()
+            } else {
+                e.origin.clone()
+            });
             p.licenses = license_list(&e.license);
             found.packages.push(p);
             found.owned_files.extend(e.files);

@@ -136,7 +136,8 @@ fn emit(ctx: &Ctx<'_>, file: &FileMeta, entries: Vec<DebEntry>, found: &mut Foun
             upstream.as_deref(),
         );
         let mut p = package(&e.name, &e.version, Ecosystem::Deb, purl, file);
-        p.source_name = e.source_name.clone();
+        // `Source:` is absent when it equals the package: the source is then the package.
+        p.source_name = Some(e.source_name.clone().unwrap_or_else(|| e.name.clone()));
         p.source_version = e.source_version.clone();
         if let Ok(b) = ctx.read(&format!("/usr/share/doc/{}/copyright", e.name), 1 << 20) {
             p.licenses = copyright_licenses(&text(&b));

@@ -305,11 +305,14 @@ impl Cataloger for RpmDb {
                 p = p.with_qualifier("upstream", &e.source_rpm);
             }
             let mut pk = package(&e.name, &version, Ecosystem::Rpm, p.to_string(), file);
-            if let Some((sn, sv)) = split_source_rpm(&e.source_rpm) {
-                pk.source_name = Some(sn);
-                if sv != vr {
-                    pk.source_version = Some(sv);
+            match split_source_rpm(&e.source_rpm) {
+                Some((sn, sv)) => {
+                    pk.source_name = Some(sn);
+                    if sv != vr {
+                        pk.source_version = Some(sv);
+                    }
                 }
+                None => pk.source_name = Some(e.name.clone()),
             }
             pk.licenses = license_list(&e.license);
             found.packages.push(pk);

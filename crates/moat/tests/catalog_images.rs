@@ -67,7 +67,8 @@ fn got(doc: &Value, eco: &str, with_source: bool) -> BTreeSet<Vec<String>> {
             let name = p["name"].as_str().unwrap().to_string();
             let mut v = vec![name.clone(), p["version"].as_str().unwrap().to_string()];
             if with_source {
-                v.push(p["source_name"].as_str().unwrap_or(&name).to_string());
+                // Every OS package names its source (the package itself if no other).
+                v.push(p["source_name"].as_str().unwrap().to_string());
             }
             v
         })
