@@ -423,3 +423,48 @@ fn misconfig_scanner_reports_image_config_findings() {
     let r = scan_json(&[]);
     assert!(r["misconfigurations"].as_array().unwrap().is_empty());
 }
+
+/// A second image sharing the base layer reads only its new layers: the base layer's
+/// cached tar (keyed by diff_id) is reused as it is, not unpacked again.
+#[test]
+fn a_second_image_reuses_the_shared_base_layer() {
+    let full = image();
+    let base = full.replace("full/docker-archive.tar", "debian/docker-archive.tar");
+    let cache = tempfile::tempdir().unwrap();
+    let e = env();
+    let scan = |src: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_moat"))
+            .args(["scan", src, "--format", "json"])
+            .arg("--db")
+            .arg(&e.db)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let r = scan(&base);
+    let base_layer = r["image"]["layers"][0]["diff_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cached = cache
+        .path()
+        .join("layers/sha256")
+        .join(format!("{}.tar", base_layer.trim_start_matches("sha256:")));
+    let before = std::fs::metadata(&cached).unwrap();
+    let r = scan(&full);
+    assert_eq!(r["image"]["layers"][0]["diff_id"], base_layer.as_str());
+    let after = std::fs::metadata(&cached).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        (before.ino(), before.mtime_nsec()),
+        (after.ino(), after.mtime_nsec())
+    );
+    // The full image's own layers were unpacked next to it.
+    let n = std::fs::read_dir(cache.path().join("layers/sha256"))
+        .unwrap()
+        .count();
+    assert!(n >= r["image"]["layers"].as_array().unwrap().len(), "{n}");
+}
