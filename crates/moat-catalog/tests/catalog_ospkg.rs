@@ -149,19 +149,16 @@ fn rpm_sqlite_has_curl() {
     assert!(inv.packages.len() > 50, "{}", inv.packages.len());
 }
 
-/// The real rpm (Debian's `rpm` package, scripts/deps/apt.txt) as the oracle for the
-/// SQLite database: every (name, epoch:version-release) equal.
-#[test]
-fn rpm_sqlite_equals_rpm_qa() {
+/// (name, [epoch:]version-release) of a database file as the real rpm (Debian's `rpm`
+/// package, scripts/deps/apt.txt) lists it, through `backend` (`sqlite`, `bdb_ro`;
+/// Debian's rpm has no NDB backend, so NDB is checked against go-rpmdb's list above).
+fn rpm_qa(file: &str, db_name: &str, backend: &str) -> BTreeSet<(String, String)> {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        format!("{FIX}/rpm/cbl-mariner-2.0.rpmdb.sqlite"),
-        tmp.path().join("rpmdb.sqlite"),
-    )
-    .unwrap();
+    std::fs::copy(format!("{FIX}/rpm/{file}"), tmp.path().join(db_name)).unwrap();
     let out = std::process::Command::new("rpm")
         .arg("--dbpath")
         .arg(tmp.path())
+        .args(["--define", &format!("_db_backend {backend}")])
         .args(["-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\n"])
         .output()
         .expect("rpm is installed by scripts/install-deps (apt.txt)");
@@ -175,13 +172,41 @@ fn rpm_sqlite_equals_rpm_qa() {
             (n.to_string(), v.replace("(none):", ""))
         })
         .collect();
-    let inv = rpm_inv("cbl-mariner-2.0.rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite");
-    let got: BTreeSet<(String, String)> = inv
-        .packages
-        .iter()
-        .map(|p| (p.name.clone(), p.version.clone()))
-        .collect();
-    assert_eq!(got, want);
+    assert!(!want.is_empty(), "rpm listed nothing for {file}");
+    want
+}
+
+#[test]
+fn rpm_sqlite_and_berkeleydb_equal_rpm_qa() {
+    for (file, db_name, backend, at) in [
+        (
+            "cbl-mariner-2.0.rpmdb.sqlite",
+            "rpmdb.sqlite",
+            "sqlite",
+            "/var/lib/rpm/rpmdb.sqlite",
+        ),
+        (
+            "rhel8-libuuid.Packages.bdb",
+            "Packages",
+            "bdb_ro",
+            "/var/lib/rpm/Packages",
+        ),
+        (
+            "syft-redhat.Packages.bdb",
+            "Packages",
+            "bdb_ro",
+            "/var/lib/rpm/Packages",
+        ),
+    ] {
+        let want = rpm_qa(file, db_name, backend);
+        let inv = rpm_inv(file, at);
+        let got: BTreeSet<(String, String)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect();
+        assert_eq!(got, want, "{file}");
+    }
 }
 
 #[test]
