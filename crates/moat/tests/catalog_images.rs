@@ -185,3 +185,72 @@ fn alpine_apk_equals_the_installed_db() {
         musl["purl"]
     );
 }
+
+#[test]
+fn image_sboms_are_byte_identical_with_source_date_epoch() {
+    let t = images();
+    let src = format!(
+        "docker-archive:{}",
+        t.join("full/docker-archive.tar").display()
+    );
+    let run = |fmt: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_moat"))
+            .args(["sbom", &src, "--format", fmt])
+            .env("SOURCE_DATE_EPOCH", "1704067200")
+            .env(
+                "MOAT_CACHE_DIR",
+                std::env::temp_dir().join("moat-catalog-images-test"),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    for fmt in ["cyclonedx-json", "spdx-json"] {
+        assert_eq!(run(fmt), run(fmt), "{fmt}");
+    }
+    // And valid against the official schemas, on real data (every ecosystem of `full`).
+    let schema = |name: &str| -> Value {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/schemas");
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap()).unwrap()
+    };
+    let registry = jsonschema::Registry::new()
+        .add(
+            "http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json",
+            schema("spdx.SNAPSHOT.schema.json"),
+        )
+        .unwrap()
+        .add(
+            "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json",
+            schema("jsf-0.82.SNAPSHOT.schema.json"),
+        )
+        .unwrap()
+        .prepare()
+        .unwrap();
+    let cdx = jsonschema::options()
+        .with_registry(&registry)
+        .build(&schema("bom-1.6.SNAPSHOT.schema.json"))
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&run("cyclonedx-json")).unwrap();
+    let errors: Vec<String> = cdx
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        doc["components"].as_array().unwrap().len(),
+        204,
+        "203 packages and the OS"
+    );
+    let spdx = jsonschema::validator_for(&schema("spdx-2.3-schema.json")).unwrap();
+    let doc: Value = serde_json::from_slice(&run("spdx-json")).unwrap();
+    let errors: Vec<String> = spdx
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

@@ -192,3 +192,23 @@ fn missing_source_is_a_one_line_error() {
     );
     assert_eq!(err.trim_end().lines().count(), 1);
 }
+
+#[test]
+fn dir_scans_read_lockfiles_rootfs_scans_do_not() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!("{SHARED}/fixtures/lockfile-parsers/nodejs/npm/testdata/package-lock_v3.json"),
+        t.path().join("package-lock.json"),
+    )
+    .unwrap();
+    let count = |src: String| {
+        let (code, out, err) = moat(&["sbom", &src, "--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let doc: Value = serde_json::from_slice(&out).unwrap();
+        doc["packages"].as_array().unwrap().len()
+    };
+    assert!(count(format!("dir:{}", t.path().display())) > 0);
+    assert_eq!(count(format!("rootfs:{}", t.path().display())), 0);
+    // A bare directory is a source tree.
+    assert!(count(t.path().display().to_string()) > 0);
+}
