@@ -210,7 +210,7 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
     };
     let listen = match &addr {
         Some(HostAddr::Unix(p)) => sys::Listen::Unix(p),
-        Some(HostAddr::Tcp(a)) => a
+        Some(HostAddr::Tcp(a) | HostAddr::Https(a)) => a
             .rsplit(':')
             .next()
             .and_then(|p| p.parse().ok())

@@ -30,20 +30,16 @@ pub enum EngineError {
     /// The host string is not `unix://PATH`, `tcp://HOST:PORT` or `http://HOST:PORT`.
     #[error("unsupported Docker host {host:?} (expected unix:///PATH or tcp://HOST:PORT)")]
     BadHost { host: String },
-    /// The engine could not be reached (no socket, connection refused, version negotiation).
-    #[error("cannot reach the Docker engine at {host}: {source}")]
-    Unreachable {
-        host: String,
-        #[source]
-        source: bollard::errors::Error,
-    },
+    /// The engine could not be reached (no socket, connection refused, TLS refused,
+    /// version negotiation). `reason` is bollard's error on one line.
+    #[error("cannot reach the Docker engine at {host}: {reason}")]
+    Unreachable { host: String, reason: String },
     /// A request failed.
-    #[error("{host}: {what}: {source}")]
+    #[error("{host}: {what}: {reason}")]
     Request {
         host: String,
         what: String,
-        #[source]
-        source: bollard::errors::Error,
+        reason: String,
     },
     /// The async runtime could not be created.
     #[error("cannot start the I/O runtime: {0}")]
@@ -68,6 +64,29 @@ pub trait Engine {
     fn networks(&self) -> Result<Vec<Network>, EngineError>;
 }
 
+/// An error and its causes on one line (engines put newlines in their messages;
+/// causes already quoted by their parent are not repeated).
+fn one_line(e: &bollard::errors::Error) -> String {
+    let flat = |s: String| {
+        s.split('\n')
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = flat(e.to_string());
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = flat(c.to_string());
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 /// The default host: `$DOCKER_HOST`, else `unix:///var/run/docker.sock`.
 pub fn default_host() -> String {
     std::env::var("DOCKER_HOST")
@@ -83,6 +102,28 @@ pub enum HostAddr {
     Unix(std::path::PathBuf),
     /// `host:port` over plain TCP (no TLS).
     Tcp(String),
+    /// `host:port` over TLS with a client certificate (`https://`, or `tcp://` with TLS files).
+    Https(String),
+}
+
+/// Client TLS material, as the docker CLI takes it (`--tlscacert`, `--tlscert`,
+/// `--tlskey`; or `$DOCKER_CERT_PATH/{ca,cert,key}.pem`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub ca: std::path::PathBuf,
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+impl TlsFiles {
+    /// `ca.pem`, `cert.pem`, `key.pem` in a directory.
+    pub fn in_dir(dir: &std::path::Path) -> TlsFiles {
+        TlsFiles {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        }
+    }
 }
 
 impl HostAddr {
@@ -97,15 +138,18 @@ impl HostAddr {
             }
             return Ok(HostAddr::Unix(path.into()));
         }
-        if let Some(rest) = host
-            .strip_prefix("tcp://")
-            .or_else(|| host.strip_prefix("http://"))
-        {
-            let rest = rest.trim_end_matches('/');
-            if rest.is_empty() || rest.contains('/') {
-                return Err(bad());
+        for (prefix, tls) in [("tcp://", false), ("http://", false), ("https://", true)] {
+            if let Some(rest) = host.strip_prefix(prefix) {
+                let rest = rest.trim_end_matches('/');
+                if rest.is_empty() || rest.contains('/') {
+                    return Err(bad());
+                }
+                return Ok(if tls {
+                    HostAddr::Https(rest.to_string())
+                } else {
+                    HostAddr::Tcp(rest.to_string())
+                });
             }
-            return Ok(HostAddr::Tcp(rest.to_string()));
         }
         if host.starts_with('/') {
             return Ok(HostAddr::Unix(host.into()));
@@ -119,8 +163,16 @@ impl fmt::Display for HostAddr {
         match self {
             HostAddr::Unix(p) => write!(f, "unix://{}", p.display()),
             HostAddr::Tcp(a) => write!(f, "tcp://{a}"),
+            HostAddr::Https(a) => write!(f, "https://{a}"),
         }
     }
+}
+
+/// Never reached: `connect_with` rejects https without TLS files first.
+fn unreachable_tls() -> Result<Docker, bollard::errors::Error> {
+    Err(bollard::errors::Error::UnsupportedURISchemeError {
+        uri: "https:// without TLS files".to_string(),
+    })
 }
 
 /// A live engine reached through bollard.
@@ -141,15 +193,31 @@ impl fmt::Debug for DockerEngine {
 impl DockerEngine {
     /// Connects to `host` and negotiates the API version (one `/version` round trip).
     pub fn connect(host: &str) -> Result<DockerEngine, EngineError> {
-        let addr = HostAddr::parse(host)?;
+        DockerEngine::connect_with(host, None)
+    }
+
+    /// Like [`DockerEngine::connect`]; with `tls`, a TCP host is reached over TLS with
+    /// that client certificate, verified against that CA.
+    pub fn connect_with(host: &str, tls: Option<&TlsFiles>) -> Result<DockerEngine, EngineError> {
+        let mut addr = HostAddr::parse(host)?;
+        if let (Some(_), HostAddr::Tcp(a)) = (tls, &addr) {
+            addr = HostAddr::Https(a.clone());
+        }
+        if let (None, HostAddr::Https(_)) = (tls, &addr) {
+            return Err(EngineError::BadHost {
+                host: format!(
+                    "{host} (https needs --tlscacert, --tlscert and --tlskey, or DOCKER_CERT_PATH)"
+                ),
+            });
+        }
         let shown = addr.to_string();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(EngineError::Runtime)?;
-        let unreachable = |source| EngineError::Unreachable {
+        let unreachable = |e: bollard::errors::Error| EngineError::Unreachable {
             host: shown.clone(),
-            source,
+            reason: one_line(&e),
         };
         let docker = match &addr {
             HostAddr::Unix(path) => Docker::connect_with_unix(
@@ -162,6 +230,17 @@ impl DockerEngine {
                 REQUEST_TIMEOUT_SECS,
                 bollard::API_DEFAULT_VERSION,
             ),
+            HostAddr::Https(a) => match tls {
+                Some(t) => Docker::connect_with_ssl(
+                    &format!("https://{a}"),
+                    &t.key,
+                    &t.cert,
+                    &t.ca,
+                    REQUEST_TIMEOUT_SECS,
+                    bollard::API_DEFAULT_VERSION,
+                ),
+                None => unreachable_tls(),
+            },
         }
         .map_err(unreachable)?;
         let docker = rt
@@ -179,13 +258,11 @@ impl DockerEngine {
         what: impl Into<String>,
         fut: impl std::future::Future<Output = Result<T, bollard::errors::Error>>,
     ) -> Result<T, EngineError> {
-        self.rt
-            .block_on(fut)
-            .map_err(|source| EngineError::Request {
-                host: self.host.clone(),
-                what: what.into(),
-                source,
-            })
+        self.rt.block_on(fut).map_err(|e| EngineError::Request {
+            host: self.host.clone(),
+            what: what.into(),
+            reason: one_line(&e),
+        })
     }
 }
 

@@ -65,17 +65,23 @@ impl Dockerd {
     }
 
     fn start() -> Dockerd {
+        Dockerd::start_with(
+            r#"{"insecure-registries": ["10.99.0.0/16"], "log-level": "debug"}"#,
+            &["--userns-remap=default"],
+            |_| Vec::new(),
+        )
+    }
+
+    /// `tls(dir)` returns extra dockerd arguments (TLS files made under the daemon's dir).
+    fn start_with(config: &str, extra: &[&str], tls: impl Fn(&Path) -> Vec<String>) -> Dockerd {
         // Short path: the containerd socket under exec-root must fit in sun_path.
         let dir = tempfile::Builder::new()
             .prefix("moat-audit-")
             .tempdir_in("/tmp")
             .unwrap();
         let d = dir.path();
-        std::fs::write(
-            d.join("daemon.json"),
-            r#"{"insecure-registries": ["10.99.0.0/16"], "log-level": "debug"}"#,
-        )
-        .unwrap();
+        std::fs::write(d.join("daemon.json"), config).unwrap();
+        let tls_args = tls(d);
         let tcp_port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -94,11 +100,9 @@ impl Dockerd {
             .arg(format!("unix://{}", d.join("sock").display()))
             .arg("-H")
             .arg(format!("tcp://127.0.0.1:{tcp_port}"))
-            .args([
-                "--bridge=none",
-                "--iptables=false",
-                "--userns-remap=default",
-            ])
+            .args(["--bridge=none", "--iptables=false"])
+            .args(extra)
+            .args(&tls_args)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -387,6 +391,158 @@ fn bad_inputs_are_exit_2_with_one_line() {
         let out = Command::new(MOAT).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    run(Command::new("openssl").current_dir(dir).args(args));
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl.
+fn make_certs(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca-key.pem",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=moat-test-ca",
+        ],
+    );
+    for (name, cn, ext) in [
+        (
+            "server",
+            "127.0.0.1",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("client", "client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{name}-key.pem"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={cn}"),
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}-cert.pem"),
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{name}.ext"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn tls_engine_audit() {
+    if !have("dockerd") || !have("docker") || !have("openssl") || !is_root() {
+        eprintln!("skipped: needs root, docker.io and openssl");
+        return;
+    }
+    let d = Dockerd::start_with("{}", &[], |dir| {
+        let certs = dir.join("certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        make_certs(&certs);
+        let p = |f: &str| certs.join(f).display().to_string();
+        vec![
+            "--tlsverify".into(),
+            format!("--tlscacert={}", p("ca.pem")),
+            format!("--tlscert={}", p("server-cert.pem")),
+            format!("--tlskey={}", p("server-key.pem")),
+        ]
+    });
+    let certs = d.dir.path().join("certs");
+    let host = format!("tcp://127.0.0.1:{}", d.tcp_port);
+    let out = Command::new(MOAT)
+        .args([
+            "audit",
+            "--host",
+            &host,
+            "--tlsverify",
+            "--format",
+            "json",
+            "--select",
+            "DD106,DH10",
+        ])
+        .arg("--tlscacert")
+        .arg(certs.join("ca.pem"))
+        .arg("--tlscert")
+        .arg(certs.join("client-cert.pem"))
+        .arg("--tlskey")
+        .arg(certs.join("client-key.pem"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let report: Value = serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert_eq!(report["host"], format!("https://127.0.0.1:{}", d.tcp_port));
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["rule"] != "DD106"),
+        "{findings:#?}"
+    );
+    // The daemon's TLS files, as openssl left them (key 600, certificates 644), are
+    // looser than CIS 3.10/3.12/3.14 allow; the daemon was found by its TLS port.
+    let dh107: Vec<String> = findings
+        .iter()
+        .filter(|f| f["rule"] == "DH107")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    for (file, cis) in [
+        ("ca.pem", "3.10"),
+        ("server-cert.pem", "3.12"),
+        ("server-key.pem", "3.14"),
+    ] {
+        let path = certs.join(file);
+        let mode = std::fs::metadata(&path).unwrap().permissions();
+        use std::os::unix::fs::PermissionsExt;
+        let want = if file.contains("key") { 0o400 } else { 0o444 };
+        if mode.mode() & 0o777 & !want != 0 {
+            assert!(
+                dh107.iter().any(|m| m.contains(&format!("CIS {cis}"))),
+                "{file}: {dh107:?}"
+            );
+        }
+    }
+    // Without the client certificate the TLS engine refuses: exit 2, one line.
+    let out = Command::new(MOAT)
+        .args(["audit", "--host", &host])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err:?}");
 }
 
 #[test]

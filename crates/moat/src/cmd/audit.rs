@@ -26,6 +26,18 @@ pub struct Args {
     /// The engine: unix:///PATH or tcp://HOST:PORT (default: $DOCKER_HOST, else unix:///var/run/docker.sock).
     #[arg(long, short = 'H', value_name = "HOST")]
     pub host: Option<String>,
+    /// Reach a TCP host over TLS with a client certificate (default: $DOCKER_TLS_VERIFY).
+    #[arg(long)]
+    pub tlsverify: bool,
+    /// CA certificate (default: $DOCKER_CERT_PATH/ca.pem).
+    #[arg(long, value_name = "FILE")]
+    pub tlscacert: Option<PathBuf>,
+    /// Client certificate (default: $DOCKER_CERT_PATH/cert.pem).
+    #[arg(long, value_name = "FILE")]
+    pub tlscert: Option<PathBuf>,
+    /// Client key (default: $DOCKER_CERT_PATH/key.pem).
+    #[arg(long, value_name = "FILE")]
+    pub tlskey: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Exit 1 when a finding of this severity or higher remains.
@@ -65,7 +77,26 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         None
     };
     let host = args.host.clone().unwrap_or_else(moat_engine::default_host);
-    let engine = DockerEngine::connect(&host)?;
+    let env_verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
+    let tls_wanted = args.tlsverify
+        || env_verify
+        || args.tlscacert.is_some()
+        || args.tlscert.is_some()
+        || args.tlskey.is_some()
+        || host.starts_with("https://");
+    let tls = tls_wanted.then(|| {
+        let dir = std::env::var_os("DOCKER_CERT_PATH")
+            .map(PathBuf::from)
+            .or_else(|| dirs::home_dir().map(|h| h.join(".docker")))
+            .unwrap_or_default();
+        let d = moat_engine::TlsFiles::in_dir(&dir);
+        moat_engine::TlsFiles {
+            ca: args.tlscacert.clone().unwrap_or(d.ca),
+            cert: args.tlscert.clone().unwrap_or(d.cert),
+            key: args.tlskey.clone().unwrap_or(d.key),
+        }
+    });
+    let engine = DockerEngine::connect_with(&host, tls.as_ref())?;
     let opts = AuditOptions {
         proof: !args.no_proof,
         image_files: !args.no_image_files,
