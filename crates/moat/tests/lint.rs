@@ -185,7 +185,8 @@ fn rules_lists_every_rule_with_metadata() {
             .iter()
             .any(|r| r == "CIS-4.1")
     );
-    for prefix in ["DF", "DC", "DD", "IC"] {
+    // Audit rules are listed too, each code once.
+    for prefix in ["DF", "DC", "DD", "IC", "CC", "DH", "DV"] {
         assert!(
             rules
                 .iter()
@@ -193,6 +194,10 @@ fn rules_lists_every_rule_with_metadata() {
             "{prefix}"
         );
     }
+    let mut codes: Vec<&str> = rules.iter().map(|r| r["code"].as_str().unwrap()).collect();
+    let n = codes.len();
+    codes.dedup();
+    assert_eq!(codes.len(), n, "duplicate rule codes or unsorted output");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `moat rules`: every lint rule (and, when available, audit rule) with its metadata.
+//! `moat rules`: every lint rule and every audit rule, with its metadata, sorted by code.
 
 use crate::Global;
 use std::io::Write;
@@ -17,7 +17,9 @@ pub struct Args {
 }
 
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let metas = moat_lint::rules::metas();
+    let mut metas = moat_lint::rules::metas();
+    metas.extend(moat_audit::rules());
+    metas.sort_by_key(|m| m.code);
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
