@@ -8,11 +8,16 @@ pub struct Gemspecs;
 pub struct GemfileLock;
 
 fn first_quoted(s: &str) -> Option<&str> {
+    quoted_span(s).map(|(v, _)| v)
+}
+
+/// The first quoted value of `s` and the byte offset just past its closing quote.
+fn quoted_span(s: &str) -> Option<(&str, usize)> {
     let q = s.find(['"', '\''])?;
     let quote = s[q..].chars().next()?;
     let rest = &s[q + 1..];
     let end = rest.find(quote)?;
-    Some(&rest[..end])
+    Some((&rest[..end], q + 1 + end + 1))
 }
 
 /// (name, version, licenses) of an installed gemspec (`s.name = "x".freeze`).
@@ -33,10 +38,9 @@ pub fn parse_gemspec(s: &str) -> Option<(String, String, Vec<String>)> {
             "version" if version.is_none() => version = first_quoted(rhs).map(str::to_string),
             "license" | "licenses" => {
                 let mut r = rhs;
-                while let Some(l) = first_quoted(r) {
+                while let Some((l, next)) = quoted_span(r) {
                     licenses.push(l.to_string());
-                    let i = r.find(l).map(|i| i + l.len() + 1).unwrap_or(r.len());
-                    r = &r[i.min(r.len())..];
+                    r = r.get(next..).unwrap_or("");
                 }
             }
             _ => {}
