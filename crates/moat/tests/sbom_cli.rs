@@ -7,7 +7,10 @@
 use serde_json::Value;
 use std::process::Command;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+mod common;
+use common::{validate_cyclonedx, validate_spdx};
+
+use common::SHARED;
 
 fn moat(args: &[&str]) -> (i32, Vec<u8>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_moat"))
@@ -24,46 +27,6 @@ fn moat(args: &[&str]) -> (i32, Vec<u8>, String) {
         out.stdout,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn schema(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(format!("{SHARED}/schemas/{name}")).unwrap())
-        .unwrap()
-}
-
-fn validate_cyclonedx(doc: &Value) {
-    // The bom schema refers to its neighbours by relative URI; wire them locally.
-    let registry = jsonschema::Registry::new()
-        .add(
-            "http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json",
-            schema("spdx.SNAPSHOT.schema.json"),
-        )
-        .unwrap()
-        .add(
-            "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json",
-            schema("jsf-0.82.SNAPSHOT.schema.json"),
-        )
-        .unwrap()
-        .prepare()
-        .unwrap();
-    let v = jsonschema::options()
-        .with_registry(&registry)
-        .build(&schema("bom-1.6.SNAPSHOT.schema.json"))
-        .unwrap();
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "CycloneDX schema errors: {errors:#?}");
-}
-
-fn validate_spdx(doc: &Value) {
-    let v = jsonschema::validator_for(&schema("spdx-2.3-schema.json")).unwrap();
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "SPDX schema errors: {errors:#?}");
 }
 
 /// A tree with an OS database and language packages, licences included.
