@@ -6,13 +6,25 @@ use moat_catalog::{Cataloger, dotnet, node, php, python, ruby, rust};
 use moat_fuzz::{pick, run_cataloger};
 
 const CASES: &[(&dyn Cataloger, &str)] = &[
-    (&python::Installed, "/usr/lib/python3/site-packages/x-1.0.dist-info/METADATA"),
-    (&python::Installed, "/usr/lib/python3/site-packages/x-1.0.egg-info/PKG-INFO"),
-    (&python::Installed, "/usr/lib/python3/site-packages/x-1.0.egg-info"),
+    (
+        &python::Installed,
+        "/usr/lib/python3/site-packages/x-1.0.dist-info/METADATA",
+    ),
+    (
+        &python::Installed,
+        "/usr/lib/python3/site-packages/x-1.0.egg-info/PKG-INFO",
+    ),
+    (
+        &python::Installed,
+        "/usr/lib/python3/site-packages/x-1.0.egg-info",
+    ),
     (&node::Installed, "/app/node_modules/x/package.json"),
     (&node::Installed, "/app/node_modules/@s/x/package.json"),
     (&rust::CargoLock, "/src/Cargo.lock"),
-    (&ruby::Gemspecs, "/usr/lib/ruby/gems/3.1.0/specifications/x-1.0.gemspec"),
+    (
+        &ruby::Gemspecs,
+        "/usr/lib/ruby/gems/3.1.0/specifications/x-1.0.gemspec",
+    ),
     (&php::Installed, "/app/vendor/composer/installed.json"),
     (&dotnet::DepsJson, "/app/x.deps.json"),
 ];

@@ -40,7 +40,11 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
         let _ = std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#);
-        let cfg = if sel == 0 { rest.to_vec() } else { img.config_json() };
+        let cfg = if sel == 0 {
+            rest.to_vec()
+        } else {
+            img.config_json()
+        };
         let cfg_d = put(&blobs, &cfg);
         let layer_d = put(&blobs, &tar);
         let manifest = if sel == 1 {
@@ -79,7 +83,10 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.starts_with(&src), "error does not name the input: {msg}");
+            assert!(
+                msg.starts_with(&src),
+                "error does not name the input: {msg}"
+            );
         }
     }
 });

@@ -5,8 +5,8 @@
 //! The image is opened in a temporary cache and every file is read through the
 //! resolver and through each layer view.
 use libfuzzer_sys::fuzz_target;
-use moat_image::testkit::{Comp, E, Img, layer};
 use moat_fs::FileResolver;
+use moat_image::testkit::{Comp, E, Img, layer};
 use moat_image::{OpenOptions, open};
 
 fuzz_target!(|data: &[u8]| {
@@ -48,7 +48,10 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.starts_with(&src), "error does not name the input: {msg}");
+            assert!(
+                msg.starts_with(&src),
+                "error does not name the input: {msg}"
+            );
         }
     }
 });

@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = validate(scheme, a);
         let _ = validate(scheme, b);
         if let (Ok(x), Ok(y)) = (compare(scheme, a, b), compare(scheme, b, a)) {
-            assert_eq!(x, y.reverse(), "{scheme}: compare({a:?}, {b:?}) not antisymmetric");
+            assert_eq!(
+                x,
+                y.reverse(),
+                "{scheme}: compare({a:?}, {b:?}) not antisymmetric"
+            );
         }
         let _ = compare(scheme, a, a);
         let _ = Constraint::parse(Syntax::Generic(scheme), c).map(|k| k.satisfies(a));

@@ -46,7 +46,9 @@ pub fn db_import(data: &[u8], kind: moat_db::InputKind, name: &str) {
             };
             *w = Some((dir, writer));
         }
-        let Some((dir, writer)) = w.as_mut() else { return };
+        let Some((dir, writer)) = w.as_mut() else {
+            return;
+        };
         let file = dir.path().join(name);
         if let Some(p) = file.parent() {
             let _ = std::fs::create_dir_all(p);
