@@ -83,6 +83,19 @@ fn chain_key(diff_ids: &[String]) -> String {
         env!("CARGO_PKG_VERSION"),
         CATALOG_CACHE_VERSION
     ));
+    // A rebuilt binary may catalog differently under the same version number: the
+    // executable's size and modification time make its inventories its own.
+    if let Some(m) = std::env::current_exe()
+        .ok()
+        .and_then(|p| std::fs::metadata(p).ok())
+    {
+        let mtime = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        h.update(format!("exe {} {mtime}\n", m.len()));
+    }
     for d in diff_ids {
         h.update(d.as_bytes());
         h.update(b"\n");
