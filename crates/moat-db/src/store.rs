@@ -529,34 +529,28 @@ fn meta_i64(conn: &Connection, key: &str, path: &Path) -> Result<Option<i64>> {
     Ok(v.and_then(|s| s.parse().ok()))
 }
 
+/// A `SELECT key, COUNT(...) ... GROUP BY key` query as a sorted map.
+fn counts(conn: &Connection, path: &Path, sql: &str) -> Result<BTreeMap<String, i64>> {
+    let e = |err| Error::sql(path, err);
+    let mut st = conn.prepare(sql).map_err(e)?;
+    let it = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(e)?;
+    it.collect::<rusqlite::Result<_>>().map_err(e)
+}
+
 fn status_of(conn: &Connection, path: &Path) -> Result<Status> {
     let e = |err| Error::sql(path, err);
-    let mut sources = BTreeMap::new();
-    {
-        let mut st = conn
-            .prepare("SELECT source, COUNT(*) FROM advisories GROUP BY source")
-            .map_err(e)?;
-        let it = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(e)?;
-        for row in it {
-            let (k, v) = row.map_err(e)?;
-            sources.insert(k, v);
-        }
-    }
-    let mut ecosystems = BTreeMap::new();
-    {
-        let mut st = conn
-            .prepare("SELECT ecosystem, COUNT(DISTINCT advisory) FROM affected GROUP BY ecosystem")
-            .map_err(e)?;
-        let it = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(e)?;
-        for row in it {
-            let (k, v) = row.map_err(e)?;
-            ecosystems.insert(k, v);
-        }
-    }
+    let sources = counts(
+        conn,
+        path,
+        "SELECT source, COUNT(*) FROM advisories GROUP BY source",
+    )?;
+    let ecosystems = counts(
+        conn,
+        path,
+        "SELECT ecosystem, COUNT(DISTINCT advisory) FROM affected GROUP BY ecosystem",
+    )?;
     let mut origins = Vec::new();
     {
         let mut st = conn
