@@ -92,7 +92,7 @@ fn findings_equal_the_independent_oracle_both_ways() {
         extra.len()
     );
     // Every ecosystem with data contributes.
-    for eco in ["deb", "pypi", "cargo", "golang"] {
+    for eco in ["deb", "pypi", "cargo", "golang", "npm"] {
         assert!(got.iter().any(|g| g.1 == eco), "no {eco} finding");
     }
 }

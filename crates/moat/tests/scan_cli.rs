@@ -116,14 +116,61 @@ fn json_report_has_the_documented_keys() {
         pkgs.iter()
             .any(|p| p["ecosystem"] == "deb" && p["source_name"].is_string())
     );
-    // npm has no data offline: a clear warning, not a silent clean result.
+    // ../shared/vulndata has npm advisories: the image's npm packages are matched, so
+    // no "no data" warning names npm (the warning itself is tested below).
     let warnings: Vec<&str> = r["warnings"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert!(warnings.iter().any(|w| w.contains("npm")), "{warnings:?}");
+    assert!(!warnings.iter().any(|w| w.contains("npm")), "{warnings:?}");
+    assert!(
+        vulns.iter().any(|v| v["package"]["ecosystem"] == "npm"),
+        "no npm finding although the data has npm advisories"
+    );
+}
+
+/// A namespace without data is a clear warning, never a silent clean result: a database
+/// that holds only the Debian advisories warns about every language ecosystem of the
+/// image that it cannot match (npm among them).
+#[test]
+fn an_ecosystem_without_data_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("debian-only.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_moat"))
+        .args(["db", "import", &format!("{SHARED}/vulndata/osv/Debian/all.zip")])
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_moat"))
+        .args(["scan", &image(), "--format", "json"])
+        .arg("--db")
+        .arg(&db)
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for eco in ["npm", "pypi", "crates.io"] {
+        assert!(
+            warnings.iter().any(|w| w.to_lowercase().contains(eco)),
+            "no warning for {eco}: {warnings:?}"
+        );
+    }
+    // Debian has data: it is matched, not warned about.
+    assert!(!warnings.iter().any(|w| w.contains("Debian")), "{warnings:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("npm"), "the warning also reaches stderr: {stderr}");
 }
 
 #[test]

@@ -11,6 +11,9 @@ Computes, straight from the advisory data and with the real version tools, the s
   comparison with `packaging.version`.
 - crates.io: the image's Cargo.lock (tomllib); crates.io OSV advisories (SEMVER
   ranges); comparison with node `semver`.
+- npm: the packages npm itself recorded as installed (`node_modules/.package-lock.json`,
+  npm's hidden lockfile, which `npm ci` writes) in every node_modules tree of the image;
+  npm OSV advisories (SEMVER ranges); node `semver`.
 - Go: the runc binary's build info, read here by hand from `.go.buildinfo` (Go 1.18+
   layout); Go OSV advisories (SEMVER ranges) for the modules and `stdlib`; node
   `semver`.
@@ -250,6 +253,24 @@ for k in gopkgs:
 
 cands = collect_semver(osv_records("crates.io"), "crates.io", crates, "cargo")
 cands += collect_semver(osv_records("Go"), "Go", gopkgs, "golang")
+
+# npm: what npm recorded as installed, per node_modules tree (keys "node_modules/NAME",
+# nested "node_modules/a/node_modules/@scope/b"; the name is what follows the last
+# "node_modules/"). Links and extraneous entries are not installed packages.
+npmpkgs = {}
+for dirpath, dirnames, filenames in os.walk(rootfs):
+    if os.path.basename(dirpath) == "node_modules" and ".package-lock.json" in filenames:
+        with open(os.path.join(dirpath, ".package-lock.json")) as f:
+            lock = json.load(f)
+        for key, meta in lock.get("packages", {}).items():
+            if "node_modules/" not in key or meta.get("link") or "version" not in meta:
+                continue
+            name = key.rsplit("node_modules/", 1)[1]
+            npmpkgs.setdefault(name, set()).add(meta["version"])
+npmpkgs = {k: sorted(v) for k, v in npmpkgs.items()}
+if not npmpkgs:
+    raise SystemExit("no node_modules/.package-lock.json in the image: the npm part of the oracle has no input")
+cands += collect_semver(osv_records("npm"), "npm", npmpkgs, "npm")
 
 script = r"""
 const semver = require(process.argv[1] + '/semver');

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod hostile;
+
 use serde_json::Value;
 
 pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");

@@ -1,0 +1,27 @@
+//! Issue 12's hostile-input suite, one generated case per class, each run as a child
+//! process through `common::hostile` (exit code, peak RSS, wall time, no raw control
+//! characters, nothing written outside the cache). Cases for images, catalogs, lint and
+//! servers live in `hostile_*.rs` beside this file; this file checks the harness itself.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::hostile::{Case, raw_control};
+
+#[test]
+fn a_missing_input_is_rejected_naming_it() {
+    let c = Case::new();
+    let missing = c.work().join("no-such.tar");
+    let o = c.run(&["inspect", &format!("docker-archive:{}", missing.display())]);
+    o.assert_rejected("no-such.tar");
+}
+
+#[test]
+fn the_harness_sees_control_bytes_and_exit_codes() {
+    assert_eq!(raw_control(b"ok\n\ttab"), None);
+    assert_eq!(raw_control(b"a\x1b[31m"), Some(0x1b));
+    assert_eq!(raw_control(b"a\rb"), Some(b'\r'));
+    let c = Case::new();
+    let o = c.run(&["--no-such-flag"]);
+    assert_eq!(o.code, Some(2), "{o:?}");
+    assert!(o.max_rss_kib > 100, "a real peak RSS is measured: {o:?}");
+}
