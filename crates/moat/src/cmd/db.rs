@@ -186,6 +186,18 @@ fn print_import(out: &mut impl Write, r: &ImportReport) -> std::io::Result<()> {
         r.withdrawn,
         r.git_ranges
     )?;
+    if !r.other_records.is_empty() {
+        let other: Vec<String> = r
+            .other_records
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(
+            out,
+            "  not advisories (CVE records, not imported as such yet): {}",
+            other.join(", ")
+        )?;
+    }
     for s in &r.skipped {
         writeln!(
             out,
