@@ -9,7 +9,6 @@ pub mod detect;
 pub mod dockerfile;
 pub mod image_config;
 pub mod rules;
-pub mod sarif;
 pub mod shell;
 pub mod suppress;
 

@@ -1,10 +1,12 @@
 //! The scan: open the image, catalog it (cached by the image's layer chain), match
 //! the advisory database, apply the user's policy, and build one sorted report.
 
-use crate::report::{DbInfo, IgnoredFinding, ImageSummary, LayerSummary, ScanReport, Tool};
 use moat_db::Database;
 use moat_match::policy::{FindingRef, IgnoreFile, Suppression, Vex};
 use moat_match::{Dropped, FixState, VulnFinding};
+use moat_model::report::{
+    DbInfo, IgnoredFinding, ImageSummary, LayerSummary, Report as ScanReport, SCHEMA_VERSION, Tool,
+};
 use moat_model::{Inventory, Severity};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -155,7 +157,7 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Result<ScanOutcome, ScanError> 
     };
 
     let mut report = ScanReport {
-        schema_version: crate::report::SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION,
         tool: Tool::default(),
         created: rfc3339(opts.now),
         source: source.to_string(),

@@ -84,12 +84,8 @@ fn check(name: &str, args: &[&str]) {
         std::fs::write(&path, &got).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (MOAT_BLESS=1 writes it)",
-            path.display()
-        )
-    });
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (MOAT_BLESS=1 writes it)", path.display()));
     if got != want {
         let line = got
             .lines()
@@ -120,7 +116,14 @@ fn scan_every_format() {
     }
     check(
         "scan-full-misconfig.txt",
-        &["scan", &src, "--scanners", "vuln,misconfig", "--format", "table"],
+        &[
+            "scan",
+            &src,
+            "--scanners",
+            "vuln,misconfig",
+            "--format",
+            "table",
+        ],
     );
     let alpine = format!("oci-dir:{}/alpine/oci", images());
     if root().join(images()).join("alpine/oci").exists() {
@@ -141,7 +144,12 @@ fn sbom_every_format() {
     }
     check(
         "sbom-lockfiles.json",
-        &["sbom", "dir:../shared/fixtures/lockfile-parsers", "--format", "json"],
+        &[
+            "sbom",
+            "dir:../shared/fixtures/lockfile-parsers",
+            "--format",
+            "json",
+        ],
     );
 }
 
@@ -163,6 +171,9 @@ fn lint_every_format() {
 fn inspect_every_format() {
     let src = format!("docker-archive:{}/full/docker-archive.tar", images());
     for (f, ext) in [("table", "txt"), ("json", "json")] {
-        check(&format!("inspect-full.{ext}"), &["inspect", &src, "--format", f]);
+        check(
+            &format!("inspect-full.{ext}"),
+            &["inspect", &src, "--format", f],
+        );
     }
 }

@@ -5,20 +5,10 @@ use crate::Global;
 use anyhow::Context;
 use moat_catalog::{Mode, Options};
 use moat_model::Inventory;
-use moat_report::SbomMeta;
+use moat_report::{Format, SbomMeta};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    #[value(name = "cyclonedx-json")]
-    CyclonedxJson,
-    #[value(name = "spdx-json")]
-    SpdxJson,
-    Json,
-    Table,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -26,7 +16,8 @@ pub struct Args {
     /// registry:REF, docker:REF, rootfs:PATH, dir:PATH (also reads lockfiles), or a path.
     pub source: String,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    #[arg(long, short = 'f', default_value = "table",
+          value_parser = super::formats(&[Format::CyclonedxJson, Format::SpdxJson, Format::Json, Format::Table]))]
     pub format: Format,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -99,6 +90,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Format::SpdxJson => moat_report::spdx::render(&inv, &meta, &mut w)?,
         Format::Json => moat_report::packages::json(&inv, &mut w)?,
         Format::Table => moat_report::packages::table(&inv, &mut w)?,
+        _ => unreachable!("clap admits only sbom's formats"),
     }
     w.flush().context("writing the SBOM")?;
     Ok(ExitCode::SUCCESS)

@@ -1,9 +1,9 @@
 //! The human table: findings grouped by package, with the layer that brought each
 //! package in, then a summary by severity.
 
-use crate::ScanReport;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use moat_match::VulnFinding;
+use moat_model::Report as ScanReport;
+use moat_model::VulnFinding;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -17,7 +17,8 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-pub fn table(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
+/// The scan report as a table.
+pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     let target = match &r.distro {
         Some(d) if !d.pretty_name.is_empty() => format!("{} ({})", r.source, d.pretty_name),
         Some(d) => format!("{} ({} {})", r.source, d.id, d.version_id),
@@ -107,4 +108,46 @@ pub fn table(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "{t}")?;
     }
     Ok(())
+}
+
+/// Configuration findings (`moat lint`) as a table, then a count by severity.
+pub fn config_findings(
+    findings: &[moat_model::ConfigFinding],
+    files: usize,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        writeln!(w, "{files} file(s) linted: no findings")?;
+        return Ok(());
+    }
+    let mut t = Table::new();
+    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t.set_header(["LOCATION", "RULE", "SEVERITY", "MESSAGE"]);
+    for f in findings {
+        let rule = if f.aliases.is_empty() {
+            f.rule.clone()
+        } else {
+            format!("{} ({})", f.rule, f.aliases.join(", "))
+        };
+        t.add_row([
+            format!("{}:{}:{}", f.path, f.line, f.column),
+            rule,
+            f.severity.to_string(),
+            f.message.clone(),
+        ]);
+    }
+    writeln!(w, "{t}")?;
+    let mut counts = BTreeMap::new();
+    for f in findings {
+        *counts
+            .entry(std::cmp::Reverse(f.severity))
+            .or_insert(0usize) += 1;
+    }
+    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{} {n}", s.0)).collect();
+    writeln!(
+        w,
+        "{files} file(s) linted, {} finding(s): {}",
+        findings.len(),
+        summary.join(", ")
+    )
 }
