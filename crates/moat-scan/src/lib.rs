@@ -7,4 +7,6 @@ pub mod pipeline;
 pub use moat_model::report::{
     DbInfo, IgnoredFinding, ImageSummary, LayerSummary, Report as ScanReport, Summary,
 };
-pub use pipeline::{ScanError, ScanOptions, ScanOutcome, Scanners, scan};
+pub use pipeline::{
+    Cataloged, ScanError, ScanOptions, ScanOutcome, ScanPlan, Scanners, network_use, scan,
+};

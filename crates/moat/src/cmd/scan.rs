@@ -101,9 +101,6 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if args.offline && args.source.starts_with("registry:") {
-        anyhow::bail!("{}: --offline forbids reading from a registry", args.source);
-    }
     let mut image = moat_image::OpenOptions::new(global.cache_dir());
     image.platform = args.platform.clone();
     image.insecure_registries = args.insecure_registry.clone();
@@ -120,7 +117,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         max_db_age_days: args.max_db_age,
         use_cache: !args.no_cache,
         now: now()?,
+        offline: args.offline,
     };
+    // Everything is validated before the source is opened: a bad ignore file, VEX
+    // document or database, or a network source under --offline, fails here.
+    let plan = moat_scan::ScanPlan::new(&args.source, opts)?;
 
     let progress = std::io::stderr().is_terminal().then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -128,7 +129,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
     });
-    let outcome = moat_scan::scan(&args.source, &opts);
+    let outcome = plan.run();
     if let Some(pb) = &progress {
         pb.finish_and_clear();
     }
