@@ -9,7 +9,9 @@
 //! - Withdrawn advisories are never reported. Every candidate that is not reported
 //!   is kept in [`MatchOutput::dropped`] with the reason.
 
-use crate::finding::{Cvss, Dropped, FixState, MatchDetail, PackageRef, VulnFinding};
+use crate::finding::{
+    Cvss, DropReason, Dropped, FixState, MatchDetail, MatcherKind, PackageRef, VulnFinding,
+};
 use moat_db::{Advisory, Database, Event, Range};
 use moat_model::{Distro, Ecosystem, Package, Severity};
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +19,33 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, thiserror::Error)]
 #[error("advisory database: {0}")]
 pub struct MatchError(#[from] moat_db::Error);
+
+/// What a matcher looks up for one package: the advisory namespace, the name and the
+/// version to compare (for OS packages, the source package's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub namespace: String,
+    pub name: String,
+    pub version: String,
+}
+
+/// One matcher family. A new family is one file in this crate implementing this trait,
+/// and one line in [`MATCHERS`].
+pub trait Matcher: Sync {
+    fn kind(&self) -> MatcherKind;
+    /// `None` when `p` is not this family's package; `Some(Err(why))` when it is but
+    /// cannot be matched (no known namespace for the distribution: a warning).
+    fn query(&self, p: &Package, distro: Option<&Distro>) -> Option<Result<Query, String>>;
+}
+
+/// Every matcher, in the order they are asked (the first that takes a package wins).
+pub static MATCHERS: &[&dyn Matcher] = &[
+    &crate::dpkg::DpkgMatcher,
+    &crate::apk::ApkMatcher,
+    &crate::rpm::RpmMatcher,
+    &crate::gostdlib::GoStdlibMatcher,
+    &crate::language::EcosystemMatcher,
+];
 
 #[derive(Debug, Default)]
 pub struct MatchOutput {
@@ -84,7 +113,7 @@ pub fn language_namespace(eco: Ecosystem) -> Option<&'static str> {
 
 /// The version to compare: Go versions lose `v`/`go` prefixes (OSV's Go data is
 /// written without them).
-fn comparable_version(eco: Ecosystem, name: &str, v: &str) -> String {
+pub(crate) fn comparable_version(eco: Ecosystem, name: &str, v: &str) -> String {
     if eco == Ecosystem::Golang {
         let v = if name == "stdlib" || name == "toolchain" {
             v.trim_start_matches("go")
@@ -206,39 +235,25 @@ pub fn match_packages(
     let mut advisory_cache: BTreeMap<i64, Option<Advisory>> = BTreeMap::new();
 
     for p in packages {
-        let (namespace, matcher, name, version) = if p.ecosystem.is_os() {
-            let ns = match os_namespace(distro, p.ecosystem) {
-                Ok(ns) => ns,
-                Err(why) => {
-                    if warned.insert(format!("os:{}", p.ecosystem)) {
-                        out.warnings
-                            .push(format!("{} packages were not matched: {why}", p.ecosystem));
-                    }
-                    continue;
+        let Some((matcher, query)) = MATCHERS
+            .iter()
+            .find_map(|m| m.query(p, distro).map(|q| (m.kind(), q)))
+        else {
+            continue;
+        };
+        let Query {
+            namespace,
+            name,
+            version,
+        } = match query {
+            Ok(q) => q,
+            Err(why) => {
+                if warned.insert(format!("os:{}", p.ecosystem)) {
+                    out.warnings
+                        .push(format!("{} packages were not matched: {why}", p.ecosystem));
                 }
-            };
-            let name = p.source_name.clone().unwrap_or_else(|| p.name.clone());
-            let version = p
-                .source_version
-                .clone()
-                .unwrap_or_else(|| p.version.clone());
-            let matcher = match p.ecosystem {
-                Ecosystem::Deb => "dpkg-source",
-                Ecosystem::Apk => "apk-origin",
-                _ => "rpm-source",
-            };
-            (ns, matcher, name, version)
-        } else {
-            let Some(ns) = language_namespace(p.ecosystem) else {
                 continue;
-            };
-            let matcher = if p.ecosystem == Ecosystem::Golang && p.name == "stdlib" {
-                "go-stdlib"
-            } else {
-                "ecosystem"
-            };
-            let v = comparable_version(p.ecosystem, &p.name, &p.version);
-            (ns.to_string(), matcher, p.name.clone(), v)
+            }
         };
         let covered = match known.get(&namespace) {
             Some(c) => *c,
@@ -262,28 +277,35 @@ pub fn match_packages(
         }
 
         for e in db.affected_for(&namespace, &name)? {
-            let drop = |reason: String| Dropped {
+            let drop = |reason: DropReason| Dropped {
                 id: e.advisory_id.clone(),
                 package: p.name.clone(),
                 version: p.version.clone(),
                 reason,
             };
             if e.withdrawn {
-                out.dropped.push(drop("the advisory is withdrawn".into()));
+                out.dropped.push(drop(DropReason::Withdrawn));
                 continue;
             }
             match moat_db::affected_by(&e.ecosystem, &e.ranges, &e.versions, &version) {
                 Err(err) => {
-                    out.dropped
-                        .push(drop(format!("version {version} cannot be compared: {err}")));
+                    out.dropped.push(drop(DropReason::Incomparable {
+                        version: version.clone(),
+                        error: err.to_string(),
+                    }));
                     continue;
                 }
                 Ok(false) => {
                     let fixed = fixed_versions(&e.ranges);
                     let reason = if fixed.is_empty() {
-                        format!("{version} is outside the affected ranges")
+                        DropReason::OutsideRanges {
+                            version: version.clone(),
+                        }
                     } else {
-                        format!("{version} is not affected (fixed in {})", fixed.join(", "))
+                        DropReason::NotAffected {
+                            version: version.clone(),
+                            fixed,
+                        }
                     };
                     out.dropped.push(drop(reason));
                     continue;
@@ -294,8 +316,7 @@ pub fn match_packages(
                 .entry(e.advisory_row)
                 .or_insert_with(|| db.advisory_by_row(e.advisory_row).ok().flatten());
             let Some(adv) = adv.as_ref() else {
-                out.dropped
-                    .push(drop("the advisory could not be loaded".into()));
+                out.dropped.push(drop(DropReason::NotLoaded));
                 continue;
             };
             let fixed = fixed_versions(&e.ranges);
@@ -348,7 +369,7 @@ pub fn match_packages(
                 title,
                 url: url_of(adv),
                 matched_by: MatchDetail {
-                    matcher: matcher.into(),
+                    matcher,
                     namespace: namespace.clone(),
                     searched_name: name.clone(),
                     searched_version: version.clone(),
@@ -393,6 +414,57 @@ mod tests {
         );
         assert!(os_namespace(None, Ecosystem::Deb).is_err());
         assert!(os_namespace(Some(&distro("plan9", "4")), Ecosystem::Deb).is_err());
+    }
+
+    fn pkg(eco: Ecosystem, name: &str, version: &str, source: Option<&str>) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            ecosystem: eco,
+            purl: String::new(),
+            source_name: source.map(str::to_string),
+            source_version: None,
+            locations: Vec::new(),
+            licenses: Vec::new(),
+            found_by: String::new(),
+        }
+    }
+
+    fn route(p: &Package, d: Option<&Distro>) -> Option<(MatcherKind, Result<Query, String>)> {
+        MATCHERS
+            .iter()
+            .find_map(|m| m.query(p, d).map(|q| (m.kind(), q)))
+    }
+
+    #[test]
+    fn each_family_takes_its_own_packages() {
+        let deb12 = distro("debian", "12");
+        let (k, q) = route(
+            &pkg(Ecosystem::Deb, "perl-base", "5.36.0-7", Some("perl")),
+            Some(&deb12),
+        )
+        .unwrap();
+        assert_eq!(k, MatcherKind::DpkgSource);
+        let q = q.unwrap();
+        assert_eq!(
+            (q.namespace.as_str(), q.name.as_str()),
+            ("Debian:12", "perl")
+        );
+        let (k, q) = route(&pkg(Ecosystem::Apk, "musl", "1.2.5-r0", None), None).unwrap();
+        assert_eq!(k, MatcherKind::ApkOrigin);
+        assert!(q.is_err(), "no distro: a warning, not a guess");
+        let (k, q) = route(&pkg(Ecosystem::Golang, "stdlib", "go1.21.3", None), None).unwrap();
+        assert_eq!(k, MatcherKind::GoStdlib);
+        assert_eq!(q.unwrap().version, "1.21.3");
+        let (k, q) = route(
+            &pkg(Ecosystem::Golang, "golang.org/x/net", "v0.7.0", None),
+            None,
+        )
+        .unwrap();
+        assert_eq!(k, MatcherKind::Ecosystem);
+        assert_eq!(q.unwrap().namespace, "Go");
+        let (k, _) = route(&pkg(Ecosystem::Npm, "lodash", "4.17.15", None), None).unwrap();
+        assert_eq!(k, MatcherKind::Ecosystem);
     }
 
     #[test]

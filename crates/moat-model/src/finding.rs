@@ -35,11 +35,49 @@ pub struct Cvss {
     pub score: f64,
 }
 
+/// Which matcher family reported a finding. One implementation each in moat-match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum MatcherKind {
+    /// Debian/Ubuntu packages, by source package in the release's namespace.
+    DpkgSource,
+    /// Alpine packages, by origin in the release's namespace.
+    ApkOrigin,
+    /// RPM packages, by source RPM in the release's namespace.
+    RpmSource,
+    /// Language packages in their ecosystem (PyPI, npm, crates.io, Go modules...).
+    Ecosystem,
+    /// The Go toolchain a binary was built with, as `stdlib`.
+    GoStdlib,
+    /// Container engine and runtime components (dockerd, containerd, runc).
+    EngineComponent,
+}
+
+impl MatcherKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatcherKind::DpkgSource => "dpkg-source",
+            MatcherKind::ApkOrigin => "apk-origin",
+            MatcherKind::RpmSource => "rpm-source",
+            MatcherKind::Ecosystem => "ecosystem",
+            MatcherKind::GoStdlib => "go-stdlib",
+            MatcherKind::EngineComponent => "engine-component",
+        }
+    }
+}
+
+impl std::fmt::Display for MatcherKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a finding was matched ("why is this reported?").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MatchDetail {
-    /// The matcher (`dpkg-source`, `apk-origin`, `ecosystem`, `go-stdlib`).
-    pub matcher: String,
+    /// The matcher family (`dpkg-source`, `apk-origin`, `ecosystem`, `go-stdlib`).
+    pub matcher: MatcherKind,
     /// The advisory namespace searched (`Debian:12`, `PyPI`, `Go`).
     pub namespace: String,
     /// The package name looked up (the source package for OS packages).
@@ -90,13 +128,52 @@ impl VulnFinding {
     }
 }
 
+/// Why a candidate advisory was not reported.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum DropReason {
+    /// The advisory is withdrawn.
+    Withdrawn,
+    /// The installed version cannot be compared in the advisory's scheme.
+    Incomparable { version: String, error: String },
+    /// The version is outside every affected range (no fixed version named).
+    OutsideRanges { version: String },
+    /// The version is at or past a fix.
+    NotAffected { version: String, fixed: Vec<String> },
+    /// The advisory row could not be read back from the database.
+    NotLoaded,
+}
+
+impl std::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DropReason::Withdrawn => f.write_str("the advisory is withdrawn"),
+            DropReason::Incomparable { version, error } => {
+                write!(f, "version {version} cannot be compared: {error}")
+            }
+            DropReason::OutsideRanges { version } => {
+                write!(f, "{version} is outside the affected ranges")
+            }
+            DropReason::NotAffected { version, fixed } => {
+                write!(
+                    f,
+                    "{version} is not affected (fixed in {})",
+                    fixed.join(", ")
+                )
+            }
+            DropReason::NotLoaded => f.write_str("the advisory could not be loaded"),
+        }
+    }
+}
+
 /// A candidate advisory that was looked at and not reported ("why not?").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Dropped {
     pub id: String,
     pub package: String,
     pub version: String,
-    pub reason: String,
+    pub reason: DropReason,
 }
 
 /// Why a finding was moved to `ignored`.

@@ -33,7 +33,7 @@ fn sample() -> ScanReport {
         title: "CPAN.pm does not verify TLS certificates <script>alert(1)</script>".into(),
         url: "https://security-tracker.debian.org/tracker/CVE-2023-31484".into(),
         matched_by: MatchDetail {
-            matcher: "dpkg-source".into(),
+            matcher: moat_model::finding::MatcherKind::DpkgSource,
             namespace: "Debian:12".into(),
             searched_name: "perl".into(),
             searched_version: "5.36.0-7+deb12u1".into(),

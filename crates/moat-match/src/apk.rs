@@ -1,0 +1,16 @@
+//! Alpine packages (apk), by origin in `Alpine:vX.Y`.
+
+use crate::matcher::{Matcher, Query};
+use moat_model::finding::MatcherKind;
+use moat_model::{Distro, Ecosystem, Package};
+
+pub struct ApkMatcher;
+
+impl Matcher for ApkMatcher {
+    fn kind(&self) -> MatcherKind {
+        MatcherKind::ApkOrigin
+    }
+    fn query(&self, p: &Package, distro: Option<&Distro>) -> Option<Result<Query, String>> {
+        crate::os::source_query(Ecosystem::Apk, p, distro)
+    }
+}
