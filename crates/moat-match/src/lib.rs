@@ -8,6 +8,7 @@
 
 pub mod apk;
 pub mod dpkg;
+pub mod family;
 pub mod finding;
 pub mod gostdlib;
 pub mod language;
@@ -16,7 +17,8 @@ mod os;
 pub mod policy;
 pub mod rpm;
 
+pub use family::{Matcher, NamespaceError, Query};
 pub use finding::{
     Cvss, DropReason, Dropped, FixState, MatchDetail, MatcherKind, PackageRef, VulnFinding,
 };
-pub use matcher::{MATCHERS, Matcher, Query};
+pub use matcher::MATCHERS;

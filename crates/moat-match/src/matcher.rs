@@ -9,33 +9,23 @@
 //! - Withdrawn advisories are never reported. Every candidate that is not reported
 //!   is kept in [`MatchOutput::dropped`] with the reason.
 
-use crate::finding::{
-    Cvss, DropReason, Dropped, FixState, MatchDetail, MatcherKind, PackageRef, VulnFinding,
-};
+use crate::family::{Matcher, Query};
+use crate::finding::{Cvss, DropReason, Dropped, FixState, MatchDetail, PackageRef, VulnFinding};
 use moat_db::{Advisory, Database, Event, Range};
-use moat_model::{Distro, Ecosystem, Package, Severity};
+use moat_model::{Distro, Package, Severity};
 use std::collections::{BTreeMap, BTreeSet};
+
+pub use crate::family::{NamespaceError, language_namespace, os_namespace};
 
 #[derive(Debug, thiserror::Error)]
 #[error("advisory database: {0}")]
 pub struct MatchError(#[from] moat_db::Error);
 
-/// What a matcher looks up for one package: the advisory namespace, the name and the
-/// version to compare (for OS packages, the source package's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Query {
-    pub namespace: String,
-    pub name: String,
-    pub version: String,
-}
-
-/// One matcher family. A new family is one file in this crate implementing this trait,
-/// and one line in [`MATCHERS`].
-pub trait Matcher: Sync {
-    fn kind(&self) -> MatcherKind;
-    /// `None` when `p` is not this family's package; `Some(Err(why))` when it is but
-    /// cannot be matched (no known namespace for the distribution: a warning).
-    fn query(&self, p: &Package, distro: Option<&Distro>) -> Option<Result<Query, String>>;
+#[derive(Debug, Default)]
+pub struct MatchOutput {
+    pub findings: Vec<VulnFinding>,
+    pub dropped: Vec<Dropped>,
+    pub warnings: Vec<String>,
 }
 
 /// Every matcher, in the order they are asked (the first that takes a package wins).
@@ -46,182 +36,6 @@ pub static MATCHERS: &[&dyn Matcher] = &[
     &crate::gostdlib::GoStdlibMatcher,
     &crate::language::EcosystemMatcher,
 ];
-
-#[derive(Debug, Default)]
-pub struct MatchOutput {
-    pub findings: Vec<VulnFinding>,
-    pub dropped: Vec<Dropped>,
-    pub warnings: Vec<String>,
-}
-
-/// The advisory namespace for OS packages of `distro`, or why there is none.
-pub fn os_namespace(distro: Option<&Distro>, eco: Ecosystem) -> Result<String, String> {
-    let Some(d) = distro else {
-        return Err("the distribution could not be detected".into());
-    };
-    let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
-    let ns = match (eco, d.id.as_str()) {
-        (Ecosystem::Deb, "debian") => {
-            let major = d.version_id.split('.').next().unwrap_or("");
-            if major.is_empty() {
-                return Err(format!(
-                    "Debian release without VERSION_ID ({})",
-                    if d.version_codename.is_empty() {
-                        "testing or unstable?"
-                    } else {
-                        &d.version_codename
-                    }
-                ));
-            }
-            format!("Debian:{major}")
-        }
-        (Ecosystem::Deb, "ubuntu") => format!("Ubuntu:{}", d.version_id),
-        (Ecosystem::Apk, "alpine") => {
-            if d.version_id.contains("_alpha") || d.version_id.is_empty() {
-                "Alpine:edge".into()
-            } else {
-                format!("Alpine:v{}", major_minor(&d.version_id))
-            }
-        }
-        (Ecosystem::Rpm, "rhel" | "centos" | "rocky" | "almalinux") => {
-            format!("Red Hat:{}", d.version_id.split('.').next().unwrap_or(""))
-        }
-        (_, id) => {
-            return Err(format!(
-                "no advisory source is known for {id} {}",
-                d.version_id
-            ));
-        }
-    };
-    Ok(ns)
-}
-
-/// The namespace language packages of `eco` match in.
-pub fn language_namespace(eco: Ecosystem) -> Option<&'static str> {
-    Some(match eco {
-        Ecosystem::Pypi => "PyPI",
-        Ecosystem::Npm => "npm",
-        Ecosystem::Cargo => "crates.io",
-        Ecosystem::Golang => "Go",
-        Ecosystem::Maven => "Maven",
-        Ecosystem::Gem => "RubyGems",
-        Ecosystem::Composer => "Packagist",
-        Ecosystem::Nuget => "NuGet",
-        Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm => return None,
-    })
-}
-
-/// The version to compare: Go versions lose `v`/`go` prefixes (OSV's Go data is
-/// written without them).
-pub(crate) fn comparable_version(eco: Ecosystem, name: &str, v: &str) -> String {
-    if eco == Ecosystem::Golang {
-        let v = if name == "stdlib" || name == "toolchain" {
-            v.trim_start_matches("go")
-        } else {
-            v
-        };
-        return v.trim_start_matches('v').to_string();
-    }
-    v.to_string()
-}
-
-fn render_range(r: &Range) -> String {
-    let parts: Vec<String> = r
-        .events
-        .iter()
-        .map(|e| match e {
-            Event::Introduced(v) => format!(">= {v}"),
-            Event::Fixed(v) => format!("< {v}"),
-            Event::LastAffected(v) => format!("<= {v}"),
-            Event::Limit(v) => format!("< {v} (limit)"),
-        })
-        .collect();
-    parts.join(", ")
-}
-
-fn fixed_versions(ranges: &[Range]) -> Vec<String> {
-    let mut out: BTreeSet<String> = BTreeSet::new();
-    for r in ranges {
-        for e in &r.events {
-            if let Event::Fixed(v) = e {
-                out.insert(v.clone());
-            }
-        }
-    }
-    out.into_iter().collect()
-}
-
-fn first_line(s: &str, max: usize) -> String {
-    let line = s
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
-    if line.chars().count() > max {
-        let mut t: String = line.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    } else {
-        line.to_string()
-    }
-}
-
-/// The CVSS vector to show: v3 first, then v4, then v2.
-fn best_cvss(a: &Advisory) -> Option<Cvss> {
-    let all: Vec<_> = a
-        .severity
-        .iter()
-        .chain(a.affected.iter().flat_map(|x| x.severity.iter()))
-        .filter(|s| s.score.is_some())
-        .collect();
-    for kind in ["CVSS_V3", "CVSS_V4", "CVSS_V2"] {
-        if let Some(s) = all.iter().find(|s| s.kind == kind) {
-            let version = s
-                .vector
-                .strip_prefix("CVSS:")
-                .and_then(|r| r.split('/').next())
-                .unwrap_or("2.0")
-                .to_string();
-            return Some(Cvss {
-                version,
-                vector: s.vector.clone(),
-                score: s.score.unwrap_or(0.0),
-            });
-        }
-    }
-    None
-}
-
-fn severity_source(a: &Advisory) -> String {
-    let sev = a.rating();
-    if sev == Severity::Unknown {
-        return String::new();
-    }
-    a.severity
-        .iter()
-        .chain(a.affected.iter().flat_map(|x| x.severity.iter()))
-        .find(|s| s.rating == sev)
-        .map(|s| s.kind.to_ascii_lowercase())
-        .unwrap_or_default()
-}
-
-fn url_of(a: &Advisory) -> String {
-    for kind in ["ADVISORY", "WEB", "REPORT", "ARTICLE"] {
-        if let Some(r) = a.references.iter().find(|r| r.kind == kind) {
-            return r.url.clone();
-        }
-    }
-    if let Some(cve) = a.id.strip_prefix("DEBIAN-") {
-        return format!("https://security-tracker.debian.org/tracker/{cve}");
-    }
-    if a.id.starts_with("CVE-") {
-        return format!("https://nvd.nist.gov/vuln/detail/{}", a.id);
-    }
-    a.references
-        .first()
-        .map(|r| r.url.clone())
-        .unwrap_or_default()
-}
 
 /// Match every package. `distro` selects the OS advisory namespace.
 pub fn match_packages(
@@ -390,9 +204,110 @@ pub fn match_packages(
     Ok(out)
 }
 
+fn render_range(r: &Range) -> String {
+    let parts: Vec<String> = r
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::Introduced(v) => format!(">= {v}"),
+            Event::Fixed(v) => format!("< {v}"),
+            Event::LastAffected(v) => format!("<= {v}"),
+            Event::Limit(v) => format!("< {v} (limit)"),
+        })
+        .collect();
+    parts.join(", ")
+}
+
+fn fixed_versions(ranges: &[Range]) -> Vec<String> {
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for r in ranges {
+        for e in &r.events {
+            if let Event::Fixed(v) = e {
+                out.insert(v.clone());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn first_line(s: &str, max: usize) -> String {
+    let line = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() > max {
+        let mut t: String = line.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    } else {
+        line.to_string()
+    }
+}
+
+/// The CVSS vector to show: v3 first, then v4, then v2.
+fn best_cvss(a: &Advisory) -> Option<Cvss> {
+    let all: Vec<_> = a
+        .severity
+        .iter()
+        .chain(a.affected.iter().flat_map(|x| x.severity.iter()))
+        .filter(|s| s.score.is_some())
+        .collect();
+    for kind in ["CVSS_V3", "CVSS_V4", "CVSS_V2"] {
+        if let Some(s) = all.iter().find(|s| s.kind == kind) {
+            let version = s
+                .vector
+                .strip_prefix("CVSS:")
+                .and_then(|r| r.split('/').next())
+                .unwrap_or("2.0")
+                .to_string();
+            return Some(Cvss {
+                version,
+                vector: s.vector.clone(),
+                score: s.score.unwrap_or(0.0),
+            });
+        }
+    }
+    None
+}
+
+fn severity_source(a: &Advisory) -> String {
+    let sev = a.rating();
+    if sev == Severity::Unknown {
+        return String::new();
+    }
+    a.severity
+        .iter()
+        .chain(a.affected.iter().flat_map(|x| x.severity.iter()))
+        .find(|s| s.rating == sev)
+        .map(|s| s.kind.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn url_of(a: &Advisory) -> String {
+    for kind in ["ADVISORY", "WEB", "REPORT", "ARTICLE"] {
+        if let Some(r) = a.references.iter().find(|r| r.kind == kind) {
+            return r.url.clone();
+        }
+    }
+    if let Some(cve) = a.id.strip_prefix("DEBIAN-") {
+        return format!("https://security-tracker.debian.org/tracker/{cve}");
+    }
+    if a.id.starts_with("CVE-") {
+        return format!("https://nvd.nist.gov/vuln/detail/{}", a.id);
+    }
+    a.references
+        .first()
+        .map(|r| r.url.clone())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::family::NamespaceError;
+    use moat_model::Ecosystem;
+    use moat_model::finding::MatcherKind;
 
     fn distro(id: &str, v: &str) -> Distro {
         Distro {
@@ -400,20 +315,6 @@ mod tests {
             version_id: v.into(),
             ..Default::default()
         }
-    }
-
-    #[test]
-    fn os_namespaces_follow_the_release() {
-        assert_eq!(
-            os_namespace(Some(&distro("debian", "12")), Ecosystem::Deb).unwrap(),
-            "Debian:12"
-        );
-        assert_eq!(
-            os_namespace(Some(&distro("alpine", "3.21.3")), Ecosystem::Apk).unwrap(),
-            "Alpine:v3.21"
-        );
-        assert!(os_namespace(None, Ecosystem::Deb).is_err());
-        assert!(os_namespace(Some(&distro("plan9", "4")), Ecosystem::Deb).is_err());
     }
 
     fn pkg(eco: Ecosystem, name: &str, version: &str, source: Option<&str>) -> Package {
@@ -430,7 +331,10 @@ mod tests {
         }
     }
 
-    fn route(p: &Package, d: Option<&Distro>) -> Option<(MatcherKind, Result<Query, String>)> {
+    fn route(
+        p: &Package,
+        d: Option<&Distro>,
+    ) -> Option<(MatcherKind, Result<Query, NamespaceError>)> {
         MATCHERS
             .iter()
             .find_map(|m| m.query(p, d).map(|q| (m.kind(), q)))
@@ -465,21 +369,5 @@ mod tests {
         assert_eq!(q.unwrap().namespace, "Go");
         let (k, _) = route(&pkg(Ecosystem::Npm, "lodash", "4.17.15", None), None).unwrap();
         assert_eq!(k, MatcherKind::Ecosystem);
-    }
-
-    #[test]
-    fn go_versions_lose_their_prefixes() {
-        assert_eq!(
-            comparable_version(Ecosystem::Golang, "stdlib", "go1.19.8"),
-            "1.19.8"
-        );
-        assert_eq!(
-            comparable_version(Ecosystem::Golang, "golang.org/x/net", "v0.7.0"),
-            "0.7.0"
-        );
-        assert_eq!(
-            comparable_version(Ecosystem::Pypi, "django", "3.2.0"),
-            "3.2.0"
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! What the distribution matchers (dpkg, apk, rpm) share: OS packages match only their
 //! release's advisories, by **source** package name and version.
 
-use crate::matcher::{Query, os_namespace};
+use crate::family::{Query, os_namespace};
 use moat_model::{Distro, Ecosystem, Package};
 
 /// The query of an OS package of `eco`, or `None` when `p` is not one.
@@ -9,7 +9,7 @@ pub(crate) fn source_query(
     eco: Ecosystem,
     p: &Package,
     distro: Option<&Distro>,
-) -> Option<Result<Query, String>> {
+) -> Option<Result<Query, crate::family::NamespaceError>> {
     if p.ecosystem != eco {
         return None;
     }

@@ -151,3 +151,28 @@ pub fn config_findings(
         summary.join(", ")
     )
 }
+
+/// Rule metadata (`moat rules`) as a table.
+pub fn rules(metas: &[&moat_model::RuleMeta], w: &mut dyn Write) -> io::Result<()> {
+    let mut t = Table::new();
+    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t.set_header([
+        "CODE",
+        "SEVERITY",
+        "TARGET",
+        "TITLE",
+        "REFERENCES",
+        "ALIASES",
+    ]);
+    for m in metas {
+        t.add_row([
+            m.code.to_string(),
+            m.severity.to_string(),
+            m.target.as_str().to_string(),
+            m.title.to_string(),
+            m.references.join(", "),
+            m.aliases.join(", "),
+        ]);
+    }
+    writeln!(w, "{t}")
+}
