@@ -140,6 +140,9 @@ pub struct Stage {
     /// Lower-cased stage name (`AS name`).
     pub name: Option<String>,
     pub platform: Option<String>,
+    /// The earlier stage this one builds on (`FROM <stage name>`): the last earlier
+    /// stage of that name.
+    pub parent: Option<usize>,
 }
 
 /// A base image reference split into parts.
@@ -221,9 +224,15 @@ pub fn parse(src: &str) -> Dockerfile {
     }
     let esc = df.escape;
     let mut stage: Option<usize> = None;
-    // Variables known in the current stage (ARG defaults, ENV values), per stage.
+    // Variables known at the end of each finished stage (ARG defaults, ENV values), and
+    // those of the current stage (saved when the next `FROM` starts).
     let mut stage_vars: Vec<BTreeMap<String, String>> = Vec::new();
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    // Global ARG defaults (fixed once the first FROM is seen), and the last stage of
+    // each name: both looked up once per FROM, never by scanning every stage.
+    let mut gvars: Option<BTreeMap<String, String>> = None;
+    let mut stage_by_name: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
     while i < lines.len() {
         let raw = lines[i];
         let t = raw.trim_start();
@@ -341,12 +350,25 @@ pub fn parse(src: &str) -> Dockerfile {
                 }
                 _ => None,
             };
-            let gvars: BTreeMap<String, String> = df
-                .global_args
-                .iter()
-                .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
-                .collect();
-            let image_resolved = substitute(&image, &gvars);
+            let gvars = gvars.get_or_insert_with(|| {
+                df.global_args
+                    .iter()
+                    .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+                    .collect()
+            });
+            let image_resolved = substitute(&image, gvars);
+            // A stage built on an earlier one inherits its ENV; ARGs must be redeclared.
+            let parent = stage_by_name.get(&image.to_ascii_lowercase()).copied();
+            if let Some(slot) = stage.and_then(|s| stage_vars.get_mut(s)) {
+                *slot = std::mem::take(&mut vars);
+            }
+            vars = parent
+                .and_then(|p| stage_vars.get(p).cloned())
+                .unwrap_or_default();
+            stage_vars.push(BTreeMap::new());
+            if let Some(n) = &name {
+                stage_by_name.insert(n.clone(), df.stages.len());
+            }
             df.stages.push(Stage {
                 from_index: idx,
                 line: start_line,
@@ -357,31 +379,19 @@ pub fn parse(src: &str) -> Dockerfile {
                     .iter()
                     .find(|f| f.name.eq_ignore_ascii_case("platform"))
                     .and_then(|f| f.value.clone()),
+                parent,
             });
             stage = Some(df.stages.len() - 1);
-            // A stage built on an earlier one inherits its ENV; ARGs must be redeclared.
-            let lower = df
-                .stages
-                .last()
-                .map(|s| s.image.to_ascii_lowercase())
-                .unwrap_or_default();
-            let parent = df.stages[..df.stages.len() - 1]
-                .iter()
-                .rposition(|s| s.name.as_deref() == Some(lower.as_str()));
-            vars = parent
-                .and_then(|p| stage_vars.get(p).cloned())
-                .unwrap_or_default();
-            stage_vars.push(BTreeMap::new());
         } else if keyword == "ARG" && stage.is_some() {
             for w in split_words(&rest) {
                 match w.split_once('=') {
                     Some((k, v)) => {
                         let v = substitute(v, &vars).unwrap_or_default();
-                        vars.insert(k.to_string(), v);
+                        set_var(&mut vars, k, v);
                     }
                     None => {
                         if let Some(Some(d)) = df.global_args.get(&w) {
-                            vars.insert(w.clone(), d.clone());
+                            set_var(&mut vars, &w, d.clone());
                         }
                     }
                 }
@@ -390,12 +400,12 @@ pub fn parse(src: &str) -> Dockerfile {
             let words = split_words(&rest);
             if words.len() >= 2 && !words[0].contains('=') {
                 let v = substitute(&words[1..].join(" "), &vars).unwrap_or_default();
-                vars.insert(words[0].clone(), v);
+                set_var(&mut vars, &words[0], v);
             } else {
                 for w in words {
                     if let Some((k, v)) = w.split_once('=') {
                         let v = substitute(v, &vars).unwrap_or_default();
-                        vars.insert(k.to_string(), v);
+                        set_var(&mut vars, k, v);
                     }
                 }
             }
@@ -424,15 +434,33 @@ pub fn parse(src: &str) -> Dockerfile {
             stage,
             expanded,
         });
-        if let Some(slot) = stage.and_then(|s| stage_vars.get_mut(s)) {
-            slot.clone_from(&vars);
-        }
     }
     df
 }
 
+/// Variables tracked per stage for substitution. A stage inherits its parent's
+/// variables (a copy per `FROM`), so the count is bounded to keep many stages over many
+/// variables linear; a variable past the bound is unknown (its uses expand to `None`).
+pub const MAX_STAGE_VARS: usize = 1024;
+
+fn set_var(vars: &mut BTreeMap<String, String>, k: &str, v: String) {
+    if let Some(slot) = vars.get_mut(k) {
+        *slot = v;
+    } else if vars.len() < MAX_STAGE_VARS {
+        vars.insert(k.to_string(), v);
+    }
+}
+
 /// The heredoc markers of an instruction line: (marker, strip_tabs, quoted).
 fn heredoc_markers(s: &str) -> Vec<(String, bool, bool)> {
+    heredoc_marker_spans(s)
+        .into_iter()
+        .map(|(m, strip, quoted, _)| (m, strip, quoted))
+        .collect()
+}
+
+/// The heredoc markers with the byte range each takes in the line.
+fn heredoc_marker_spans(s: &str) -> Vec<(String, bool, bool, std::ops::Range<usize>)> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -482,7 +510,7 @@ fn heredoc_markers(s: &str) -> Vec<(String, bool, bool)> {
                 {
                     j += 1;
                 }
-                out.push((word.to_string(), strip_tabs, quote.is_some()));
+                out.push((word.to_string(), strip_tabs, quote.is_some(), i..j));
             }
             i = j;
             continue;
@@ -492,18 +520,20 @@ fn heredoc_markers(s: &str) -> Vec<(String, bool, bool)> {
     out
 }
 
-/// Remove `<<EOF` markers from a command line.
+/// Remove `<<EOF` markers from a command line (one pass: linear in the line however
+/// many markers it has).
 fn strip_heredoc_markers(s: &str) -> String {
-    let mut out = s.to_string();
-    for (m, strip, quoted) in heredoc_markers(s) {
-        for q in ["", "\"", "'"] {
-            if quoted == q.is_empty() {
-                continue;
-            }
-            let pat = format!("<<{}{q}{m}{q}", if strip { "-" } else { "" });
-            out = out.replace(&pat, " ");
+    let mut out = String::with_capacity(s.len());
+    let mut at = 0;
+    for (_, _, _, r) in heredoc_marker_spans(s) {
+        if r.start < at || r.end > s.len() {
+            continue;
         }
+        out.push_str(&s[at..r.start]);
+        out.push(' ');
+        at = r.end;
     }
+    out.push_str(&s[at..]);
     out
 }
 
@@ -565,6 +595,17 @@ pub fn split_words(s: &str) -> Vec<String> {
 /// Substitute `$V`, `${V}`, `${V:-d}`, `${V-d}`, `${V:+a}`, `${V+a}` from `vars`.
 /// `None` when a variable without a default has no value.
 pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
+    substitute_depth(s, vars, 0)
+}
+
+/// Nesting of `${A:-${B:-…}}` defaults followed; deeper is unknown (`None`), which keeps
+/// the recursion off the stack's limit and the work linear.
+const MAX_SUBST_DEPTH: usize = 8;
+
+fn substitute_depth(s: &str, vars: &BTreeMap<String, String>, depth: usize) -> Option<String> {
+    if depth > MAX_SUBST_DEPTH {
+        return None;
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.char_indices().peekable();
     while let Some((_, c)) = chars.next() {
@@ -597,22 +638,22 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
                 let r = if let Some(d) = op.strip_prefix(":-") {
                     match val {
                         Some(v) => v.clone(),
-                        None => substitute(d, vars)?,
+                        None => substitute_depth(d, vars, depth + 1)?,
                     }
                 } else if let Some(d) = op.strip_prefix('-') {
                     match vars.get(name) {
                         Some(v) => v.clone(),
-                        None => substitute(d, vars)?,
+                        None => substitute_depth(d, vars, depth + 1)?,
                     }
                 } else if let Some(a) = op.strip_prefix(":+") {
                     if val.is_some() {
-                        substitute(a, vars)?
+                        substitute_depth(a, vars, depth + 1)?
                     } else {
                         String::new()
                     }
                 } else if let Some(a) = op.strip_prefix('+') {
                     if set {
-                        substitute(a, vars)?
+                        substitute_depth(a, vars, depth + 1)?
                     } else {
                         String::new()
                     }

@@ -11,10 +11,12 @@ pub mod distro;
 pub mod image;
 pub mod lint;
 pub mod package;
+pub mod text;
 pub mod vuln;
 
 pub use distro::Distro;
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
 pub use lint::{ConfigFinding, RuleMeta, RuleTarget};
 pub use package::{Ecosystem, Inventory, Location, Package, Purl, Unknown};
+pub use text::escape_control;
 pub use vuln::{Severity, VulnId};
