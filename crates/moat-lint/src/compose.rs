@@ -333,13 +333,13 @@ fn interpolate_depth(s: &str, vars: &BTreeMap<String, String>, depth: usize) -> 
             Some('{') => {
                 it.next();
                 let mut inner = String::new();
-                let mut depth = 1;
+                let mut braces = 1;
                 for c in it.by_ref() {
                     if c == '{' {
-                        depth += 1;
+                        braces += 1;
                     } else if c == '}' {
-                        depth -= 1;
-                        if depth == 0 {
+                        braces -= 1;
+                        if braces == 0 {
                             break;
                         }
                     }

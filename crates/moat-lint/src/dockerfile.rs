@@ -224,10 +224,13 @@ pub fn parse(src: &str) -> Dockerfile {
     }
     let esc = df.escape;
     let mut stage: Option<usize> = None;
-    // Variables known at the end of each finished stage (ARG defaults, ENV values), and
-    // those of the current stage (saved when the next `FROM` starts).
-    let mut stage_vars: Vec<BTreeMap<String, String>> = Vec::new();
+    // Variables set in each finished stage (ARG defaults, ENV values) with the stage it
+    // inherits from, and those of the current stage (saved when the next `FROM`
+    // starts). A stage's own variables are never copied into the stages built on it:
+    // lookups walk the chain, so memory stays linear however long the chain is.
+    let mut scopes: Vec<Scope> = Vec::new();
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    let mut inherit: Option<usize> = None;
     // Global ARG defaults (fixed once the first FROM is seen), and the last stage of
     // each name: both looked up once per FROM, never by scanning every stage.
     let mut gvars: Option<BTreeMap<String, String>> = None;
@@ -359,13 +362,14 @@ pub fn parse(src: &str) -> Dockerfile {
             let image_resolved = substitute(&image, gvars);
             // A stage built on an earlier one inherits its ENV; ARGs must be redeclared.
             let parent = stage_by_name.get(&image.to_ascii_lowercase()).copied();
-            if let Some(slot) = stage.and_then(|s| stage_vars.get_mut(s)) {
-                *slot = std::mem::take(&mut vars);
+            if let Some(slot) = stage.and_then(|s| scopes.get_mut(s)) {
+                slot.own = std::mem::take(&mut vars);
             }
-            vars = parent
-                .and_then(|p| stage_vars.get(p).cloned())
-                .unwrap_or_default();
-            stage_vars.push(BTreeMap::new());
+            inherit = parent;
+            scopes.push(Scope {
+                parent,
+                own: BTreeMap::new(),
+            });
             if let Some(n) = &name {
                 stage_by_name.insert(n.clone(), df.stages.len());
             }
@@ -386,7 +390,16 @@ pub fn parse(src: &str) -> Dockerfile {
             for w in split_words(&rest) {
                 match w.split_once('=') {
                     Some((k, v)) => {
-                        let v = substitute(v, &vars).unwrap_or_default();
+                        let v = substitute_in(
+                            v,
+                            &Chain {
+                                own: &vars,
+                                parent: inherit,
+                                scopes: &scopes,
+                            },
+                            0,
+                        )
+                        .unwrap_or_default();
                         set_var(&mut vars, k, v);
                     }
                     None => {
@@ -399,12 +412,30 @@ pub fn parse(src: &str) -> Dockerfile {
         } else if keyword == "ENV" && stage.is_some() {
             let words = split_words(&rest);
             if words.len() >= 2 && !words[0].contains('=') {
-                let v = substitute(&words[1..].join(" "), &vars).unwrap_or_default();
+                let v = substitute_in(
+                    &words[1..].join(" "),
+                    &Chain {
+                        own: &vars,
+                        parent: inherit,
+                        scopes: &scopes,
+                    },
+                    0,
+                )
+                .unwrap_or_default();
                 set_var(&mut vars, &words[0], v);
             } else {
                 for w in words {
                     if let Some((k, v)) = w.split_once('=') {
-                        let v = substitute(v, &vars).unwrap_or_default();
+                        let v = substitute_in(
+                            v,
+                            &Chain {
+                                own: &vars,
+                                parent: inherit,
+                                scopes: &scopes,
+                            },
+                            0,
+                        )
+                        .unwrap_or_default();
                         set_var(&mut vars, k, v);
                     }
                 }
@@ -420,7 +451,15 @@ pub fn parse(src: &str) -> Dockerfile {
         let expanded = if keyword == "RUN" {
             None
         } else {
-            substitute(&rest, &vars)
+            substitute_in(
+                &rest,
+                &Chain {
+                    own: &vars,
+                    parent: inherit,
+                    scopes: &scopes,
+                },
+                0,
+            )
         };
         df.instructions.push(Instruction {
             keyword,
@@ -438,16 +477,52 @@ pub fn parse(src: &str) -> Dockerfile {
     df
 }
 
-/// Variables tracked per stage for substitution. A stage inherits its parent's
-/// variables (a copy per `FROM`), so the count is bounded to keep many stages over many
-/// variables linear; a variable past the bound is unknown (its uses expand to `None`).
-pub const MAX_STAGE_VARS: usize = 1024;
-
 fn set_var(vars: &mut BTreeMap<String, String>, k: &str, v: String) {
-    if let Some(slot) = vars.get_mut(k) {
-        *slot = v;
-    } else if vars.len() < MAX_STAGE_VARS {
-        vars.insert(k.to_string(), v);
+    vars.insert(k.to_string(), v);
+}
+
+/// The variables one stage sets, and the stage it builds on.
+struct Scope {
+    parent: Option<usize>,
+    own: BTreeMap<String, String>,
+}
+
+/// Stages followed up a `FROM <stage>` chain when looking a variable up; an ancestor
+/// further up is not consulted (its variables are unknown there).
+pub const MAX_INHERIT_DEPTH: usize = 64;
+
+/// Variables for substitution.
+trait Lookup {
+    fn var(&self, name: &str) -> Option<&String>;
+}
+
+impl Lookup for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<&String> {
+        self.get(name)
+    }
+}
+
+/// The current stage's variables, then those of the stages it builds on.
+struct Chain<'a> {
+    own: &'a BTreeMap<String, String>,
+    parent: Option<usize>,
+    scopes: &'a [Scope],
+}
+
+impl Lookup for Chain<'_> {
+    fn var(&self, name: &str) -> Option<&String> {
+        if let Some(v) = self.own.get(name) {
+            return Some(v);
+        }
+        let mut at = self.parent;
+        for _ in 0..MAX_INHERIT_DEPTH {
+            let scope = self.scopes.get(at?)?;
+            if let Some(v) = scope.own.get(name) {
+                return Some(v);
+            }
+            at = scope.parent;
+        }
+        None
     }
 }
 
@@ -595,14 +670,14 @@ pub fn split_words(s: &str) -> Vec<String> {
 /// Substitute `$V`, `${V}`, `${V:-d}`, `${V-d}`, `${V:+a}`, `${V+a}` from `vars`.
 /// `None` when a variable without a default has no value.
 pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
-    substitute_depth(s, vars, 0)
+    substitute_in(s, vars, 0)
 }
 
 /// Nesting of `${A:-${B:-…}}` defaults followed; deeper is unknown (`None`), which keeps
 /// the recursion off the stack's limit and the work linear.
 const MAX_SUBST_DEPTH: usize = 8;
 
-fn substitute_depth(s: &str, vars: &BTreeMap<String, String>, depth: usize) -> Option<String> {
+fn substitute_in(s: &str, vars: &dyn Lookup, depth: usize) -> Option<String> {
     if depth > MAX_SUBST_DEPTH {
         return None;
     }
@@ -617,13 +692,13 @@ fn substitute_depth(s: &str, vars: &BTreeMap<String, String>, depth: usize) -> O
             Some('{') => {
                 chars.next();
                 let mut inner = String::new();
-                let mut depth = 1;
+                let mut braces = 1;
                 for (_, c) in chars.by_ref() {
                     if c == '{' {
-                        depth += 1;
+                        braces += 1;
                     } else if c == '}' {
-                        depth -= 1;
-                        if depth == 0 {
+                        braces -= 1;
+                        if braces == 0 {
                             break;
                         }
                     }
@@ -633,32 +708,32 @@ fn substitute_depth(s: &str, vars: &BTreeMap<String, String>, depth: usize) -> O
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                     .unwrap_or(inner.len());
                 let (name, op) = inner.split_at(name_end);
-                let val = vars.get(name).filter(|v| !v.is_empty());
-                let set = vars.contains_key(name);
+                let val = vars.var(name).filter(|v| !v.is_empty());
+                let set = vars.var(name).is_some();
                 let r = if let Some(d) = op.strip_prefix(":-") {
                     match val {
                         Some(v) => v.clone(),
-                        None => substitute_depth(d, vars, depth + 1)?,
+                        None => substitute_in(d, vars, depth + 1)?,
                     }
                 } else if let Some(d) = op.strip_prefix('-') {
-                    match vars.get(name) {
+                    match vars.var(name) {
                         Some(v) => v.clone(),
-                        None => substitute_depth(d, vars, depth + 1)?,
+                        None => substitute_in(d, vars, depth + 1)?,
                     }
                 } else if let Some(a) = op.strip_prefix(":+") {
                     if val.is_some() {
-                        substitute_depth(a, vars, depth + 1)?
+                        substitute_in(a, vars, depth + 1)?
                     } else {
                         String::new()
                     }
                 } else if let Some(a) = op.strip_prefix('+') {
                     if set {
-                        substitute_depth(a, vars, depth + 1)?
+                        substitute_in(a, vars, depth + 1)?
                     } else {
                         String::new()
                     }
                 } else {
-                    vars.get(name)?.clone()
+                    vars.var(name)?.clone()
                 };
                 out.push_str(&r);
             }
@@ -672,7 +747,7 @@ fn substitute_depth(s: &str, vars: &BTreeMap<String, String>, depth: usize) -> O
                         break;
                     }
                 }
-                out.push_str(vars.get(&name)?);
+                out.push_str(vars.var(&name)?);
             }
             _ => out.push('$'),
         }
