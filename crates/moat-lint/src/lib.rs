@@ -4,10 +4,12 @@
 //! [`rules::RULES`] (the registry), [`image_config::check`] (for `moat scan`).
 
 pub mod compose;
+pub mod container;
 pub mod daemon;
 pub mod detect;
 pub mod dockerfile;
 pub mod image_config;
+pub mod image_input;
 pub mod read;
 pub mod rules;
 pub mod sarif;

@@ -7,6 +7,7 @@
 //! - `image`: image metadata shown by `moat inspect` (image).
 //! - `lint`: configuration findings and rule metadata (lint).
 
+pub mod container;
 pub mod distro;
 pub mod image;
 pub mod lint;
@@ -14,6 +15,7 @@ pub mod package;
 pub mod text;
 pub mod vuln;
 
+pub use container::ContainerSpec;
 pub use distro::Distro;
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
 pub use lint::{ConfigFinding, RuleMeta, RuleTarget};

@@ -7,7 +7,7 @@
 use crate::compose::Compose;
 use crate::daemon::Daemon;
 use crate::dockerfile::{Dockerfile, Instruction};
-use crate::image_config::ImageInput;
+use crate::image_input::ImageInput;
 use crate::shell::Script;
 use moat_model::{ConfigFinding, RuleMeta};
 
@@ -17,6 +17,7 @@ mod prelude {
     pub use super::{DfCtx, Rule, Sink};
     pub use crate::dockerfile::{ImageRef, Instruction};
     pub use crate::shell::Command;
+    pub use moat_model::container::{At, ContainerSpec, Namespace};
     pub use moat_model::{RuleMeta, RuleTarget, Severity};
 }
 
