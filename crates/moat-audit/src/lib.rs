@@ -17,8 +17,10 @@ pub mod patch;
 pub mod proof;
 pub mod rules;
 pub mod sarif;
+pub mod spec;
 pub mod sys;
 
+pub use checks::LayerScanError;
 pub use finding::{AuditFinding, AuditObject, ObjectKind};
 pub use moat_engine;
 pub use rules::{RULES, rules};

@@ -177,6 +177,78 @@ pub struct Compose {
     pub services: Vec<Service>,
     /// Line of the `services:` key (1 for v1 files).
     pub services_line: u32,
+    /// References not followed or pointing outside the project (`extends.file`,
+    /// `env_file`), and budgets reached; DC018 reports them.
+    pub warnings: Vec<Warning>,
+    /// Parallel to `services`: each as a [`moat_model::ContainerSpec`].
+    pub specs: Vec<moat_model::ContainerSpec>,
+}
+
+/// A problem with a file the compose file refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub line: u32,
+    pub message: String,
+}
+
+/// Bounds on following `extends: {file: …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Files deep (a file extending a file extending…).
+    pub max_depth: usize,
+    /// Distinct files read (each is parsed once, however often it is referenced).
+    pub max_files: usize,
+    /// `extends` resolutions in all (services × levels).
+    pub max_refs: usize,
+    /// YAML nodes copied by `extends` merges in all.
+    pub max_merge_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 4,
+            max_files: 64,
+            max_refs: 4096,
+            max_merge_nodes: 1 << 21,
+        }
+    }
+}
+
+/// Where the files a compose file names (`extends.file`, `env_file`) are found.
+pub trait Files {
+    /// Where `name` leads: a key that is the same for every spelling of one file (the
+    /// canonical path), the path to show, and whether it is outside the project.
+    fn locate(&self, name: &str) -> Located;
+    /// Read a located file (regular files only, within the byte budget).
+    fn read(&self, at: &Located) -> Result<String, crate::read::ReadError>;
+}
+
+/// A file named by a compose file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub key: String,
+    pub shown: String,
+    pub outside: bool,
+}
+
+/// [`Files`] over a [`Loader`] closure: names are keys; outside means absolute or
+/// climbing out with `..`.
+pub(crate) struct LoaderFiles<'a>(pub(crate) &'a Loader<'a>);
+
+impl Files for LoaderFiles<'_> {
+    fn locate(&self, name: &str) -> Located {
+        Located {
+            key: name.to_string(),
+            shown: name.to_string(),
+            outside: crate::read::escapes_lexically(name),
+        }
+    }
+    fn read(&self, at: &Located) -> Result<String, crate::read::ReadError> {
+        (self.0)(&at.key).ok_or_else(|| {
+            crate::read::ReadError::Io(std::io::Error::from(std::io::ErrorKind::NotFound))
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +306,17 @@ pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
 
 /// Compose interpolation of one string.
 pub fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> String {
+    interpolate_depth(s, vars, 0)
+}
+
+/// Nesting of `${A:-${B:-…}}` followed; deeper defaults are left empty (bounded
+/// recursion, linear work).
+const MAX_INTERPOLATION_DEPTH: usize = 8;
+
+fn interpolate_depth(s: &str, vars: &BTreeMap<String, String>, depth: usize) -> String {
+    if depth > MAX_INTERPOLATION_DEPTH {
+        return String::new();
+    }
     if !s.contains('$') {
         return s.to_string();
     }
@@ -252,13 +335,13 @@ pub fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> String {
             Some('{') => {
                 it.next();
                 let mut inner = String::new();
-                let mut depth = 1;
+                let mut braces = 1;
                 for c in it.by_ref() {
                     if c == '{' {
-                        depth += 1;
+                        braces += 1;
                     } else if c == '}' {
-                        depth -= 1;
-                        if depth == 0 {
+                        braces -= 1;
+                        if braces == 0 {
                             break;
                         }
                     }
@@ -271,18 +354,21 @@ pub fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> String {
                 let val = vars.get(name);
                 let nonempty = val.filter(|v| !v.is_empty());
                 let r = if let Some(d) = op.strip_prefix(":-") {
-                    nonempty.cloned().unwrap_or_else(|| interpolate(d, vars))
+                    nonempty
+                        .cloned()
+                        .unwrap_or_else(|| interpolate_depth(d, vars, depth + 1))
                 } else if let Some(d) = op.strip_prefix('-') {
-                    val.cloned().unwrap_or_else(|| interpolate(d, vars))
+                    val.cloned()
+                        .unwrap_or_else(|| interpolate_depth(d, vars, depth + 1))
                 } else if let Some(a) = op.strip_prefix(":+") {
                     if nonempty.is_some() {
-                        interpolate(a, vars)
+                        interpolate_depth(a, vars, depth + 1)
                     } else {
                         String::new()
                     }
                 } else if let Some(a) = op.strip_prefix('+') {
                     if val.is_some() {
-                        interpolate(a, vars)
+                        interpolate_depth(a, vars, depth + 1)
                     } else {
                         String::new()
                     }
@@ -359,28 +445,159 @@ pub fn parse(text: &str, vars: &BTreeMap<String, String>) -> Result<Compose, Com
 /// Reads another compose file named by `extends: {file: …}` (relative to this file).
 pub type Loader<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
-/// Parse, following `extends: {file: …}` through `load` (up to 4 files deep).
+/// Parse, following `extends: {file: …}` through `load` (default [`Limits`]).
 pub fn parse_with_loader(
     text: &str,
     vars: &BTreeMap<String, String>,
     load: &Loader<'_>,
 ) -> Result<Compose, ComposeError> {
-    parse_depth(text, vars, load, 0)
+    parse_with_files(text, vars, &LoaderFiles(load), Limits::default())
 }
 
-fn parse_depth(
+/// Parse, following `extends: {file: …}` through `files` within `limits`: each file
+/// is read and parsed once however many services refer to it.
+pub fn parse_with_files(
     text: &str,
     vars: &BTreeMap<String, String>,
-    load: &Loader<'_>,
-    depth: usize,
+    files: &dyn Files,
+    limits: Limits,
 ) -> Result<Compose, ComposeError> {
+    let mut cx = Ctx {
+        vars,
+        files,
+        limits,
+        cache: std::collections::HashMap::new(),
+        files_read: 0,
+        refs: 0,
+        nodes: 0,
+        warned_budget: false,
+        warnings: Vec::new(),
+    };
+    let mut c = parse_depth(text, &mut cx, 0)?;
+    c.warnings = std::mem::take(&mut cx.warnings);
+    Ok(c)
+}
+
+struct Ctx<'a> {
+    vars: &'a BTreeMap<String, String>,
+    files: &'a dyn Files,
+    limits: Limits,
+    /// Services of each file read, by key (`None`: not readable or not parsable).
+    cache: std::collections::HashMap<String, Option<std::rc::Rc<Vec<Service>>>>,
+    files_read: usize,
+    refs: usize,
+    nodes: usize,
+    warned_budget: bool,
+    warnings: Vec<Warning>,
+}
+
+impl Ctx<'_> {
+    fn budget(&mut self, line: u32, what: &str) {
+        if !self.warned_budget {
+            self.warned_budget = true;
+            self.warnings.push(Warning {
+                line,
+                message: format!("extends not followed further: {what}"),
+            });
+        }
+    }
+
+    /// The services of another file, read and parsed at most once.
+    fn services_of(
+        &mut self,
+        file: &str,
+        line: u32,
+        depth: usize,
+    ) -> Option<std::rc::Rc<Vec<Service>>> {
+        let at = self.files.locate(file);
+        if at.outside {
+            self.warnings.push(Warning {
+                line,
+                message: format!("extends file {} is outside the project directory", at.shown),
+            });
+        }
+        if let Some(c) = self.cache.get(&at.key) {
+            return c.clone();
+        }
+        if depth >= self.limits.max_depth {
+            self.budget(
+                line,
+                &format!("more than {} files deep (max_depth)", self.limits.max_depth),
+            );
+            return None;
+        }
+        if self.files_read >= self.limits.max_files {
+            self.budget(
+                line,
+                &format!("more than {} files (max_files)", self.limits.max_files),
+            );
+            return None;
+        }
+        self.files_read += 1;
+        // Mark it first: a file extending itself ends here.
+        self.cache.insert(at.key.clone(), None);
+        let parsed = match self.files.read(&at) {
+            Ok(text) => match parse_depth(&text, self, depth + 1) {
+                Ok(c) => Some(std::rc::Rc::new(c.services)),
+                Err(e) => {
+                    self.warnings.push(Warning {
+                        line,
+                        message: format!("extends file {} not followed: {e}", at.shown),
+                    });
+                    None
+                }
+            },
+            Err(e) if e.is_not_found() => None,
+            Err(e) => {
+                self.warnings.push(Warning {
+                    line,
+                    message: format!("extends file {} not read: {e}", at.shown),
+                });
+                None
+            }
+        };
+        self.cache.insert(at.key, parsed.clone());
+        parsed
+    }
+}
+
+/// Number of nodes in a tree (the cost of copying it).
+fn size(n: &Node) -> usize {
+    1 + match &n.value {
+        Value::Seq(v) => v.iter().map(size).sum(),
+        Value::Map(m) => m.iter().map(|(k, v)| size(k) + size(v)).sum(),
+        _ => 0,
+    }
+}
+
+/// The `env_file` names of a service (a string, a list of strings, or a list of
+/// `{path, required}`), with their lines.
+fn env_files(node: &Node) -> Vec<(String, u32)> {
+    let Some(e) = node.get("env_file") else {
+        return Vec::new();
+    };
+    match &e.value {
+        Value::Seq(items) => items
+            .iter()
+            .filter_map(|i| {
+                let n = i
+                    .as_str()
+                    .or_else(|| i.get("path").and_then(Node::as_str))?;
+                Some((n, i.line))
+            })
+            .collect(),
+        _ => e.as_str().map(|n| vec![(n, e.line)]).unwrap_or_default(),
+    }
+}
+
+fn parse_depth(text: &str, cx: &mut Ctx<'_>, depth: usize) -> Result<Compose, ComposeError> {
     let mut root: Node = serde_saphyr::from_str(text).map_err(|e| {
         ComposeError(format!(
             "invalid YAML: {}",
             e.to_string().lines().next().unwrap_or("")
         ))
     })?;
-    interpolate_node(&mut root, vars);
+    interpolate_node(&mut root, cx.vars);
     let (services_node, services_line) = match root
         .map()
         .iter()
@@ -399,6 +616,8 @@ fn parse_depth(
                         root,
                         services: Vec::new(),
                         services_line: 1,
+                        warnings: Vec::new(),
+                        specs: Vec::new(),
                     });
                 }
                 return Err(ComposeError(
@@ -413,36 +632,63 @@ fn parse_depth(
         .iter()
         .filter_map(|(k, v)| Some((k.as_str()?, v.clone(), k.line, k.column)))
         .collect();
+    let by_name: std::collections::HashMap<&str, &Node> =
+        raw.iter().map(|r| (r.0.as_str(), &r.1)).collect();
     let mut services = Vec::new();
     for (name, node, line, column) in &raw {
         let mut node = node.clone();
+        if depth == 0 {
+            for (f, l) in env_files(&node) {
+                let at = cx.files.locate(&f);
+                if at.outside {
+                    cx.warnings.push(Warning {
+                        line: l,
+                        message: format!("env_file {} is outside the project directory", at.shown),
+                    });
+                }
+            }
+        }
         // `extends` within this file, followed up to 16 levels.
         for _ in 0..16 {
             let Some(ext) = node.get("extends") else {
                 break;
             };
+            let ext_line = ext.line;
+            if cx.refs >= cx.limits.max_refs {
+                let m = cx.limits.max_refs;
+                cx.budget(ext_line, &format!("more than {m} references (max_refs)"));
+                break;
+            }
+            cx.refs += 1;
             let target = ext
                 .as_str()
                 .or_else(|| ext.get("service").and_then(Node::as_str));
             let base: Option<Node> = match ext.get("file").and_then(Node::as_str) {
-                Some(file) if depth < 4 => target.as_deref().and_then(|t| {
-                    let other = parse_depth(&load(&file)?, vars, load, depth + 1).ok()?;
-                    other
-                        .services
-                        .into_iter()
-                        .find(|s| s.name == t)
-                        .map(|s| s.node)
-                }),
-                Some(_) => None,
+                Some(file) => match target.as_deref() {
+                    Some(t) => cx
+                        .services_of(&file, ext_line, depth)
+                        .and_then(|svcs| svcs.iter().find(|s| s.name == t).map(|s| s.node.clone())),
+                    None => None,
+                },
                 None => target
                     .as_deref()
-                    .and_then(|t| raw.iter().find(|r| r.0 == t))
-                    .map(|r| r.1.clone()),
+                    .and_then(|t| by_name.get(t))
+                    .map(|n| (*n).clone()),
             };
             let Some(base) = base else {
                 break;
             };
-            let mut over = node.clone();
+            let cost = size(&base) + size(&node);
+            if cx.nodes.saturating_add(cost) > cx.limits.max_merge_nodes {
+                let m = cx.limits.max_merge_nodes;
+                cx.budget(
+                    ext_line,
+                    &format!("more than {m} nodes merged (max_merge_nodes)"),
+                );
+                break;
+            }
+            cx.nodes += cost;
+            let mut over = node;
             if let Value::Map(m) = &mut over.value {
                 m.retain(|(k, _)| k.as_str().as_deref() != Some("extends"));
             }
@@ -455,10 +701,13 @@ fn parse_depth(
             node,
         });
     }
+    let specs = services.iter().map(crate::container::spec).collect();
     Ok(Compose {
         root,
         services,
         services_line,
+        warnings: Vec::new(),
+        specs,
     })
 }
 

@@ -140,6 +140,9 @@ pub struct Stage {
     /// Lower-cased stage name (`AS name`).
     pub name: Option<String>,
     pub platform: Option<String>,
+    /// The earlier stage this one builds on (`FROM <stage name>`): the last earlier
+    /// stage of that name.
+    pub parent: Option<usize>,
 }
 
 /// A base image reference split into parts.
@@ -221,9 +224,18 @@ pub fn parse(src: &str) -> Dockerfile {
     }
     let esc = df.escape;
     let mut stage: Option<usize> = None;
-    // Variables known in the current stage (ARG defaults, ENV values), per stage.
-    let mut stage_vars: Vec<BTreeMap<String, String>> = Vec::new();
+    // Variables set in each finished stage (ARG defaults, ENV values) with the stage it
+    // inherits from, and those of the current stage (saved when the next `FROM`
+    // starts). A stage's own variables are never copied into the stages built on it:
+    // lookups walk the chain, so memory stays linear however long the chain is.
+    let mut scopes: Vec<Scope> = Vec::new();
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    let mut inherit: Option<usize> = None;
+    // Global ARG defaults (fixed once the first FROM is seen), and the last stage of
+    // each name: both looked up once per FROM, never by scanning every stage.
+    let mut gvars: Option<BTreeMap<String, String>> = None;
+    let mut stage_by_name: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
     while i < lines.len() {
         let raw = lines[i];
         let t = raw.trim_start();
@@ -341,12 +353,26 @@ pub fn parse(src: &str) -> Dockerfile {
                 }
                 _ => None,
             };
-            let gvars: BTreeMap<String, String> = df
-                .global_args
-                .iter()
-                .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
-                .collect();
-            let image_resolved = substitute(&image, &gvars);
+            let gvars = gvars.get_or_insert_with(|| {
+                df.global_args
+                    .iter()
+                    .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+                    .collect()
+            });
+            let image_resolved = substitute(&image, gvars);
+            // A stage built on an earlier one inherits its ENV; ARGs must be redeclared.
+            let parent = stage_by_name.get(&image.to_ascii_lowercase()).copied();
+            if let Some(slot) = stage.and_then(|s| scopes.get_mut(s)) {
+                slot.own = std::mem::take(&mut vars);
+            }
+            inherit = parent;
+            scopes.push(Scope {
+                parent,
+                own: BTreeMap::new(),
+            });
+            if let Some(n) = &name {
+                stage_by_name.insert(n.clone(), df.stages.len());
+            }
             df.stages.push(Stage {
                 from_index: idx,
                 line: start_line,
@@ -357,31 +383,28 @@ pub fn parse(src: &str) -> Dockerfile {
                     .iter()
                     .find(|f| f.name.eq_ignore_ascii_case("platform"))
                     .and_then(|f| f.value.clone()),
+                parent,
             });
             stage = Some(df.stages.len() - 1);
-            // A stage built on an earlier one inherits its ENV; ARGs must be redeclared.
-            let lower = df
-                .stages
-                .last()
-                .map(|s| s.image.to_ascii_lowercase())
-                .unwrap_or_default();
-            let parent = df.stages[..df.stages.len() - 1]
-                .iter()
-                .rposition(|s| s.name.as_deref() == Some(lower.as_str()));
-            vars = parent
-                .and_then(|p| stage_vars.get(p).cloned())
-                .unwrap_or_default();
-            stage_vars.push(BTreeMap::new());
         } else if keyword == "ARG" && stage.is_some() {
             for w in split_words(&rest) {
                 match w.split_once('=') {
                     Some((k, v)) => {
-                        let v = substitute(v, &vars).unwrap_or_default();
-                        vars.insert(k.to_string(), v);
+                        let v = substitute_in(
+                            v,
+                            &Chain {
+                                own: &vars,
+                                parent: inherit,
+                                scopes: &scopes,
+                            },
+                            0,
+                        )
+                        .unwrap_or_default();
+                        set_var(&mut vars, k, v);
                     }
                     None => {
                         if let Some(Some(d)) = df.global_args.get(&w) {
-                            vars.insert(w.clone(), d.clone());
+                            set_var(&mut vars, &w, d.clone());
                         }
                     }
                 }
@@ -389,13 +412,31 @@ pub fn parse(src: &str) -> Dockerfile {
         } else if keyword == "ENV" && stage.is_some() {
             let words = split_words(&rest);
             if words.len() >= 2 && !words[0].contains('=') {
-                let v = substitute(&words[1..].join(" "), &vars).unwrap_or_default();
-                vars.insert(words[0].clone(), v);
+                let v = substitute_in(
+                    &words[1..].join(" "),
+                    &Chain {
+                        own: &vars,
+                        parent: inherit,
+                        scopes: &scopes,
+                    },
+                    0,
+                )
+                .unwrap_or_default();
+                set_var(&mut vars, &words[0], v);
             } else {
                 for w in words {
                     if let Some((k, v)) = w.split_once('=') {
-                        let v = substitute(v, &vars).unwrap_or_default();
-                        vars.insert(k.to_string(), v);
+                        let v = substitute_in(
+                            v,
+                            &Chain {
+                                own: &vars,
+                                parent: inherit,
+                                scopes: &scopes,
+                            },
+                            0,
+                        )
+                        .unwrap_or_default();
+                        set_var(&mut vars, k, v);
                     }
                 }
             }
@@ -410,7 +451,15 @@ pub fn parse(src: &str) -> Dockerfile {
         let expanded = if keyword == "RUN" {
             None
         } else {
-            substitute(&rest, &vars)
+            substitute_in(
+                &rest,
+                &Chain {
+                    own: &vars,
+                    parent: inherit,
+                    scopes: &scopes,
+                },
+                0,
+            )
         };
         df.instructions.push(Instruction {
             keyword,
@@ -424,15 +473,69 @@ pub fn parse(src: &str) -> Dockerfile {
             stage,
             expanded,
         });
-        if let Some(slot) = stage.and_then(|s| stage_vars.get_mut(s)) {
-            slot.clone_from(&vars);
-        }
     }
     df
 }
 
+fn set_var(vars: &mut BTreeMap<String, String>, k: &str, v: String) {
+    vars.insert(k.to_string(), v);
+}
+
+/// The variables one stage sets, and the stage it builds on.
+struct Scope {
+    parent: Option<usize>,
+    own: BTreeMap<String, String>,
+}
+
+/// Stages followed up a `FROM <stage>` chain when looking a variable up; an ancestor
+/// further up is not consulted (its variables are unknown there).
+pub const MAX_INHERIT_DEPTH: usize = 64;
+
+/// Variables for substitution.
+trait Lookup {
+    fn var(&self, name: &str) -> Option<&String>;
+}
+
+impl Lookup for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<&String> {
+        self.get(name)
+    }
+}
+
+/// The current stage's variables, then those of the stages it builds on.
+struct Chain<'a> {
+    own: &'a BTreeMap<String, String>,
+    parent: Option<usize>,
+    scopes: &'a [Scope],
+}
+
+impl Lookup for Chain<'_> {
+    fn var(&self, name: &str) -> Option<&String> {
+        if let Some(v) = self.own.get(name) {
+            return Some(v);
+        }
+        let mut at = self.parent;
+        for _ in 0..MAX_INHERIT_DEPTH {
+            let scope = self.scopes.get(at?)?;
+            if let Some(v) = scope.own.get(name) {
+                return Some(v);
+            }
+            at = scope.parent;
+        }
+        None
+    }
+}
+
 /// The heredoc markers of an instruction line: (marker, strip_tabs, quoted).
 fn heredoc_markers(s: &str) -> Vec<(String, bool, bool)> {
+    heredoc_marker_spans(s)
+        .into_iter()
+        .map(|(m, strip, quoted, _)| (m, strip, quoted))
+        .collect()
+}
+
+/// The heredoc markers with the byte range each takes in the line.
+fn heredoc_marker_spans(s: &str) -> Vec<(String, bool, bool, std::ops::Range<usize>)> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -482,7 +585,7 @@ fn heredoc_markers(s: &str) -> Vec<(String, bool, bool)> {
                 {
                     j += 1;
                 }
-                out.push((word.to_string(), strip_tabs, quote.is_some()));
+                out.push((word.to_string(), strip_tabs, quote.is_some(), i..j));
             }
             i = j;
             continue;
@@ -492,18 +595,20 @@ fn heredoc_markers(s: &str) -> Vec<(String, bool, bool)> {
     out
 }
 
-/// Remove `<<EOF` markers from a command line.
+/// Remove `<<EOF` markers from a command line (one pass: linear in the line however
+/// many markers it has).
 fn strip_heredoc_markers(s: &str) -> String {
-    let mut out = s.to_string();
-    for (m, strip, quoted) in heredoc_markers(s) {
-        for q in ["", "\"", "'"] {
-            if quoted == q.is_empty() {
-                continue;
-            }
-            let pat = format!("<<{}{q}{m}{q}", if strip { "-" } else { "" });
-            out = out.replace(&pat, " ");
+    let mut out = String::with_capacity(s.len());
+    let mut at = 0;
+    for (_, _, _, r) in heredoc_marker_spans(s) {
+        if r.start < at || r.end > s.len() {
+            continue;
         }
+        out.push_str(&s[at..r.start]);
+        out.push(' ');
+        at = r.end;
     }
+    out.push_str(&s[at..]);
     out
 }
 
@@ -565,6 +670,17 @@ pub fn split_words(s: &str) -> Vec<String> {
 /// Substitute `$V`, `${V}`, `${V:-d}`, `${V-d}`, `${V:+a}`, `${V+a}` from `vars`.
 /// `None` when a variable without a default has no value.
 pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
+    substitute_in(s, vars, 0)
+}
+
+/// Nesting of `${A:-${B:-…}}` defaults followed; deeper is unknown (`None`), which keeps
+/// the recursion off the stack's limit and the work linear.
+const MAX_SUBST_DEPTH: usize = 8;
+
+fn substitute_in(s: &str, vars: &dyn Lookup, depth: usize) -> Option<String> {
+    if depth > MAX_SUBST_DEPTH {
+        return None;
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.char_indices().peekable();
     while let Some((_, c)) = chars.next() {
@@ -576,13 +692,13 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
             Some('{') => {
                 chars.next();
                 let mut inner = String::new();
-                let mut depth = 1;
+                let mut braces = 1;
                 for (_, c) in chars.by_ref() {
                     if c == '{' {
-                        depth += 1;
+                        braces += 1;
                     } else if c == '}' {
-                        depth -= 1;
-                        if depth == 0 {
+                        braces -= 1;
+                        if braces == 0 {
                             break;
                         }
                     }
@@ -592,32 +708,32 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                     .unwrap_or(inner.len());
                 let (name, op) = inner.split_at(name_end);
-                let val = vars.get(name).filter(|v| !v.is_empty());
-                let set = vars.contains_key(name);
+                let val = vars.var(name).filter(|v| !v.is_empty());
+                let set = vars.var(name).is_some();
                 let r = if let Some(d) = op.strip_prefix(":-") {
                     match val {
                         Some(v) => v.clone(),
-                        None => substitute(d, vars)?,
+                        None => substitute_in(d, vars, depth + 1)?,
                     }
                 } else if let Some(d) = op.strip_prefix('-') {
-                    match vars.get(name) {
+                    match vars.var(name) {
                         Some(v) => v.clone(),
-                        None => substitute(d, vars)?,
+                        None => substitute_in(d, vars, depth + 1)?,
                     }
                 } else if let Some(a) = op.strip_prefix(":+") {
                     if val.is_some() {
-                        substitute(a, vars)?
+                        substitute_in(a, vars, depth + 1)?
                     } else {
                         String::new()
                     }
                 } else if let Some(a) = op.strip_prefix('+') {
                     if set {
-                        substitute(a, vars)?
+                        substitute_in(a, vars, depth + 1)?
                     } else {
                         String::new()
                     }
                 } else {
-                    vars.get(name)?.clone()
+                    vars.var(name)?.clone()
                 };
                 out.push_str(&r);
             }
@@ -631,7 +747,7 @@ pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
                         break;
                     }
                 }
-                out.push_str(vars.get(&name)?);
+                out.push_str(vars.var(&name)?);
             }
             _ => out.push('$'),
         }

@@ -8,11 +8,7 @@
 use crate::rules::{RULES, Sink};
 use moat_model::{ConfigFinding, ImageMetadata};
 
-/// What an image rule sees.
-pub struct ImageInput<'a> {
-    pub meta: &'a ImageMetadata,
-    pub resolver: &'a dyn moat_fs::FileResolver,
-}
+pub use crate::image_input::ImageInput;
 
 /// Run every image-config rule. Sorted, deterministic.
 pub fn check(meta: &ImageMetadata, resolver: &dyn moat_fs::FileResolver) -> Vec<ConfigFinding> {
@@ -34,17 +30,4 @@ pub fn check(meta: &ImageMetadata, resolver: &dyn moat_fs::FileResolver) -> Vec<
     findings.sort();
     findings.dedup();
     findings
-}
-
-/// `KEY=VALUE` assignments in a history command line (`ENV`, `ARG`, `RUN` prefixes).
-pub(crate) fn assignments(s: &str) -> Vec<(String, String)> {
-    crate::dockerfile::split_words(s)
-        .into_iter()
-        .filter_map(|w| {
-            let (k, v) = w.split_once('=')?;
-            let k = k.trim_start_matches("|1").trim();
-            (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                .then(|| (k.to_string(), v.to_string()))
-        })
-        .collect()
 }

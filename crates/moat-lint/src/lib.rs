@@ -4,10 +4,13 @@
 //! [`rules::RULES`] (the registry), [`image_config::check`] (for `moat scan`).
 
 pub mod compose;
+pub mod container;
 pub mod daemon;
 pub mod detect;
 pub mod dockerfile;
 pub mod image_config;
+pub mod image_input;
+pub mod read;
 pub mod rules;
 pub mod shell;
 pub mod suppress;
@@ -25,12 +28,36 @@ pub enum Kind {
     Daemon,
 }
 
-/// An error that stops linting one file.
+/// An error that stops linting one file. Its text (`path: message`) has the control
+/// characters of both escaped, for a terminal; the fields keep them.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
+#[error(
+    "{}: {}",
+    moat_model::escape_control(path),
+    moat_model::escape_control(message)
+)]
 pub struct LintError {
     pub path: String,
     pub message: String,
+}
+
+/// Budgets of linting files (issue 12); see docs/limits-lint.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LintOptions {
+    /// Bytes read from one file (a file named on the command line, an `extends` file,
+    /// `.env`); a larger one is an error naming it, or a DC018 finding when referenced.
+    pub max_file_bytes: u64,
+    /// Bounds on following compose `extends`.
+    pub compose: compose::Limits,
+}
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        LintOptions {
+            max_file_bytes: read::DEFAULT_MAX_FILE_BYTES,
+            compose: compose::Limits::default(),
+        }
+    }
 }
 
 /// Lint one file's text. Findings are sorted (line, column, rule). Compose
@@ -57,6 +84,25 @@ pub fn lint_source_full(
     vars: &std::collections::BTreeMap<String, String>,
     load: &compose::Loader<'_>,
 ) -> Result<Vec<ConfigFinding>, LintError> {
+    lint_source_files(
+        kind,
+        path,
+        text,
+        vars,
+        &compose::LoaderFiles(load),
+        compose::Limits::default(),
+    )
+}
+
+/// Lint one file's text; `files` locates and reads the files a compose file names.
+pub fn lint_source_files(
+    kind: Kind,
+    path: &str,
+    text: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+    files: &dyn compose::Files,
+    limits: compose::Limits,
+) -> Result<Vec<ConfigFinding>, LintError> {
     let mut findings = Vec::new();
     match kind {
         Kind::Dockerfile => {
@@ -72,10 +118,11 @@ pub fn lint_source_full(
             }
         }
         Kind::Compose => {
-            let c = compose::parse_with_loader(text, vars, load).map_err(|e| LintError {
-                path: path.to_string(),
-                message: e.0,
-            })?;
+            let c =
+                compose::parse_with_files(text, vars, files, limits).map_err(|e| LintError {
+                    path: path.to_string(),
+                    message: e.0,
+                })?;
             for r in RULES {
                 let mut sink = Sink {
                     path,
@@ -105,8 +152,9 @@ pub fn lint_source_full(
     Ok(findings)
 }
 
-/// Files larger than this are not linted (configuration files are small).
-pub const MAX_FILE_SIZE: u64 = 8 << 20;
+/// Files larger than this are not linted (configuration files are small): the default
+/// of [`LintOptions::max_file_bytes`].
+pub const MAX_FILE_SIZE: u64 = read::DEFAULT_MAX_FILE_BYTES;
 
 /// A file to lint, with its kind when known from its name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -166,19 +214,48 @@ pub fn collect_targets(paths: &[std::path::PathBuf]) -> Result<Vec<Target>, Lint
     Ok(out)
 }
 
-/// Read, detect, lint and apply inline suppressions to one file.
+/// Read, detect, lint and apply inline suppressions to one file (default budgets).
 pub fn lint_file(target: &Target) -> Result<Vec<ConfigFinding>, LintError> {
+    lint_file_with(target, &LintOptions::default())
+}
+
+/// The files a compose file names, found relative to its directory (the project).
+struct ProjectFiles {
+    dir: std::path::PathBuf,
+    max_file_bytes: u64,
+}
+
+impl compose::Files for ProjectFiles {
+    fn locate(&self, name: &str) -> compose::Located {
+        let (real, outside) = read::is_outside(&self.dir, name);
+        compose::Located {
+            key: real.display().to_string(),
+            shown: if outside {
+                real.display().to_string()
+            } else {
+                name.to_string()
+            },
+            outside,
+        }
+    }
+    fn read(&self, at: &compose::Located) -> Result<String, read::ReadError> {
+        read::read_text(std::path::Path::new(&at.key), self.max_file_bytes)
+    }
+}
+
+/// Read (regular files only, within `opts.max_file_bytes`), detect, lint and apply
+/// inline suppressions to one file.
+pub fn lint_file_with(
+    target: &Target,
+    opts: &LintOptions,
+) -> Result<Vec<ConfigFinding>, LintError> {
     let shown = target.path.display().to_string();
     let err = |m: String| LintError {
         path: shown.clone(),
         message: m,
     };
-    let md = std::fs::metadata(&target.path).map_err(|e| err(e.to_string()))?;
-    if md.len() > MAX_FILE_SIZE {
-        return Err(err(format!("file is larger than {MAX_FILE_SIZE} bytes")));
-    }
-    let bytes = std::fs::read(&target.path).map_err(|e| err(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|_| err("not UTF-8 text".to_string()))?;
+    let text =
+        read::read_text(&target.path, opts.max_file_bytes).map_err(|e| err(e.to_string()))?;
     let kind = match target.kind.or_else(|| detect::kind_by_content(&text)) {
         Some(k) => k,
         None => {
@@ -187,27 +264,45 @@ pub fn lint_file(target: &Target) -> Result<Vec<ConfigFinding>, LintError> {
             ));
         }
     };
-    let mut vars = std::collections::BTreeMap::new();
-    if kind == Kind::Compose
-        && let Some(dir) = target.path.parent()
-        && let Ok(env) = std::fs::read_to_string(dir.join(".env"))
-    {
-        vars = compose::parse_dotenv(&env);
-    }
-    let dir = target
-        .path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let load = |name: &str| -> Option<String> {
-        let p = dir.join(name);
-        let md = std::fs::metadata(&p).ok()?;
-        if md.len() > MAX_FILE_SIZE {
-            return None;
-        }
-        std::fs::read_to_string(p).ok()
+    let dir = match target.path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
     };
-    let mut f = lint_source_full(kind, &shown, &text, &vars, &load)?;
+    let mut vars = std::collections::BTreeMap::new();
+    let mut notes = Vec::new();
+    if kind == Kind::Compose {
+        let (real, outside) = read::is_outside(&dir, ".env");
+        let r = if outside {
+            Err(format!(
+                ".env is outside the project directory ({}): not read",
+                real.display()
+            ))
+        } else {
+            match read::read_text(&dir.join(".env"), opts.max_file_bytes) {
+                Ok(env) => Ok(compose::parse_dotenv(&env)),
+                Err(e) if e.is_not_found() => Ok(vars.clone()),
+                Err(e) => Err(format!("{} not read: {e}", dir.join(".env").display())),
+            }
+        };
+        match r {
+            Ok(v) => vars = v,
+            Err(m) => notes.push(m),
+        }
+    }
+    let files = ProjectFiles {
+        dir,
+        max_file_bytes: opts.max_file_bytes,
+    };
+    let mut f = lint_source_files(kind, &shown, &text, &vars, &files, opts.compose)?;
+    for m in notes {
+        f.push(rules::dc018_compose_reference::META.finding(
+            &moat_model::escape_control(&shown),
+            1,
+            1,
+            moat_model::escape_control(&m),
+        ));
+    }
+    f.sort();
     suppress::apply_inline(&text, &mut f);
     Ok(f)
 }

@@ -151,24 +151,27 @@ fn substitutions(w: &str) -> Vec<&str> {
 }
 
 fn unwrap_prefixes(cmd: &mut Command) {
+    // Words before `k` are prefixes; they are removed once at the end (removing them
+    // one by one from the front would be quadratic in a line of a million `A=b`).
+    let mut k = 0;
+    let n = cmd.words.len().min(cmd.raw.len());
     loop {
         // Leading assignments `A=b`.
-        while cmd.raw.first().is_some_and(|w| is_assignment(w)) {
-            cmd.words.remove(0);
-            cmd.raw.remove(0);
+        while k < n && is_assignment(&cmd.raw[k]) {
+            k += 1;
         }
         // Shell reserved words in front of a command.
-        while cmd.words.len() > 1
+        while n - k > 1
             && matches!(
-                cmd.words[0].as_str(),
+                cmd.words[k].as_str(),
                 "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{"
             )
         {
-            cmd.words.remove(0);
-            cmd.raw.remove(0);
+            k += 1;
         }
+        let name = cmd.words.get(k).map(String::as_str).unwrap_or("");
         let strip = matches!(
-            cmd.name(),
+            name,
             "sudo"
                 | "env"
                 | "nice"
@@ -182,17 +185,16 @@ fn unwrap_prefixes(cmd: &mut Command) {
                 | "doas"
                 | "!"
         );
-        if !strip || cmd.words.len() < 2 {
-            return;
+        if !strip || n - k < 2 {
+            break;
         }
-        let name = cmd.name().to_string();
+        let name = name.to_string();
         cmd.wrappers.push(name.clone());
-        cmd.words.remove(0);
-        cmd.raw.remove(0);
+        k += 1;
         // Options of the wrapper (sudo -u x, env -i, xargs -r).
-        while cmd.words.first().is_some_and(|w| w.starts_with('-')) {
-            let w = cmd.words.remove(0);
-            cmd.raw.remove(0);
+        while k < n && cmd.words[k].starts_with('-') {
+            let w = &cmd.words[k];
+            k += 1;
             let takes_value = match name.as_str() {
                 "sudo" => matches!(w.as_str(), "-u" | "-g" | "-C" | "-h" | "-p" | "-U"),
                 "xargs" => matches!(
@@ -203,17 +205,17 @@ fn unwrap_prefixes(cmd: &mut Command) {
                 "nice" => w == "-n",
                 _ => false,
             };
-            if takes_value && !cmd.words.is_empty() {
-                cmd.words.remove(0);
-                cmd.raw.remove(0);
+            if takes_value && k < n {
+                k += 1;
             }
         }
         // gosu/su-exec take a user first.
-        if matches!(name.as_str(), "gosu" | "su-exec") && !cmd.words.is_empty() {
-            cmd.words.remove(0);
-            cmd.raw.remove(0);
+        if matches!(name.as_str(), "gosu" | "su-exec") && k < n {
+            k += 1;
         }
     }
+    cmd.words.drain(..k);
+    cmd.raw.drain(..k);
 }
 
 fn is_assignment(w: &str) -> bool {

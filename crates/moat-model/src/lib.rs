@@ -9,18 +9,22 @@
 //! - `finding`: vulnerability findings, how they matched, why candidates dropped.
 //! - `report`: the one report every renderer reads, and the common finding header.
 
+pub mod container;
 pub mod distro;
 pub mod finding;
 pub mod image;
 pub mod lint;
 pub mod package;
 pub mod report;
+pub mod text;
 pub mod vuln;
 
+pub use container::ContainerSpec;
 pub use distro::Distro;
 pub use finding::{Suppression, VulnFinding};
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
 pub use lint::{ConfigFinding, RuleMeta, RuleTarget};
 pub use package::{Ecosystem, Inventory, Location, Package, Purl, Unknown};
 pub use report::{FindingHeader, FindingKind, Report};
+pub use text::escape_control;
 pub use vuln::{Severity, VulnId};

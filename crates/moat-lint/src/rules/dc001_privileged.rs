@@ -22,14 +22,20 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (compose DC001, live audit CC101): where privileged mode is set.
+pub fn check(spec: &ContainerSpec) -> Option<&At<bool>> {
+    spec.privileged.as_ref().filter(|p| p.value)
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            if let Some(n) = s.get("privileged").filter(|n| n.is_true()) {
-                out.report(n.line, n.column, format!("service {} runs privileged", s.name));
+        for s in &c.specs {
+            if let Some(p) = check(s) {
+                let (l, col) = p.pos.map(|p| (p.line, p.column)).unwrap_or_default();
+                out.report(l, col, format!("service {} runs privileged", s.name));
             }
         }
     }

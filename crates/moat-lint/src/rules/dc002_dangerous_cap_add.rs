@@ -22,20 +22,21 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (compose DC002, live audit CC102): added capabilities that are
+/// escape-grade ([`moat_model::container::DANGEROUS_CAPS`]).
+pub fn check(spec: &ContainerSpec) -> impl Iterator<Item = &At<String>> {
+    spec.cap_add.iter().filter(|c| moat_model::container::is_dangerous_cap(&c.value))
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            let Some(caps) = s.get("cap_add") else { continue };
-            for n in caps.seq() {
-                let Some(c) = n.as_str() else { continue };
-                let u = c.to_ascii_uppercase();
-                let u = u.trim_start_matches("CAP_");
-                if matches!(u, "ALL" | "SYS_ADMIN" | "NET_ADMIN" | "SYS_PTRACE" | "SYS_MODULE" | "SYS_RAWIO" | "DAC_READ_SEARCH" | "BPF") {
-                    out.report(n.line, n.column, format!("service {} adds capability {c}", s.name));
-                }
+        for s in &c.specs {
+            for cap in check(s) {
+                let (l, col) = cap.pos.map(|p| (p.line, p.column)).unwrap_or_default();
+                out.report(l, col, format!("service {} adds capability {}", s.name, cap.value));
             }
         }
     }

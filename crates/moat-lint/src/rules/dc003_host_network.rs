@@ -27,9 +27,10 @@ impl Rule for This {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            if let Some(n) = s.get("network_mode").filter(|n| n.as_str().as_deref() == Some("host")) {
-                out.report(n.line, n.column, format!("service {} uses the host network", s.name));
+        for s in &c.specs {
+            for (_, v) in super::dc004_host_namespaces::check(s).filter(|(ns, _)| *ns == Namespace::Network) {
+                let (l, col) = v.pos.map(|p| (p.line, p.column)).unwrap_or_default();
+                out.report(l, col, format!("service {} uses the host network", s.name));
             }
         }
     }

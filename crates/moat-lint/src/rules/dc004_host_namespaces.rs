@@ -22,16 +22,32 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (compose DC003/DC004, live audit CC103–CC107): namespaces shared
+/// with the host.
+pub fn check(spec: &ContainerSpec) -> impl Iterator<Item = (Namespace, &At<String>)> {
+    spec.host_namespaces()
+}
+
+/// The compose key of a namespace mode.
+fn key(ns: Namespace) -> &'static str {
+    match ns {
+        Namespace::Pid => "pid",
+        Namespace::Network => "network_mode",
+        Namespace::Ipc => "ipc",
+        Namespace::Uts => "uts",
+        Namespace::User => "userns_mode",
+    }
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            for key in ["pid", "ipc", "uts", "userns_mode"] {
-                if let Some(n) = s.get(key).filter(|n| n.as_str().as_deref() == Some("host")) {
-                    out.report(n.line, n.column, format!("service {} shares the host {key} namespace", s.name));
-                }
+        for s in &c.specs {
+            for (ns, v) in check(s).filter(|(ns, _)| *ns != Namespace::Network) {
+                let (l, col) = v.pos.map(|p| (p.line, p.column)).unwrap_or_default();
+                out.report(l, col, format!("service {} shares the host {} namespace", s.name, key(ns)));
             }
         }
     }

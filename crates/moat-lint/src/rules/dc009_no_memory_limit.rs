@@ -22,14 +22,20 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (compose and live audit): no memory limit is set.
+pub fn check(spec: &ContainerSpec) -> bool {
+    spec.limits.memory.is_none()
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            if s.get("mem_limit").is_none() && s.node.path(&["deploy", "resources", "limits", "memory"]).is_none() {
-                out.report(s.line, s.column, format!("service {} has no memory limit", s.name));
+        for s in &c.specs {
+            if check(s) {
+                let at = s.pos.unwrap_or_default();
+                out.report(at.line, at.column, format!("service {} has no memory limit", s.name));
             }
         }
     }

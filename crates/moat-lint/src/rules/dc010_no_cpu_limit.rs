@@ -22,16 +22,20 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (compose and live audit): no cpu limit is set.
+pub fn check(spec: &ContainerSpec) -> bool {
+    spec.limits.cpu.is_none()
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            if ["cpus", "cpu_quota", "cpu_shares", "cpu_count", "cpu_percent"].iter().all(|k| s.get(k).is_none())
-                && s.node.path(&["deploy", "resources", "limits", "cpus"]).is_none()
-            {
-                out.report(s.line, s.column, format!("service {} has no CPU limit", s.name));
+        for s in &c.specs {
+            if check(s) {
+                let at = s.pos.unwrap_or_default();
+                out.report(at.line, at.column, format!("service {} has no CPU limit", s.name));
             }
         }
     }

@@ -10,7 +10,7 @@
 //!
 //! **References:** CIS-5.13.
 use super::prelude::*;
-use crate::compose::{Compose, Node};
+use crate::compose::Compose;
 
 pub struct This;
 pub static META: RuleMeta = RuleMeta {
@@ -22,14 +22,20 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (compose DC012, live audit CC115): the root filesystem is writable.
+pub fn check(spec: &ContainerSpec) -> bool {
+    !spec.read_only_rootfs.as_ref().is_some_and(|r| r.value)
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            if !s.get("read_only").is_some_and(Node::is_true) {
-                out.report(s.line, s.column, format!("service {} has a writable root filesystem", s.name));
+        for s in &c.specs {
+            if check(s) {
+                let at = s.pos.unwrap_or_default();
+                out.report(at.line, at.column, format!("service {} has a writable root filesystem", s.name));
             }
         }
     }

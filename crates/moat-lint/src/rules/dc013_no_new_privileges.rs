@@ -10,7 +10,7 @@
 //!
 //! **References:** CIS-5.26.
 use super::prelude::*;
-use crate::compose::{Compose, Node};
+use crate::compose::Compose;
 
 pub struct This;
 pub static META: RuleMeta = RuleMeta {
@@ -22,20 +22,21 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (compose DC013, live audit CC116, which also accepts the daemon's
+/// default): no-new-privileges is not set for the container.
+pub fn check(spec: &ContainerSpec) -> bool {
+    !spec.no_new_privileges()
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            let ok = s.get("security_opt").is_some_and(|o| {
-                o.seq().iter().filter_map(Node::as_str).any(|v| {
-                    let v = v.to_ascii_lowercase().replace('=', ":");
-                    v == "no-new-privileges" || v == "no-new-privileges:true"
-                })
-            });
-            if !ok {
-                out.report(s.line, s.column, format!("service {} does not set no-new-privileges", s.name));
+        for s in &c.specs {
+            if check(s) {
+                let at = s.pos.unwrap_or_default();
+                out.report(at.line, at.column, format!("service {} does not set no-new-privileges", s.name));
             }
         }
     }

@@ -13,7 +13,7 @@
 //!
 //! **References:** CIS Docker 5.18.
 use super::prelude::*;
-use crate::compose::{Compose, Node};
+use crate::compose::Compose;
 
 pub struct This;
 pub static META: RuleMeta = RuleMeta {
@@ -25,25 +25,25 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (compose DC017, live audit CC122): host devices given to the
+/// container, each with its host path.
+pub fn check(spec: &ContainerSpec) -> impl Iterator<Item = (&At<String>, &str)> {
+    spec.devices.iter().map(|d| (d, d.value.split(':').next().unwrap_or("")))
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.services {
-            if let Some(devs) = s.get("devices") {
-                for n in devs.seq() {
-                    let src = n
-                        .as_str()
-                        .map(|d| d.split(':').next().unwrap_or("").to_string())
-                        .or_else(|| n.get("source").and_then(Node::as_str))
-                        .unwrap_or_default();
-                    let worse = ["/dev/mem", "/dev/kmem", "/dev/port", "/dev/sd", "/dev/nvme", "/dev/xvd", "/dev/vd", "/dev/dm-"]
-                        .iter()
-                        .any(|p| src.starts_with(p));
-                    let what = if worse { "raw host memory or disk" } else { "a host device" };
-                    out.report(n.line, n.column, format!("service {} gets {src}: {what}", s.name));
-                }
+        for (s, spec) in c.services.iter().zip(&c.specs) {
+            for (d, src) in check(spec) {
+                let worse = ["/dev/mem", "/dev/kmem", "/dev/port", "/dev/sd", "/dev/nvme", "/dev/xvd", "/dev/vd", "/dev/dm-"]
+                    .iter()
+                    .any(|p| src.starts_with(p));
+                let what = if worse { "raw host memory or disk" } else { "a host device" };
+                let (l, col) = d.pos.map(|p| (p.line, p.column)).unwrap_or_default();
+                out.report(l, col, format!("service {} gets {src}: {what}", s.name));
             }
             if let Some(n) = s.get("device_cgroup_rules") {
                 out.report(n.line, n.column, format!("service {} sets device_cgroup_rules", s.name));

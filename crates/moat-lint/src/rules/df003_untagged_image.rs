@@ -35,7 +35,7 @@ impl Rule for This {
                 continue;
             }
             let lower = img.to_ascii_lowercase();
-            if df.stages[..n].iter().any(|s| s.name.as_deref() == Some(lower.as_str())) {
+            if cx.named_before(&lower, n) {
                 continue;
             }
             let r = ImageRef::parse(img);

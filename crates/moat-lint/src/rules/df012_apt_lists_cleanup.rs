@@ -47,9 +47,7 @@ impl Rule for This {
             None => true,
             Some(i) => {
                 i + 1 == df.stages.len()
-                    || df.stages[i].name.as_ref().is_some_and(|n| {
-                        df.stages.iter().any(|s| s.image.eq_ignore_ascii_case(n))
-                    })
+                    || df.stages.get(i).and_then(|s| s.name.as_ref()).is_some_and(|n| cx.bases.contains(n))
             }
         };
         for (ins, s) in cx.runs() {

@@ -39,8 +39,7 @@ impl Rule for This {
             if df.instructions.iter().any(|i| i.stage == Some(idx) && i.is("HEALTHCHECK")) {
                 return;
             }
-            let img = df.stages[idx].image.to_ascii_lowercase();
-            match df.stages[..idx].iter().rposition(|s| s.name.as_deref() == Some(img.as_str())) {
+            match df.stages.get(idx).and_then(|s| s.parent) {
                 Some(p) => idx = p,
                 None => break,
             }

@@ -39,9 +39,7 @@ impl Rule for This {
             if df.stages.get(cur).and_then(|s| s.name.as_deref()) == Some(f.as_str()) {
                 continue;
             }
-            let known = df.stages[..cur.min(df.stages.len())]
-                .iter()
-                .any(|s| s.name.as_deref() == Some(f.as_str()));
+            let known = cx.named_before(&f, cur.min(df.stages.len()));
             if !known {
                 out.at(ins, format!("COPY --from={from} names no earlier stage"));
             }

@@ -27,10 +27,9 @@ impl Rule for This {
         &META
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
-        let st = &cx.df.stages;
-        for (n, s) in st.iter().enumerate() {
+        for (n, s) in cx.df.stages.iter().enumerate() {
             if let Some(name) = &s.name
-                && st[..n].iter().any(|p| p.name.as_ref() == Some(name)) {
+                && cx.named_before(name, n) {
                     out.report(s.line, 1, format!("duplicate stage name {name}"));
                 }
         }

@@ -32,8 +32,7 @@ impl Rule for This {
         for ins in &df.instructions {
             let Some(st) = ins.stage else { continue };
             if ins.is("FROM") {
-                let img = df.stages[st].image.to_ascii_lowercase();
-                if let Some(p) = df.stages[..st].iter().rposition(|s| s.name.as_deref() == Some(img.as_str())) {
+                if let Some(p) = df.stages.get(st).and_then(|s| s.parent) {
                     has_wd[st] = has_wd[p];
                 }
             } else if ins.is("WORKDIR") {

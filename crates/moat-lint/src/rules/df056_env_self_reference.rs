@@ -21,17 +21,16 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &["DL3044"],
 };
 
-fn refers(v: &str, name: &str) -> bool {
-    let mut i = 0;
-    while let Some(p) = v[i..].find('$') {
-        let rest = &v[i + p + 1..];
+/// The variable names a value refers to (`$NAME`, `${NAME…}`), in order.
+fn references(v: &str) -> impl Iterator<Item = &str> {
+    v.match_indices('$').filter_map(move |(p, _)| {
+        let rest = &v[p + 1..];
         let r = rest.strip_prefix('{').unwrap_or(rest);
-        if r.starts_with(name) && !r[name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
-            return true;
-        }
-        i += p + 1;
-    }
-    false
+        let end = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        (end > 0).then(|| &r[..end])
+    })
 }
 
 impl Rule for This {
@@ -41,14 +40,18 @@ impl Rule for This {
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for ins in cx.df.instructions.iter().filter(|i| i.is("ENV")) {
             let w = ins.words();
-            let mut defined: Vec<&str> = Vec::new();
+            // Name -> order of definition: one lookup per reference, so a million
+            // pairs cost a million lookups, not a million squared comparisons.
+            let mut defined: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
             for pair in &w {
                 let Some((n, v)) = pair.split_once('=') else { break };
-                if let Some(d) = defined.iter().find(|d| refers(v, d)) {
+                let first = references(v).filter_map(|r| defined.get_key_value(r)).min_by_key(|(_, i)| **i);
+                if let Some((d, _)) = first {
                     out.at(ins, format!("ENV refers to {d}, defined in the same statement"));
                     break;
                 }
-                defined.push(n);
+                let k = defined.len();
+                defined.entry(n).or_insert(k);
             }
         }
     }

@@ -10,7 +10,7 @@
 //!
 //! **References:** CIS-4.1, CWE-250.
 use super::prelude::*;
-use crate::image_config::ImageInput;
+use crate::image_input::ImageInput;
 
 pub struct This;
 pub static META: RuleMeta = RuleMeta {

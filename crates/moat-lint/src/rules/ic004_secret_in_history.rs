@@ -10,7 +10,7 @@
 //!
 //! **References:** CIS-4.10, CWE-798.
 use super::prelude::*;
-use crate::image_config::ImageInput;
+use crate::image_input::ImageInput;
 
 pub struct This;
 pub static META: RuleMeta = RuleMeta {
@@ -28,7 +28,7 @@ impl Rule for This {
     }
     fn image(&self, i: &ImageInput<'_>, out: &mut Sink<'_>) {
         for (n, h) in i.meta.history.iter().enumerate() {
-            for (k, v) in crate::image_config::assignments(&h.created_by) {
+            for (k, v) in crate::image_input::assignments(&h.created_by) {
                 if super::df007_secret_env_arg::is_secret_name(&k) && super::df007_secret_env_arg::is_literal_value(&v) {
                     out.report(0, 0, format!("history step {n} sets {k} to a literal value"));
                 }

@@ -10,7 +10,7 @@
 //!
 //! **References:** CWE-284.
 use super::prelude::*;
-use crate::image_config::ImageInput;
+use crate::image_input::ImageInput;
 
 pub struct This;
 pub static META: RuleMeta = RuleMeta {

@@ -7,7 +7,7 @@
 use crate::compose::Compose;
 use crate::daemon::Daemon;
 use crate::dockerfile::{Dockerfile, Instruction};
-use crate::image_config::ImageInput;
+use crate::image_input::ImageInput;
 use crate::shell::Script;
 use moat_model::{ConfigFinding, RuleMeta};
 
@@ -17,6 +17,7 @@ mod prelude {
     pub use super::{DfCtx, Rule, Sink};
     pub use crate::dockerfile::{ImageRef, Instruction};
     pub use crate::shell::Command;
+    pub use moat_model::container::{At, ContainerSpec, Namespace};
     pub use moat_model::{RuleMeta, RuleTarget, Severity};
 }
 
@@ -37,9 +38,17 @@ pub struct Sink<'a> {
 }
 
 impl Sink<'_> {
+    /// Report a finding. Control characters of the path and message (they quote
+    /// input: file names, image names, variables) are escaped for the terminal.
     pub fn report(&mut self, line: u32, column: u32, message: impl Into<String>) {
+        let message = message.into();
+        let message = match moat_model::escape_control(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(m) => m,
+        };
+        let path = moat_model::escape_control(self.path);
         self.findings
-            .push(self.meta.finding(self.path, line, column, message));
+            .push(self.meta.finding(&path, line, column, message));
     }
     /// Report at an instruction's keyword.
     pub fn at(&mut self, ins: &Instruction, message: impl Into<String>) {
@@ -52,6 +61,10 @@ pub struct DfCtx<'a> {
     pub df: &'a Dockerfile,
     /// Parallel to `df.instructions`: the parsed script of each `RUN`.
     pub scripts: Vec<Option<Script>>,
+    /// The first stage of each (lower-cased) name.
+    pub first_stage: std::collections::HashMap<String, usize>,
+    /// Lower-cased base images of every stage (`FROM x` names `x`).
+    pub bases: std::collections::HashSet<String>,
 }
 
 impl<'a> DfCtx<'a> {
@@ -61,7 +74,24 @@ impl<'a> DfCtx<'a> {
             .iter()
             .map(|i| i.is("RUN").then(|| Script::parse(&i.shell_script())))
             .collect();
-        DfCtx { df, scripts }
+        let mut first_stage = std::collections::HashMap::new();
+        let mut bases = std::collections::HashSet::new();
+        for (i, s) in df.stages.iter().enumerate() {
+            if let Some(n) = &s.name {
+                first_stage.entry(n.clone()).or_insert(i);
+            }
+            bases.insert(s.image.to_ascii_lowercase());
+        }
+        DfCtx {
+            df,
+            scripts,
+            first_stage,
+            bases,
+        }
+    }
+    /// Is there a stage named `name` (lower-cased) before stage `before`?
+    pub fn named_before(&self, name: &str, before: usize) -> bool {
+        self.first_stage.get(name).is_some_and(|&i| i < before)
     }
     /// Every `RUN` with its script.
     pub fn runs(&self) -> impl Iterator<Item = (&'a Instruction, &Script)> + '_ {
@@ -170,6 +200,7 @@ rules!(
     dc015_unpinned_image,
     dc016_default_network_only,
     dc017_host_devices,
+    dc018_compose_reference,
     dd001_icc,
     dd002_userns_remap,
     dd003_live_restore,
