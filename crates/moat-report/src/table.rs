@@ -7,6 +7,11 @@ use moat_model::VulnFinding;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+/// Input-controlled text made safe for a terminal (control characters escaped).
+pub(crate) fn esc(s: &str) -> String {
+    moat_model::escape_control(s).into_owned()
+}
+
 fn short(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -24,6 +29,7 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
         Some(d) => format!("{} ({} {})", r.source, d.id, d.version_id),
         None => r.source.clone(),
     };
+    let target = esc(&target);
     writeln!(w, "{target}")?;
     writeln!(
         w,
@@ -38,7 +44,7 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
         r.summary.ignored
     )?;
     for warn in &r.warnings {
-        writeln!(w, "warning: {warn}")?;
+        writeln!(w, "warning: {}", esc(warn))?;
     }
 
     // Group by (package, version, path).
@@ -56,14 +62,21 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     for ((name, version, path), vs) in &groups {
         let first = vs[0];
         writeln!(w)?;
-        writeln!(w, "{name} {version} ({}) {path}", first.package.ecosystem)?;
+        writeln!(
+            w,
+            "{} {} ({}) {}",
+            esc(name),
+            esc(version),
+            first.package.ecosystem,
+            esc(path)
+        )?;
         if !first.layer.is_empty() {
             let by = r.layer_created_by(&first.layer).unwrap_or("");
             writeln!(
                 w,
                 "  layer {} {}",
                 short(&first.layer, 19),
-                short(by.trim(), 70)
+                short(&esc(by.trim()), 70)
             )?;
         }
         let mut t = Table::new();
@@ -77,13 +90,13 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             let fixed = if v.fixed_versions.is_empty() {
                 "(no fix)".to_string()
             } else {
-                v.fixed_versions.join(", ")
+                esc(&v.fixed_versions.join(", "))
             };
             t.add_row(vec![
-                v.id.clone(),
+                esc(&v.id),
                 v.severity.to_string(),
                 fixed,
-                short(&v.title, 60),
+                short(&esc(&v.title), 60),
             ]);
         }
         writeln!(w, "{t}")?;
@@ -101,8 +114,8 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             t.add_row(vec![
                 m.rule.clone(),
                 m.severity.to_string(),
-                m.path.clone(),
-                short(&m.message, 70),
+                esc(&m.path),
+                short(&esc(&m.message), 70),
             ]);
         }
         writeln!(w, "{t}")?;
@@ -130,10 +143,10 @@ pub fn config_findings(
             format!("{} ({})", f.rule, f.aliases.join(", "))
         };
         t.add_row([
-            format!("{}:{}:{}", f.path, f.line, f.column),
+            esc(&format!("{}:{}:{}", f.path, f.line, f.column)),
             rule,
             f.severity.to_string(),
-            f.message.clone(),
+            esc(&f.message),
         ]);
     }
     writeln!(w, "{t}")?;

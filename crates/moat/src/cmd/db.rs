@@ -199,13 +199,13 @@ fn print_import(out: &mut impl Write, r: &ImportReport) -> std::io::Result<()> {
         )?;
     }
     for s in &r.skipped {
-        writeln!(
-            out,
+        let line = format!(
             "  skipped {} ({}): {}",
             s.id.as_deref().unwrap_or("-"),
             s.location,
             s.reason
-        )?;
+        );
+        writeln!(out, "{}", moat_model::escape_control(&line))?;
     }
     Ok(())
 }

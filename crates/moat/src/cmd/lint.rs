@@ -93,7 +93,10 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         None => std::io::stdout().lock().write_all(&buf)?,
     }
     for e in &errors {
-        eprintln!("moat: error: {e}");
+        eprintln!(
+            "moat: error: {}",
+            moat_model::escape_control(&e.to_string())
+        );
     }
     if !errors.is_empty() {
         return Ok(ExitCode::from(2));

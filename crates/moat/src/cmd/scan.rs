@@ -136,7 +136,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let outcome = outcome?;
     let report = outcome.report;
     for w in &report.warnings {
-        eprintln!("moat: warning: {w}");
+        eprintln!("moat: warning: {}", moat_model::escape_control(w));
     }
 
     if let Some(id) = &args.explain {
