@@ -92,7 +92,7 @@ pub fn match_packages(
 
         for e in db.affected_for(&namespace, &name)? {
             let drop = |reason: DropReason| Dropped {
-                id: e.advisory_id.clone(),
+                id: e.advisory_id.as_str().into(),
                 package: p.name.clone(),
                 version: p.version.clone(),
                 reason,
@@ -159,8 +159,8 @@ pub fn match_packages(
                 .map(|s| first_line(s, 160))
                 .unwrap_or_default();
             out.findings.push(VulnFinding {
-                id: adv.id.clone(),
-                aliases,
+                id: adv.id.as_str().into(),
+                aliases: aliases.into_iter().map(Into::into).collect(),
                 package: PackageRef {
                     name: p.name.clone(),
                     version: p.version.clone(),

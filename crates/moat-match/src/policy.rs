@@ -37,7 +37,7 @@ fn perr(path: &Path, message: impl Into<String>) -> PolicyError {
 #[derive(Debug, Clone, Copy)]
 pub struct FindingRef<'a> {
     pub id: &'a str,
-    pub aliases: &'a [String],
+    pub aliases: &'a [moat_model::VulnId],
     pub package_name: &'a str,
     pub source_name: Option<&'a str>,
     pub purl: &'a str,
@@ -387,7 +387,7 @@ mod tests {
 
     fn f<'a>(
         id: &'a str,
-        aliases: &'a [String],
+        aliases: &'a [moat_model::VulnId],
         purl: &'a str,
         paths: &'a [&'a str],
     ) -> FindingRef<'a> {
@@ -410,7 +410,7 @@ mod tests {
         let ig = IgnoreFile::parse(Path::new("i.yaml"), text, today).unwrap();
         assert_eq!(ig.active.len(), 3);
         assert_eq!(ig.expired.len(), 1);
-        let aliases = vec!["CVE-2023-31484".to_string()];
+        let aliases = vec![moat_model::VulnId::from("CVE-2023-31484")];
         let hit = ig.check(&f(
             "DEBIAN-CVE-2023-31484",
             &aliases,

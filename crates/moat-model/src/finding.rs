@@ -1,7 +1,7 @@
 //! What a matcher produces: findings, with how they were matched, and dropped
 //! candidates, with why they were dropped.
 
-use crate::{Ecosystem, Severity};
+use crate::{Ecosystem, Severity, VulnId};
 use serde::{Deserialize, Serialize};
 
 /// The package a finding is about.
@@ -91,8 +91,8 @@ pub struct MatchDetail {
 /// One vulnerability in one package.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VulnFinding {
-    pub id: String,
-    pub aliases: Vec<String>,
+    pub id: VulnId,
+    pub aliases: Vec<VulnId>,
     pub package: PackageRef,
     /// The path of the package's metadata file (or binary).
     pub path: String,
@@ -123,7 +123,7 @@ impl VulnFinding {
             self.package.name.clone(),
             self.package.version.clone(),
             self.path.clone(),
-            self.id.clone(),
+            self.id.to_string(),
         )
     }
 }
@@ -170,7 +170,7 @@ impl std::fmt::Display for DropReason {
 /// A candidate advisory that was looked at and not reported ("why not?").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Dropped {
-    pub id: String,
+    pub id: VulnId,
     pub package: String,
     pub version: String,
     pub reason: DropReason,

@@ -183,7 +183,7 @@ pub struct FindingHeader<'a> {
     pub title: &'a str,
     pub location: FindingLocation,
     /// Aliases: other ids of the same advisory, peer tools' codes of the same rule.
-    pub aliases: &'a [String],
+    pub aliases: Vec<&'a str>,
     /// What fixes it (`upgrade perl to 5.36.0-7+deb12u1`), when known.
     pub fix: Option<String>,
     /// Set for findings moved to `ignored`.
@@ -204,7 +204,7 @@ impl VulnFinding {
                 line: 0,
                 column: 0,
             },
-            aliases: &self.aliases,
+            aliases: self.aliases.iter().map(|a| a.as_str()).collect(),
             fix: (!self.fixed_versions.is_empty()).then(|| {
                 format!(
                     "upgrade {} to {}",
@@ -231,7 +231,7 @@ impl ConfigFinding {
                 line: self.line,
                 column: self.column,
             },
-            aliases: &self.aliases,
+            aliases: self.aliases.iter().map(String::as_str).collect(),
             fix: None,
             suppression: None,
         }

@@ -77,6 +77,59 @@ impl fmt::Display for VulnId {
     }
 }
 
+impl VulnId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Ids are compared without regard to case (`cve-2024-1` is `CVE-2024-1`).
+    pub fn is(&self, other: &str) -> bool {
+        self.0.eq_ignore_ascii_case(other)
+    }
+}
+
+impl std::ops::Deref for VulnId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for VulnId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for VulnId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for VulnId {
+    fn from(s: String) -> VulnId {
+        VulnId(s)
+    }
+}
+
+impl From<&str> for VulnId {
+    fn from(s: &str) -> VulnId {
+        VulnId(s.to_string())
+    }
+}
+
+impl PartialEq<str> for VulnId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for VulnId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

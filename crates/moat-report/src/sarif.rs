@@ -37,8 +37,8 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             let mut rule = json!({
                 "id": v.id,
                 "name": v.id.replace(['-', '.'], ""),
-                "shortDescription": {"text": if v.title.is_empty() { v.id.clone() } else { v.title.clone() }},
-                "fullDescription": {"text": if v.title.is_empty() { v.id.clone() } else { v.title.clone() }},
+                "shortDescription": {"text": if v.title.is_empty() { v.id.to_string() } else { v.title.clone() }},
+                "fullDescription": {"text": if v.title.is_empty() { v.id.to_string() } else { v.title.clone() }},
                 "defaultConfiguration": {"level": level(v.severity)},
                 "properties": {
                     "security-severity": security_severity(v.severity, v.cvss.as_ref().map(|c| c.score)),

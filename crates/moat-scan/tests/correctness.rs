@@ -75,7 +75,7 @@ fn findings_equal_the_independent_oracle_both_ways() {
         .iter()
         .map(|v| {
             (
-                v.id.clone(),
+                v.id.to_string(),
                 v.package.ecosystem.to_string(),
                 v.package.name.clone(),
                 v.package.version.clone(),

@@ -12,7 +12,11 @@ fn hostile_rootfs(c: &Case) -> std::path::PathBuf {
     let root = c.work().join("rootfs");
     std::fs::create_dir_all(root.join("etc")).unwrap();
     std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
-    std::fs::write(root.join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\n").unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
     std::fs::write(
         root.join("var/lib/dpkg/status"),
         "Package: evil\x1b[31mred\rback\nStatus: install ok installed\nVersion: 1.0\x1b[2J\nArchitecture: amd64\n\n\
@@ -49,6 +53,10 @@ fn error_messages_quoting_input_are_escaped() {
     let o = c.run(&["inspect", &format!("docker-archive:{}", name.display())]);
     o.assert_well_behaved(2);
     let err = o.stderr();
-    assert_eq!(err.lines().count(), 1, "a newline from the input forged a line: {err:?}");
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "a newline from the input forged a line: {err:?}"
+    );
     assert!(err.contains("\\x1b[31m"), "{err:?}");
 }
