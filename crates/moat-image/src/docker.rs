@@ -31,10 +31,7 @@ pub fn docker_host(opts: &OpenOptions) -> String {
 /// Export `reference` from the engine into a docker-save tar under `opts.cache_dir`.
 pub fn export_to_archive(reference: &str, opts: &OpenOptions) -> Result<PathBuf, ImageError> {
     let host = docker_host(opts);
-    let err = |message: String| ImageError {
-        input: format!("docker:{reference}"),
-        message,
-    };
+    let err = |message: String| ImageError::new(format!("docker:{reference}"), message);
     if reference.is_empty()
         || reference.len() > 512
         || reference
@@ -167,6 +164,7 @@ mod tests {
             insecure_registries: vec![],
             max_unpacked_size: 0,
             docker_host: host.map(str::to_string),
+            limits: crate::Limits::default(),
         }
     }
 

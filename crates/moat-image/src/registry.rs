@@ -91,10 +91,7 @@ impl<'a> Puller<'a> {
     /// Pull `reference` (without the `registry:` prefix).
     pub fn pull(&self, reference: &str) -> Result<(PathBuf, String), ImageError> {
         let input = format!("registry:{reference}");
-        let err = |message: String| ImageError {
-            input: input.clone(),
-            message,
-        };
+        let err = |message: String| ImageError::new(input.clone(), message);
         let r = Reference::parse(reference).map_err(&err)?;
         let insecure = self
             .opts

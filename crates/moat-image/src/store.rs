@@ -10,11 +10,10 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// JSON documents (index, manifest, config) larger than this are refused.
-pub(crate) const MAX_JSON: u64 = 16 << 20;
-
 /// A source of named blobs.
 pub(crate) trait Store {
+    /// The largest JSON document (index, manifest, config) [`Store::read_small`] reads.
+    fn json_limit(&self) -> u64;
     /// Open a blob by its path inside the layout or archive; returns its size too.
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError>;
     /// Whether `name` exists.
@@ -23,14 +22,17 @@ pub(crate) trait Store {
     /// Read a whole (small) blob, verifying it against `expected` when given.
     fn read_small(&self, name: &str, expected: Option<&str>) -> Result<Vec<u8>, ImageError> {
         let (r, size) = self.open(name)?;
-        if size > MAX_JSON {
-            return Err(ImageError::new(
+        let limit = self.json_limit();
+        if size > limit {
+            return Err(ImageError::budget(
                 name,
-                format!("{size} bytes: larger than the {MAX_JSON}-byte limit for JSON documents"),
+                format!("a JSON document of {size} bytes"),
+                crate::Budget::JsonBytes,
+                limit,
             ));
         }
         let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        r.take(MAX_JSON + 1)
+        r.take(limit.saturating_add(1))
             .read_to_end(&mut buf)
             .map_err(|e| ImageError::new(name, format!("read failed: {e}")))?;
         if buf.len() as u64 != size {
@@ -143,10 +145,11 @@ impl Read for RangeReader<'_> {
 /// An OCI image layout directory.
 pub(crate) struct DirStore {
     root: PathBuf,
+    json_limit: u64,
 }
 
 impl DirStore {
-    pub(crate) fn new(root: &Path) -> Result<Self, ImageError> {
+    pub(crate) fn new(root: &Path, json_limit: u64) -> Result<Self, ImageError> {
         let m = std::fs::metadata(root)
             .map_err(|e| ImageError::new(root.display().to_string(), e.to_string()))?;
         if !m.is_dir() {
@@ -155,7 +158,10 @@ impl DirStore {
                 "not a directory",
             ));
         }
-        Ok(DirStore { root: root.into() })
+        Ok(DirStore {
+            root: root.into(),
+            json_limit,
+        })
     }
 
     fn host_path(&self, name: &str) -> Result<PathBuf, ImageError> {
@@ -183,6 +189,9 @@ impl DirStore {
 }
 
 impl Store for DirStore {
+    fn json_limit(&self) -> u64 {
+        self.json_limit
+    }
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError> {
         let p = self.host_path(name)?;
         let f = std::fs::OpenOptions::new()
@@ -226,6 +235,7 @@ enum Item {
 pub(crate) struct TarStore {
     file: File,
     items: BTreeMap<String, Item>,
+    json_limit: u64,
 }
 
 impl TarStore {
@@ -245,8 +255,8 @@ impl TarStore {
             read_up_to(&mut f, &mut magic).map_err(|e| ImageError::new(&input, e.to_string()))?;
         f.seek(SeekFrom::Start(0))
             .map_err(|e| ImageError::new(&input, e.to_string()))?;
-        let compression = crate::layer::Compression::detect(&magic[..n]);
-        let file = if compression == crate::layer::Compression::None {
+        let compression = crate::compression::Compression::detect(&magic[..n]);
+        let file = if compression == crate::compression::Compression::None {
             f
         } else {
             let tmp_dir = opts.cache_dir.join("tmp");
@@ -257,7 +267,9 @@ impl TarStore {
             let mut dec = compression
                 .decoder(BufReader::with_capacity(1 << 17, f))
                 .map_err(|e| ImageError::new(&input, format!("bad {compression} stream: {e}")))?;
-            let limit = opts.max_unpacked_size.saturating_add(MAX_JSON);
+            let limit = opts
+                .max_unpacked_size
+                .saturating_add(opts.limits.max_json_bytes);
             let copied = io::copy(&mut (&mut dec).take(limit.saturating_add(1)), &mut out)
                 .map_err(|e| {
                     ImageError::new(&input, format!("decompressing the archive failed: {e}"))
@@ -275,7 +287,11 @@ impl TarStore {
             out
         };
         let items = index_outer(&file).map_err(|m| ImageError::new(&input, m))?;
-        Ok(TarStore { file, items })
+        Ok(TarStore {
+            file,
+            items,
+            json_limit: opts.limits.max_json_bytes,
+        })
     }
 
     fn lookup(&self, name: &str) -> Result<(u64, u64), ImageError> {
@@ -330,7 +346,7 @@ fn index_outer(file: &File) -> Result<BTreeMap<String, Item>, String> {
         let entry = entry.map_err(|e| format!("not a readable tar archive: {e}"))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let name = normalize_rel(&raw)
-            .map_err(|m| format!("archive entry {}: {m}", crate::layer::show(&raw)))?;
+            .map_err(|m| format!("archive entry {}: {m}", crate::compression::show(&raw)))?;
         let link = || {
             entry
                 .link_name_bytes()
@@ -344,7 +360,7 @@ fn index_outer(file: &File) -> Result<BTreeMap<String, Item>, String> {
                 if offset.saturating_add(size) > end {
                     return Err(format!(
                         "truncated: entry {} claims {size} bytes past the end of the file",
-                        crate::layer::show(&raw)
+                        crate::compression::show(&raw)
                     ));
                 }
                 Item::File { offset, size }
@@ -361,6 +377,9 @@ fn index_outer(file: &File) -> Result<BTreeMap<String, Item>, String> {
 }
 
 impl Store for TarStore {
+    fn json_limit(&self) -> u64 {
+        self.json_limit
+    }
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError> {
         let (offset, size) = self.lookup(name)?;
         Ok((Box::new(RangeReader::new(&self.file, offset, size)), size))

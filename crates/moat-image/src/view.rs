@@ -11,14 +11,15 @@ use moat_fs::{FileKind, FileMeta, FileResolver, FsError, FsErrorKind};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
+use std::sync::Arc;
 
 pub use crate::layer::{RawEntry as LayerEntry, RawKind as LayerEntryKind};
 
 #[derive(Debug)]
 struct LayerData {
     diff_id: String,
-    file: File,
-    entries: Vec<RawEntry>,
+    file: Arc<File>,
+    entries: Arc<Vec<RawEntry>>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,14 +191,14 @@ impl LayeredView {
         for (li, layer) in layers.iter().enumerate() {
             let diff = layer.diff_id.as_str();
             // Whiteouts hide lower layers only: apply them before this layer's entries.
-            for e in &layer.entries {
+            for e in layer.entries.iter() {
                 match e.kind {
                     RawKind::Whiteout => remove_tree(&mut nodes, &e.path),
                     RawKind::Opaque => remove_children(&mut nodes, &e.path),
                     _ => {}
                 }
             }
-            for e in &layer.entries {
+            for e in layer.entries.iter() {
                 if matches!(e.kind, RawKind::Whiteout | RawKind::Opaque) {
                     continue;
                 }
@@ -324,7 +325,7 @@ impl<'a> LayerView<'a> {
     fn new(layer: &'a LayerData) -> Self {
         let diff = layer.diff_id.as_str();
         let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
-        for e in &layer.entries {
+        for e in layer.entries.iter() {
             if matches!(e.kind, RawKind::Whiteout | RawKind::Opaque) {
                 continue;
             }

@@ -53,6 +53,7 @@ pub fn inventory(global: &Global, source: &str) -> anyhow::Result<Inventory> {
         insecure_registries: Vec::new(),
         max_unpacked_size: 8 << 30,
         docker_host: None,
+        limits: moat_image::Limits::from_env(),
     };
     let image = moat_image::open(source, &opts).with_context(|| format!("opening {source}"))?;
     Ok(moat_catalog::catalog(
