@@ -210,6 +210,7 @@ pub(crate) fn assemble(
     // A layer listed again is read once; its entries count again for the image.
     let mut seen: BTreeMap<(&str, Option<&str>, &str), usize> = BTreeMap::new();
     let mut total_entries: usize = 0;
+    let mut paths = crate::paths::Paths::new();
     for (lr, diff_id) in parts.layers.iter().zip(diff_ids) {
         let id = (
             lr.name.as_str(),
@@ -234,6 +235,7 @@ pub(crate) fn assemble(
             &mut budget,
             opts.max_unpacked_size,
             limits,
+            &mut paths,
         )
         .map_err(|e| e.within(input))?;
         total_entries = count_entries(input, total_entries, &l, limits)?;
@@ -305,6 +307,6 @@ pub(crate) fn assemble(
         layers,
         total_size,
     };
-    let view = LayeredView::build(unpacked, input)?;
+    let view = LayeredView::build(unpacked, paths, input)?;
     Ok(crate::layered_image(metadata, view))
 }

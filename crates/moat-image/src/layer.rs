@@ -5,9 +5,11 @@
 
 pub(crate) use crate::compression::Compression;
 use crate::compression::show;
+use crate::paths::{self, NONE, NodeId, Paths, ROOT};
 use crate::store::{Store, check_digest};
 use crate::{Budget, ImageError, Limits};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -50,6 +52,117 @@ pub struct RawEntry {
     pub link: Option<String>,
 }
 
+/// One indexed tar entry, compact: its path is a node of the image's [`Paths`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rec {
+    pub node: NodeId,
+    pub kind: RawKind,
+    /// Permission bits (`0o7777` fits in 16 bits).
+    pub mode: u16,
+    /// `u32::MAX` when the real id is in [`LayerIndex::wide_ids`].
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    pub offset: u64,
+    /// Symlink: index into [`LayerIndex::links`]; hardlink: the target's node; else NONE.
+    pub link: u32,
+}
+
+/// The entries of one layer, in tar order.
+#[derive(Debug, Default)]
+pub(crate) struct LayerIndex {
+    pub recs: Vec<Rec>,
+    /// Raw symlink targets.
+    pub links: Vec<Box<str>>,
+    /// Owner ids that do not fit in 32 bits, by record index.
+    pub wide_ids: BTreeMap<u32, (u64, u64)>,
+}
+
+impl LayerIndex {
+    pub(crate) fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub(crate) fn ids(&self, i: usize, r: &Rec) -> (u64, u64) {
+        if r.uid == u32::MAX || r.gid == u32::MAX {
+            let key = u32::try_from(i).unwrap_or(u32::MAX);
+            if let Some(&w) = self.wide_ids.get(&key) {
+                return w;
+            }
+        }
+        (u64::from(r.uid), u64::from(r.gid))
+    }
+
+    pub(crate) fn symlink_target(&self, r: &Rec) -> Option<&str> {
+        match r.kind {
+            RawKind::Symlink => self.links.get(r.link as usize).map(|b| &**b),
+            _ => None,
+        }
+    }
+
+    fn push(&mut self, e: RawEntry, paths: &mut Paths) -> Result<(), ImageError> {
+        let full = |_| ImageError::new("", "more distinct paths than one image may hold");
+        let node = if e.path == "/" {
+            ROOT
+        } else {
+            paths.intern(&e.path).map_err(full)?
+        };
+        let link = match (e.kind, e.link) {
+            (RawKind::Symlink, Some(t)) => {
+                self.links.push(t.into_boxed_str());
+                u32::try_from(self.links.len() - 1).map_err(|_| full(paths::Full))?
+            }
+            (RawKind::Hardlink, Some(t)) => paths.intern(&t).map_err(full)?,
+            _ => NONE,
+        };
+        let narrow = |v: u64| u32::try_from(v).ok().filter(|&v| v != u32::MAX);
+        let (uid, gid) = match (narrow(e.uid), narrow(e.gid)) {
+            (Some(u), Some(g)) => (u, g),
+            _ => {
+                let i = u32::try_from(self.recs.len()).map_err(|_| full(paths::Full))?;
+                self.wide_ids.insert(i, (e.uid, e.gid));
+                (u32::MAX, u32::MAX)
+            }
+        };
+        self.recs.push(Rec {
+            node,
+            kind: e.kind,
+            mode: (e.mode & 0o7777) as u16,
+            uid,
+            gid,
+            size: e.size,
+            offset: e.offset,
+            link,
+        });
+        Ok(())
+    }
+
+    /// The entries as [`RawEntry`]s (paths spelled out).
+    pub(crate) fn raw_entries(&self, paths: &Paths) -> Vec<RawEntry> {
+        self.recs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (uid, gid) = self.ids(i, r);
+                RawEntry {
+                    path: paths.path(r.node),
+                    kind: r.kind,
+                    mode: u32::from(r.mode),
+                    uid,
+                    gid,
+                    size: r.size,
+                    offset: r.offset,
+                    link: match r.kind {
+                        RawKind::Symlink => self.symlink_target(r).map(str::to_string),
+                        RawKind::Hardlink => Some(paths.path(r.link)),
+                        _ => None,
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
 /// What one layer is expected to be.
 pub(crate) struct LayerSpec {
     /// The blob's name in its store (`blobs/sha256/...`, `abc/layer.tar`).
@@ -71,7 +184,7 @@ pub(crate) struct UnpackedLayer {
     pub size: u64,
     pub compression: Compression,
     pub file: Arc<File>,
-    pub entries: Arc<Vec<RawEntry>>,
+    pub entries: Arc<LayerIndex>,
 }
 
 struct HashReader<R> {
@@ -128,6 +241,7 @@ pub(crate) fn unpack(
     budget: &mut u64,
     total_limit: u64,
     limits: &Limits,
+    paths: &mut Paths,
 ) -> Result<UnpackedLayer, ImageError> {
     let name = spec.name.as_str();
     let diff_hex = check_digest(name, &spec.diff_id)?;
@@ -157,7 +271,7 @@ pub(crate) fn unpack(
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             take_budget(name, budget, size, total_limit)?;
             let (_, compressed_size) = store.open(name)?;
-            let entries = index_file(&file, limits).map_err(|e| {
+            let entries = index_file(&file, limits, paths).map_err(|e| {
                 if e.exceeded_budget().is_some() {
                     e.within(name)
                 } else {
@@ -226,7 +340,7 @@ pub(crate) fn unpack(
             let r = {
                 let mut ar = tar::Archive::new(&mut tr);
                 match ar.entries() {
-                    Ok(e) => index_entries(e, limits),
+                    Ok(e) => index_entries(e, limits, paths),
                     Err(e) => Err(ImageError::new("", e.to_string())),
                 }
             };
@@ -239,7 +353,7 @@ pub(crate) fn unpack(
         };
         let (entries, index_err) = match result {
             Ok(e) => (e, None),
-            Err(m) => (Vec::new(), Some(m)),
+            Err(m) => (LayerIndex::default(), Some(m)),
         };
         let flushed = match tee.out.take() {
             Some(mut w) => w.flush(),
@@ -359,12 +473,12 @@ fn unpacked_over(name: &str, total_limit: u64) -> ImageError {
 }
 
 /// Index a stored, uncompressed layer tar (seeking over file contents).
-fn index_file(file: &File, limits: &Limits) -> Result<Vec<RawEntry>, ImageError> {
+fn index_file(file: &File, limits: &Limits, paths: &mut Paths) -> Result<LayerIndex, ImageError> {
     let mut ar = tar::Archive::new(file);
     let entries = ar
         .entries_with_seek()
         .map_err(|e| ImageError::new("", e.to_string()))?;
-    index_entries(entries, limits)
+    index_entries(entries, limits, paths)
 }
 
 /// The absolute path of an entry name; `None` for the root itself.
@@ -442,9 +556,10 @@ struct Pending {
 fn index_entries<R: Read>(
     entries: tar::Entries<'_, R>,
     limits: &Limits,
-) -> Result<Vec<RawEntry>, ImageError> {
+    paths: &mut Paths,
+) -> Result<LayerIndex, ImageError> {
     let io = |e: std::io::Error| ImageError::new("", e.to_string());
-    let mut out = Vec::new();
+    let mut out = LayerIndex::default();
     let mut pending = Pending::default();
     let max_path = limits.max_path_bytes as u64;
     let max_link = limits.max_link_target_bytes as u64;
@@ -514,7 +629,7 @@ fn index_entries<R: Read>(
             ));
         }
         if let Some(e) = index_one(&entry, p, limits)? {
-            out.push(e);
+            out.push(e, paths)?;
         }
     }
     if pending.path.is_some() || pending.link.is_some() {

@@ -20,6 +20,7 @@ pub mod docker;
 mod layer;
 mod limits;
 mod oci;
+mod paths;
 pub mod registry;
 mod store;
 pub mod testkit;
