@@ -15,15 +15,18 @@
 //! `config.json` when there are any), `Basic` sends those credentials directly.
 
 pub mod auth;
+mod error;
 pub mod reference;
 
-use crate::{ImageError, OpenOptions};
+pub use error::RegistryError;
+
+use crate::{Budget, ImageError, OpenOptions};
 use auth::{Challenge, Credentials, Lookup};
 use reference::Reference;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Manifests (and indexes) larger than this are refused.
 pub const MAX_MANIFEST_SIZE: u64 = 4 << 20;
@@ -64,14 +67,15 @@ pub struct Puller<'a> {
 }
 
 impl<'a> Puller<'a> {
-    /// Defaults: docker config from `$DOCKER_CONFIG` or `~/.docker`; 15 s to connect,
-    /// 60 s for a response or between two reads of a body.
+    /// Defaults: docker config from `$DOCKER_CONFIG` or `~/.docker`; the connect and
+    /// idle timeouts of `opts.limits` (15 s, 60 s); the whole pull within its
+    /// `total_timeout`.
     pub fn new(opts: &'a OpenOptions) -> Self {
         Puller {
             opts,
             docker_config_dir: auth::default_config_dir(),
-            timeout_connect: Duration::from_secs(15),
-            timeout_read: Duration::from_secs(60),
+            timeout_connect: opts.limits.connect_timeout,
+            timeout_read: opts.limits.idle_timeout,
         }
     }
 
@@ -91,7 +95,8 @@ impl<'a> Puller<'a> {
     /// Pull `reference` (without the `registry:` prefix).
     pub fn pull(&self, reference: &str) -> Result<(PathBuf, String), ImageError> {
         let input = format!("registry:{reference}");
-        let err = |message: String| ImageError::new(input.clone(), message);
+        let err = |e: RegistryError| e.into_image(&input);
+        let fail = |m: String| ImageError::new(input.clone(), m);
         let r = Reference::parse(reference).map_err(&err)?;
         let insecure = self
             .opts
@@ -115,7 +120,14 @@ impl<'a> Puller<'a> {
             .accept_encoding(ureq::config::AutoHeaderValue::None)
             .build()
             .into();
+        let deadlines = Deadlines {
+            connect: self.timeout_connect,
+            idle: self.timeout_read,
+            total: self.opts.limits.total_timeout,
+            until: Instant::now() + self.opts.limits.total_timeout,
+        };
         let mut client = Client {
+            deadlines,
             agent,
             base: format!("{scheme}://{}", r.api_host()),
             registry: r.registry.clone(),
@@ -134,12 +146,12 @@ impl<'a> Puller<'a> {
                 .map_err(&err)?;
             let desc = choose_platform(&manifest, &platform).map_err(&err)?;
             reference::check_digest(&desc.digest)
-                .map_err(|e| err(format!("index entry for {platform}: {e}")))?;
+                .map_err(|e| fail(format!("index entry for {platform}: {e}")))?;
             let (m, b, d) = client
                 .manifest(&desc.digest, Some(&desc.digest))
                 .map_err(&err)?;
             if m.kind != Kind::Manifest {
-                return Err(err(format!(
+                return Err(fail(format!(
                     "index entry {} for {platform} is not an image manifest",
                     desc.digest
                 )));
@@ -150,14 +162,15 @@ impl<'a> Puller<'a> {
             .doc
             .config
             .as_ref()
-            .ok_or_else(|| err(format!("manifest {digest} has no config")))?;
+            .ok_or_else(|| fail(format!("manifest {digest} has no config")))?;
         let layers = manifest.doc.layers.as_deref().unwrap_or_default();
 
         let total: u64 = layers.iter().fold(0u64, |a, l| a.saturating_add(l.size));
         if self.opts.max_unpacked_size > 0 && total > self.opts.max_unpacked_size {
-            return Err(err(format!(
-                "layers total {total} bytes compressed, over the limit of {} bytes",
-                self.opts.max_unpacked_size
+            return Err(err(RegistryError::budget(
+                format!("the layers total {total} bytes compressed"),
+                crate::Budget::UnpackedBytes,
+                self.opts.max_unpacked_size,
             )));
         }
 
@@ -173,7 +186,27 @@ impl<'a> Puller<'a> {
             .join("_oci");
         let blobs = layout.join("blobs").join("sha256");
         std::fs::create_dir_all(&blobs)
-            .map_err(|e| err(format!("cannot create {}: {e}", blobs.display())))?;
+            .map_err(|e| fail(format!("cannot create {}: {e}", blobs.display())))?;
+        // A blob is refused on the size its descriptor claims before anything is
+        // written; while streaming, bytes beyond that size are refused too.
+        let json_limit = self.opts.limits.max_json_bytes;
+        if config.size > json_limit {
+            return Err(err(RegistryError::budget(
+                format!("config blob {} claims {} bytes", config.digest, config.size),
+                Budget::JsonBytes,
+                json_limit,
+            )));
+        }
+        if let Some(big) = layers
+            .iter()
+            .find(|l| self.opts.max_unpacked_size > 0 && l.size > self.opts.max_unpacked_size)
+        {
+            return Err(err(RegistryError::budget(
+                format!("layer blob {} claims {} bytes", big.digest, big.size),
+                Budget::UnpackedBytes,
+                self.opts.max_unpacked_size,
+            )));
+        }
         // The config first: with an explicit --platform, a single-platform image
         // of another platform is refused before its layers are fetched.
         client.blob(config, &blobs).map_err(&err)?;
@@ -185,7 +218,7 @@ impl<'a> Puller<'a> {
             .iter()
             .find(|d| !d.urls.is_empty() && d.media_type.contains("foreign"))
         {
-            return Err(err(format!(
+            return Err(fail(format!(
                 "layer {} is a foreign (non-distributable) layer; not supported",
                 desc.digest
             )));
@@ -274,16 +307,16 @@ struct Platform {
 }
 
 impl Platform {
-    fn parse(s: &str) -> Result<Platform, String> {
+    fn parse(s: &str) -> Result<Platform, RegistryError> {
         let parts: Vec<&str> = s.split('/').collect();
         let bad = || format!("invalid platform {s:?} (want os/arch[/variant])");
         let (os, arch, variant) = match parts.as_slice() {
             [os, arch] => (*os, *arch, None),
             [os, arch, v] => (*os, *arch, Some(v.to_string())),
-            _ => return Err(bad()),
+            _ => return Err(bad().into()),
         };
         if os.is_empty() || arch.is_empty() {
-            return Err(bad());
+            return Err(bad().into());
         }
         let arch = normalize_arch(arch);
         Ok(Platform {
@@ -320,12 +353,12 @@ const PARALLEL_DOWNLOADS: usize = 3;
 /// copy of the client (and so of its authorization). After a failure no new layer is
 /// started; the failure of the first layer (in manifest order) that failed is
 /// returned.
-fn fetch_layers(client: &Client, layers: &[Descriptor], blobs: &Path) -> Result<(), String> {
+fn fetch_layers(client: &Client, layers: &[Descriptor], blobs: &Path) -> Result<(), RegistryError> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let errors: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+    let errors: Mutex<Vec<(usize, RegistryError)>> = Mutex::new(Vec::new());
     let workers = PARALLEL_DOWNLOADS.min(layers.len());
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -349,7 +382,7 @@ fn fetch_layers(client: &Client, layers: &[Descriptor], blobs: &Path) -> Result<
         }
     });
     let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
-    errors.sort();
+    errors.sort_by_key(|(i, _)| *i);
     match errors.into_iter().next() {
         Some((_, e)) => Err(e),
         None => Ok(()),
@@ -357,7 +390,7 @@ fn fetch_layers(client: &Client, layers: &[Descriptor], blobs: &Path) -> Result<
 }
 
 /// Refuse a config (already verified in `blobs`) whose os/architecture is not `want`'s.
-fn check_config_platform(blobs: &Path, digest: &str, want: &Platform) -> Result<(), String> {
+fn check_config_platform(blobs: &Path, digest: &str, want: &Platform) -> Result<(), RegistryError> {
     #[derive(serde::Deserialize)]
     struct Cfg {
         #[serde(default)]
@@ -388,13 +421,11 @@ fn check_config_platform(blobs: &Path, digest: &str, want: &Platform) -> Result<
         have.push('/');
         have.push_str(v);
     }
-    Err(format!(
-        "the image is for platform {have}, not the requested {want}"
-    ))
+    Err(format!("the image is for platform {have}, not the requested {want}").into())
 }
 
 /// The first index entry for `want`; arm64 without a variant counts as `v8`.
-fn choose_platform<'m>(m: &'m Manifest, want: &Platform) -> Result<&'m Descriptor, String> {
+fn choose_platform<'m>(m: &'m Manifest, want: &Platform) -> Result<&'m Descriptor, RegistryError> {
     let entries = m.doc.manifests.as_deref().unwrap_or_default();
     let variant_of = |p: &PlatformDoc| -> Option<String> {
         p.variant
@@ -432,7 +463,8 @@ fn choose_platform<'m>(m: &'m Manifest, want: &Platform) -> Result<&'m Descripto
                 } else {
                     have.join(", ")
                 }
-            ))
+            )
+            .into())
         }
     }
 }
@@ -446,13 +478,14 @@ struct Client {
     repository: String,
     config_dir: Option<PathBuf>,
     authorization: Option<String>,
+    deadlines: Deadlines,
 }
 
 type Resp = ureq::http::Response<ureq::Body>;
 
 impl Client {
     /// GET `url`, answering one authentication challenge if the registry asks.
-    fn get(&mut self, url: &str, accept: Option<&str>) -> Result<Resp, String> {
+    fn get(&mut self, url: &str, accept: Option<&str>) -> Result<Resp, RegistryError> {
         let resp = self.send(url, accept)?;
         if resp.status() != 401 {
             return Ok(resp);
@@ -462,11 +495,11 @@ impl Client {
             .get("www-authenticate")
             .and_then(|v| v.to_str().ok())
             .map(auth::parse_challenge);
-        let creds = || -> Result<Option<Credentials>, String> {
+        let creds = || -> Result<Option<Credentials>, RegistryError> {
             match auth::lookup(self.config_dir.as_deref(), &self.registry)? {
                 Lookup::Found(c) => Ok(Some(c)),
                 Lookup::None => Ok(None),
-                Lookup::Unsupported(why) => Err(why),
+                Lookup::Unsupported(why) => Err(why.into()),
             }
         };
         let with_creds = match challenge {
@@ -492,25 +525,28 @@ impl Client {
                         self.base,
                         self.config_path(),
                         self.registry
-                    ));
+                    )
+                    .into());
                 }
             },
             Some(Challenge::Other(c)) => {
                 return Err(format!(
                     "{} requires an unsupported authentication scheme: {c}",
                     self.base
-                ));
+                )
+                .into());
             }
             None => {
                 return Err(format!(
                     "{} answered 401 Unauthorized without a WWW-Authenticate challenge",
                     self.base
-                ));
+                )
+                .into());
             }
         };
         let resp = self.send(url, accept)?;
         if resp.status() == 401 {
-            return Err(if with_creds {
+            return Err(RegistryError::Failed(if with_creds {
                 format!(
                     "{} refused the credentials (401 Unauthorized) for {}",
                     self.base, self.repository
@@ -524,7 +560,7 @@ impl Client {
                     self.config_path(),
                     self.registry
                 )
-            });
+            }));
         }
         Ok(resp)
     }
@@ -536,7 +572,7 @@ impl Client {
         )
     }
 
-    fn send(&self, url: &str, accept: Option<&str>) -> Result<Resp, String> {
+    fn send(&self, url: &str, accept: Option<&str>) -> Result<Resp, RegistryError> {
         let mut req = self.agent.get(url);
         if let Some(a) = accept {
             req = req.header("Accept", a);
@@ -544,8 +580,12 @@ impl Client {
         if let Some(auth) = &self.authorization {
             req = req.header("Authorization", auth);
         }
-        req.call()
-            .map_err(|e| describe_transport(&self.base, url, &e))
+        let left = self.deadlines.remaining(url)?;
+        req.config()
+            .timeout_global(Some(left))
+            .build()
+            .call()
+            .map_err(|e| describe_transport(&self.base, url, &e, &self.deadlines))
     }
 
     /// Fetch a bearer token from `realm` (the realm is where the registry says).
@@ -555,7 +595,7 @@ impl Client {
         service: Option<&str>,
         scope: Option<&str>,
         creds: Option<Credentials>,
-    ) -> Result<String, String> {
+    ) -> Result<String, RegistryError> {
         let default_scope = format!("repository:{}:pull", self.repository);
         let mut req = self
             .agent
@@ -564,29 +604,37 @@ impl Client {
         if let Some(s) = service {
             req = req.query("service", s);
         }
+        // Credentials never travel in clear text to another origin.
+        let withheld = creds.is_some() && !may_send_credentials(&self.base, realm);
+        let creds = if withheld { None } else { creds };
         if let Some(c) = &creds {
             req = req.header("Authorization", c.basic_header());
         }
+        let left = self.deadlines.remaining(realm)?;
         let mut resp = req
+            .config()
+            .timeout_global(Some(left))
+            .build()
             .call()
-            .map_err(|e| describe_transport(realm, realm, &e))?;
+            .map_err(|e| describe_transport(realm, realm, &e, &self.deadlines))?;
         let status = resp.status();
         if status == 401 || status == 403 {
             return Err(format!(
                 "token server {realm} refused {} (HTTP {})",
                 if creds.is_some() {
                     "the credentials"
+                } else if withheld {
+                    "anonymous access; the credentials were withheld because the realm is \
+                     plain HTTP on another origin than the registry"
                 } else {
                     "anonymous access; no credentials configured"
                 },
                 status.as_u16()
-            ));
+            )
+            .into());
         }
         if !status.is_success() {
-            return Err(format!(
-                "token server {realm} answered HTTP {}",
-                status.as_u16()
-            ));
+            return Err(format!("token server {realm} answered HTTP {}", status.as_u16()).into());
         }
         #[derive(serde::Deserialize)]
         struct TokenResp {
@@ -606,7 +654,7 @@ impl Client {
         t.token
             .or(t.access_token)
             .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()))
-            .ok_or_else(|| format!("token server {realm} returned no usable token"))
+            .ok_or_else(|| format!("token server {realm} returned no usable token").into())
     }
 
     /// GET a manifest; verify it against `expect` (a digest) or the registry's
@@ -615,7 +663,7 @@ impl Client {
         &mut self,
         reference: &str,
         expect: Option<&str>,
-    ) -> Result<(Manifest, Vec<u8>, String), String> {
+    ) -> Result<(Manifest, Vec<u8>, String), RegistryError> {
         let url = format!("{}/v2/{}/manifests/{reference}", self.base, self.repository);
         let sep = if reference.contains(':') { '@' } else { ':' };
         let what = format!("manifest {}{sep}{reference}", self.repository);
@@ -624,9 +672,9 @@ impl Client {
         if let Some(len) = resp.body().content_length()
             && len > MAX_MANIFEST_SIZE
         {
-            return Err(format!(
-                "{what} is {len} bytes, over the limit of {MAX_MANIFEST_SIZE}"
-            ));
+            return Err(
+                format!("{what} is {len} bytes, over the limit of {MAX_MANIFEST_SIZE}").into(),
+            );
         }
         let header_type = resp
             .headers()
@@ -652,16 +700,17 @@ impl Client {
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
         if let Some(e) = expect {
             if e != digest {
-                return Err(format!(
-                    "digest mismatch for {what}: expected {e}, got {digest}"
-                ));
+                return Err(
+                    format!("digest mismatch for {what}: expected {e}, got {digest}").into(),
+                );
             }
         } else if let Some(h) = header_digest.filter(|h| h.starts_with("sha256:"))
             && h != digest
         {
             return Err(format!(
                 "digest mismatch for {what}: the registry says {h}, the content is {digest}"
-            ));
+            )
+            .into());
         }
         let doc: ManifestDoc =
             serde_json::from_slice(&bytes).map_err(|e| format!("malformed JSON in {what}: {e}"))?;
@@ -669,7 +718,8 @@ impl Client {
         let kind = if media_type.starts_with(DOCKER_SCHEMA1) || doc.schema_version == 1 {
             return Err(format!(
                 "{what} is a Docker schema 1 manifest; not supported (re-push the image)"
-            ));
+            )
+            .into());
         } else if media_type == OCI_INDEX || media_type == DOCKER_LIST {
             Kind::Index
         } else if media_type == OCI_MANIFEST || media_type == DOCKER_MANIFEST {
@@ -681,10 +731,10 @@ impl Client {
             } else if doc.config.is_some() {
                 Kind::Manifest
             } else {
-                return Err(format!("{what} is neither an image index nor a manifest"));
+                return Err(format!("{what} is neither an image index nor a manifest").into());
             }
         } else {
-            return Err(format!("{what} has unsupported media type {media_type:?}"));
+            return Err(format!("{what} has unsupported media type {media_type:?}").into());
         };
         let media_type = match (kind, media_type.as_str()) {
             (Kind::Index, "" | "application/json") => OCI_INDEX.to_string(),
@@ -692,10 +742,7 @@ impl Client {
             _ => media_type,
         };
         if doc.schema_version != 2 {
-            return Err(format!(
-                "{what} has schemaVersion {}, want 2",
-                doc.schema_version
-            ));
+            return Err(format!("{what} has schemaVersion {}, want 2", doc.schema_version).into());
         }
         // Index entries are checked when one is chosen: an index may list entries
         // (other platforms, attestations) with digests moat would refuse.
@@ -704,7 +751,7 @@ impl Client {
             reference::check_digest(&d.digest).map_err(|e| format!("{what}: {e}"))?;
         }
         if kind == Kind::Manifest && doc.config.is_none() {
-            return Err(format!("{what} has no config descriptor"));
+            return Err(format!("{what} has no config descriptor").into());
         }
         Ok((
             Manifest {
@@ -718,7 +765,7 @@ impl Client {
     }
 
     /// Make sure `blobs/<hex>` holds `desc`, downloading and verifying it if needed.
-    fn blob(&mut self, desc: &Descriptor, blobs: &Path) -> Result<(), String> {
+    fn blob(&mut self, desc: &Descriptor, blobs: &Path) -> Result<(), RegistryError> {
         let hex = desc.digest.trim_start_matches("sha256:");
         let dest = blobs.join(hex);
         if let Ok(m) = std::fs::metadata(&dest)
@@ -740,9 +787,10 @@ impl Client {
         let mut buf = vec![0u8; 64 * 1024];
         let mut total: u64 = 0;
         loop {
-            let n = reader
-                .read(&mut buf)
-                .map_err(|e| format!("downloading {what}: {e}"))?;
+            let n = reader.read(&mut buf).map_err(|e| match ureq_timeout(&e) {
+                Some(t) => self.deadlines.over(&format!("downloading {what}"), t),
+                None => format!("downloading {what}: {e}").into(),
+            })?;
             if n == 0 {
                 break;
             }
@@ -751,21 +799,21 @@ impl Client {
                 return Err(format!(
                     "{what} is larger than the {} bytes the manifest says",
                     desc.size
-                ));
+                )
+                .into());
             }
             hasher.update(&buf[..n]);
             tmp.write_all(&buf[..n])
                 .map_err(|e| format!("writing {what} to {}: {e}", tmp.path().display()))?;
         }
         if total != desc.size {
-            return Err(format!(
-                "{what} has {total} bytes, the manifest says {}",
-                desc.size
-            ));
+            return Err(
+                format!("{what} has {total} bytes, the manifest says {}", desc.size).into(),
+            );
         }
         let got = format!("sha256:{}", hex::encode(hasher.finalize()));
         if got != desc.digest {
-            return Err(format!("digest mismatch for {what}: the content is {got}"));
+            return Err(format!("digest mismatch for {what}: the content is {got}").into());
         }
         tmp.as_file()
             .sync_all()
@@ -777,7 +825,7 @@ impl Client {
 }
 
 /// Turn a non-2xx response into one line (with the registry's own error code if any).
-fn check_status(resp: &mut Resp, what: &str) -> Result<(), String> {
+fn check_status(resp: &mut Resp, what: &str) -> Result<(), RegistryError> {
     let status = resp.status();
     if status.is_success() {
         return Ok(());
@@ -795,8 +843,8 @@ fn check_status(resp: &mut Resp, what: &str) -> Result<(), String> {
         _ => format!("{what}: HTTP {code}"),
     };
     Err(match detail {
-        Some(d) => format!("{prefix}: {d}"),
-        None => prefix,
+        Some(d) => format!("{prefix}: {d}").into(),
+        None => prefix.into(),
     })
 }
 
@@ -825,7 +873,52 @@ fn registry_error(body: &[u8]) -> Option<String> {
     Some(s)
 }
 
-fn describe_transport(base: &str, url: &str, e: &ureq::Error) -> String {
+/// The deadlines of one pull.
+#[derive(Debug, Clone, Copy)]
+struct Deadlines {
+    connect: Duration,
+    idle: Duration,
+    total: Duration,
+    /// When the whole pull must be over.
+    until: Instant,
+}
+
+impl Deadlines {
+    /// Time left for the pull; an error once it is over.
+    fn remaining(&self, what: &str) -> Result<Duration, RegistryError> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.over(what, ureq::Timeout::Global));
+        }
+        Ok(left)
+    }
+
+    /// The budget a ureq timeout stands for.
+    fn over(&self, what: &str, t: ureq::Timeout) -> RegistryError {
+        let (budget, d) = match t {
+            ureq::Timeout::Global => (Budget::TotalTimeout, self.total),
+            ureq::Timeout::Connect | ureq::Timeout::Resolve => {
+                (Budget::ConnectTimeout, self.connect)
+            }
+            _ => (Budget::IdleTimeout, self.idle),
+        };
+        RegistryError::budget(
+            format!("{what}: the server took too long"),
+            budget,
+            d.as_secs(),
+        )
+    }
+}
+
+/// A ureq error hidden in an I/O error of a body reader.
+fn ureq_timeout(e: &std::io::Error) -> Option<ureq::Timeout> {
+    match e.get_ref()?.downcast_ref::<ureq::Error>()? {
+        ureq::Error::Timeout(t) => Some(*t),
+        _ => None,
+    }
+}
+
+fn describe_transport(base: &str, url: &str, e: &ureq::Error, d: &Deadlines) -> RegistryError {
     let text = e.to_string();
     if base.starts_with("https://")
         && (matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
@@ -835,19 +928,37 @@ fn describe_transport(base: &str, url: &str, e: &ureq::Error) -> String {
             "TLS handshake with {base} failed ({text}); if it is a plain-HTTP registry, \
              allow it with --insecure-registry {}",
             base.trim_start_matches("https://")
-        );
+        )
+        .into();
     }
     match e {
-        ureq::Error::Io(io) => format!("cannot reach {base} ({url}): {io}"),
-        ureq::Error::Timeout(t) => format!("timed out talking to {base} ({url}): {t}"),
-        ureq::Error::HostNotFound => format!("cannot resolve the host of {base}"),
-        ureq::Error::TooManyRedirects => format!("too many redirects fetching {url}"),
-        e => format!("request to {url} failed: {e}"),
+        ureq::Error::Io(io) => match ureq_timeout(io) {
+            Some(t) => d.over(&format!("talking to {base} ({url})"), t),
+            None => format!("cannot reach {base} ({url}): {io}").into(),
+        },
+        ureq::Error::Timeout(t) => d.over(&format!("talking to {base} ({url})"), *t),
+        ureq::Error::HostNotFound => format!("cannot resolve the host of {base}").into(),
+        ureq::Error::TooManyRedirects => format!("too many redirects fetching {url}").into(),
+        e => format!("request to {url} failed: {e}").into(),
     }
 }
 
+/// Whether Basic credentials for the registry at `base` may go to `realm`: over
+/// https, or to the registry's own origin (scheme, host and port).
+fn may_send_credentials(base: &str, realm: &str) -> bool {
+    let (Ok(b), Ok(r)) = (url::Url::parse(base), url::Url::parse(realm)) else {
+        return false;
+    };
+    if r.scheme() == "https" {
+        return true;
+    }
+    r.scheme() == b.scheme()
+        && r.host_str() == b.host_str()
+        && r.port_or_known_default() == b.port_or_known_default()
+}
+
 /// Write a small blob we already hold in memory (a manifest) if absent.
-fn write_blob(blobs: &Path, digest: &str, bytes: &[u8]) -> Result<(), String> {
+fn write_blob(blobs: &Path, digest: &str, bytes: &[u8]) -> Result<(), RegistryError> {
     let dest = blobs.join(digest.trim_start_matches("sha256:"));
     if dest.is_file() {
         return Ok(());
@@ -855,7 +966,7 @@ fn write_blob(blobs: &Path, digest: &str, bytes: &[u8]) -> Result<(), String> {
     atomic_write(&dest, bytes)
 }
 
-fn atomic_write(dest: &Path, bytes: &[u8]) -> Result<(), String> {
+fn atomic_write(dest: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".partial-")
@@ -876,7 +987,7 @@ fn update_index(
     digest: &str,
     size: u64,
     name: &str,
-) -> Result<(), String> {
+) -> Result<(), RegistryError> {
     // Another moat may be pulling into this layout: hold its lock while
     // reading, changing and replacing index.json.
     let lock_path = layout.join(".moat-index.lock");
