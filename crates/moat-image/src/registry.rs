@@ -128,6 +128,7 @@ impl<'a> Puller<'a> {
         };
         let mut client = Client {
             deadlines,
+            insecure_hosts: self.opts.insecure_registries.clone(),
             agent,
             base: format!("{scheme}://{}", r.api_host()),
             registry: r.registry.clone(),
@@ -479,6 +480,8 @@ struct Client {
     config_dir: Option<PathBuf>,
     authorization: Option<String>,
     deadlines: Deadlines,
+    /// `--insecure-registry` hosts: plain HTTP allowed, credentials too.
+    insecure_hosts: Vec<String>,
 }
 
 type Resp = ureq::http::Response<ureq::Body>;
@@ -565,6 +568,21 @@ impl Client {
         Ok(resp)
     }
 
+    /// Whether the user allowed plain HTTP to the realm's `host:port` explicitly.
+    fn insecure_realm(&self, realm: &str) -> bool {
+        let Ok(u) = url::Url::parse(realm) else {
+            return false;
+        };
+        let Some(host) = u.host_str() else {
+            return false;
+        };
+        let with_port = match u.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        self.insecure_hosts.iter().any(|h| *h == with_port)
+    }
+
     fn config_path(&self) -> String {
         self.config_dir.as_ref().map_or_else(
             || "the docker config (no $DOCKER_CONFIG or $HOME)".to_string(),
@@ -604,8 +622,11 @@ impl Client {
         if let Some(s) = service {
             req = req.query("service", s);
         }
-        // Credentials never travel in clear text to another origin.
-        let withheld = creds.is_some() && !may_send_credentials(&self.base, realm);
+        // Credentials never travel in clear text to another origin (unless the user
+        // named that origin with --insecure-registry).
+        let withheld = creds.is_some()
+            && !may_send_credentials(&self.base, realm)
+            && !self.insecure_realm(realm);
         let creds = if withheld { None } else { creds };
         if let Some(c) = &creds {
             req = req.header("Authorization", c.basic_header());
@@ -1070,7 +1091,7 @@ mod tests {
         assert_eq!(pick("linux/arm/v7").unwrap(), d('b'));
         assert_eq!(pick("linux/arm64/v8").unwrap(), d('c'));
         assert_eq!(pick("linux/aarch64").unwrap(), d('c'));
-        let e = pick("linux/s390x").unwrap_err();
+        let e = pick("linux/s390x").unwrap_err().to_string();
         assert!(
             e.contains("linux/s390x") && e.contains("linux/amd64, linux/arm/v7, linux/arm64"),
             "{e}"

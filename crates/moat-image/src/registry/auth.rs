@@ -320,7 +320,7 @@ mod tests {
         };
         assert!(m.contains("credsStore"), "{m}");
         let d = write_cfg("{not json");
-        let e = lookup(Some(d.path()), "x").unwrap_err();
+        let e = lookup(Some(d.path()), "x").unwrap_err().to_string();
         assert!(
             e.contains("malformed JSON") && e.contains("config.json"),
             "{e}"

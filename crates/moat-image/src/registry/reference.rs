@@ -256,6 +256,7 @@ mod tests {
         assert!(
             Reference::parse(&format!("x@sha512:{}", "0".repeat(128)))
                 .unwrap_err()
+                .to_string()
                 .contains("only sha256")
         );
     }
