@@ -1,6 +1,8 @@
-//! Layer and archive compression, told by magic bytes; and how entry names are quoted
-//! in messages. Shared by the blob stores and the layer reader (no cycle between them).
+//! Layer and archive compression, told by magic bytes; how entry names are quoted in
+//! messages; bounded reads of tar extension headers. Shared by the blob stores and the
+//! layer reader (so neither imports the other).
 
+use crate::{Budget, ImageError};
 use std::fmt;
 use std::io::{self, BufRead, Read};
 
@@ -61,4 +63,32 @@ pub(crate) fn show(raw: &str) -> String {
     } else {
         format!("{raw:?}")
     }
+}
+
+/// Read the content of an extension entry (GNU long name, PAX records), at most
+/// `limit` bytes: the `tar` crate would read any size into memory.
+pub(crate) fn read_extension<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    limit: u64,
+    budget: Budget,
+    what: &str,
+) -> Result<Vec<u8>, ImageError> {
+    let size = entry.size();
+    if size > limit {
+        return Err(ImageError::budget(
+            "",
+            format!("a {what} of {size} bytes"),
+            budget,
+            limit,
+        ));
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    entry
+        .take(limit)
+        .read_to_end(&mut buf)
+        .map_err(|e| ImageError::new("", format!("reading a {what}: {e}")))?;
+    if buf.last() == Some(&0) {
+        buf.pop();
+    }
+    Ok(buf)
 }

@@ -4,7 +4,7 @@
 //! (header data and the byte offset of each file's content). Nothing is extracted.
 
 pub(crate) use crate::compression::Compression;
-use crate::compression::show;
+use crate::compression::{read_extension, show};
 use crate::paths::{self, NONE, NodeId, Paths, ROOT};
 use crate::store::{Store, check_digest};
 use crate::{Budget, ImageError, Limits};
@@ -487,16 +487,19 @@ fn index_file(file: &File, limits: &Limits, paths: &mut Paths) -> Result<LayerIn
 /// relative to the image root, as Docker, containerd and GNU tar do: it cannot leave
 /// the root. `..` is applied (`a/../b` is `/b`, as Docker cleans names); a name that
 /// climbs above the root is refused.
-fn entry_path(raw: &str) -> Result<Option<String>, String> {
+fn entry_path(raw: &str) -> Result<Option<String>, ImageError> {
     let mut parts: Vec<&str> = Vec::new();
     for c in raw.split('/') {
         match c {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(format!(
-                        "entry {} climbs out of the image root (`..` in its name)",
-                        show(raw)
+                    return Err(ImageError::new(
+                        "",
+                        format!(
+                            "entry {} climbs out of the image root (`..` in its name)",
+                            show(raw)
+                        ),
                     ));
                 }
             }
@@ -512,34 +515,6 @@ fn entry_path(raw: &str) -> Result<Option<String>, String> {
         out.push_str(c);
     }
     Ok(Some(out))
-}
-
-/// Read the content of an extension entry (GNU long name, PAX records), at most
-/// `limit` bytes: the `tar` crate would read any size into memory.
-fn read_extension<R: Read>(
-    entry: &mut tar::Entry<'_, R>,
-    limit: u64,
-    budget: Budget,
-    what: &str,
-) -> Result<Vec<u8>, ImageError> {
-    let size = entry.size();
-    if size > limit {
-        return Err(ImageError::budget(
-            "",
-            format!("a {what} of {size} bytes"),
-            budget,
-            limit,
-        ));
-    }
-    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    entry
-        .take(limit)
-        .read_to_end(&mut buf)
-        .map_err(|e| ImageError::new("", format!("reading a {what}: {e}")))?;
-    if buf.last() == Some(&0) {
-        buf.pop();
-    }
-    Ok(buf)
 }
 
 /// The extension records that apply to the next real entry.
@@ -669,7 +644,7 @@ fn index_one<R: Read>(
         ));
     }
     let raw = String::from_utf8_lossy(&raw_bytes).into_owned();
-    let Some(path) = entry_path(&raw).map_err(|m| ImageError::new("", m))? else {
+    let Some(path) = entry_path(&raw)? else {
         return Ok(None); // the root directory itself
     };
     let depth = path.bytes().filter(|&b| b == b'/').count();
@@ -732,10 +707,14 @@ fn index_one<R: Read>(
         tar::EntryType::Link => {
             let t = link_raw()?;
             let target = entry_path(&t)
-                .map_err(|m| {
+                .map_err(|e| {
                     ImageError::new(
                         "",
-                        format!("hardlink {} points outside the image root: {m}", show(&raw)),
+                        format!(
+                            "hardlink {} points outside the image root: {}",
+                            show(&raw),
+                            e.message
+                        ),
                     )
                 })?
                 .ok_or_else(|| {

@@ -669,7 +669,7 @@ impl Client {
             .with_config()
             .limit(MAX_SMALL_BODY)
             .read_to_vec()
-            .map_err(|e| format!("reading token from {realm}: {e}"))?;
+            .map_err(|e| body_error(&format!("reading token from {realm}"), &e, &self.deadlines))?;
         let t: TokenResp = serde_json::from_slice(&body)
             .map_err(|e| format!("malformed JSON from token server {realm}: {e}"))?;
         t.token
@@ -714,9 +714,9 @@ impl Client {
             .read_to_vec()
             .map_err(|e| match e {
                 ureq::Error::BodyExceedsLimit(_) => {
-                    format!("{what} is over the limit of {MAX_MANIFEST_SIZE} bytes")
+                    format!("{what} is over the limit of {MAX_MANIFEST_SIZE} bytes").into()
                 }
-                e => format!("reading {what}: {e}"),
+                e => body_error(&format!("reading {what}"), &e, &self.deadlines),
             })?;
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
         if let Some(e) = expect {
@@ -961,6 +961,18 @@ fn describe_transport(base: &str, url: &str, e: &ureq::Error, d: &Deadlines) -> 
         ureq::Error::HostNotFound => format!("cannot resolve the host of {base}").into(),
         ureq::Error::TooManyRedirects => format!("too many redirects fetching {url}").into(),
         e => format!("request to {url} failed: {e}").into(),
+    }
+}
+
+/// An error while reading a body: a timeout is the budget it stands for.
+fn body_error(what: &str, e: &ureq::Error, d: &Deadlines) -> RegistryError {
+    match e {
+        ureq::Error::Timeout(t) => d.over(what, *t),
+        ureq::Error::Io(io) => match ureq_timeout(io) {
+            Some(t) => d.over(what, t),
+            None => format!("{what}: {e}").into(),
+        },
+        e => format!("{what}: {e}").into(),
     }
 }
 

@@ -370,3 +370,14 @@ fn an_engine_whose_inspect_reply_never_ends_is_cut_at_the_json_budget() {
     );
     rejected_naming(&o, "max-json-bytes", "docker:x:1");
 }
+
+#[test]
+fn an_archive_whose_own_tar_has_a_huge_long_name_is_refused_without_reading_it() {
+    let c = Case::new();
+    // The outer tar of a docker-archive: one GNU long name of 16 MiB, gzip-compressed.
+    let tar = layer_long_name(&"n".repeat(16 << 20), b"");
+    let path = c.work().join("outer.tar.gz");
+    std::fs::write(&path, moat_image::testkit::compress(&tar, Comp::Gzip)).unwrap();
+    let o = c.run(&["inspect", &format!("docker-archive:{}", path.display())]);
+    rejected_naming(&o, "max-path-bytes", "outer.tar.gz");
+}
