@@ -8,7 +8,6 @@
 //! build; memory is the same). Env: ENTRIES (entry count), BENCH_DIR (scratch; default
 //! a temporary directory, which needs about 1.1 GB of disk for 1,000,000 entries).
 
-use moat_fs::FileResolver;
 use moat_image::testkit::{hexof, sha};
 use moat_image::{OpenOptions, open};
 use sha2::{Digest, Sha256};

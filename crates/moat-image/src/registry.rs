@@ -580,7 +580,7 @@ impl Client {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
         };
-        self.insecure_hosts.iter().any(|h| *h == with_port)
+        self.insecure_hosts.contains(&with_port)
     }
 
     fn config_path(&self) -> String {
