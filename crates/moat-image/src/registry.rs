@@ -18,40 +18,21 @@ pub mod auth;
 mod error;
 mod layout;
 mod manifest;
+mod media;
 pub mod reference;
 mod transport;
 
-use layout::*;
-use manifest::*;
-use transport::*;
+use layout::{update_index, write_blob};
+use manifest::{Descriptor, Kind, Platform, check_config_platform, choose_platform};
+use transport::{Client, Deadlines, is_loopback};
 
 pub use error::RegistryError;
+pub use media::{DOCKER_LIST, DOCKER_MANIFEST, MAX_MANIFEST_SIZE, OCI_INDEX, OCI_MANIFEST};
 
 use crate::{Budget, ImageError, OpenOptions};
-use auth::{Challenge, Credentials, Lookup};
 use reference::Reference;
-use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// Manifests (and indexes) larger than this are refused.
-pub const MAX_MANIFEST_SIZE: u64 = 4 << 20;
-/// Token responses and error bodies larger than this are refused / cut.
-const MAX_SMALL_BODY: u64 = 1 << 20;
-
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1";
-
-const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
-application/vnd.oci.image.manifest.v1+json, \
-application/vnd.docker.distribution.manifest.list.v2+json, \
-application/vnd.docker.distribution.manifest.v2+json";
-
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// Pull `reference` into an OCI layout under `opts.cache_dir`; returns the layout
 /// directory and the digest of the image manifest, which its `index.json` records

@@ -1,6 +1,6 @@
 //! Credentials from docker's `config.json` and the `WWW-Authenticate` challenge.
 
-use super::RegistryError;
+use super::error::RegistryError;
 use base64::Engine;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

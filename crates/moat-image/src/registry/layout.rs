@@ -1,7 +1,13 @@
 //! The OCI layout a pull writes: verified blob downloads (refused beyond the size
 //! their descriptor claims), atomic writes and `index.json`.
 
-use super::*;
+use super::error::RegistryError;
+use super::manifest::Descriptor;
+use super::media::*;
+use super::transport::{Client, check_status, ureq_timeout};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::Path;
 
 impl Client {
     /// Make sure `blobs/<hex>` holds `desc`, downloading and verifying it if needed.

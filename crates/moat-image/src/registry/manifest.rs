@@ -1,7 +1,13 @@
 //! Manifests and indexes: their documents, the media types, the platform choice, and
 //! fetching one verified against its digest.
 
-use super::*;
+use super::error::RegistryError;
+use super::media::*;
+use super::reference;
+use super::transport::{Client, body_error, check_status};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
 
 /// Index or image manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

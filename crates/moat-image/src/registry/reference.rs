@@ -1,7 +1,7 @@
 //! Image references, parsed and normalised the way docker does:
 //! `[host[:port]/]repo/path[:tag][@sha256:HEX]`.
 
-use super::RegistryError;
+use super::error::RegistryError;
 use std::fmt;
 
 /// The registry docker uses for names without a host.

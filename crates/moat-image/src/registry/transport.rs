@@ -1,7 +1,12 @@
 //! Talking to a registry: one client per repository, authentication challenges,
 //! tokens, deadlines (connect, idle, total), and errors on one line.
 
-use super::*;
+use super::auth::{self, Challenge, Credentials, Lookup};
+use super::error::RegistryError;
+use super::media::*;
+use crate::Budget;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
 pub(super) fn is_loopback(host: &str) -> bool {
