@@ -143,7 +143,8 @@ fn a_config_blob_of_20_gib_in_a_layout_is_refused_before_it_is_read() {
 }
 
 /// A minimal registry on 127.0.0.1: `handler(path, headers)` gives each reply as
-/// (status line, extra headers, body, bytes per second or 0 for all at once).
+/// (status line, extra headers, body, milliseconds between two body bytes or 0 for
+/// all at once).
 type Reply = (String, Vec<(String, String)>, Vec<u8>, u64);
 
 fn serve(handler: impl Fn(&str, &[String]) -> Reply + Send + Sync + 'static) -> u16 {
@@ -196,7 +197,7 @@ fn answer(s: TcpStream, h: &dyn Fn(&str, &[String]) -> Reply) {
         if w.write_all(&[b]).is_err() {
             return;
         }
-        std::thread::sleep(Duration::from_millis(1000 / rate));
+        std::thread::sleep(Duration::from_millis(rate));
     }
 }
 
@@ -272,7 +273,7 @@ fn a_registry_that_drips_one_byte_at_a_time_is_given_up_at_the_total_deadline() 
             "200 OK".into(),
             vec![("Content-Type".into(), MANIFEST.into())],
             vec![b' '; 4096],
-            4,
+            250,
         ),
     });
     let host = format!("127.0.0.1:{port}");
@@ -380,4 +381,69 @@ fn an_archive_whose_own_tar_has_a_huge_long_name_is_refused_without_reading_it()
     std::fs::write(&path, moat_image::testkit::compress(&tar, Comp::Gzip)).unwrap();
     let o = c.run(&["inspect", &format!("docker-archive:{}", path.display())]);
     rejected_naming(&o, "max-path-bytes", "outer.tar.gz");
+}
+
+#[test]
+fn a_registry_silent_for_longer_than_the_idle_timeout_is_given_up() {
+    let c = Case::new();
+    // Headers at once, then the body at one byte every 3 seconds.
+    let slow = serve(|_, _| {
+        (
+            "200 OK".into(),
+            vec![("Content-Type".into(), MANIFEST.into())],
+            vec![b' '; 64],
+            3000,
+        )
+    });
+    let host = format!("127.0.0.1:{slow}");
+    let o = c.run_env(
+        &[
+            "inspect",
+            "--insecure-registry",
+            &host,
+            &format!("registry:{host}/idle:1"),
+        ],
+        &[("MOAT_IMAGE_LIMITS", "idle-timeout=1,total-timeout=60")],
+    );
+    rejected_naming(&o, "idle-timeout", "idle");
+}
+
+#[test]
+fn an_engine_export_that_drips_is_given_up_at_the_total_deadline() {
+    let c = Case::new();
+    let sock = c.dir.path().join("e.sock");
+    let l = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let n = s.read(&mut buf).unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if req.contains("/json ") {
+                    let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n{\"Id\":\"sha256:x\"}");
+                    return;
+                }
+                let _ = s.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/x-tar\r\n\r\n");
+                // One byte every half second, forever.
+                while s.write_all(b"x").is_ok() {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            });
+        }
+    });
+    let o = c.run_env(
+        &["inspect", "docker:x:1"],
+        &[
+            ("DOCKER_HOST", &format!("unix://{}", sock.display())),
+            ("MOAT_IMAGE_LIMITS", "idle-timeout=30,total-timeout=3"),
+        ],
+    );
+    rejected_naming(&o, "total-timeout", "docker:x:1");
+    // The partial export was not kept.
+    let left: Vec<String> = common::hostile::tree(&c.cache())
+        .into_iter()
+        .filter(|p| p.contains("export-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
