@@ -26,7 +26,7 @@ mod store;
 pub mod testkit;
 mod view;
 
-pub use limits::{Budget, Limits};
+pub use limits::{Budget, Limits, LimitsParseError};
 pub use view::{LayerEntry, LayerEntryKind, LayerView, LayeredView};
 
 use moat_fs::FileResolver;
