@@ -11,6 +11,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod raw;
+
 pub use bollard::models;
 
 use bollard::Docker;
@@ -62,6 +64,23 @@ pub trait Engine {
     fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError>;
     /// `GET /networks`.
     fn networks(&self) -> Result<Vec<Network>, EngineError>;
+}
+
+/// An id or name as one path segment of a request line: characters that would end or
+/// change the request (space, control, `?`, `#`, `%`) are percent-encoded.
+fn path_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for c in id.chars() {
+        if c.is_control() || matches!(c, ' ' | '?' | '#' | '%') {
+            let mut b = [0u8; 4];
+            for byte in c.encode_utf8(&mut b).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An error and its causes on one line (engines put newlines in their messages;
@@ -175,11 +194,20 @@ fn unreachable_tls() -> Result<Docker, bollard::errors::Error> {
     })
 }
 
-/// A live engine reached through bollard.
+/// A live engine: over a Unix socket or plain TCP through the bounded [`raw::Client`]
+/// (every reply capped in bytes and time); over TLS through bollard, each request
+/// within the total timeout.
 pub struct DockerEngine {
     host: String,
-    docker: Docker,
-    rt: tokio::runtime::Runtime,
+    via: Via,
+}
+
+enum Via {
+    Raw(raw::Client),
+    Bollard {
+        docker: Docker,
+        rt: tokio::runtime::Runtime,
+    },
 }
 
 impl fmt::Debug for DockerEngine {
@@ -199,6 +227,15 @@ impl DockerEngine {
     /// Like [`DockerEngine::connect`]; with `tls`, a TCP host is reached over TLS with
     /// that client certificate, verified against that CA.
     pub fn connect_with(host: &str, tls: Option<&TlsFiles>) -> Result<DockerEngine, EngineError> {
+        DockerEngine::connect_bounded(host, tls, raw::Bounds::default())
+    }
+
+    /// Like [`DockerEngine::connect_with`], with the byte and time bounds of every reply.
+    pub fn connect_bounded(
+        host: &str,
+        tls: Option<&TlsFiles>,
+        bounds: raw::Bounds,
+    ) -> Result<DockerEngine, EngineError> {
         let mut addr = HostAddr::parse(host)?;
         if let (Some(_), HostAddr::Tcp(a)) = (tls, &addr) {
             addr = HostAddr::Https(a.clone());
@@ -211,6 +248,36 @@ impl DockerEngine {
             });
         }
         let shown = addr.to_string();
+        if !matches!(addr, HostAddr::Https(_)) {
+            let client = raw::Client::new(addr.clone(), bounds);
+            // One `/version` round trip, as bollard's negotiation did: an engine that
+            // cannot answer is unreachable now, not at the first real request.
+            match client.get_json("/version", "GET /version") {
+                Ok((200, _)) => {}
+                Ok((code, body)) => {
+                    return Err(EngineError::Unreachable {
+                        host: shown,
+                        reason: format!("HTTP {code}: {}", raw::engine_message(&body)),
+                    });
+                }
+                Err(raw::RawError::Unreachable { reason, .. }) => {
+                    return Err(EngineError::Unreachable {
+                        host: shown,
+                        reason,
+                    });
+                }
+                Err(e) => {
+                    return Err(EngineError::Unreachable {
+                        host: shown,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+            return Ok(DockerEngine {
+                host: shown,
+                via: Via::Raw(client),
+            });
+        }
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -248,21 +315,44 @@ impl DockerEngine {
             .map_err(unreachable)?;
         Ok(DockerEngine {
             host: shown,
-            docker,
-            rt,
+            via: Via::Bollard { docker, rt },
         })
     }
 
-    fn req<T>(
-        &self,
-        what: impl Into<String>,
-        fut: impl std::future::Future<Output = Result<T, bollard::errors::Error>>,
-    ) -> Result<T, EngineError> {
-        self.rt.block_on(fut).map_err(|e| EngineError::Request {
+    /// `GET path` as JSON: through the bounded client, or through bollard (`call`)
+    /// within the total timeout.
+    fn req<'a, T: serde::de::DeserializeOwned, F>(
+        &'a self,
+        path: &str,
+        call: impl FnOnce(&'a Docker) -> F,
+    ) -> Result<T, EngineError>
+    where
+        F: std::future::Future<Output = Result<T, bollard::errors::Error>>,
+    {
+        let what = format!("GET {path}");
+        let fail = |reason: String| EngineError::Request {
             host: self.host.clone(),
-            what: what.into(),
-            reason: one_line(&e),
-        })
+            what: what.clone(),
+            reason,
+        };
+        match &self.via {
+            Via::Raw(c) => {
+                let (status, body) = c.get_json(path, &what).map_err(|e| fail(e.to_string()))?;
+                if !(200..300).contains(&status) {
+                    return Err(fail(format!(
+                        "HTTP {status}: {}",
+                        raw::engine_message(&body)
+                    )));
+                }
+                serde_json::from_slice(&body).map_err(|e| fail(format!("malformed JSON: {e}")))
+            }
+            Via::Bollard { docker, rt } => {
+                let total = raw::Bounds::default().total;
+                rt.block_on(async { tokio::time::timeout(total, call(docker)).await })
+                    .map_err(|_| fail(format!("no complete reply within {} s", total.as_secs())))?
+                    .map_err(|e| fail(one_line(&e)))
+            }
+        }
     }
 }
 
@@ -272,43 +362,38 @@ impl Engine for DockerEngine {
     }
 
     fn info(&self) -> Result<SystemInfo, EngineError> {
-        self.req("GET /info", self.docker.info())
+        self.req("/info", |d| d.info())
     }
 
     fn version(&self) -> Result<SystemVersion, EngineError> {
-        self.req("GET /version", self.docker.version())
+        self.req("/version", |d| d.version())
     }
 
     fn containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
-        let opts = ListContainersOptions {
-            all: true,
-            ..Default::default()
-        };
-        self.req(
-            "GET /containers/json",
-            self.docker.list_containers(Some(opts)),
-        )
+        self.req("/containers/json?all=true", |d| {
+            d.list_containers(Some(ListContainersOptions {
+                all: true,
+                ..Default::default()
+            }))
+        })
     }
 
     fn inspect_container(&self, id: &str) -> Result<ContainerInspectResponse, EngineError> {
-        self.req(
-            format!("GET /containers/{id}/json"),
-            self.docker.inspect_container(id, None),
-        )
+        let id = path_segment(id);
+        self.req(&format!("/containers/{id}/json"), |d| {
+            d.inspect_container(&id, None)
+        })
     }
 
     fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError> {
-        self.req(
-            format!("GET /images/{id}/json"),
-            self.docker.inspect_image(id),
-        )
+        let id = path_segment(id);
+        self.req(&format!("/images/{id}/json"), |d| d.inspect_image(&id))
     }
 
     fn networks(&self) -> Result<Vec<Network>, EngineError> {
-        self.req(
-            "GET /networks",
-            self.docker.list_networks(None::<ListNetworksOptions>),
-        )
+        self.req("/networks", |d| {
+            d.list_networks(None::<ListNetworksOptions>)
+        })
     }
 }
 

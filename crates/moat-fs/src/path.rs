@@ -56,7 +56,7 @@ pub(crate) fn resolve_with(
     // in the kernel.
     let mut todo: Vec<String> = path
         .split('/')
-        .filter(|c| !c.is_empty())
+        .filter(|c| !c.is_empty() && *c != ".")
         .rev()
         .map(str::to_string)
         .collect();
@@ -90,7 +90,13 @@ pub(crate) fn resolve_with(
             if target.starts_with('/') {
                 cur = String::from("/");
             }
-            for t in target.split('/').filter(|t| !t.is_empty()).rev() {
+            // `.` and empty components change nothing: not even pushed, so a
+            // `./././…` target costs one scan, never an allocation per component.
+            for t in target
+                .split('/')
+                .filter(|t| !t.is_empty() && *t != ".")
+                .rev()
+            {
                 todo.push(t.to_string());
             }
         } else {
@@ -114,6 +120,17 @@ mod tests {
         assert_eq!(normalize("/a/./b/../c/"), "/a/c");
         assert_eq!(normalize(""), "/");
         assert_eq!(normalize("/.."), "/");
+    }
+
+    #[test]
+    fn dot_chains_in_link_targets_resolve() {
+        use crate::MemResolver;
+        let m = MemResolver::new()
+            .file("/real/f", "x")
+            .symlink("/d", &("./".repeat(5000) + "real"));
+        let r: &dyn crate::FileResolver = &m;
+        assert_eq!(r.resolve("/d/f").unwrap().as_deref(), Some("/real/f"));
+        assert_eq!(r.resolve("/./d/./f").unwrap().as_deref(), Some("/real/f"));
     }
 
     #[test]

@@ -164,6 +164,24 @@ pub(crate) struct Parts<'a> {
     pub repo_tags: Vec<String>,
 }
 
+fn count_entries(
+    input: &str,
+    so_far: usize,
+    l: &layer::UnpackedLayer,
+    limits: &crate::Limits,
+) -> Result<usize, ImageError> {
+    let n = so_far.saturating_add(l.entries.len());
+    if n > limits.max_entries_per_image {
+        return Err(ImageError::budget(
+            input,
+            "entries over all layers (a repeated layer counts each time)",
+            crate::Budget::EntriesPerImage,
+            limits.max_entries_per_image as u64,
+        ));
+    }
+    Ok(n)
+}
+
 pub(crate) fn assemble(
     store: &dyn Store,
     parts: Parts<'_>,
@@ -187,8 +205,24 @@ pub(crate) fn assemble(
         ));
     }
     let mut budget = opts.max_unpacked_size;
-    let mut unpacked = Vec::with_capacity(parts.layers.len());
+    let limits = &opts.limits;
+    let mut unpacked: Vec<layer::UnpackedLayer> = Vec::with_capacity(parts.layers.len());
+    // A layer listed again is read once; its entries count again for the image.
+    let mut seen: BTreeMap<(&str, Option<&str>, &str), usize> = BTreeMap::new();
+    let mut total_entries: usize = 0;
+    let mut paths = crate::paths::Paths::new();
     for (lr, diff_id) in parts.layers.iter().zip(diff_ids) {
+        let id = (
+            lr.name.as_str(),
+            lr.blob_digest.as_deref(),
+            diff_id.as_str(),
+        );
+        if let Some(&i) = seen.get(&id) {
+            let again = unpacked[i].clone();
+            total_entries = count_entries(input, total_entries, &again, limits)?;
+            unpacked.push(again);
+            continue;
+        }
         let spec = LayerSpec {
             name: lr.name.clone(),
             blob_digest: lr.blob_digest.clone(),
@@ -200,8 +234,12 @@ pub(crate) fn assemble(
             &opts.cache_dir,
             &mut budget,
             opts.max_unpacked_size,
+            limits,
+            &mut paths,
         )
         .map_err(|e| e.within(input))?;
+        total_entries = count_entries(input, total_entries, &l, limits)?;
+        seen.insert(id, unpacked.len());
         unpacked.push(l);
     }
 
@@ -269,6 +307,6 @@ pub(crate) fn assemble(
         layers,
         total_size,
     };
-    let view = LayeredView::build(unpacked, input)?;
+    let view = LayeredView::build(unpacked, paths, input)?;
     Ok(crate::layered_image(metadata, view))
 }

@@ -4,20 +4,18 @@
 //! else `unix:///var/run/docker.sock`) for `GET /images/{name}/get` — the `docker save`
 //! format — and streams it into a temporary file under `opts.cache_dir/docker/`. The
 //! image-core code opens that file as a docker-archive and deletes it afterwards.
+//! Replies are bounded in bytes and time (see [`export_to_archive`]); the Engine API
+//! client is `moat_engine::raw`, shared with `moat audit`.
 
-use crate::{ImageError, OpenOptions};
-use bollard::Docker;
-use futures_util::StreamExt;
+use crate::{Budget, ImageError, OpenOptions};
+use moat_engine::HostAddr;
+use moat_engine::raw::{self, RawError, engine_message};
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::Instant;
 
 /// Where the engine is when nothing says otherwise.
 pub const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
-/// Seconds to wait for the engine to answer a request (connect, headers).
-const REQUEST_TIMEOUT_SECS: u64 = 60;
-/// Longest pause between two chunks of an export before giving up.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The engine address to use: `opts.docker_host`, `$DOCKER_HOST`, the default socket.
 pub fn docker_host(opts: &OpenOptions) -> String {
@@ -29,12 +27,15 @@ pub fn docker_host(opts: &OpenOptions) -> String {
 }
 
 /// Export `reference` from the engine into a docker-save tar under `opts.cache_dir`.
+///
+/// The Engine API is spoken through `moat_engine::raw` (HTTP/1.0 over the socket,
+/// unversioned paths): every reply is bounded in bytes (a JSON reply by
+/// `limits.max_json_bytes`, the export by `max_unpacked_size`) and in time
+/// (`connect_timeout`, `idle_timeout` between two bytes, `total_timeout` for the
+/// whole export).
 pub fn export_to_archive(reference: &str, opts: &OpenOptions) -> Result<PathBuf, ImageError> {
     let host = docker_host(opts);
-    let err = |message: String| ImageError {
-        input: format!("docker:{reference}"),
-        message,
-    };
+    let input = format!("docker:{reference}");
     if reference.is_empty()
         || reference.len() > 512
         || reference
@@ -42,118 +43,154 @@ pub fn export_to_archive(reference: &str, opts: &OpenOptions) -> Result<PathBuf,
             .any(|b| b.is_ascii_control() || b == b' ' || b == b'?' || b == b'#' || b == b'%')
         || reference.split('/').any(|c| c == ".." || c == ".")
     {
-        return Err(err(format!("invalid image reference {reference:?}")));
+        return Err(ImageError::new(
+            &input,
+            format!("invalid image reference {reference:?}"),
+        ));
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| err(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(export(reference, &host, opts)).map_err(err)
+    let addr = HostAddr::parse(&host).map_err(|e| ImageError::new(&input, e.to_string()))?;
+    if let HostAddr::Https(_) = addr {
+        return Err(ImageError::new(
+            &input,
+            format!("the Docker host {host} needs TLS, which docker: sources do not speak"),
+        ));
+    }
+    let l = &opts.limits;
+    let client = raw::Client::new(
+        addr,
+        raw::Bounds {
+            connect: l.connect_timeout,
+            idle: l.idle_timeout,
+            total: l.total_timeout,
+            max_json_bytes: l.max_json_bytes,
+        },
+    );
+    export(&client, reference, opts).map_err(|e| e.within(&input))
 }
 
-fn connect(host: &str) -> Result<Docker, String> {
-    let version = bollard::API_DEFAULT_VERSION;
-    if let Some(path) = host.strip_prefix("unix://") {
-        if !std::path::Path::new(path).exists() {
-            return Err(format!(
-                "cannot reach the Docker engine at {host}: no such socket"
+/// A bounded-client error as an image error, its budget kept.
+fn from_raw(e: RawError) -> ImageError {
+    let msg = e.to_string();
+    match e {
+        RawError::ConnectTimeout { secs, .. } => {
+            ImageError::budget("", msg, Budget::ConnectTimeout, secs)
+        }
+        RawError::IdleTimeout { secs, .. } => {
+            ImageError::budget("", msg, Budget::IdleTimeout, secs)
+        }
+        RawError::TotalTimeout { secs, .. } => {
+            ImageError::budget("", msg, Budget::TotalTimeout, secs)
+        }
+        RawError::TooLarge {
+            host, what, limit, ..
+        } => ImageError::budget(
+            "",
+            format!("{what} from the Docker engine at {host}"),
+            Budget::JsonBytes,
+            limit,
+        ),
+        _ => ImageError::new("", msg),
+    }
+}
+
+fn export(
+    client: &raw::Client,
+    reference: &str,
+    opts: &OpenOptions,
+) -> Result<PathBuf, ImageError> {
+    let host = client.host().to_string();
+    let until = Instant::now() + opts.limits.total_timeout;
+    let json_limit = opts.limits.max_json_bytes;
+    // Ask first, so a missing image is a clear message rather than a broken stream.
+    let mut r = client
+        .get(
+            &format!("/images/{reference}/json"),
+            "the image inspection",
+            until,
+        )
+        .map_err(from_raw)?;
+    let body = r.read_to_limit(json_limit).map_err(from_raw)?;
+    match r.status {
+        200 => {}
+        404 => {
+            return Err(ImageError::new(
+                "",
+                format!("no such image in the Docker engine at {host}"),
             ));
         }
-        Docker::connect_with_unix(path, REQUEST_TIMEOUT_SECS, version)
-            .map_err(|e| format!("cannot reach the Docker engine at {host}: {e}"))
-    } else if host.starts_with("tcp://") || host.starts_with("http://") {
-        let addr = host.replacen("tcp://", "http://", 1);
-        Docker::connect_with_http(&addr, REQUEST_TIMEOUT_SECS, version)
-            .map_err(|e| format!("cannot reach the Docker engine at {host}: {e}"))
-    } else {
-        Err(format!(
-            "unsupported Docker host {host:?} (want unix://PATH or tcp://HOST:PORT)"
-        ))
+        code => {
+            return Err(ImageError::new(
+                "",
+                format!(
+                    "inspecting the image at {host}: HTTP {code}: {}",
+                    engine_message(&body)
+                ),
+            ));
+        }
     }
-}
-
-async fn export(reference: &str, host: &str, opts: &OpenOptions) -> Result<PathBuf, String> {
-    let docker = connect(host)?
-        .negotiate_version()
-        .await
-        .map_err(|e| format!("cannot reach the Docker engine at {host}: {}", one_line(&e)))?;
-    // Ask first, so a missing image is a clear message rather than a broken stream.
-    docker.inspect_image(reference).await.map_err(|e| match e {
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        } => format!("no such image in the Docker engine at {host}"),
-        e => format!("inspecting the image at {host}: {}", one_line(&e)),
-    })?;
 
     let dir = opts.cache_dir.join("docker");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let io_err = |what: String, e: std::io::Error| ImageError::new("", format!("{what}: {e}"));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| io_err(format!("cannot create {}", dir.display()), e))?;
+    // Export by the name as given (like `docker save`), so the archive's
+    // manifest.json keeps its RepoTags; an export by ID would drop them.
+    let mut r = client
+        .get(&format!("/images/{reference}/get"), "the export", until)
+        .map_err(from_raw)?;
+    if r.status != 200 {
+        let body = r.read_to_limit(json_limit).map_err(from_raw)?;
+        return Err(ImageError::new(
+            "",
+            format!(
+                "exporting from the Docker engine at {host}: HTTP {}: {}",
+                r.status,
+                engine_message(&body)
+            ),
+        ));
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix("export-")
         .suffix(".tar")
         .tempfile_in(&dir)
-        .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
-    // Export by the name as given (like `docker save`), so the archive's
-    // manifest.json keeps its RepoTags; an export by ID would drop them.
-    let name = reference;
-    let mut stream = docker.export_image(name);
-    let mut total: u64 = 0;
-    loop {
-        let next = tokio::time::timeout(IDLE_TIMEOUT, stream.next())
-            .await
-            .map_err(|_| {
-                format!(
-                    "the Docker engine at {host} sent nothing for {} s during the export",
-                    IDLE_TIMEOUT.as_secs()
-                )
-            })?;
-        let Some(chunk) = next else { break };
-        let chunk = chunk.map_err(|e| {
-            format!(
-                "exporting from the Docker engine at {host}: {}",
-                one_line(&e)
+        .map_err(|e| {
+            io_err(
+                format!("cannot create a temporary file in {}", dir.display()),
+                e,
             )
         })?;
-        total += chunk.len() as u64;
-        if opts.max_unpacked_size > 0 && total > opts.max_unpacked_size {
-            return Err(format!(
-                "the export is over the limit of {} bytes",
-                opts.max_unpacked_size
+    let limit = opts.max_unpacked_size;
+    let mut total: u64 = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = r.read_some(&mut buf).map_err(from_raw)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if limit > 0 && total > limit {
+            return Err(ImageError::budget(
+                "",
+                format!("the export from the Docker engine at {host}"),
+                Budget::UnpackedBytes,
+                limit,
             ));
         }
-        tmp.write_all(&chunk)
-            .map_err(|e| format!("writing {}: {e}", tmp.path().display()))?;
+        tmp.write_all(&buf[..n])
+            .map_err(|e| io_err(format!("writing {}", tmp.path().display()), e))?;
     }
     if total == 0 {
-        return Err(format!("the Docker engine at {host} exported nothing"));
+        return Err(ImageError::new(
+            "",
+            format!("the Docker engine at {host} exported nothing"),
+        ));
     }
     tmp.flush()
-        .map_err(|e| format!("writing {}: {e}", tmp.path().display()))?;
+        .map_err(|e| io_err(format!("writing {}", tmp.path().display()), e))?;
     let (_, path) = tmp
         .keep()
-        .map_err(|e| format!("cannot keep the export file: {}", e.error))?;
+        .map_err(|e| io_err("cannot keep the export file".to_string(), e.error))?;
     Ok(path)
-}
-
-/// bollard's errors, on one line.
-fn one_line(e: &bollard::errors::Error) -> String {
-    let s = match e {
-        bollard::errors::Error::DockerResponseServerError {
-            status_code,
-            message,
-        } => format!("HTTP {status_code}: {}", message.trim()),
-        bollard::errors::Error::HyperLegacyError { .. } => {
-            // The innermost cause says it best ("Connection refused (os error 111)").
-            let mut last = e.to_string();
-            let mut src = std::error::Error::source(e);
-            while let Some(c) = src {
-                last = c.to_string();
-                src = c.source();
-            }
-            last
-        }
-        e => e.to_string(),
-    };
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -167,6 +204,7 @@ mod tests {
             insecure_registries: vec![],
             max_unpacked_size: 0,
             docker_host: host.map(str::to_string),
+            limits: crate::Limits::default(),
         }
     }
 

@@ -3,65 +3,18 @@
 //! store the uncompressed tar in the cache keyed by diff_id, and index its entries
 //! (header data and the byte offset of each file's content). Nothing is extracted.
 
-use crate::ImageError;
+pub(crate) use crate::compression::Compression;
+use crate::compression::{read_extension, show};
+use crate::paths::{self, NONE, NodeId, Paths, ROOT};
 use crate::store::{Store, check_digest};
+use crate::{Budget, ImageError, Limits};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
-
-/// Entries one layer may hold (bounds the memory of the index).
-pub(crate) const MAX_ENTRIES_PER_LAYER: usize = 4_000_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Compression {
-    None,
-    Gzip,
-    Zstd,
-}
-
-impl fmt::Display for Compression {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Compression::None => "uncompressed",
-            Compression::Gzip => "gzip",
-            Compression::Zstd => "zstd",
-        })
-    }
-}
-
-impl Compression {
-    /// By magic bytes, never by media type (which may lie).
-    pub(crate) fn detect(magic: &[u8]) -> Compression {
-        if magic.starts_with(&[0x1f, 0x8b]) {
-            Compression::Gzip
-        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Compression::Zstd
-        } else {
-            Compression::None
-        }
-    }
-
-    pub(crate) fn decoder<'a, B: BufRead + Send + 'a>(
-        self,
-        b: B,
-    ) -> io::Result<Box<dyn Read + Send + 'a>> {
-        Ok(match self {
-            Compression::None => Box::new(b),
-            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(b)),
-            Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(b)?),
-        })
-    }
-
-    pub(crate) fn media_type(self) -> &'static str {
-        match self {
-            Compression::None => "application/vnd.oci.image.layer.v1.tar",
-            Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
-            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
-        }
-    }
-}
+use std::sync::Arc;
 
 /// What a layer's tar entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,6 +52,117 @@ pub struct RawEntry {
     pub link: Option<String>,
 }
 
+/// One indexed tar entry, compact: its path is a node of the image's [`Paths`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rec {
+    pub node: NodeId,
+    pub kind: RawKind,
+    /// Permission bits (`0o7777` fits in 16 bits).
+    pub mode: u16,
+    /// `u32::MAX` when the real id is in [`LayerIndex::wide_ids`].
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    pub offset: u64,
+    /// Symlink: index into [`LayerIndex::links`]; hardlink: the target's node; else NONE.
+    pub link: u32,
+}
+
+/// The entries of one layer, in tar order.
+#[derive(Debug, Default)]
+pub(crate) struct LayerIndex {
+    pub recs: Vec<Rec>,
+    /// Raw symlink targets.
+    pub links: Vec<Box<str>>,
+    /// Owner ids that do not fit in 32 bits, by record index.
+    pub wide_ids: BTreeMap<u32, (u64, u64)>,
+}
+
+impl LayerIndex {
+    pub(crate) fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub(crate) fn ids(&self, i: usize, r: &Rec) -> (u64, u64) {
+        if r.uid == u32::MAX || r.gid == u32::MAX {
+            let key = u32::try_from(i).unwrap_or(u32::MAX);
+            if let Some(&w) = self.wide_ids.get(&key) {
+                return w;
+            }
+        }
+        (u64::from(r.uid), u64::from(r.gid))
+    }
+
+    pub(crate) fn symlink_target(&self, r: &Rec) -> Option<&str> {
+        match r.kind {
+            RawKind::Symlink => self.links.get(r.link as usize).map(|b| &**b),
+            _ => None,
+        }
+    }
+
+    fn push(&mut self, e: RawEntry, paths: &mut Paths) -> Result<(), ImageError> {
+        let full = |_| ImageError::new("", "more distinct paths than one image may hold");
+        let node = if e.path == "/" {
+            ROOT
+        } else {
+            paths.intern(&e.path).map_err(full)?
+        };
+        let link = match (e.kind, e.link) {
+            (RawKind::Symlink, Some(t)) => {
+                self.links.push(t.into_boxed_str());
+                u32::try_from(self.links.len() - 1).map_err(|_| full(paths::Full))?
+            }
+            (RawKind::Hardlink, Some(t)) => paths.intern(&t).map_err(full)?,
+            _ => NONE,
+        };
+        let narrow = |v: u64| u32::try_from(v).ok().filter(|&v| v != u32::MAX);
+        let (uid, gid) = match (narrow(e.uid), narrow(e.gid)) {
+            (Some(u), Some(g)) => (u, g),
+            _ => {
+                let i = u32::try_from(self.recs.len()).map_err(|_| full(paths::Full))?;
+                self.wide_ids.insert(i, (e.uid, e.gid));
+                (u32::MAX, u32::MAX)
+            }
+        };
+        self.recs.push(Rec {
+            node,
+            kind: e.kind,
+            mode: (e.mode & 0o7777) as u16,
+            uid,
+            gid,
+            size: e.size,
+            offset: e.offset,
+            link,
+        });
+        Ok(())
+    }
+
+    /// The entries as [`RawEntry`]s (paths spelled out).
+    pub(crate) fn raw_entries(&self, paths: &Paths) -> Vec<RawEntry> {
+        self.recs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (uid, gid) = self.ids(i, r);
+                RawEntry {
+                    path: paths.path(r.node),
+                    kind: r.kind,
+                    mode: u32::from(r.mode),
+                    uid,
+                    gid,
+                    size: r.size,
+                    offset: r.offset,
+                    link: match r.kind {
+                        RawKind::Symlink => self.symlink_target(r).map(str::to_string),
+                        RawKind::Hardlink => Some(paths.path(r.link)),
+                        _ => None,
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
 /// What one layer is expected to be.
 pub(crate) struct LayerSpec {
     /// The blob's name in its store (`blobs/sha256/...`, `abc/layer.tar`).
@@ -109,6 +173,9 @@ pub(crate) struct LayerSpec {
     pub diff_id: String,
 }
 
+/// An unpacked layer; a layer listed several times in a manifest is unpacked once and
+/// shared (the file and the index are reference-counted).
+#[derive(Clone)]
 pub(crate) struct UnpackedLayer {
     pub diff_id: String,
     /// The verified (or, where the manifest states none, computed) blob digest.
@@ -116,8 +183,8 @@ pub(crate) struct UnpackedLayer {
     pub compressed_size: u64,
     pub size: u64,
     pub compression: Compression,
-    pub file: File,
-    pub entries: Vec<RawEntry>,
+    pub file: Arc<File>,
+    pub entries: Arc<LayerIndex>,
 }
 
 struct HashReader<R> {
@@ -173,6 +240,8 @@ pub(crate) fn unpack(
     cache_dir: &Path,
     budget: &mut u64,
     total_limit: u64,
+    limits: &Limits,
+    paths: &mut Paths,
 ) -> Result<UnpackedLayer, ImageError> {
     let name = spec.name.as_str();
     let diff_hex = check_digest(name, &spec.diff_id)?;
@@ -202,11 +271,18 @@ pub(crate) fn unpack(
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             take_budget(name, budget, size, total_limit)?;
             let (_, compressed_size) = store.open(name)?;
-            let entries = index_file(&file).map_err(|m| {
-                ImageError::new(
-                    cached.display().to_string(),
-                    format!("cached layer unreadable ({m}); delete the cache directory"),
-                )
+            let entries = index_file(&file, limits, paths).map_err(|e| {
+                if e.exceeded_budget().is_some() {
+                    e.within(name)
+                } else {
+                    ImageError::new(
+                        cached.display().to_string(),
+                        format!(
+                            "cached layer unreadable ({}); delete the cache directory",
+                            e.message
+                        ),
+                    )
+                }
             })?;
             return Ok(UnpackedLayer {
                 diff_id: spec.diff_id.clone(),
@@ -214,8 +290,8 @@ pub(crate) fn unpack(
                 compressed_size,
                 size,
                 compression,
-                file,
-                entries,
+                file: Arc::new(file),
+                entries: Arc::new(entries),
             });
         }
     }
@@ -264,20 +340,20 @@ pub(crate) fn unpack(
             let r = {
                 let mut ar = tar::Archive::new(&mut tr);
                 match ar.entries() {
-                    Ok(e) => index_entries(e),
-                    Err(e) => Err(e.to_string()),
+                    Ok(e) => index_entries(e, limits, paths),
+                    Err(e) => Err(ImageError::new("", e.to_string())),
                 }
             };
             // Hash the end-of-archive blocks and anything after them too.
             r.and_then(|entries| {
                 io::copy(&mut tr, &mut io::sink())
                     .map(|_| entries)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| ImageError::new("", e.to_string()))
             })
         };
         let (entries, index_err) = match result {
             Ok(e) => (e, None),
-            Err(m) => (Vec::new(), Some(m)),
+            Err(m) => (LayerIndex::default(), Some(m)),
         };
         let flushed = match tee.out.take() {
             Some(mut w) => w.flush(),
@@ -296,17 +372,15 @@ pub(crate) fn unpack(
         )
     };
     if exceeded {
-        return Err(ImageError::new(
-            name,
-            format!(
-                "layers unpack to more than {total_limit} bytes (the unpacked-size limit); refusing a possible decompression bomb"
-            ),
-        ));
+        return Err(unpacked_over(name, total_limit));
     }
-    if let Some(m) = index_err {
+    if let Some(e) = index_err {
+        if e.exceeded_budget().is_some() {
+            return Err(e.within(name));
+        }
         return Err(ImageError::new(
             name,
-            format!("layer is not a valid {compression} tar: {m}"),
+            format!("layer is not a valid {compression} tar: {}", e.message),
         ));
     }
     // The blob digest covers every byte of the blob, also any after the stream's end.
@@ -336,12 +410,6 @@ pub(crate) fn unpack(
             ),
         ));
     }
-    if entries.len() > MAX_ENTRIES_PER_LAYER {
-        return Err(ImageError::new(
-            name,
-            format!("more than {MAX_ENTRIES_PER_LAYER} entries in one layer"),
-        ));
-    }
     take_budget(name, budget, size, total_limit)?;
     // Atomic publish: concurrent writers of the same diff_id write identical bytes.
     let stored = match tmp {
@@ -365,8 +433,8 @@ pub(crate) fn unpack(
         compressed_size,
         size,
         compression,
-        file,
-        entries,
+        file: Arc::new(file),
+        entries: Arc::new(entries),
     })
 }
 
@@ -389,50 +457,49 @@ fn take_budget(
     total_limit: u64,
 ) -> Result<(), ImageError> {
     if size > *budget {
-        return Err(ImageError::new(
-            name,
-            format!(
-                "layers unpack to more than {total_limit} bytes (the unpacked-size limit); refusing a possible decompression bomb"
-            ),
-        ));
+        return Err(unpacked_over(name, total_limit));
     }
     *budget -= size;
     Ok(())
 }
 
+fn unpacked_over(name: &str, total_limit: u64) -> ImageError {
+    ImageError::budget(
+        name,
+        "the layers unpack to more bytes (a possible decompression bomb)",
+        Budget::UnpackedBytes,
+        total_limit,
+    )
+}
+
 /// Index a stored, uncompressed layer tar (seeking over file contents).
-fn index_file(file: &File) -> Result<Vec<RawEntry>, String> {
+fn index_file(file: &File, limits: &Limits, paths: &mut Paths) -> Result<LayerIndex, ImageError> {
     let mut ar = tar::Archive::new(file);
-    let entries = ar.entries_with_seek().map_err(|e| e.to_string())?;
-    index_entries(entries)
+    let entries = ar
+        .entries_with_seek()
+        .map_err(|e| ImageError::new("", e.to_string()))?;
+    index_entries(entries, limits, paths)
 }
 
 /// The absolute path of an entry name; `None` for the root itself.
-/// An entry name for a message: quoted, at most 200 characters.
-pub(crate) fn show(raw: &str) -> String {
-    if raw.chars().count() > 200 {
-        let head: String = raw.chars().take(200).collect();
-        format!("{head:?}...")
-    } else {
-        format!("{raw:?}")
-    }
-}
-
 ///
 /// An absolute name (`/ko-app/app`, as ko and some other builders write) is taken
 /// relative to the image root, as Docker, containerd and GNU tar do: it cannot leave
 /// the root. `..` is applied (`a/../b` is `/b`, as Docker cleans names); a name that
 /// climbs above the root is refused.
-fn entry_path(raw: &str) -> Result<Option<String>, String> {
+fn entry_path(raw: &str) -> Result<Option<String>, ImageError> {
     let mut parts: Vec<&str> = Vec::new();
     for c in raw.split('/') {
         match c {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(format!(
-                        "entry {} climbs out of the image root (`..` in its name)",
-                        show(raw)
+                    return Err(ImageError::new(
+                        "",
+                        format!(
+                            "entry {} climbs out of the image root (`..` in its name)",
+                            show(raw)
+                        ),
                     ));
                 }
             }
@@ -450,105 +517,234 @@ fn entry_path(raw: &str) -> Result<Option<String>, String> {
     Ok(Some(out))
 }
 
-fn index_entries<R: Read>(entries: tar::Entries<'_, R>) -> Result<Vec<RawEntry>, String> {
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| e.to_string())?;
-        if out.len() >= MAX_ENTRIES_PER_LAYER {
-            return Err(format!("more than {MAX_ENTRIES_PER_LAYER} entries"));
-        }
-        let header = entry.header();
-        let et = header.entry_type();
-        if matches!(
-            et,
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader | tar::EntryType::GNULongName
-        ) || matches!(et, tar::EntryType::GNULongLink)
-        {
+/// The extension records that apply to the next real entry.
+#[derive(Default)]
+struct Pending {
+    path: Option<Vec<u8>>,
+    link: Option<Vec<u8>>,
+    uid: Option<u64>,
+    gid: Option<u64>,
+}
+
+/// Index the entries of a layer tar, applying GNU long names and PAX records
+/// ourselves (raw mode) so that their size is bounded, and every budget of `limits`.
+fn index_entries<R: Read>(
+    entries: tar::Entries<'_, R>,
+    limits: &Limits,
+    paths: &mut Paths,
+) -> Result<LayerIndex, ImageError> {
+    let io = |e: std::io::Error| ImageError::new("", e.to_string());
+    let mut out = LayerIndex::default();
+    let mut pending = Pending::default();
+    let max_path = limits.max_path_bytes as u64;
+    let max_link = limits.max_link_target_bytes as u64;
+    for entry in entries.raw(true) {
+        let mut entry = entry.map_err(io)?;
+        let et = entry.header().entry_type();
+        if et.is_gnu_longname() {
+            pending.path = Some(read_extension(
+                &mut entry,
+                max_path.saturating_add(1),
+                Budget::PathBytes,
+                "GNU long name",
+            )?);
             continue;
         }
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let Some(path) = entry_path(&raw)? else {
-            continue; // the root directory itself
-        };
-        // Tolerant: some writers leave numeric fields empty.
-        let mode = header.mode().unwrap_or(0) & 0o7777;
-        let uid = header.uid().unwrap_or(0);
-        let gid = header.gid().unwrap_or(0);
-        let (parent, base) = match path.rfind('/') {
-            Some(i) => (&path[..i], &path[i + 1..]),
-            None => ("", path.as_str()),
-        };
-        if let Some(rest) = base.strip_prefix(".wh.") {
-            if rest == ".wh..opq" {
-                let dir = if parent.is_empty() { "/" } else { parent };
-                out.push(RawEntry {
-                    path: dir.to_string(),
-                    kind: RawKind::Opaque,
-                    mode,
-                    uid,
-                    gid,
-                    size: 0,
-                    offset: 0,
-                    link: None,
-                });
-            } else if !rest.starts_with(".wh.") && !rest.is_empty() && rest != "." && rest != ".." {
-                out.push(RawEntry {
-                    path: format!("{parent}/{rest}"),
-                    kind: RawKind::Whiteout,
-                    mode,
-                    uid,
-                    gid,
-                    size: 0,
-                    offset: 0,
-                    link: None,
-                });
-            }
-            // Other `.wh..wh.*` names are aufs bookkeeping: ignored.
+        if et.is_gnu_longlink() {
+            pending.link = Some(read_extension(
+                &mut entry,
+                max_link.saturating_add(1),
+                Budget::LinkTargetBytes,
+                "GNU long link name",
+            )?);
             continue;
         }
-        let link_raw = || {
-            entry
-                .link_name_bytes()
-                .map(|l| String::from_utf8_lossy(&l).into_owned())
-                .unwrap_or_default()
-        };
-        let (kind, link) = match et {
-            tar::EntryType::Regular | tar::EntryType::Continuous => (RawKind::File, None),
-            tar::EntryType::Directory => (RawKind::Dir, None),
-            tar::EntryType::Symlink => (RawKind::Symlink, Some(link_raw())),
-            tar::EntryType::Link => {
-                let t = link_raw();
-                let target = entry_path(&t)
-                    .map_err(|m| {
-                        format!("hardlink {} points outside the image root: {m}", show(&raw))
-                    })?
-                    .ok_or_else(|| {
-                        format!("hardlink {} points at the root directory", show(&raw))
-                    })?;
-                (RawKind::Hardlink, Some(target))
+        if et.is_pax_global_extensions() {
+            continue;
+        }
+        if et.is_pax_local_extensions() {
+            let data = read_extension(
+                &mut entry,
+                limits.max_extension_header_bytes,
+                Budget::ExtensionHeaderBytes,
+                "PAX extension header",
+            )?;
+            for ext in tar::PaxExtensions::new(&data) {
+                let ext = ext.map_err(|e| ImageError::new("", format!("bad PAX record: {e}")))?;
+                match ext.key_bytes() {
+                    b"path" => pending.path = Some(ext.value_bytes().to_vec()),
+                    b"linkpath" => pending.link = Some(ext.value_bytes().to_vec()),
+                    b"uid" => pending.uid = ext.value().ok().and_then(|v| v.parse().ok()),
+                    b"gid" => pending.gid = ext.value().ok().and_then(|v| v.parse().ok()),
+                    b"size" => {
+                        // The tar reader would skip the wrong number of bytes.
+                        return Err(ImageError::new(
+                            "",
+                            "a PAX size record (an entry over 8 GiB) is not supported",
+                        ));
+                    }
+                    _ => {}
+                }
             }
-            tar::EntryType::Char => (RawKind::CharDevice, None),
-            tar::EntryType::Block => (RawKind::BlockDevice, None),
-            tar::EntryType::Fifo => (RawKind::Fifo, None),
-            _ => (RawKind::Other, None),
-        };
-        let (size, offset) = if kind == RawKind::File {
-            (entry.size(), entry.raw_file_position())
-        } else {
-            (0, 0)
-        };
-        out.push(RawEntry {
-            path,
-            kind,
-            mode,
-            uid,
-            gid,
-            size,
-            offset,
-            link,
-        });
+            continue;
+        }
+        if entry.header().as_gnu().is_some_and(|g| g.is_extended()) {
+            return Err(ImageError::new(
+                "",
+                "a GNU sparse entry with extension headers is not supported",
+            ));
+        }
+        let p = std::mem::take(&mut pending);
+        if out.len() >= limits.max_entries_per_layer {
+            return Err(ImageError::budget(
+                "",
+                "entries in one layer",
+                Budget::EntriesPerLayer,
+                limits.max_entries_per_layer as u64,
+            ));
+        }
+        if let Some(e) = index_one(&entry, p, limits)? {
+            out.push(e, paths)?;
+        }
+    }
+    if pending.path.is_some() || pending.link.is_some() {
+        return Err(ImageError::new(
+            "",
+            "extension headers describing a member but no member found",
+        ));
     }
     Ok(out)
+}
+
+/// One real (non-extension) tar entry; `None` for the root directory itself and
+/// ignored aufs bookkeeping.
+fn index_one<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    p: Pending,
+    limits: &Limits,
+) -> Result<Option<RawEntry>, ImageError> {
+    let header = entry.header();
+    let et = header.entry_type();
+    let raw_bytes = match p.path {
+        Some(b) => b,
+        None => entry.path_bytes().into_owned(),
+    };
+    if raw_bytes.len() > limits.max_path_bytes {
+        return Err(ImageError::budget(
+            "",
+            format!(
+                "entry {} has a {}-byte path",
+                show(&String::from_utf8_lossy(
+                    &raw_bytes[..200.min(raw_bytes.len())]
+                )),
+                raw_bytes.len()
+            ),
+            Budget::PathBytes,
+            limits.max_path_bytes as u64,
+        ));
+    }
+    let raw = String::from_utf8_lossy(&raw_bytes).into_owned();
+    let Some(path) = entry_path(&raw)? else {
+        return Ok(None); // the root directory itself
+    };
+    let depth = path.bytes().filter(|&b| b == b'/').count();
+    if depth > limits.max_path_depth {
+        return Err(ImageError::budget(
+            "",
+            format!("entry {} is {depth} directories deep", show(&raw)),
+            Budget::PathDepth,
+            limits.max_path_depth as u64,
+        ));
+    }
+    // Tolerant: some writers leave numeric fields empty.
+    let mode = header.mode().unwrap_or(0) & 0o7777;
+    let uid = p.uid.unwrap_or_else(|| header.uid().unwrap_or(0));
+    let gid = p.gid.unwrap_or_else(|| header.gid().unwrap_or(0));
+    let (parent, base) = match path.rfind('/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path.as_str()),
+    };
+    let plain = |path: String, kind: RawKind| RawEntry {
+        path,
+        kind,
+        mode,
+        uid,
+        gid,
+        size: 0,
+        offset: 0,
+        link: None,
+    };
+    if let Some(rest) = base.strip_prefix(".wh.") {
+        if rest == ".wh..opq" {
+            let dir = if parent.is_empty() { "/" } else { parent };
+            return Ok(Some(plain(dir.to_string(), RawKind::Opaque)));
+        } else if !rest.starts_with(".wh.") && !rest.is_empty() && rest != "." && rest != ".." {
+            return Ok(Some(plain(format!("{parent}/{rest}"), RawKind::Whiteout)));
+        }
+        // Other `.wh..wh.*` names are aufs bookkeeping: ignored.
+        return Ok(None);
+    }
+    let link_bytes = match p.link {
+        Some(b) => Some(b),
+        None => entry.link_name_bytes().map(|l| l.into_owned()),
+    };
+    let link_raw = || -> Result<String, ImageError> {
+        let b = link_bytes.as_deref().unwrap_or_default();
+        if b.len() > limits.max_link_target_bytes {
+            return Err(ImageError::budget(
+                "",
+                format!("link {} has a {}-byte target", show(&raw), b.len()),
+                Budget::LinkTargetBytes,
+                limits.max_link_target_bytes as u64,
+            ));
+        }
+        Ok(String::from_utf8_lossy(b).into_owned())
+    };
+    let (kind, link) = match et {
+        tar::EntryType::Regular | tar::EntryType::Continuous => (RawKind::File, None),
+        tar::EntryType::Directory => (RawKind::Dir, None),
+        tar::EntryType::Symlink => (RawKind::Symlink, Some(link_raw()?)),
+        tar::EntryType::Link => {
+            let t = link_raw()?;
+            let target = entry_path(&t)
+                .map_err(|e| {
+                    ImageError::new(
+                        "",
+                        format!(
+                            "hardlink {} points outside the image root: {}",
+                            show(&raw),
+                            e.message
+                        ),
+                    )
+                })?
+                .ok_or_else(|| {
+                    ImageError::new(
+                        "",
+                        format!("hardlink {} points at the root directory", show(&raw)),
+                    )
+                })?;
+            (RawKind::Hardlink, Some(target))
+        }
+        tar::EntryType::Char => (RawKind::CharDevice, None),
+        tar::EntryType::Block => (RawKind::BlockDevice, None),
+        tar::EntryType::Fifo => (RawKind::Fifo, None),
+        _ => (RawKind::Other, None),
+    };
+    let (size, offset) = if kind == RawKind::File {
+        (entry.size(), entry.raw_file_position())
+    } else {
+        (0, 0)
+    };
+    Ok(Some(RawEntry {
+        path,
+        kind,
+        mode,
+        uid,
+        gid,
+        size,
+        offset,
+        link,
+    }))
 }
 
 #[cfg(test)]

@@ -14,15 +14,19 @@
 #![forbid(unsafe_code)]
 
 mod archive;
+mod compression;
 mod config;
 pub mod docker;
 mod layer;
+mod limits;
 mod oci;
+mod paths;
 pub mod registry;
 mod store;
 pub mod testkit;
 mod view;
 
+pub use limits::{Budget, Limits, LimitsParseError};
 pub use view::{LayerEntry, LayerEntryKind, LayerView, LayeredView};
 
 use moat_fs::FileResolver;
@@ -212,6 +216,8 @@ pub struct OpenOptions {
     pub max_unpacked_size: u64,
     /// Docker Engine address (`unix:///var/run/docker.sock`); default from `DOCKER_HOST`.
     pub docker_host: Option<String>,
+    /// Every other budget (entries, path and link lengths, JSON sizes, timeouts).
+    pub limits: Limits,
 }
 
 /// The default limit on the unpacked size of an image's layers: 8 GiB.
@@ -227,6 +233,7 @@ impl OpenOptions {
             insecure_registries: Vec::new(),
             max_unpacked_size: DEFAULT_MAX_UNPACKED_SIZE,
             docker_host: None,
+            limits: Limits::from_env(),
         }
     }
 
@@ -247,12 +254,23 @@ impl Default for OpenOptions {
     }
 }
 
+/// What kind of failure an [`ImageError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageErrorKind {
+    /// Malformed, missing, unreachable or refused input.
+    Invalid,
+    /// A budget of [`Limits`] (or `max_unpacked_size`) was exceeded.
+    Budget { budget: Budget, limit: u64 },
+}
+
 /// Any failure to open or read an image; `input` names the source, blob or entry.
 #[derive(Debug, thiserror::Error)]
 #[error("{input}: {message}")]
 pub struct ImageError {
     pub input: String,
     pub message: String,
+    pub kind: ImageErrorKind,
 }
 
 impl ImageError {
@@ -260,6 +278,29 @@ impl ImageError {
         ImageError {
             input: input.into(),
             message: message.into(),
+            kind: ImageErrorKind::Invalid,
+        }
+    }
+
+    /// `what` is over `budget` (whose value is `limit`); the message names both.
+    pub fn budget(
+        input: impl Into<String>,
+        what: impl fmt::Display,
+        budget: Budget,
+        limit: u64,
+    ) -> Self {
+        ImageError {
+            input: input.into(),
+            message: format!("{what}: over the {budget} budget ({limit})"),
+            kind: ImageErrorKind::Budget { budget, limit },
+        }
+    }
+
+    /// The budget this error reports, if it is one.
+    pub fn exceeded_budget(&self) -> Option<Budget> {
+        match self.kind {
+            ImageErrorKind::Budget { budget, .. } => Some(budget),
+            ImageErrorKind::Invalid => None,
         }
     }
 
@@ -268,14 +309,14 @@ impl ImageError {
         if self.input.is_empty() {
             ImageError {
                 input: outer.to_string(),
-                message: self.message,
+                ..self
             }
         } else if self.input.starts_with(outer) {
             self
         } else {
             ImageError {
                 input: format!("{outer}: {}", self.input),
-                message: self.message,
+                ..self
             }
         }
     }
@@ -352,7 +393,8 @@ pub fn open_source(source: &Source, opts: &OpenOptions) -> Result<Image, ImageEr
             })
         }
         Source::OciDir { path, reference } => {
-            let store = store::DirStore::new(path).map_err(|e| e.within(&name))?;
+            let store = store::DirStore::new(path, opts.limits.max_json_bytes)
+                .map_err(|e| e.within(&name))?;
             oci::open_layout(&store, reference.as_deref(), opts, &name)
         }
         Source::DockerArchive(p) | Source::OciArchive(p) => {
@@ -361,7 +403,8 @@ pub fn open_source(source: &Source, opts: &OpenOptions) -> Result<Image, ImageEr
         }
         Source::Registry(r) => {
             let (layout, tag) = registry::pull_to_layout(r, opts)?;
-            let store = store::DirStore::new(&layout).map_err(|e| e.within(&name))?;
+            let store = store::DirStore::new(&layout, opts.limits.max_json_bytes)
+                .map_err(|e| e.within(&name))?;
             oci::open_layout(&store, Some(&tag), opts, &name)
         }
         Source::Docker(r) => {

@@ -2,7 +2,8 @@
 //! save output, oci-archive). Neither ever follows a host symlink or writes anything
 //! outside the cache directory.
 
-use crate::{ImageError, OpenOptions};
+use crate::compression::{read_extension, show};
+use crate::{Budget, ImageError, Limits, OpenOptions};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -10,11 +11,10 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// JSON documents (index, manifest, config) larger than this are refused.
-pub(crate) const MAX_JSON: u64 = 16 << 20;
-
 /// A source of named blobs.
 pub(crate) trait Store {
+    /// The largest JSON document (index, manifest, config) [`Store::read_small`] reads.
+    fn json_limit(&self) -> u64;
     /// Open a blob by its path inside the layout or archive; returns its size too.
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError>;
     /// Whether `name` exists.
@@ -23,14 +23,17 @@ pub(crate) trait Store {
     /// Read a whole (small) blob, verifying it against `expected` when given.
     fn read_small(&self, name: &str, expected: Option<&str>) -> Result<Vec<u8>, ImageError> {
         let (r, size) = self.open(name)?;
-        if size > MAX_JSON {
-            return Err(ImageError::new(
+        let limit = self.json_limit();
+        if size > limit {
+            return Err(ImageError::budget(
                 name,
-                format!("{size} bytes: larger than the {MAX_JSON}-byte limit for JSON documents"),
+                format!("a JSON document of {size} bytes"),
+                crate::Budget::JsonBytes,
+                limit,
             ));
         }
         let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        r.take(MAX_JSON + 1)
+        r.take(limit.saturating_add(1))
             .read_to_end(&mut buf)
             .map_err(|e| ImageError::new(name, format!("read failed: {e}")))?;
         if buf.len() as u64 != size {
@@ -89,15 +92,17 @@ pub(crate) fn verify_bytes(name: &str, expected: &str, bytes: &[u8]) -> Result<(
 }
 
 /// Components of a relative archive/layout path; `..` and absolute names are refused.
-fn clean_relative(name: &str) -> Result<Vec<&str>, String> {
+fn clean_relative(name: &str) -> Result<Vec<&str>, ImageError> {
     if name.starts_with('/') {
-        return Err("absolute path".into());
+        return Err(ImageError::new(name, "absolute path"));
     }
     let mut out = Vec::new();
     for c in name.split('/') {
         match c {
             "" | "." => {}
-            ".." => return Err("path climbs out of the root (`..`)".into()),
+            ".." => {
+                return Err(ImageError::new(name, "path climbs out of the root (`..`)"));
+            }
             c => out.push(c),
         }
     }
@@ -143,10 +148,11 @@ impl Read for RangeReader<'_> {
 /// An OCI image layout directory.
 pub(crate) struct DirStore {
     root: PathBuf,
+    json_limit: u64,
 }
 
 impl DirStore {
-    pub(crate) fn new(root: &Path) -> Result<Self, ImageError> {
+    pub(crate) fn new(root: &Path, json_limit: u64) -> Result<Self, ImageError> {
         let m = std::fs::metadata(root)
             .map_err(|e| ImageError::new(root.display().to_string(), e.to_string()))?;
         if !m.is_dir() {
@@ -155,11 +161,14 @@ impl DirStore {
                 "not a directory",
             ));
         }
-        Ok(DirStore { root: root.into() })
+        Ok(DirStore {
+            root: root.into(),
+            json_limit,
+        })
     }
 
     fn host_path(&self, name: &str) -> Result<PathBuf, ImageError> {
-        let comps = clean_relative(name).map_err(|m| ImageError::new(name, m))?;
+        let comps = clean_relative(name)?;
         let mut p = self.root.clone();
         let last = comps.len().saturating_sub(1);
         for (i, c) in comps.iter().enumerate() {
@@ -183,6 +192,9 @@ impl DirStore {
 }
 
 impl Store for DirStore {
+    fn json_limit(&self) -> u64 {
+        self.json_limit
+    }
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError> {
         let p = self.host_path(name)?;
         let f = std::fs::OpenOptions::new()
@@ -226,6 +238,7 @@ enum Item {
 pub(crate) struct TarStore {
     file: File,
     items: BTreeMap<String, Item>,
+    json_limit: u64,
 }
 
 impl TarStore {
@@ -245,8 +258,8 @@ impl TarStore {
             read_up_to(&mut f, &mut magic).map_err(|e| ImageError::new(&input, e.to_string()))?;
         f.seek(SeekFrom::Start(0))
             .map_err(|e| ImageError::new(&input, e.to_string()))?;
-        let compression = crate::layer::Compression::detect(&magic[..n]);
-        let file = if compression == crate::layer::Compression::None {
+        let compression = crate::compression::Compression::detect(&magic[..n]);
+        let file = if compression == crate::compression::Compression::None {
             f
         } else {
             let tmp_dir = opts.cache_dir.join("tmp");
@@ -257,7 +270,9 @@ impl TarStore {
             let mut dec = compression
                 .decoder(BufReader::with_capacity(1 << 17, f))
                 .map_err(|e| ImageError::new(&input, format!("bad {compression} stream: {e}")))?;
-            let limit = opts.max_unpacked_size.saturating_add(MAX_JSON);
+            let limit = opts
+                .max_unpacked_size
+                .saturating_add(opts.limits.max_json_bytes);
             let copied = io::copy(&mut (&mut dec).take(limit.saturating_add(1)), &mut out)
                 .map_err(|e| {
                     ImageError::new(&input, format!("decompressing the archive failed: {e}"))
@@ -274,12 +289,16 @@ impl TarStore {
                 .map_err(|e| ImageError::new(&input, e.to_string()))?;
             out
         };
-        let items = index_outer(&file).map_err(|m| ImageError::new(&input, m))?;
-        Ok(TarStore { file, items })
+        let items = index_outer(&file, &opts.limits)?;
+        Ok(TarStore {
+            file,
+            items,
+            json_limit: opts.limits.max_json_bytes,
+        })
     }
 
     fn lookup(&self, name: &str) -> Result<(u64, u64), ImageError> {
-        let mut cur = normalize_rel(name).map_err(|m| ImageError::new(name, m))?;
+        let mut cur = normalize_rel(name)?;
         for _ in 0..moat_fs::MAX_SYMLINK_HOPS {
             match self.items.get(&cur) {
                 None => {
@@ -295,7 +314,7 @@ impl TarStore {
                     cur = moat_fs::join(&dir, t).trim_start_matches('/').to_string();
                 }
                 Some(Item::Hardlink(t)) => {
-                    cur = normalize_rel(t).map_err(|m| ImageError::new(name, m))?;
+                    cur = normalize_rel(t).map_err(|e| ImageError::new(name, e.message))?;
                 }
             }
         }
@@ -315,36 +334,98 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn normalize_rel(name: &str) -> Result<String, String> {
+fn normalize_rel(name: &str) -> Result<String, ImageError> {
     Ok(clean_relative(name)?.join("/"))
 }
 
-fn index_outer(file: &File) -> Result<BTreeMap<String, Item>, String> {
+/// Index the outer archive (a docker-archive or oci-archive tar), in raw mode so that
+/// GNU long names and PAX records are read within their budgets.
+fn index_outer(file: &File, limits: &Limits) -> Result<BTreeMap<String, Item>, ImageError> {
+    let bad = |e: io::Error| ImageError::new("", format!("not a readable tar archive: {e}"));
     let mut items = BTreeMap::new();
     let mut ar = tar::Archive::new(file);
-    let entries = ar
-        .entries_with_seek()
-        .map_err(|e| format!("not a readable tar archive: {e}"))?;
-    let end = file.metadata().map_err(|e| e.to_string())?.len();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("not a readable tar archive: {e}"))?;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let name = normalize_rel(&raw)
-            .map_err(|m| format!("archive entry {}: {m}", crate::layer::show(&raw)))?;
-        let link = || {
-            entry
+    let entries = ar.entries_with_seek().map_err(bad)?;
+    let end = file
+        .metadata()
+        .map_err(|e| ImageError::new("", e.to_string()))?
+        .len();
+    let max_path = limits.max_path_bytes as u64 + 1;
+    let max_link = limits.max_link_target_bytes as u64 + 1;
+    let (mut long_name, mut long_link): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
+    for entry in entries.raw(true) {
+        let mut entry = entry.map_err(bad)?;
+        let et = entry.header().entry_type();
+        if et.is_gnu_longname() {
+            long_name = Some(read_extension(
+                &mut entry,
+                max_path,
+                Budget::PathBytes,
+                "GNU long name",
+            )?);
+            continue;
+        }
+        if et.is_gnu_longlink() {
+            long_link = Some(read_extension(
+                &mut entry,
+                max_link,
+                Budget::LinkTargetBytes,
+                "GNU long link name",
+            )?);
+            continue;
+        }
+        if et.is_pax_global_extensions() {
+            continue;
+        }
+        if et.is_pax_local_extensions() {
+            let data = read_extension(
+                &mut entry,
+                limits.max_extension_header_bytes,
+                Budget::ExtensionHeaderBytes,
+                "PAX extension header",
+            )?;
+            for ext in tar::PaxExtensions::new(&data).flatten() {
+                match ext.key_bytes() {
+                    b"path" => long_name = Some(ext.value_bytes().to_vec()),
+                    b"linkpath" => long_link = Some(ext.value_bytes().to_vec()),
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        if items.len() >= limits.max_entries_per_layer {
+            return Err(ImageError::budget(
+                "",
+                "entries in the archive",
+                Budget::EntriesPerLayer,
+                limits.max_entries_per_layer as u64,
+            ));
+        }
+        let raw = match long_name.take() {
+            Some(n) => String::from_utf8_lossy(&n).into_owned(),
+            None => String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
+        };
+        let link_bytes = long_link.take();
+        let name = normalize_rel(&raw).map_err(|e| {
+            ImageError::new("", format!("archive entry {}: {}", show(&raw), e.message))
+        })?;
+        let link = || match &link_bytes {
+            Some(l) => String::from_utf8_lossy(l).into_owned(),
+            None => entry
                 .link_name_bytes()
                 .map(|l| String::from_utf8_lossy(&l).into_owned())
-                .unwrap_or_default()
+                .unwrap_or_default(),
         };
-        let item = match entry.header().entry_type() {
+        let item = match et {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let offset = entry.raw_file_position();
                 let size = entry.size();
                 if offset.saturating_add(size) > end {
-                    return Err(format!(
-                        "truncated: entry {} claims {size} bytes past the end of the file",
-                        crate::layer::show(&raw)
+                    return Err(ImageError::new(
+                        "",
+                        format!(
+                            "truncated: entry {} claims {size} bytes past the end of the file",
+                            show(&raw)
+                        ),
                     ));
                 }
                 Item::File { offset, size }
@@ -361,6 +442,9 @@ fn index_outer(file: &File) -> Result<BTreeMap<String, Item>, String> {
 }
 
 impl Store for TarStore {
+    fn json_limit(&self) -> u64 {
+        self.json_limit
+    }
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), ImageError> {
         let (offset, size) = self.lookup(name)?;
         Ok((Box::new(RangeReader::new(&self.file, offset, size)), size))

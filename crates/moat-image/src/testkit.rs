@@ -230,3 +230,43 @@ pub fn layer_long_name(name: &str, data: &[u8]) -> Vec<u8> {
     b.append_data(&mut h, name, data).expect("testkit");
     b.into_inner().expect("testkit")
 }
+
+/// A layer holding one symlink with a target of any length (GNU long link names).
+pub fn layer_long_symlink(name: &str, target: &str) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    h.set_mtime(0);
+    b.append_link(&mut h, name, target).expect("testkit");
+    b.into_inner().expect("testkit")
+}
+
+/// A layer of `n` empty files `{dir}/f{i}` (names made by the `tar` builder, so
+/// long directory names work too).
+pub fn layer_many_files(dir: &str, n: usize) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for i in 0..n {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(0);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        b.append_data(&mut h, format!("{dir}/f{i}"), std::io::empty())
+            .expect("testkit");
+    }
+    b.into_inner().expect("testkit")
+}
+
+/// Concatenate layer tars into one (each tar's end-of-archive blocks removed).
+pub fn concat_layers(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        // `tar::Builder::into_inner` ends with two zero blocks.
+        let end = p.len().saturating_sub(1024);
+        out.extend_from_slice(&p[..end]);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}

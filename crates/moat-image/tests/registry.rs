@@ -19,6 +19,16 @@ fn insecure(cache: &Path, reg_host: String) -> OpenOptions {
     o
 }
 
+/// `http://HOST:PORT/token` -> `HOST:PORT`.
+fn realm_host(realm: &str) -> String {
+    realm
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 fn mtimes(layout: &Path) -> Vec<(String, std::time::SystemTime)> {
     let mut v: Vec<_> = std::fs::read_dir(layout.join("blobs/sha256"))
         .unwrap()
@@ -339,10 +349,28 @@ fn bearer_token_auth_through_a_token_server() {
         &["--dest-creds", "user:tok3n"],
     );
     let cache = tempfile::tempdir().unwrap();
-    let o = insecure(cache.path(), reg.host());
     let reference = format!("{}/test/tok:1", reg.host());
-
     let good = config_dir(Some(&auths(&reg.host(), "user", "tok3n")));
+
+    // The realm is plain HTTP on another port: the credentials are withheld...
+    let o = insecure(cache.path(), reg.host());
+    let e = Puller::new(&o)
+        .docker_config_dir(Some(good.path().to_path_buf()))
+        .pull(&reference)
+        .unwrap_err();
+    assert_one_line(
+        &e,
+        &format!("registry:{reference}"),
+        &[
+            "token server",
+            &tokens.realm(),
+            "withheld",
+            "another origin",
+        ],
+    );
+    // ...unless that origin is named as an insecure registry too.
+    let mut o = insecure(cache.path(), reg.host());
+    o.insecure_registries.push(realm_host(&tokens.realm()));
     let (out, name) = Puller::new(&o)
         .docker_config_dir(Some(good.path().to_path_buf()))
         .pull(&reference)
@@ -396,6 +424,8 @@ fn anonymous_tokens_without_access_are_a_clear_error() {
         &["denied anonymous access to test/private", "has none for"],
     );
     let good = config_dir(Some(&auths(&reg.host(), "user", "pw")));
+    let mut o = o;
+    o.insecure_registries.push(realm_host(&tokens.realm()));
     Puller::new(&o)
         .docker_config_dir(Some(good.path().to_path_buf()))
         .pull(&reference)

@@ -1,5 +1,6 @@
 //! Credentials from docker's `config.json` and the `WWW-Authenticate` challenge.
 
+use super::error::RegistryError;
 use base64::Engine;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -96,7 +97,7 @@ fn key_host(key: &str) -> &str {
 
 /// Look `registry` up in `dir/config.json`. A missing file means anonymous access;
 /// an unreadable or malformed one is an error naming the file.
-pub fn lookup(dir: Option<&Path>, registry: &str) -> Result<Lookup, String> {
+pub fn lookup(dir: Option<&Path>, registry: &str) -> Result<Lookup, RegistryError> {
     let Some(dir) = dir else {
         return Ok(Lookup::None);
     };
@@ -104,10 +105,10 @@ pub fn lookup(dir: Option<&Path>, registry: &str) -> Result<Lookup, String> {
     let data = match std::fs::read(&path) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lookup::None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display()).into()),
     };
     if data.len() > 4 << 20 {
-        return Err(format!("{} is larger than 4 MiB", path.display()));
+        return Err(format!("{} is larger than 4 MiB", path.display()).into());
     }
     let cfg: ConfigFile = serde_json::from_slice(&data)
         .map_err(|e| format!("malformed JSON in {}: {e}", path.display()))?;
@@ -146,7 +147,8 @@ pub fn lookup(dir: Option<&Path>, registry: &str) -> Result<Lookup, String> {
                 return Err(format!(
                     "{}: auths entry for {registry} is not user:password",
                     path.display()
-                ));
+                )
+                .into());
             };
             return Ok(Lookup::Found(Credentials {
                 username: u.to_string(),
@@ -318,7 +320,7 @@ mod tests {
         };
         assert!(m.contains("credsStore"), "{m}");
         let d = write_cfg("{not json");
-        let e = lookup(Some(d.path()), "x").unwrap_err();
+        let e = lookup(Some(d.path()), "x").unwrap_err().to_string();
         assert!(
             e.contains("malformed JSON") && e.contains("config.json"),
             "{e}"

@@ -1,6 +1,7 @@
 //! Image references, parsed and normalised the way docker does:
 //! `[host[:port]/]repo/path[:tag][@sha256:HEX]`.
 
+use super::error::RegistryError;
 use std::fmt;
 
 /// The registry docker uses for names without a host.
@@ -23,7 +24,7 @@ pub struct Reference {
 
 impl Reference {
     /// Parse `s`; the error says what is wrong with it.
-    pub fn parse(s: &str) -> Result<Reference, String> {
+    pub fn parse(s: &str) -> Result<Reference, RegistryError> {
         if s.is_empty() {
             return Err("empty image reference".into());
         }
@@ -114,15 +115,13 @@ impl fmt::Display for Reference {
 }
 
 /// `sha256:` and 64 lowercase hex digits: the only digest form accepted (it becomes a file name).
-pub fn check_digest(d: &str) -> Result<(), String> {
+pub fn check_digest(d: &str) -> Result<(), RegistryError> {
     match d.split_once(':') {
         Some(("sha256", hex)) if hex.len() == 64 && hex.bytes().all(is_lower_hex) => Ok(()),
-        Some((alg, _)) if alg != "sha256" => Err(format!(
-            "digest {d:?} uses algorithm {alg:?}; only sha256 is supported"
-        )),
-        _ => Err(format!(
-            "invalid digest {d:?} (want sha256: and 64 lowercase hex digits)"
-        )),
+        Some((alg, _)) if alg != "sha256" => {
+            Err(format!("digest {d:?} uses algorithm {alg:?}; only sha256 is supported").into())
+        }
+        _ => Err(format!("invalid digest {d:?} (want sha256: and 64 lowercase hex digits)").into()),
     }
 }
 
@@ -130,7 +129,7 @@ fn is_lower_hex(b: u8) -> bool {
     b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
 }
 
-fn check_tag(t: &str) -> Result<(), String> {
+fn check_tag(t: &str) -> Result<(), RegistryError> {
     let ok = !t.is_empty()
         && t.len() <= 128
         && t.bytes()
@@ -141,11 +140,11 @@ fn check_tag(t: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid tag {t:?}"))
+        Err(format!("invalid tag {t:?}").into())
     }
 }
 
-fn check_host(h: &str) -> Result<(), String> {
+fn check_host(h: &str) -> Result<(), RegistryError> {
     let (host, port) = match h.rsplit_once(':') {
         Some((host, port)) => (host, Some(port)),
         None => (h, None),
@@ -159,14 +158,14 @@ fn check_host(h: &str) -> Result<(), String> {
     if host_ok && port_ok {
         Ok(())
     } else {
-        Err(format!("invalid registry host {h:?}"))
+        Err(format!("invalid registry host {h:?}").into())
     }
 }
 
 /// Path components: lowercase alphanumerics joined by `.`, `_`, `__` or runs of `-`.
 /// No component can be `.` or `..`, so the repository is safe as a relative path.
-fn check_repository(r: &str) -> Result<(), String> {
-    let bad = || Err(format!("invalid repository name {r:?}"));
+fn check_repository(r: &str) -> Result<(), RegistryError> {
+    let bad = || Err(format!("invalid repository name {r:?}").into());
     if r.is_empty() || r.len() > 255 {
         return bad();
     }
@@ -257,6 +256,7 @@ mod tests {
         assert!(
             Reference::parse(&format!("x@sha512:{}", "0".repeat(128)))
                 .unwrap_err()
+                .to_string()
                 .contains("only sha256")
         );
     }
