@@ -25,3 +25,29 @@ fn the_harness_sees_control_bytes_and_exit_codes() {
     assert_eq!(o.code, Some(2), "{o:?}");
     assert!(o.max_rss_kib > 100, "a real peak RSS is measured: {o:?}");
 }
+
+/// The budgets are flags of every command that opens an image (issue 12): a budget set
+/// below what a real image needs refuses it with one line naming the input and the budget.
+#[test]
+fn budget_flags_reach_the_image_reader() {
+    let img = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/test-images/full/docker-archive.tar");
+    if !img.exists() {
+        panic!("{} missing: run scripts/build-test-images", img.display());
+    }
+    let src = format!("docker-archive:{}", img.display());
+    for (cmd, flag, value, budget) in [
+        ("inspect", "--max-path-depth", "3", "max-path-depth"),
+        ("sbom", "--max-entries-per-layer", "100", "entries"),
+        ("scan", "--max-path-bytes", "20", "max-path-bytes"),
+    ] {
+        let c = Case::new();
+        // scan with the image-config scanner only: no advisory database needed.
+        let o = c.run(
+            &[cmd, &src, flag, value, "--scanners", "misconfig"]
+                [..if cmd == "scan" { 6 } else { 4 }],
+        );
+        o.assert_rejected("docker-archive.tar");
+        assert!(o.stderr().contains(budget), "{cmd} {flag}: {}", o.stderr());
+    }
+}

@@ -17,15 +17,8 @@ pub struct Args {
     #[arg(long, default_value = "table",
           value_parser = super::formats(&[Format::Table, Format::Json]))]
     pub format: Format,
-    /// Platform to pick from a multi-platform image (os/arch[/variant]).
-    #[arg(long, value_name = "PLATFORM")]
-    pub platform: Option<String>,
-    /// Refuse images whose layers unpack to more than this (bytes, or with a K/M/G/T suffix).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8G")]
-    pub max_unpacked_size: u64,
-    /// Registry hosts that may be reached over plain HTTP (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
-    pub insecure_registry: Vec<String>,
+    #[command(flatten)]
+    pub image: super::source::SourceArgs,
 }
 
 /// `123`, `10K`, `512M`, `8G`, `1T` (powers of 1024).
@@ -54,10 +47,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let mut opts = moat_image::OpenOptions::new(global.cache_dir());
-    opts.platform = args.platform.clone();
-    opts.max_unpacked_size = args.max_unpacked_size;
-    opts.insecure_registries = args.insecure_registry.clone();
+    let opts = args.image.open_options(global);
     let image = moat_image::open(&args.source, &opts)?;
     let m = image.metadata();
     let mut stdout = std::io::stdout().lock();

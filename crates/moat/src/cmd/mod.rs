@@ -7,6 +7,7 @@ pub mod lint;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
+pub mod source;
 
 use moat_report::Format;
 

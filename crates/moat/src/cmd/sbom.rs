@@ -21,15 +21,8 @@ pub struct Args {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Platform to pick from a multi-platform image (os/arch[/variant]).
-    #[arg(long, value_name = "PLATFORM")]
-    pub platform: Option<String>,
-    /// Registry hosts that may be reached over plain HTTP (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
-    pub insecure_registry: Vec<String>,
-    /// Refuse images whose layers unpack to more than this (bytes, or K/M/G/T).
-    #[arg(long, value_name = "SIZE", value_parser = super::inspect::parse_size, default_value = "8G")]
-    pub max_unpacked_size: u64,
+    #[command(flatten)]
+    pub image: super::source::SourceArgs,
     /// Never use the network (a registry source is refused).
     #[arg(long)]
     pub offline: bool,
@@ -42,12 +35,8 @@ pub struct Args {
 /// `--platform` and size limit as `moat scan`): `dir:` runs the lockfile catalogers too;
 /// `rootfs:` and images catalog installed packages only.
 pub fn inventory(global: &Global, args: &Args) -> anyhow::Result<Inventory> {
-    let mut image = moat_image::OpenOptions::new(global.cache_dir());
-    image.platform = args.platform.clone();
-    image.insecure_registries = args.insecure_registry.clone();
-    image.max_unpacked_size = args.max_unpacked_size;
     let opts = moat_scan::ScanOptions {
-        image,
+        image: args.image.open_options(global),
         scanners: moat_scan::Scanners {
             vuln: false,
             misconfig: false,

@@ -62,15 +62,8 @@ pub struct Args {
     /// Warn when the advisory database is older than this many days.
     #[arg(long, default_value_t = 7, value_name = "DAYS")]
     pub max_db_age: u64,
-    /// Platform to pick from a multi-platform image (os/arch[/variant]).
-    #[arg(long, value_name = "PLATFORM")]
-    pub platform: Option<String>,
-    /// Registry hosts that may be reached over plain HTTP (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
-    pub insecure_registry: Vec<String>,
-    /// Refuse images whose layers unpack to more than this (bytes, or K/M/G/T).
-    #[arg(long, value_name = "SIZE", value_parser = super::inspect::parse_size, default_value = "8G")]
-    pub max_unpacked_size: u64,
+    #[command(flatten)]
+    pub image: super::source::SourceArgs,
 }
 
 fn now() -> anyhow::Result<time::OffsetDateTime> {
@@ -101,12 +94,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let mut image = moat_image::OpenOptions::new(global.cache_dir());
-    image.platform = args.platform.clone();
-    image.insecure_registries = args.insecure_registry.clone();
-    image.max_unpacked_size = args.max_unpacked_size;
     let opts = ScanOptions {
-        image,
+        image: args.image.open_options(global),
         scanners,
         db_path: global.db_path(),
         severities: (!args.severity.is_empty())
