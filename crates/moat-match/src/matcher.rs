@@ -10,7 +10,9 @@
 //!   is kept in [`MatchOutput::dropped`] with the reason.
 
 use crate::family::{Matcher, Query};
-use crate::finding::{Cvss, DropReason, Dropped, FixState, MatchDetail, PackageRef, VulnFinding};
+use crate::finding::{
+    Cvss, DropReason, Dropped, FixState, MatchDetail, MatcherKind, PackageRef, VulnFinding,
+};
 use moat_db::{Advisory, Database, Event, Range};
 use moat_model::{Distro, Package, Severity};
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,110 +92,32 @@ pub fn match_packages(
             continue;
         }
 
-        for e in db.affected_for(&namespace, &name)? {
-            let drop = |reason: DropReason| Dropped {
+        let query = Query {
+            namespace,
+            name,
+            version,
+        };
+        for e in db.affected_for(&query.namespace, &query.name)? {
+            let reason = match verdict(&e, &query.version) {
+                Ok(()) => {
+                    let adv = advisory_cache
+                        .entry(e.advisory_row)
+                        .or_insert_with(|| db.advisory_by_row(e.advisory_row).ok().flatten());
+                    match adv.as_ref() {
+                        Some(adv) => {
+                            out.findings.push(finding(p, matcher, &query, &e, adv));
+                            continue;
+                        }
+                        None => DropReason::NotLoaded,
+                    }
+                }
+                Err(reason) => reason,
+            };
+            out.dropped.push(Dropped {
                 id: e.advisory_id.as_str().into(),
                 package: p.name.clone(),
                 version: p.version.clone(),
                 reason,
-            };
-            if e.withdrawn {
-                out.dropped.push(drop(DropReason::Withdrawn));
-                continue;
-            }
-            match moat_db::affected_by(&e.ecosystem, &e.ranges, &e.versions, &version) {
-                Err(err) => {
-                    out.dropped.push(drop(DropReason::Incomparable {
-                        version: version.clone(),
-                        error: err.to_string(),
-                    }));
-                    continue;
-                }
-                Ok(false) => {
-                    let fixed = fixed_versions(&e.ranges);
-                    let reason = if fixed.is_empty() {
-                        DropReason::OutsideRanges {
-                            version: version.clone(),
-                        }
-                    } else {
-                        DropReason::NotAffected {
-                            version: version.clone(),
-                            fixed,
-                        }
-                    };
-                    out.dropped.push(drop(reason));
-                    continue;
-                }
-                Ok(true) => {}
-            }
-            let adv = advisory_cache
-                .entry(e.advisory_row)
-                .or_insert_with(|| db.advisory_by_row(e.advisory_row).ok().flatten());
-            let Some(adv) = adv.as_ref() else {
-                out.dropped.push(drop(DropReason::NotLoaded));
-                continue;
-            };
-            let fixed = fixed_versions(&e.ranges);
-            let mut aliases: Vec<String> = adv
-                .other_ids()
-                .filter(|a| *a != adv.id)
-                .map(str::to_string)
-                .collect();
-            aliases.sort();
-            aliases.dedup();
-            let constraint = if e.ranges.is_empty() {
-                format!("versions [{}]", e.versions.join(", "))
-            } else {
-                e.ranges
-                    .iter()
-                    .map(render_range)
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            };
-            let loc = p.locations.first();
-            let title = adv
-                .summary
-                .as_deref()
-                .filter(|s| !s.trim().is_empty())
-                .or(adv.details.as_deref())
-                .map(|s| first_line(s, 160))
-                .unwrap_or_default();
-            out.findings.push(VulnFinding {
-                id: adv.id.as_str().into(),
-                aliases: aliases.into_iter().map(Into::into).collect(),
-                package: PackageRef {
-                    name: p.name.clone(),
-                    version: p.version.clone(),
-                    ecosystem: p.ecosystem,
-                    purl: p.purl.clone(),
-                    source_name: p.source_name.clone(),
-                    source_version: p.source_version.clone(),
-                },
-                path: loc.map(|l| l.path.clone()).unwrap_or_default(),
-                layer: loc.and_then(|l| l.layer.clone()).unwrap_or_default(),
-                fix_state: if fixed.is_empty() {
-                    FixState::NotFixed
-                } else {
-                    FixState::Fixed
-                },
-                fixed_versions: fixed,
-                severity: adv.rating(),
-                severity_source: severity_source(adv),
-                cvss: best_cvss(adv),
-                title,
-                url: url_of(adv),
-                matched_by: MatchDetail {
-                    matcher,
-                    namespace: namespace.clone(),
-                    searched_name: name.clone(),
-                    searched_version: version.clone(),
-                    constraint,
-                },
-                data_source: if adv.scope.is_empty() {
-                    adv.source.clone()
-                } else {
-                    format!("{}:{}", adv.source, adv.scope)
-                },
             });
         }
     }
@@ -202,6 +126,106 @@ pub fn match_packages(
     out.dropped.sort();
     out.dropped.dedup();
     Ok(out)
+}
+
+/// Whether `version` is affected by the entry `e`: `Ok` to report, or why not.
+fn verdict(e: &moat_db::AffectedEntry, version: &str) -> Result<(), DropReason> {
+    if e.withdrawn {
+        return Err(DropReason::Withdrawn);
+    }
+    match moat_db::affected_by(&e.ecosystem, &e.ranges, &e.versions, version) {
+        Ok(true) => Ok(()),
+        Err(err) => Err(DropReason::Incomparable {
+            version: version.to_string(),
+            error: err.to_string(),
+        }),
+        Ok(false) => {
+            let fixed = fixed_versions(&e.ranges);
+            Err(if fixed.is_empty() {
+                DropReason::OutsideRanges {
+                    version: version.to_string(),
+                }
+            } else {
+                DropReason::NotAffected {
+                    version: version.to_string(),
+                    fixed,
+                }
+            })
+        }
+    }
+}
+
+/// The finding for package `p`, affected by entry `e` of advisory `adv`, with how it
+/// matched.
+fn finding(
+    p: &Package,
+    matcher: MatcherKind,
+    q: &Query,
+    e: &moat_db::AffectedEntry,
+    adv: &Advisory,
+) -> VulnFinding {
+    let fixed = fixed_versions(&e.ranges);
+    let mut aliases: Vec<String> = adv
+        .other_ids()
+        .filter(|a| *a != adv.id)
+        .map(str::to_string)
+        .collect();
+    aliases.sort();
+    aliases.dedup();
+    let constraint = if e.ranges.is_empty() {
+        format!("versions [{}]", e.versions.join(", "))
+    } else {
+        e.ranges
+            .iter()
+            .map(render_range)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    let loc = p.locations.first();
+    let title = adv
+        .summary
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .or(adv.details.as_deref())
+        .map(|s| first_line(s, 160))
+        .unwrap_or_default();
+    VulnFinding {
+        id: adv.id.as_str().into(),
+        aliases: aliases.into_iter().map(Into::into).collect(),
+        package: PackageRef {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            ecosystem: p.ecosystem,
+            purl: p.purl.clone(),
+            source_name: p.source_name.clone(),
+            source_version: p.source_version.clone(),
+        },
+        path: loc.map(|l| l.path.clone()).unwrap_or_default(),
+        layer: loc.and_then(|l| l.layer.clone()).unwrap_or_default(),
+        fix_state: if fixed.is_empty() {
+            FixState::NotFixed
+        } else {
+            FixState::Fixed
+        },
+        fixed_versions: fixed,
+        severity: adv.rating(),
+        severity_source: severity_source(adv),
+        cvss: best_cvss(adv),
+        title,
+        url: url_of(adv),
+        matched_by: MatchDetail {
+            matcher,
+            namespace: q.namespace.clone(),
+            searched_name: q.name.clone(),
+            searched_version: q.version.clone(),
+            constraint,
+        },
+        data_source: if adv.scope.is_empty() {
+            adv.source.clone()
+        } else {
+            format!("{}:{}", adv.source, adv.scope)
+        },
+    }
 }
 
 fn render_range(r: &Range) -> String {
@@ -307,7 +331,6 @@ mod tests {
     use super::*;
     use crate::family::NamespaceError;
     use moat_model::Ecosystem;
-    use moat_model::finding::MatcherKind;
 
     fn distro(id: &str, v: &str) -> Distro {
         Distro {
