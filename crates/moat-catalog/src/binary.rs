@@ -1,7 +1,7 @@
 //! Binaries: Go build info (main module, dependencies, toolchain as `stdlib`) and
 //! cargo-auditable's `.dep-v0` section (zlib-compressed JSON of the crates built in).
 
-use crate::{Cataloger, Ctx, Found, MAX_BINARY, Selector, package, purl};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 use object::{Object, ObjectSection};
@@ -42,7 +42,7 @@ fn varstr(b: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// Parse Go build info starting at the magic (Go >= 1.18 inline-string format).
-pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
+pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, CatalogError> {
     if !b.starts_with(GO_MAGIC) || b.len() < 32 {
         return Err("no Go build info magic".into());
     }
@@ -60,11 +60,13 @@ pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
 /// Go < 1.18 build info: after the magic, the pointer size (byte 14), the endianness
 /// (bit 0 of byte 15), then two pointers to Go string headers (data pointer, length)
 /// for the version and the module info, resolved through the sections' addresses.
-fn parse_go_pointer_format(b: &[u8], obj: &object::File<'_>) -> Result<GoBuildInfo, String> {
+fn parse_go_pointer_format(b: &[u8], obj: &object::File<'_>) -> Result<GoBuildInfo, CatalogError> {
     let ptr_size = usize::from(*b.get(14).ok_or("truncated Go build info")?);
     let big = b.get(15).is_some_and(|f| f & 1 == 1);
     if ptr_size != 4 && ptr_size != 8 {
-        return Err(format!("Go build info: pointer size {ptr_size}"));
+        return Err(CatalogError::Malformed(format!(
+            "Go build info: pointer size {ptr_size}"
+        )));
     }
     let word = |bytes: &[u8]| -> Option<u64> {
         let w = bytes.get(..ptr_size)?;
@@ -222,7 +224,7 @@ struct AuditablePkg {
 }
 
 /// Crates recorded by cargo-auditable (build-only dependencies excluded).
-pub fn parse_dep_v0(compressed: &[u8]) -> Result<Vec<(String, String)>, String> {
+pub fn parse_dep_v0(compressed: &[u8]) -> Result<Vec<(String, String)>, CatalogError> {
     let mut json = Vec::new();
     flate2::read::ZlibDecoder::new(compressed)
         .take(16 << 20)
@@ -243,7 +245,7 @@ impl Cataloger for Binaries {
     fn selector(&self) -> Selector {
         Selector::Executables
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
         // Cheap check first: only ELF, PE and Mach-O files are read whole.
         let mut head = [0u8; 4];
         {
@@ -255,10 +257,10 @@ impl Cataloger for Binaries {
         let is_bin = head == *b"\x7fELF"
             || head[..2] == *b"MZ"
             || matches!(head, [0xcf, 0xfa, 0xed, 0xfe] | [0xfe, 0xed, 0xfa, 0xcf]);
-        if !is_bin || file.size > MAX_BINARY {
+        if !is_bin {
             return Ok(());
         }
-        let data = ctx.read(&file.path, MAX_BINARY)?;
+        let data = ctx.read_binary(file)?;
         let obj = object::File::parse(&*data).ok();
         if let Some(off) = find_go(&data, obj.as_ref()) {
             let blob = &data[off..];

@@ -1,6 +1,6 @@
 //! Go: declared modules of `go.mod` (`require`, with `replace` applied).
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 use std::collections::BTreeMap;
@@ -139,8 +139,8 @@ impl Cataloger for GoMod {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/go.mod"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (m, v) in parse_go_mod(&text(&data)) {
             if v.is_empty() {
                 continue; // the module being scanned: a source tree, not a dependency

@@ -2,7 +2,7 @@
 //! and declared dependencies of `pom.xml` (explicit versions and `${property}`
 //! references resolved inside the same file; no network, no parent POMs).
 
-use crate::{Cataloger, Ctx, Found, MAX_BINARY, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Limits, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::{Ecosystem, Location, Package};
 use std::collections::BTreeMap;
@@ -23,15 +23,43 @@ fn kv_props(s: &str, sep: char) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Packages of one archive (recursing into nested archives).
+/// Open a zip archive of untrusted bytes, refusing the shapes zip bombs take: more
+/// central-directory entries than `limits.max_zip_entries`, and entries whose bytes
+/// overlap (many entries pointing into one deflate stream).
+pub fn open_zip<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    display: &str,
+    limits: &Limits,
+) -> Result<zip::ZipArchive<R>, CatalogError> {
+    let mut zip = zip::ZipArchive::new(reader).map_err(|e| format!("{display}: {e}"))?;
+    if zip.len() > limits.max_zip_entries {
+        return Err(CatalogError::OverCount {
+            what: format!("{display}: {} zip entries", zip.len()),
+            limit: limits.max_zip_entries as u64,
+            budget: "max_zip_entries",
+        });
+    }
+    match zip.has_overlapping_entries() {
+        Ok(false) => Ok(zip),
+        Ok(true) => Err(CatalogError::Malformed(format!(
+            "{display}: zip entries overlap (a zip bomb's shape): skipped"
+        ))),
+        Err(e) => Err(CatalogError::Malformed(format!("{display}: {e}"))),
+    }
+}
+
+/// Packages of one archive (recursing into nested archives); `inflated` counts the
+/// bytes inflated from the top archive so far.
 fn scan_archive(
     data: &[u8],
     display: &str,
     file: &FileMeta,
     depth: usize,
+    limits: &Limits,
+    inflated: &mut u64,
     found: &mut Found,
-) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(data)).map_err(|e| format!("{display}: {e}"))?;
+) -> Result<(), CatalogError> {
+    let mut zip = open_zip(Cursor::new(data), display, limits)?;
     let mut poms = Vec::new();
     let mut manifest = None;
     for i in 0..zip.len() {
@@ -47,9 +75,39 @@ fn scan_archive(
         if !(want_pom || want_manifest || want_nested) || f.size() > MAX_ENTRY {
             continue;
         }
-        let mut buf = Vec::new();
-        if (&mut f).take(MAX_ENTRY).read_to_end(&mut buf).is_err() {
+        // A deflate bomb inflates a few bytes into megabytes: refuse an entry whose
+        // ratio is beyond what real content has, and stop at the archive's budget.
+        if f.size() > 1 << 20 && f.size() / f.compressed_size().max(1) > limits.max_zip_ratio {
+            found.unknowns.push(moat_model::Unknown {
+                location: Location {
+                    path: format!("{display}:{name}"),
+                    layer: file.layer.clone(),
+                },
+                reason: format!(
+                    "java-archive: inflates {} bytes to {}, over the ratio budget of {} (max_zip_ratio): skipped",
+                    f.compressed_size(),
+                    f.size(),
+                    limits.max_zip_ratio
+                ),
+            });
             continue;
+        }
+        let left = limits.max_zip_inflated.saturating_sub(*inflated);
+        let mut buf = Vec::new();
+        if (&mut f)
+            .take(MAX_ENTRY.min(left.saturating_add(1)))
+            .read_to_end(&mut buf)
+            .is_err()
+        {
+            continue;
+        }
+        *inflated += buf.len() as u64;
+        if *inflated > limits.max_zip_inflated {
+            return Err(CatalogError::OverBudget {
+                what: format!("{display}: bytes inflated"),
+                limit: limits.max_zip_inflated,
+                budget: "max_zip_inflated",
+            });
         }
         if want_pom {
             poms.push(text(&buf).into_owned());
@@ -59,7 +117,7 @@ fn scan_archive(
             // Scanned at once, so at most one nested archive per depth is in memory.
             drop(f);
             let d = format!("{display}:{name}");
-            if let Err(e) = scan_archive(&buf, &d, file, depth + 1, found) {
+            if let Err(e) = scan_archive(&buf, &d, file, depth + 1, limits, inflated, found) {
                 found.unknowns.push(moat_model::Unknown {
                     location: Location {
                         path: d,
@@ -131,9 +189,18 @@ impl Cataloger for Archives {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/*.jar", "**/*.war", "**/*.ear", "**/*.jpi", "**/*.hpi"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_BINARY)?;
-        scan_archive(&data, &file.path, file, 0, found)
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_binary(file)?;
+        let mut inflated = 0;
+        scan_archive(
+            &data,
+            &file.path,
+            file,
+            0,
+            &ctx.limits,
+            &mut inflated,
+            found,
+        )
     }
 }
 
@@ -222,8 +289,8 @@ impl Cataloger for PomXml {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/pom.xml"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         let loc = crate::location(file);
         for (g, a, v) in parse_pom(&text(&data)) {
             found.packages.push(maven_pkg(&g, &a, &v, file, &loc));

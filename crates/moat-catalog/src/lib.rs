@@ -24,6 +24,7 @@ pub const CATALOG_VERSION: u32 = 2;
 
 pub mod apk;
 pub mod binary;
+mod copies;
 pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
@@ -57,12 +58,92 @@ pub enum Mode {
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub mode: Mode,
+    /// Budgets that bound what a hostile image can make the catalog read and hold.
+    pub limits: Limits,
 }
 
 /// Largest metadata file read whole (a dpkg status of a big image is a few MB).
 pub const MAX_METADATA: u64 = 64 << 20;
 /// Largest binary or archive inspected.
 pub const MAX_BINARY: u64 = 512 << 20;
+
+/// Budgets of one catalog run (issue 12). Each exceeded budget skips one file, which
+/// becomes an [`Unknown`] naming the file and the budget; the run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes read from one metadata file (package DBs, lockfiles, manifests, gemspecs,
+    /// `installed.json`, `*.deps.json`, dpkg `.list` files).
+    pub max_file_bytes: u64,
+    /// Bytes read from one binary, archive (jar/war/ear) or rpm database.
+    pub max_binary_bytes: u64,
+    /// Bytes read by the whole run, every file together.
+    pub max_total_bytes: u64,
+    /// Bytes of one line of a line-oriented database (apk `installed`).
+    pub max_line_bytes: usize,
+    /// Entries in one zip archive's central directory (jar/war/ear, nested included).
+    pub max_zip_entries: usize,
+    /// Bytes inflated from one archive, its nested archives included.
+    pub max_zip_inflated: u64,
+    /// Largest inflated/compressed ratio of one zip entry that is read.
+    pub max_zip_ratio: u64,
+    /// Rows read from one SQLite rpm database.
+    pub max_sqlite_rows: usize,
+    /// SQLite virtual-machine steps (in thousands) for one rpm database query.
+    pub max_sqlite_kilosteps: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: MAX_METADATA,
+            max_binary_bytes: MAX_BINARY,
+            max_total_bytes: 16 << 30,
+            max_line_bytes: 64 << 10,
+            max_zip_entries: 65_536,
+            max_zip_inflated: 512 << 20,
+            max_zip_ratio: 1_000,
+            max_sqlite_rows: 1_000_000,
+            max_sqlite_kilosteps: 2_000_000,
+        }
+    }
+}
+
+/// Why a file could not be cataloged (it becomes an [`Unknown`] with this message).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// A budget of [`Limits`] was exceeded; `budget` names the field.
+    #[error("{what} over the {limit}-byte budget ({budget}): skipped")]
+    OverBudget {
+        what: String,
+        limit: u64,
+        budget: &'static str,
+    },
+    /// A count budget of [`Limits`] was exceeded.
+    #[error("{what} over the budget of {limit} ({budget}): skipped")]
+    OverCount {
+        what: String,
+        limit: u64,
+        budget: &'static str,
+    },
+    #[error(transparent)]
+    Fs(#[from] moat_fs::FsError),
+    /// The file is not what its name says, or is corrupt.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl From<String> for CatalogError {
+    fn from(s: String) -> Self {
+        CatalogError::Malformed(s)
+    }
+}
+
+impl From<&str> for CatalogError {
+    fn from(s: &str) -> Self {
+        CatalogError::Malformed(s.to_string())
+    }
+}
 
 /// What a cataloger looks at.
 pub enum Selector {
@@ -76,14 +157,109 @@ pub enum Selector {
 pub struct Ctx<'a> {
     pub resolver: &'a dyn FileResolver,
     pub distro: Option<&'a Distro>,
+    pub limits: Limits,
+    /// Bytes read so far by this run (against [`Limits::max_total_bytes`]).
+    read_total: std::cell::Cell<u64>,
 }
 
-impl Ctx<'_> {
-    /// Read a whole file, as a one-line reason on failure.
-    pub fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, String> {
-        self.resolver
-            .read_limited(path, limit)
-            .map_err(|e| e.to_string())
+impl<'a> Ctx<'a> {
+    /// A context with the default budgets.
+    pub fn new(resolver: &'a dyn FileResolver, distro: Option<&'a Distro>) -> Self {
+        Ctx::with_limits(resolver, distro, Limits::default())
+    }
+
+    pub fn with_limits(
+        resolver: &'a dyn FileResolver,
+        distro: Option<&'a Distro>,
+        limits: Limits,
+    ) -> Self {
+        Ctx {
+            resolver,
+            distro,
+            limits,
+            read_total: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Count `n` bytes read outside [`Ctx::read`] against the total budget.
+    pub fn count_read(&self, n: u64) {
+        self.read_total.set(self.read_total.get().saturating_add(n));
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read_total.get()
+    }
+
+    /// Read a whole file of at most `limit` bytes (`budget` names the limit in the
+    /// error), counted against the run's total budget.
+    pub fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, CatalogError> {
+        self.read_budget(path, limit, "max_file_bytes")
+    }
+
+    fn read_budget(
+        &self,
+        path: &str,
+        limit: u64,
+        budget: &'static str,
+    ) -> Result<Vec<u8>, CatalogError> {
+        let left = self
+            .limits
+            .max_total_bytes
+            .saturating_sub(self.read_total.get());
+        let (cap, cap_budget) = if left < limit {
+            (left, "max_total_bytes")
+        } else {
+            (limit, budget)
+        };
+        match self.resolver.read_limited(path, cap) {
+            Ok(b) => {
+                self.read_total.set(self.read_total.get() + b.len() as u64);
+                Ok(b)
+            }
+            Err(e) if e.kind == moat_fs::FsErrorKind::TooLarge => {
+                self.read_total.set(self.read_total.get() + cap);
+                Err(CatalogError::OverBudget {
+                    what: format!("{path}: larger than"),
+                    limit: if cap_budget == "max_total_bytes" {
+                        self.limits.max_total_bytes
+                    } else {
+                        cap
+                    },
+                    budget: cap_budget,
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Read a metadata file whole, within [`Limits::max_file_bytes`].
+    pub fn read_meta(&self, file: &FileMeta) -> Result<Vec<u8>, CatalogError> {
+        self.check_size(file, self.limits.max_file_bytes, "max_file_bytes")?;
+        self.read_budget(&file.path, self.limits.max_file_bytes, "max_file_bytes")
+    }
+
+    /// Read a binary, archive or database whole, within [`Limits::max_binary_bytes`].
+    pub fn read_binary(&self, file: &FileMeta) -> Result<Vec<u8>, CatalogError> {
+        self.check_size(file, self.limits.max_binary_bytes, "max_binary_bytes")?;
+        self.read_budget(&file.path, self.limits.max_binary_bytes, "max_binary_bytes")
+    }
+
+    /// Refuse, before reading, a file whose listed size is over `limit`.
+    pub fn check_size(
+        &self,
+        file: &FileMeta,
+        limit: u64,
+        budget: &'static str,
+    ) -> Result<(), CatalogError> {
+        if file.size > limit {
+            return Err(CatalogError::OverBudget {
+                what: format!("{}: {} bytes,", file.path, file.size),
+                limit,
+                budget,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -103,7 +279,12 @@ pub trait Cataloger: Sync {
     fn name(&self) -> &'static str;
     fn selector(&self) -> Selector;
     /// Parse one selected file. An `Err` is the reason the file became an unknown.
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String>;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError>;
+    /// Whether what `parse` finds depends only on the file's bytes (not on its path or
+    /// on other files): copies of one content (hard links) are then parsed once.
+    fn content_only(&self) -> bool {
+        true
+    }
 }
 
 /// The catalogers run in `mode`.
@@ -144,10 +325,7 @@ pub fn catalogers(mode: Mode) -> Vec<&'static dyn Cataloger> {
 pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
     let distro = distro::detect(resolver);
     let cats = catalogers(opts.mode);
-    let ctx = Ctx {
-        resolver,
-        distro: distro.as_ref(),
-    };
+    let ctx = Ctx::with_limits(resolver, distro.as_ref(), opts.limits);
 
     // One glob set over every pattern; `owner[i]` is the cataloger of pattern i.
     let mut b = globset::GlobSetBuilder::new();
@@ -170,6 +348,7 @@ pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
     let set = b.build().unwrap_or_else(|_| globset::GlobSet::empty());
 
     let mut found = Found::default();
+    let mut copies = copies::Copies::default();
     let mut hits = Vec::new();
     for meta in resolver.entries() {
         if meta.kind != FileKind::File {
@@ -187,17 +366,32 @@ pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
         }
         for ci in seen {
             let Some(c) = cats.get(ci) else { continue };
-            let before = found.packages.len();
-            if let Err(reason) = c.parse(&ctx, &meta, &mut found) {
+            // Each distinct content is parsed once: a copy (a hard link) of a file
+            // already parsed by this cataloger adds its location to what was found.
+            let key = if c.content_only() {
+                copies::key(&ctx, &meta, ci)
+            } else {
+                None
+            };
+            if let Some(k) = &key
+                && copies.add_copy(k, &meta, &mut found)
+            {
+                continue;
+            }
+            let before = (found.packages.len(), found.unknowns.len());
+            if let Err(err) = c.parse(&ctx, &meta, &mut found) {
                 found.unknowns.push(Unknown {
                     location: location(&meta),
-                    reason: format!("{}: {reason}", c.name()),
+                    reason: format!("{}: {err}", c.name()),
                 });
             }
-            for p in &mut found.packages[before..] {
+            for p in &mut found.packages[before.0..] {
                 if p.found_by.is_empty() {
                     p.found_by = c.name().to_string();
                 }
+            }
+            if let Some(k) = key {
+                copies.record(k, &meta, before, &found);
             }
         }
     }
