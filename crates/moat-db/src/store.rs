@@ -192,7 +192,7 @@ impl Database {
         // it), so the shared lock can be kept after the first read instead of being
         // taken and dropped (two fcntl calls and a stat) around every query.
         let _ =
-            conn.execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA locking_mode = EXCLUSIVE;");
+            conn.execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY;");
         conn.set_prepared_statement_cache_capacity(32);
         check_schema(&conn, path)?;
         Ok(Database {
@@ -646,7 +646,7 @@ impl Writer {
         let conn = Connection::open(&tmp).map_err(|e| Error::sql(&*tmp, e))?;
         // The file is private until the rename: no journal, no syncs.
         conn.execute_batch(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;",
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
         )
         .map_err(|e| Error::sql(&*tmp, e))?;
         let now = now_unix();
