@@ -162,16 +162,16 @@ fn one_big_file_hard_linked_thousands_of_times_is_read_once() {
     let c = Case::new();
     let root = good_rootfs(&c);
     let bin = root.join("usr/bin/tool");
-    // A 2 MiB file that looks like an ELF binary (read whole by the binary
-    // cataloger), hard-linked 3,000 times: 6 GB if each link is read.
+    // An 8 MiB file that looks like an ELF binary (read whole by the binary
+    // cataloger), hard-linked 4,000 times: 32 GB if each link is read.
     let mut data = b"\x7fELF\x02\x01\x01".to_vec();
-    data.resize(2 << 20, 0x5a);
+    data.resize(8 << 20, 0x5a);
     write(&bin, &data);
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    for i in 0..3_000 {
+    for i in 0..4_000 {
         std::fs::hard_link(&bin, root.join(format!("usr/bin/tool-{i}"))).unwrap();
     }
     let o = sbom(&c, &root);
@@ -214,8 +214,8 @@ fn jar_with_overlapping_entries_is_skipped_with_a_warning() {
     let c = Case::new();
     let root = good_rootfs(&c);
     let jar = root.join("app/app.jar");
-    // 2,000 nested jars sharing one deflate stream of 8 MiB: 16 GB inflated.
-    overlapping_zip(&jar, 2_000, "'lib/x{}.jar'", 8 << 20, "\\0", "");
+    // 5,000 nested jars sharing one deflate stream of 60 MiB: 300 GB inflated.
+    overlapping_zip(&jar, 5_000, "'lib/x{}.jar'", 60 << 20, "\\0", "");
     let o = sbom(&c, &root);
     assert_skipped_with_warning(&o, "/app/app.jar", "overlap");
 }
