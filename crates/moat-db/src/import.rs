@@ -59,14 +59,7 @@ fn is_secdb_name(lower: &str) -> bool {
         && (dir == "edge" || (dir.starts_with('v') && dir[1..].contains('.')))
 }
 
-/// An advisory (or a whole secdb entry) that was not stored, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Skipped {
-    /// The file (or `archive.zip!entry`) it came from.
-    pub location: String,
-    pub id: Option<String>,
-    pub reason: String,
-}
+pub use crate::model::Skipped;
 
 /// The outcome of importing one input.
 #[derive(Debug, Clone, Default, Serialize)]

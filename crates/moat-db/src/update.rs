@@ -110,9 +110,9 @@ impl Config {
             })?;
         }
         if let Some(a) = &cfg.max_age {
-            parse_age(a).map_err(|reason| Error::Config {
+            parse_age(a).map_err(|e| Error::Config {
                 path: path.to_path_buf(),
-                reason,
+                reason: e.to_string(),
             })?;
         }
         Ok(cfg)
@@ -142,27 +142,44 @@ pub fn default_sources() -> Vec<Source> {
     v
 }
 
+/// Why an age (`7d`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgeError {
+    #[error("age {0:?} has no unit (s, m, h, d, w)")]
+    NoUnit(String),
+    #[error("age {0:?} is not a number with a unit")]
+    NotANumber(String),
+    #[error("age {age:?}: unknown unit {unit:?} (s, m, h, d, w)")]
+    UnknownUnit { age: String, unit: String },
+    #[error("age {0:?} is too large")]
+    TooLarge(String),
+}
+
 /// Parse an age: a number with a unit `s`, `m`, `h`, `d` or `w` (`7d`, `36h`).
-pub fn parse_age(s: &str) -> std::result::Result<Duration, String> {
+pub fn parse_age(s: &str) -> std::result::Result<Duration, AgeError> {
     let s = s.trim();
     let split = s
         .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("age {s:?} has no unit (s, m, h, d, w)"))?;
+        .ok_or_else(|| AgeError::NoUnit(s.to_string()))?;
     let (n, unit) = s.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("age {s:?} is not a number with a unit"))?;
+    let n: u64 = n.parse().map_err(|_| AgeError::NotANumber(s.to_string()))?;
     let mult = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 604_800,
-        _ => return Err(format!("age {s:?}: unknown unit {unit:?} (s, m, h, d, w)")),
+        _ => {
+            return Err(AgeError::UnknownUnit {
+                age: s.to_string(),
+                unit: unit.to_string(),
+            });
+        }
     };
     n.checked_mul(mult)
         .map(Duration::from_secs)
-        .ok_or_else(|| format!("age {s:?} is too large"))
+        .ok_or_else(|| AgeError::TooLarge(s.to_string()))
 }
 
 /// Options of an update.
