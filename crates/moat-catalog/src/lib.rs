@@ -128,6 +128,16 @@ pub enum CatalogError {
     },
     #[error(transparent)]
     Fs(#[from] moat_fs::FsError),
+    /// A host file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A binary without Go build information.
+    #[error("no Go build information ({0})")]
+    NotGo(String),
     /// The file is not what its name says, or is corrupt.
     #[error("{0}")]
     Malformed(String),
