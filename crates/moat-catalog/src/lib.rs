@@ -546,4 +546,98 @@ mod tests {
             .collect();
         assert_eq!(names, ["deb:python3-six@1.16.0-4", "pypi:six@1.15.0"]);
     }
+
+    fn package_json(name: &str, pad: usize) -> String {
+        format!(
+            "{{\"name\": \"{name}\", \"version\": \"1.0.0\", \"description\": \"{}\"}}",
+            "x".repeat(pad)
+        )
+    }
+
+    #[test]
+    fn a_file_over_the_per_file_budget_is_an_unknown_naming_it_and_the_budget() {
+        let r = MemResolver::new()
+            .file("/app/node_modules/a/package.json", package_json("a", 10))
+            .file("/app/node_modules/b/package.json", package_json("b", 5000));
+        let opts = Options {
+            limits: Limits {
+                max_file_bytes: 1000,
+                ..Limits::default()
+            },
+            ..Options::default()
+        };
+        let inv = catalog(&r, &opts);
+        let names: Vec<&str> = inv.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a"]);
+        assert_eq!(inv.unknowns.len(), 1);
+        assert_eq!(
+            inv.unknowns[0].location.path,
+            "/app/node_modules/b/package.json"
+        );
+        assert!(
+            inv.unknowns[0]
+                .reason
+                .contains("1000-byte budget (max_file_bytes)"),
+            "{}",
+            inv.unknowns[0].reason
+        );
+    }
+
+    #[test]
+    fn the_run_stops_reading_at_the_total_budget() {
+        let mut r = MemResolver::new();
+        for i in 0..10 {
+            r = r.file(
+                &format!("/app/node_modules/p{i}/package.json"),
+                package_json(&format!("p{i}"), 100),
+            );
+        }
+        let opts = Options {
+            limits: Limits {
+                max_total_bytes: 500,
+                ..Limits::default()
+            },
+            ..Options::default()
+        };
+        let inv = catalog(&r, &opts);
+        // Each file is about 160 bytes: three fit, the rest are unknowns.
+        assert_eq!(inv.packages.len(), 3, "{:?}", inv.packages);
+        assert_eq!(inv.unknowns.len(), 7);
+        assert!(
+            inv.unknowns
+                .iter()
+                .all(|u| u.reason.contains("max_total_bytes"))
+        );
+    }
+
+    #[test]
+    fn copies_of_one_content_are_parsed_once_and_listed_at_each_path() {
+        let body = package_json("same", 5000);
+        let r = MemResolver::new()
+            .file("/a/node_modules/same/package.json", body.clone())
+            .file("/b/node_modules/same/package.json", body.clone())
+            .file("/c/node_modules/same/package.json", body);
+        let ctx_limits = Limits::default();
+        let inv = catalog(&r, &Options::default());
+        assert_eq!(inv.packages.len(), 1, "{:?}", inv.packages);
+        let paths: Vec<&str> = inv.packages[0]
+            .locations
+            .iter()
+            .map(|l| l.path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/a/node_modules/same/package.json",
+                "/b/node_modules/same/package.json",
+                "/c/node_modules/same/package.json"
+            ]
+        );
+        // Read once whole, plus the 64 KiB heads that recognise the copies.
+        let ctx = Ctx::with_limits(&r, None, ctx_limits);
+        let meta = r.lstat("/a/node_modules/same/package.json").unwrap();
+        let k1 = copies::key(&ctx, &meta, 0);
+        assert!(k1.is_some());
+        assert_eq!(ctx.bytes_read(), meta.size);
+    }
 }
