@@ -201,12 +201,12 @@ fn read_json(
             report.git_ranges += p.git_ranges;
             sink(Unit::Advisory(Box::new(p.advisory)))
         }
-        Err(Ok((id, reason))) => sink(Unit::Skip(Skipped {
+        Err(osv::ParseError::Invalid(osv::Invalid { id, reason })) => sink(Unit::Skip(Skipped {
             location: location.to_string(),
             id,
             reason,
         })),
-        Err(Err(source)) => Err(Error::Json {
+        Err(osv::ParseError::Json(source)) => Err(Error::Json {
             location: location.to_string(),
             error: source,
         }),
