@@ -445,3 +445,55 @@ impl Cataloger for RpmDb {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    /// An rpmdb.sqlite image of `rows` one-byte blobs.
+    fn sqlite_with_rows(rows: usize) -> Vec<u8> {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB NOT NULL);
+             WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 20000)
+             INSERT INTO Packages (blob) SELECT x'00' FROM r;",
+        )
+        .unwrap();
+        c.execute("DELETE FROM Packages WHERE hnum > ?1", [rows as i64])
+            .unwrap();
+        c.serialize(rusqlite::MAIN_DB).unwrap().to_vec()
+    }
+
+    #[test]
+    fn sqlite_rows_and_steps_are_bounded() {
+        let db = sqlite_with_rows(20_000);
+        assert_eq!(sqlite_blobs(&db).unwrap().len(), 20_000);
+        let rows = Limits {
+            max_sqlite_rows: 100,
+            ..Limits::default()
+        };
+        let e = sqlite_blobs_limited(&db, &rows).unwrap_err().to_string();
+        assert!(e.contains("max_sqlite_rows"), "{e}");
+        let steps = Limits {
+            max_sqlite_kilosteps: 5,
+            ..Limits::default()
+        };
+        let e = sqlite_blobs_limited(&db, &steps).unwrap_err().to_string();
+        assert!(e.contains("max_sqlite_kilosteps"), "{e}");
+    }
+
+    #[test]
+    fn header_counts_must_fit_the_data() {
+        // One BASENAMES entry claiming 1,000 strings in 4 bytes of data.
+        let mut blob = Vec::new();
+        blob.extend_from_slice(&1u32.to_be_bytes());
+        blob.extend_from_slice(&4u32.to_be_bytes());
+        for v in [TAG_BASENAMES as u32, 8, 0, 1000] {
+            blob.extend_from_slice(&v.to_be_bytes());
+        }
+        blob.extend_from_slice(b"a\0b\0");
+        let e = parse_header(&blob).unwrap_err().to_string();
+        assert!(e.contains("claims 1000 values"), "{e}");
+    }
+}

@@ -30,6 +30,14 @@ fn py(script: &str, args: &[&Path]) {
     );
 }
 
+/// Print what a run cost (`cargo test -- --nocapture` shows the numbers).
+fn measured(name: &str, o: &common::hostile::Outcome) {
+    eprintln!(
+        "{name}: exit {:?}, peak RSS {} KiB, wall {:.2?}",
+        o.code, o.max_rss_kib, o.wall
+    );
+}
+
 fn write(path: &Path, data: impl AsRef<[u8]>) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, data).unwrap();
@@ -88,6 +96,7 @@ fn dpkg_repeated_stanzas_read_the_list_file_once() {
     }
     write(&root.join("var/lib/dpkg/info/big.list"), list);
     let o = sbom(&c, &root);
+    measured("dpkg_repeated_stanzas_read_the_list_file_once", &o);
     o.assert_well_behaved(0);
     let out = o.stdout();
     let rows = out
@@ -112,6 +121,7 @@ fn apk_enormous_line_is_skipped_with_a_warning() {
     }
     write(&root.join("lib/apk/db/installed"), db);
     let o = sbom(&c, &root);
+    measured("apk_enormous_line_is_skipped_with_a_warning", &o);
     assert_skipped_with_warning(&o, "/lib/apk/db/installed", "max_line_bytes");
     assert!(o.stdout().contains("musl"), "{}", o.stdout());
 }
@@ -130,6 +140,10 @@ fn rpmdb_sqlite_whose_packages_is_a_recursive_view_is_skipped() {
         &[&db],
     );
     let o = sbom(&c, &root);
+    measured(
+        "rpmdb_sqlite_whose_packages_is_a_recursive_view_is_skipped",
+        &o,
+    );
     assert_skipped_with_warning(&o, "/var/lib/rpm/rpmdb.sqlite", "no Packages table");
 }
 
@@ -154,6 +168,7 @@ fn rpm_header_claiming_millions_of_entries_is_skipped() {
         &[&db],
     );
     let o = sbom(&c, &root);
+    measured("rpm_header_claiming_millions_of_entries_is_skipped", &o);
     assert_skipped_with_warning(&o, "/var/lib/rpm/rpmdb.sqlite", "claims 16777215 values");
 }
 
@@ -175,6 +190,10 @@ fn one_big_file_hard_linked_thousands_of_times_is_read_once() {
         std::fs::hard_link(&bin, root.join(format!("usr/bin/tool-{i}"))).unwrap();
     }
     let o = sbom(&c, &root);
+    measured(
+        "one_big_file_hard_linked_thousands_of_times_is_read_once",
+        &o,
+    );
     o.assert_well_behaved(0);
     let out = o.stdout();
     assert!(out.contains("base-files"), "{out}");
@@ -217,6 +236,7 @@ fn jar_with_overlapping_entries_is_skipped_with_a_warning() {
     // 5,000 nested jars sharing one deflate stream of 60 MiB: 300 GB inflated.
     overlapping_zip(&jar, 5_000, "'lib/x{}.jar'", 60 << 20, "\\0", "");
     let o = sbom(&c, &root);
+    measured("jar_with_overlapping_entries_is_skipped_with_a_warning", &o);
     assert_skipped_with_warning(&o, "/app/app.jar", "overlap");
 }
 
@@ -235,6 +255,7 @@ fn db_import_of_an_overlapping_advisory_zip_is_rejected() {
         r#"{"id":"GO-2024-1","modified":"2024-01-01T00:00:00Z"}"#,
     );
     let o = c.run(&["db", "import", zip.to_str().unwrap()]);
+    measured("db_import_of_an_overlapping_advisory_zip_is_rejected", &o);
     o.assert_rejected("all.zip");
     assert!(o.stderr().contains("overlap"), "{}", o.stderr());
 }
@@ -266,6 +287,7 @@ fn db_update_from_a_mirror_that_drips_is_abandoned() {
     let c = Case::new();
     let url = format!("http://127.0.0.1:{port}/Go/all.zip");
     let o = c.run(&["db", "update", "--source", &url, "--timeout", "2"]);
+    measured("db_update_from_a_mirror_that_drips_is_abandoned", &o);
     o.assert_rejected(&url);
     assert!(o.stderr().contains("bytes/s"), "{}", o.stderr());
     let sent = server.join().unwrap();
