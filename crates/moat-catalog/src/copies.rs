@@ -29,6 +29,8 @@ pub struct Key {
     uid: u64,
     gid: u64,
     head: [u8; 32],
+    /// The file name, for catalogers whose result depends on it.
+    name: Option<String>,
 }
 
 struct Original {
@@ -45,7 +47,7 @@ pub struct Copies {
 
 /// The key of `meta` for cataloger `ci`, or `None` for a file too small to bother or
 /// unreadable (it is then parsed, and fails, normally).
-pub fn key(ctx: &Ctx<'_>, meta: &FileMeta, ci: usize) -> Option<Key> {
+pub fn key(ctx: &Ctx<'_>, meta: &FileMeta, ci: usize, name_matters: bool) -> Option<Key> {
     if meta.size < MIN_SIZE {
         return None;
     }
@@ -70,6 +72,7 @@ pub fn key(ctx: &Ctx<'_>, meta: &FileMeta, ci: usize) -> Option<Key> {
         uid: meta.uid,
         gid: meta.gid,
         head: h.finalize().into(),
+        name: name_matters.then(|| meta.path.rsplit('/').next().unwrap_or("").to_string()),
     })
 }
 

@@ -189,6 +189,9 @@ impl Cataloger for Archives {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/*.jar", "**/*.war", "**/*.ear", "**/*.jpi", "**/*.hpi"])
     }
+    fn name_matters(&self) -> bool {
+        true // a jar without pom.properties is named after its file
+    }
     fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
         let data = ctx.read_binary(file)?;
         let mut inflated = 0;

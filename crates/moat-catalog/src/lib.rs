@@ -295,6 +295,12 @@ pub trait Cataloger: Sync {
     fn content_only(&self) -> bool {
         true
     }
+    /// Whether what `parse` finds also depends on the file's name (a jar without
+    /// `pom.properties` is named after its file): copies are then one content only
+    /// under the same name.
+    fn name_matters(&self) -> bool {
+        false
+    }
 }
 
 /// The catalogers run in `mode`.
@@ -379,7 +385,7 @@ pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
             // Each distinct content is parsed once: a copy (a hard link) of a file
             // already parsed by this cataloger adds its location to what was found.
             let key = if c.content_only() {
-                copies::key(&ctx, &meta, ci)
+                copies::key(&ctx, &meta, ci, c.name_matters())
             } else {
                 None
             };
@@ -636,7 +642,7 @@ mod tests {
         // Read once whole, plus the 64 KiB heads that recognise the copies.
         let ctx = Ctx::with_limits(&r, None, ctx_limits);
         let meta = r.lstat("/a/node_modules/same/package.json").unwrap();
-        let k1 = copies::key(&ctx, &meta, 0);
+        let k1 = copies::key(&ctx, &meta, 0, false);
         assert!(k1.is_some());
         assert_eq!(ctx.bytes_read(), meta.size);
     }
