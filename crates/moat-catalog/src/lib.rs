@@ -20,7 +20,7 @@
 /// the image's layer chain) are reused only under the same value: bump it in the same
 /// commit as any change that makes a cataloger find, name, version or locate a package
 /// differently (a new cataloger, a parser fix, a new field), never for refactors.
-pub const CATALOG_VERSION: u32 = 2;
+pub const CATALOG_VERSION: u32 = 3;
 
 pub mod apk;
 pub mod binary;
