@@ -301,3 +301,89 @@ impl Cataloger for PomXml {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod zip_budget_tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A jar with a pom.properties and a nested `lib/zeros.jar` of `zeros` zero bytes.
+    fn jar(zeros: usize) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("META-INF/maven/g/a/pom.properties", o)
+            .unwrap();
+        w.write_all(b"groupId=g\nartifactId=a\nversion=1.0\n")
+            .unwrap();
+        w.start_file("lib/zeros.jar", o).unwrap();
+        w.write_all(&vec![0u8; zeros]).unwrap();
+        w.finish().unwrap().into_inner()
+    }
+
+    fn run(data: &[u8], limits: &Limits) -> (Found, Result<(), CatalogError>) {
+        let file = FileMeta {
+            path: "/app/a.jar".into(),
+            kind: moat_fs::FileKind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: data.len() as u64,
+            link_target: None,
+            layer: None,
+        };
+        let mut found = Found::default();
+        let mut inflated = 0;
+        let r = scan_archive(
+            data,
+            "/app/a.jar",
+            &file,
+            0,
+            limits,
+            &mut inflated,
+            &mut found,
+        );
+        (found, r)
+    }
+
+    #[test]
+    fn entries_ratio_and_inflated_bytes_are_bounded() {
+        let data = jar(4 << 20);
+        // Defaults: the package is found (the nested entry of zeros is an unknown).
+        let (found, r) = run(&data, &Limits::default());
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(found.packages.len(), 1);
+
+        let few = Limits {
+            max_zip_entries: 1,
+            ..Limits::default()
+        };
+        let e = run(&data, &few).1.unwrap_err().to_string();
+        assert!(e.contains("max_zip_entries"), "{e}");
+
+        let ratio = Limits {
+            max_zip_ratio: 10,
+            ..Limits::default()
+        };
+        let (found, r) = run(&data, &ratio);
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(found.packages.len(), 1);
+        assert!(
+            found
+                .unknowns
+                .iter()
+                .any(|u| u.location.path == "/app/a.jar:lib/zeros.jar"
+                    && u.reason.contains("max_zip_ratio")),
+            "{:?}",
+            found.unknowns
+        );
+
+        let small = Limits {
+            max_zip_inflated: 1 << 20,
+            max_zip_ratio: u64::MAX,
+            ..Limits::default()
+        };
+        let e = run(&data, &small).1.unwrap_err().to_string();
+        assert!(e.contains("max_zip_inflated"), "{e}");
+    }
+}
