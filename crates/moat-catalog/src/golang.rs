@@ -141,7 +141,7 @@ pub fn read_buildinfo(path: &std::path::Path, max_bytes: u64) -> Result<GoBuildI
     let len = file.metadata().map_err(io)?.len();
     if len > max_bytes {
         return Err(CatalogError::OverBudget {
-            what: format!("{shown}: {len} bytes,"),
+            what: format!("{shown} ({len} bytes)"),
             limit: max_bytes,
             budget: "max_binary_bytes",
         });

@@ -113,14 +113,14 @@ impl Default for Limits {
 #[non_exhaustive]
 pub enum CatalogError {
     /// A budget of [`Limits`] was exceeded; `budget` names the field.
-    #[error("{what} over the {limit}-byte budget ({budget}): skipped")]
+    #[error("{what}: over the {limit}-byte budget ({budget}), skipped")]
     OverBudget {
         what: String,
         limit: u64,
         budget: &'static str,
     },
     /// A count budget of [`Limits`] was exceeded.
-    #[error("{what} over the budget of {limit} ({budget}): skipped")]
+    #[error("{what}: over the budget of {limit} ({budget}), skipped")]
     OverCount {
         what: String,
         limit: u64,
@@ -230,7 +230,7 @@ impl<'a> Ctx<'a> {
             Err(e) if e.kind == moat_fs::FsErrorKind::TooLarge => {
                 self.read_total.set(self.read_total.get() + cap);
                 Err(CatalogError::OverBudget {
-                    what: format!("{path}: larger than"),
+                    what: path.to_string(),
                     limit: if cap_budget == "max_total_bytes" {
                         self.limits.max_total_bytes
                     } else {
@@ -264,7 +264,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<(), CatalogError> {
         if file.size > limit {
             return Err(CatalogError::OverBudget {
-                what: format!("{}: {} bytes,", file.path, file.size),
+                what: format!("{} ({} bytes)", file.path, file.size),
                 limit,
                 budget,
             });

@@ -233,7 +233,7 @@ pub fn sqlite_blobs_limited(
         };
         if out.len() >= limits.max_sqlite_rows {
             return Err(CatalogError::OverCount {
-                what: "rows of Packages".into(),
+                what: "the rows of Packages".into(),
                 limit: limits.max_sqlite_rows as u64,
                 budget: "max_sqlite_rows",
             });
