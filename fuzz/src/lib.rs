@@ -12,10 +12,7 @@ pub fn run_cataloger(cat: &dyn Cataloger, path: &str, data: &[u8]) {
     let Some(meta) = r.lstat(path) else {
         return;
     };
-    let ctx = Ctx {
-        resolver: &r,
-        distro: None,
-    };
+    let ctx = Ctx::new(&r, None);
     let mut found = Found::default();
     let _ = cat.parse(&ctx, &meta, &mut found);
     for p in &found.packages {

@@ -1,146 +1,15 @@
 //! Binaries: Go build info (main module, dependencies, toolchain as `stdlib`) and
 //! cargo-auditable's `.dep-v0` section (zlib-compressed JSON of the crates built in).
 
-use crate::{Cataloger, Ctx, Found, MAX_BINARY, Selector, package, purl};
+use crate::golang::{GO_MAGIC, parse_go_pointer_format};
+pub use crate::golang::{GoBuildInfo, parse_go_buildinfo, pseudo_version};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 use object::{Object, ObjectSection};
 use std::io::Read;
 
 pub struct Binaries;
-
-const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
-
-/// Go build info: toolchain version and `(kind, path, version)` modules, `kind` being
-/// `mod` (the main module) or `dep`; replacements (`=>`) replace the previous dep.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct GoBuildInfo {
-    pub go_version: String,
-    /// `vcs.revision` and `vcs.time` build settings (Go >= 1.18 builds in a VCS checkout).
-    pub vcs_revision: Option<String>,
-    pub vcs_time: Option<String>,
-    pub main: Option<(String, String)>,
-    pub deps: Vec<(String, String)>,
-}
-
-fn uvarint(b: &[u8]) -> Option<(u64, usize)> {
-    let mut x = 0u64;
-    for (i, &c) in b.iter().enumerate().take(10) {
-        x |= u64::from(c & 0x7f) << (7 * i);
-        if c < 0x80 {
-            return Some((x, i + 1));
-        }
-    }
-    None
-}
-
-fn varstr(b: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (n, used) = uvarint(b)?;
-    let n = usize::try_from(n).ok()?;
-    let s = b.get(used..used.checked_add(n)?)?;
-    Some((s, &b[used + n..]))
-}
-
-/// Parse Go build info starting at the magic (Go >= 1.18 inline-string format).
-pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, String> {
-    if !b.starts_with(GO_MAGIC) || b.len() < 32 {
-        return Err("no Go build info magic".into());
-    }
-    let flags = b[15];
-    if flags & 2 == 0 {
-        return Err(
-            "Go build info from before Go 1.18 (pointer format) needs the binary's sections".into(),
-        );
-    }
-    let (ver, rest) = varstr(&b[32..]).ok_or("truncated Go version")?;
-    let (modinfo, _) = varstr(rest).ok_or("truncated Go module info")?;
-    Ok(decode(ver, modinfo))
-}
-
-/// Go < 1.18 build info: after the magic, the pointer size (byte 14), the endianness
-/// (bit 0 of byte 15), then two pointers to Go string headers (data pointer, length)
-/// for the version and the module info, resolved through the sections' addresses.
-fn parse_go_pointer_format(b: &[u8], obj: &object::File<'_>) -> Result<GoBuildInfo, String> {
-    let ptr_size = usize::from(*b.get(14).ok_or("truncated Go build info")?);
-    let big = b.get(15).is_some_and(|f| f & 1 == 1);
-    if ptr_size != 4 && ptr_size != 8 {
-        return Err(format!("Go build info: pointer size {ptr_size}"));
-    }
-    let word = |bytes: &[u8]| -> Option<u64> {
-        let w = bytes.get(..ptr_size)?;
-        let mut v = 0u64;
-        for i in 0..ptr_size {
-            let byte = if big { w[i] } else { w[ptr_size - 1 - i] };
-            v = (v << 8) | u64::from(byte);
-        }
-        Some(v)
-    };
-    // Bytes at a virtual address, from the section that holds it.
-    let at = |addr: u64, len: u64| -> Option<&[u8]> {
-        obj.sections().find_map(|s| {
-            let (start, size) = (s.address(), s.size());
-            if addr < start || addr.checked_add(len)? > start.checked_add(size)? {
-                return None;
-            }
-            let d = s.data().ok()?;
-            let off = usize::try_from(addr - start).ok()?;
-            d.get(off..off.checked_add(usize::try_from(len).ok()?)?)
-        })
-    };
-    let go_string = |header_addr: u64| -> Option<Vec<u8>> {
-        let hdr = at(header_addr, 2 * ptr_size as u64)?;
-        let (ptr, len) = (word(hdr)?, word(hdr.get(ptr_size..)?)?);
-        if len > 1 << 20 {
-            return None;
-        }
-        at(ptr, len).map(<[u8]>::to_vec)
-    };
-    let ver_hdr = word(b.get(16..).ok_or("truncated")?).ok_or("truncated Go build info")?;
-    let mod_hdr =
-        word(b.get(16 + ptr_size..).ok_or("truncated")?).ok_or("truncated Go build info")?;
-    let ver = go_string(ver_hdr).ok_or("Go version string not found in the binary's sections")?;
-    let modinfo = go_string(mod_hdr).unwrap_or_default();
-    Ok(decode(&ver, &modinfo))
-}
-
-fn decode(ver: &[u8], modinfo: &[u8]) -> GoBuildInfo {
-    let mut info = GoBuildInfo {
-        go_version: String::from_utf8_lossy(ver).into_owned(),
-        ..Default::default()
-    };
-    // modinfo is framed by 16-byte sentinels.
-    let m = if modinfo.len() >= 33 {
-        &modinfo[16..modinfo.len() - 16]
-    } else {
-        modinfo
-    };
-    for line in String::from_utf8_lossy(m).lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        match f.as_slice() {
-            ["path", path, ..] if info.main.is_none() => {
-                // GOPATH builds (Debian's) record no `mod` line: the main package's path
-                // stands for the module, its version unknown until the caller finds one.
-                info.main = Some((path.to_string(), "(devel)".to_string()))
-            }
-            ["mod", path, version, ..] => info.main = Some((path.to_string(), version.to_string())),
-            ["dep", path, version, ..] => info.deps.push((path.to_string(), version.to_string())),
-            ["build", kv] => {
-                if let Some(v) = kv.strip_prefix("vcs.revision=") {
-                    info.vcs_revision = Some(v.to_string());
-                } else if let Some(v) = kv.strip_prefix("vcs.time=") {
-                    info.vcs_time = Some(v.to_string());
-                }
-            }
-            ["=>", path, version, ..] => {
-                if let Some(last) = info.deps.last_mut() {
-                    *last = (path.to_string(), version.to_string());
-                }
-            }
-            _ => {}
-        }
-    }
-    info
-}
 
 /// The first NUL-delimited semantic version in a binary (`\0v1.2.3+ds1\0`), as
 /// syft does for a main module whose build info says `(devel)`: linkers' `-X
@@ -173,18 +42,6 @@ pub fn version_from_contents(data: &[u8]) -> Option<String> {
         }
     }
     None
-}
-
-/// The Go pseudo-version of a `(devel)` main module built in a VCS checkout:
-/// `v0.0.0-YYYYMMDDHHMMSS-REVISION12` from `vcs.time` and `vcs.revision` (as syft does).
-pub fn pseudo_version(info: &GoBuildInfo) -> Option<String> {
-    let rev = info.vcs_revision.as_deref()?;
-    let t = info.vcs_time.as_deref()?;
-    let digits: String = t.chars().take(19).filter(char::is_ascii_digit).collect();
-    if digits.len() != 14 || rev.len() < 12 {
-        return None;
-    }
-    Some(format!("v0.0.0-{digits}-{}", rev.get(..12)?))
 }
 
 /// Find the Go build info blob: the `.go.buildinfo` section, else a 16-byte aligned
@@ -222,7 +79,7 @@ struct AuditablePkg {
 }
 
 /// Crates recorded by cargo-auditable (build-only dependencies excluded).
-pub fn parse_dep_v0(compressed: &[u8]) -> Result<Vec<(String, String)>, String> {
+pub fn parse_dep_v0(compressed: &[u8]) -> Result<Vec<(String, String)>, CatalogError> {
     let mut json = Vec::new();
     flate2::read::ZlibDecoder::new(compressed)
         .take(16 << 20)
@@ -243,7 +100,7 @@ impl Cataloger for Binaries {
     fn selector(&self) -> Selector {
         Selector::Executables
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
         // Cheap check first: only ELF, PE and Mach-O files are read whole.
         let mut head = [0u8; 4];
         {
@@ -255,10 +112,10 @@ impl Cataloger for Binaries {
         let is_bin = head == *b"\x7fELF"
             || head[..2] == *b"MZ"
             || matches!(head, [0xcf, 0xfa, 0xed, 0xfe] | [0xfe, 0xed, 0xfa, 0xcf]);
-        if !is_bin || file.size > MAX_BINARY {
+        if !is_bin {
             return Ok(());
         }
-        let data = ctx.read(&file.path, MAX_BINARY)?;
+        let data = ctx.read_binary(file)?;
         let obj = object::File::parse(&*data).ok();
         if let Some(off) = find_go(&data, obj.as_ref()) {
             let blob = &data[off..];
@@ -271,7 +128,7 @@ impl Cataloger for Binaries {
                 p.found_by = "go-binary".into();
                 p
             };
-            if let Some((m, v)) = &info.main {
+            if let Some((m, v)) = &info.main() {
                 let v = if v == "(devel)" {
                     pseudo_version(&info)
                         .or_else(|| version_from_contents(&data))

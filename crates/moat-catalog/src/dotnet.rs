@@ -1,13 +1,13 @@
 //! .NET: `*.deps.json` (the `libraries` of type `package`).
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 use serde_json::Value;
 
 pub struct DepsJson;
 
-pub fn parse_deps_json(s: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_deps_json(s: &str) -> Result<Vec<(String, String)>, CatalogError> {
     let v: Value = serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}"))?;
     let libs = v
         .get("libraries")
@@ -60,8 +60,8 @@ impl Cataloger for DepsJson {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/*.deps.json"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_deps_json(&text(&data))? {
             found.packages.push(package(
                 &n,

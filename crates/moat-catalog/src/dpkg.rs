@@ -1,6 +1,6 @@
 //! dpkg: `var/lib/dpkg/status` and distroless `var/lib/dpkg/status.d/*`.
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 
@@ -10,11 +10,18 @@ pub struct DpkgStatusD;
 /// One stanza's fields (continuation lines folded into the previous field).
 pub fn stanzas(s: &str) -> Vec<Vec<(String, String)>> {
     let mut out = Vec::new();
+    for_each_stanza(s, |st| out.push(st.to_vec()));
+    out
+}
+
+/// Call `f` with each stanza in turn (one stanza in memory at a time).
+pub fn for_each_stanza(s: &str, mut f: impl FnMut(&[(String, String)])) {
     let mut cur: Vec<(String, String)> = Vec::new();
     for line in s.lines() {
         if line.trim().is_empty() {
             if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+                f(&cur);
+                cur.clear();
             }
         } else if line.starts_with([' ', '\t']) {
             if let Some((_, v)) = cur.last_mut() {
@@ -26,9 +33,8 @@ pub fn stanzas(s: &str) -> Vec<Vec<(String, String)>> {
         }
     }
     if !cur.is_empty() {
-        out.push(cur);
+        f(&cur);
     }
-    out
 }
 
 fn field<'a>(st: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -51,20 +57,21 @@ pub struct DebEntry {
 /// skipped, as dpkg-query does for listing installed packages).
 pub fn parse_status(s: &str, require_status: bool) -> Vec<DebEntry> {
     let mut out = Vec::new();
-    for st in stanzas(s) {
-        let (Some(name), Some(version)) = (field(&st, "Package"), field(&st, "Version")) else {
-            continue;
+    let mut seen = std::collections::HashSet::new();
+    for_each_stanza(s, |st| {
+        let (Some(name), Some(version)) = (field(st, "Package"), field(st, "Version")) else {
+            return;
         };
-        if require_status || field(&st, "Status").is_some() {
-            let installed = field(&st, "Status")
+        if require_status || field(st, "Status").is_some() {
+            let installed = field(st, "Status")
                 .and_then(|s| s.split_whitespace().nth(2))
                 .is_some_and(|w| w == "installed");
             if !installed {
-                continue;
+                return;
             }
         }
         let (mut source_name, mut source_version) = (None, None);
-        if let Some(src) = field(&st, "Source") {
+        if let Some(src) = field(st, "Source") {
             let (n, v) = match src.split_once('(') {
                 Some((n, v)) => (n.trim(), Some(v.trim_end_matches(')').trim())),
                 None => (src.trim(), None),
@@ -74,14 +81,18 @@ pub fn parse_status(s: &str, require_status: bool) -> Vec<DebEntry> {
             }
             source_version = v.filter(|v| *v != version).map(str::to_string);
         }
-        out.push(DebEntry {
+        let e = DebEntry {
             name: name.to_string(),
             version: version.to_string(),
-            arch: field(&st, "Architecture").unwrap_or("").to_string(),
+            arch: field(st, "Architecture").unwrap_or("").to_string(),
             source_name,
             source_version,
-        });
-    }
+        };
+        // A repeated stanza is one package (and must not make the list grow).
+        if seen.insert((e.name.clone(), e.version.clone(), e.arch.clone())) {
+            out.push(e);
+        }
+    });
     out
 }
 
@@ -118,7 +129,15 @@ fn copyright_licenses(s: &str) -> Vec<String> {
 }
 
 fn emit(ctx: &Ctx<'_>, file: &FileMeta, entries: Vec<DebEntry>, found: &mut Found, info_dir: &str) {
+    // A stanza repeated (by accident or to make us read its `.list` file again and
+    // again) is one package: each (name, version, arch) is emitted once, each file read
+    // once.
+    let mut done = std::collections::HashSet::new();
+    let mut read = std::collections::HashSet::new();
     for e in entries {
+        if !done.insert((e.name.clone(), e.version.clone(), e.arch.clone())) {
+            continue;
+        }
         // syft's qualifier: the source name, with `@version` when the source version
         // differs (a binNMU such as bash 5.2.15-2+b13 from source bash 5.2.15-2).
         let upstream = match (&e.source_name, &e.source_version) {
@@ -139,7 +158,10 @@ fn emit(ctx: &Ctx<'_>, file: &FileMeta, entries: Vec<DebEntry>, found: &mut Foun
         // `Source:` is absent when it equals the package: the source is then the package.
         p.source_name = Some(e.source_name.clone().unwrap_or_else(|| e.name.clone()));
         p.source_version = e.source_version.clone();
-        if let Ok(b) = ctx.read(&format!("/usr/share/doc/{}/copyright", e.name), 1 << 20) {
+        let copyright = format!("/usr/share/doc/{}/copyright", e.name);
+        if read.insert(copyright.clone())
+            && let Ok(b) = ctx.read(&copyright, 1 << 20)
+        {
             p.licenses = copyright_licenses(&text(&b));
         }
         found.packages.push(p);
@@ -148,7 +170,10 @@ fn emit(ctx: &Ctx<'_>, file: &FileMeta, entries: Vec<DebEntry>, found: &mut Foun
                 format!("{info_dir}/{}.list", e.name),
                 format!("{info_dir}/{}:{}.list", e.name, e.arch),
             ] {
-                if let Ok(b) = ctx.read(&list, MAX_METADATA) {
+                if !read.insert(list.clone()) {
+                    continue;
+                }
+                if let Ok(b) = ctx.read(&list, ctx.limits.max_file_bytes) {
                     found.owned_files.extend(
                         text(&b)
                             .lines()
@@ -168,10 +193,15 @@ impl Cataloger for DpkgStatus {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/var/lib/dpkg/status"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn content_only(&self) -> bool {
+        false // reads `info/*.list` beside the status file
+    }
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         let s = text(&data);
-        if !s.trim().is_empty() && stanzas(&s).iter().all(|st| field(st, "Package").is_none()) {
+        let mut any_package = false;
+        for_each_stanza(&s, |st| any_package |= field(st, "Package").is_some());
+        if !s.trim().is_empty() && !any_package {
             return Err("no `Package:` stanza in a dpkg status file".into());
         }
         let entries = parse_status(&s, true);
@@ -188,8 +218,11 @@ impl Cataloger for DpkgStatusD {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/var/lib/dpkg/status.d/*"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn content_only(&self) -> bool {
+        false // a `.md5sums` file is told by its name
+    }
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         let s = text(&data);
         if file.path.ends_with(".md5sums") {
             // `<md5>  <path without leading />`: the files this package owns.

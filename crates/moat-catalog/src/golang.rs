@@ -1,11 +1,256 @@
-//! Go: declared modules of `go.mod` (`require`, with `replace` applied).
+//! Go: declared modules of `go.mod` (`require`, with `replace` applied), and the build
+//! information Go writes into every binary (`.go.buildinfo`): the one parser of the
+//! project, for the binary cataloger and for `moat audit` (engine and runtime
+//! versions, `-ldflags` build settings).
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
+use object::{Object, ObjectSection};
 use std::collections::BTreeMap;
 
 pub struct GoMod;
+
+pub(crate) const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
+
+/// What a Go binary says about how it was built.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GoBuildInfo {
+    /// `go1.19.8`
+    pub go_version: String,
+    /// Main package path (`github.com/docker/docker/cmd/dockerd`).
+    pub path: Option<String>,
+    /// Main module (`github.com/docker/docker`, `v20.10.24+incompatible`) from the `mod`
+    /// line; absent in GOPATH builds.
+    pub main_module: Option<(String, String)>,
+    /// Dependencies: module path and version, replacements (`=>`) applied.
+    pub deps: Vec<(String, String)>,
+    /// `build` settings in order (`-ldflags`, `-tags`, `GOOS`, `vcs.revision`, ...).
+    pub settings: Vec<(String, String)>,
+}
+
+impl GoBuildInfo {
+    /// The main module; for a GOPATH build (Debian's) the main package's path stands
+    /// for it, with version `(devel)` until the caller finds a better one.
+    pub fn main(&self) -> Option<(String, String)> {
+        self.main_module
+            .clone()
+            .or_else(|| self.path.clone().map(|p| (p, "(devel)".to_string())))
+    }
+
+    /// The value of build setting `key`.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `vcs.revision` (Go >= 1.18 builds in a VCS checkout).
+    pub fn vcs_revision(&self) -> Option<&str> {
+        self.setting("vcs.revision")
+    }
+
+    /// `vcs.time`.
+    pub fn vcs_time(&self) -> Option<&str> {
+        self.setting("vcs.time")
+    }
+
+    /// A `-X importpath.name=value` from `-ldflags`.
+    pub fn ldflag_var(&self, name: &str) -> Option<String> {
+        let ld = self.setting("-ldflags")?;
+        let key = format!("{name}=");
+        let start = ld.find(&key)? + key.len();
+        let rest = &ld[start..];
+        let end = rest
+            .find(|c: char| c == '"' || c == '\\' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let v = &rest[..end];
+        (!v.is_empty()).then(|| v.to_string())
+    }
+}
+
+fn uvarint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut x = 0u64;
+    for (i, &c) in b.iter().enumerate().take(10) {
+        x |= u64::from(c & 0x7f) << (7 * i);
+        if c < 0x80 {
+            return Some((x, i + 1));
+        }
+    }
+    None
+}
+
+fn varstr(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (n, used) = uvarint(b)?;
+    let n = usize::try_from(n).ok()?;
+    let s = b.get(used..used.checked_add(n)?)?;
+    Some((s, &b[used + n..]))
+}
+
+/// Parse Go build info starting at the magic (Go >= 1.18 inline-string format).
+pub fn parse_go_buildinfo(b: &[u8]) -> Result<GoBuildInfo, CatalogError> {
+    if !b.starts_with(GO_MAGIC) || b.len() < 32 {
+        return Err("no Go build info magic".into());
+    }
+    let flags = b[15];
+    if flags & 2 == 0 {
+        return Err(
+            "Go build info from before Go 1.18 (pointer format) needs the binary's sections".into(),
+        );
+    }
+    let (ver, rest) = varstr(&b[32..]).ok_or("truncated Go version")?;
+    let (modinfo, _) = varstr(rest).ok_or("truncated Go module info")?;
+    Ok(decode(ver, modinfo))
+}
+
+/// The build info of a parsed object file: its `.go.buildinfo` (ELF, PE) or
+/// `__go_buildinfo` (Mach-O) section, in either format (pointer format before Go 1.18).
+pub fn buildinfo_of_object<'d, R: object::ReadRef<'d>>(
+    obj: &object::File<'d, R>,
+) -> Result<GoBuildInfo, CatalogError> {
+    let section = obj
+        .section_by_name(".go.buildinfo")
+        .or_else(|| obj.section_by_name("__go_buildinfo"))
+        .ok_or_else(|| CatalogError::NotGo("no .go.buildinfo section".into()))?;
+    let blob = section
+        .data()
+        .map_err(|e| CatalogError::Malformed(format!(".go.buildinfo: {e}")))?;
+    if !blob.starts_with(GO_MAGIC) {
+        return Err(CatalogError::NotGo(
+            ".go.buildinfo does not start with the magic".into(),
+        ));
+    }
+    if blob.get(15).is_some_and(|f| f & 2 == 0) {
+        parse_go_pointer_format(blob, obj)
+    } else {
+        parse_go_buildinfo(blob)
+    }
+}
+
+/// The build info of the Go binary at `path` on the host (`moat audit`: dockerd,
+/// containerd, runc). Only the headers and the sections needed are read, not the
+/// whole file; a file over `max_bytes` is refused.
+pub fn read_buildinfo(path: &std::path::Path, max_bytes: u64) -> Result<GoBuildInfo, CatalogError> {
+    let shown = path.display().to_string();
+    let io = |source| CatalogError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > max_bytes {
+        return Err(CatalogError::OverBudget {
+            what: format!("{shown} ({len} bytes)"),
+            limit: max_bytes,
+            budget: "max_binary_bytes",
+        });
+    }
+    let cache = object::ReadCache::new(file);
+    let obj = object::File::parse(&cache)
+        .map_err(|e| CatalogError::NotGo(format!("{shown}: not an executable object file: {e}")))?;
+    buildinfo_of_object(&obj).map_err(|e| match e {
+        CatalogError::NotGo(why) => CatalogError::NotGo(format!("{shown}: {why}")),
+        CatalogError::Malformed(why) => CatalogError::Malformed(format!("{shown}: {why}")),
+        other => other,
+    })
+}
+
+/// Go < 1.18 build info: after the magic, the pointer size (byte 14), the endianness
+/// (bit 0 of byte 15), then two pointers to Go string headers (data pointer, length)
+/// for the version and the module info, resolved through the sections' addresses.
+pub(crate) fn parse_go_pointer_format<'d, R: object::ReadRef<'d>>(
+    b: &[u8],
+    obj: &object::File<'d, R>,
+) -> Result<GoBuildInfo, CatalogError> {
+    let ptr_size = usize::from(*b.get(14).ok_or("truncated Go build info")?);
+    let big = b.get(15).is_some_and(|f| f & 1 == 1);
+    if ptr_size != 4 && ptr_size != 8 {
+        return Err(CatalogError::Malformed(format!(
+            "Go build info: pointer size {ptr_size}"
+        )));
+    }
+    let word = |bytes: &[u8]| -> Option<u64> {
+        let w = bytes.get(..ptr_size)?;
+        let mut v = 0u64;
+        for i in 0..ptr_size {
+            let byte = if big { w[i] } else { w[ptr_size - 1 - i] };
+            v = (v << 8) | u64::from(byte);
+        }
+        Some(v)
+    };
+    // Bytes at a virtual address, from the section that holds it.
+    let at = |addr: u64, len: u64| -> Option<&'d [u8]> {
+        obj.sections().find_map(|s| {
+            let (start, size) = (s.address(), s.size());
+            if addr < start || addr.checked_add(len)? > start.checked_add(size)? {
+                return None;
+            }
+            s.data_range(addr, len).ok().flatten()
+        })
+    };
+    let go_string = |header_addr: u64| -> Option<Vec<u8>> {
+        let hdr = at(header_addr, 2 * ptr_size as u64)?;
+        let (ptr, len) = (word(hdr)?, word(hdr.get(ptr_size..)?)?);
+        if len > 1 << 20 {
+            return None;
+        }
+        at(ptr, len).map(<[u8]>::to_vec)
+    };
+    let ver_hdr = word(b.get(16..).ok_or("truncated")?).ok_or("truncated Go build info")?;
+    let mod_hdr =
+        word(b.get(16 + ptr_size..).ok_or("truncated")?).ok_or("truncated Go build info")?;
+    let ver = go_string(ver_hdr).ok_or("Go version string not found in the binary's sections")?;
+    let modinfo = go_string(mod_hdr).unwrap_or_default();
+    Ok(decode(&ver, &modinfo))
+}
+
+fn decode(ver: &[u8], modinfo: &[u8]) -> GoBuildInfo {
+    let mut info = GoBuildInfo {
+        go_version: String::from_utf8_lossy(ver).into_owned(),
+        ..Default::default()
+    };
+    // modinfo is framed by 16-byte sentinels.
+    let m = if modinfo.len() >= 33 {
+        &modinfo[16..modinfo.len() - 16]
+    } else {
+        modinfo
+    };
+    for line in String::from_utf8_lossy(m).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        match f.as_slice() {
+            ["path", path, ..] if info.path.is_none() => info.path = Some(path.to_string()),
+            ["mod", path, version, ..] => {
+                info.main_module = Some((path.to_string(), version.to_string()))
+            }
+            ["dep", path, version, ..] => info.deps.push((path.to_string(), version.to_string())),
+            ["build", kv, ..] => {
+                if let Some((k, v)) = kv.split_once('=') {
+                    info.settings.push((k.to_string(), v.to_string()));
+                }
+            }
+            ["=>", path, version, ..] => {
+                if let Some(last) = info.deps.last_mut() {
+                    *last = (path.to_string(), version.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    info
+}
+
+/// The Go pseudo-version of a `(devel)` main module built in a VCS checkout:
+/// `v0.0.0-YYYYMMDDHHMMSS-REVISION12` from `vcs.time` and `vcs.revision` (as syft does).
+pub fn pseudo_version(info: &GoBuildInfo) -> Option<String> {
+    let rev = info.vcs_revision()?;
+    let t = info.vcs_time()?;
+    let digits: String = t.chars().take(19).filter(char::is_ascii_digit).collect();
+    if digits.len() != 14 || rev.len() < 12 {
+        return None;
+    }
+    Some(format!("v0.0.0-{digits}-{}", rev.get(..12)?))
+}
 
 /// A `replace` directive: old module, old version (if pinned), new module and version
 /// (`None` for a local directory).
@@ -139,8 +384,8 @@ impl Cataloger for GoMod {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/go.mod"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (m, v) in parse_go_mod(&text(&data)) {
             if v.is_empty() {
                 continue; // the module being scanned: a source tree, not a dependency
@@ -150,5 +395,45 @@ impl Cataloger for GoMod {
                 .push(package(&m, &v, Ecosystem::Golang, go_purl(&m, &v), file));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod buildinfo_tests {
+    use super::*;
+
+    #[test]
+    fn settings_main_module_and_ldflags_are_kept() {
+        let body = "path\tgithub.com/docker/docker/cmd/dockerd\nmod\tgithub.com/docker/docker\tv20.10.24+incompatible\t\ndep\tgolang.org/x/sys\tv0.1.0\th1:x\n=>\tgolang.org/x/sys\tv0.2.0\th1:y\nbuild\t-ldflags=\"-X github.com/docker/docker/dockerversion.Version=20.10.24+dfsg1 -w\"\nbuild\tvcs.revision=0123456789abcdef0123\nbuild\tvcs.time=2023-04-05T06:07:08Z\n";
+        let mut modinfo = vec![0u8; 16];
+        modinfo.extend_from_slice(body.as_bytes());
+        modinfo.extend_from_slice(&[0u8; 16]);
+        let info = decode(b"go1.19.8", &modinfo);
+        assert_eq!(info.go_version, "go1.19.8");
+        assert_eq!(
+            info.path.as_deref(),
+            Some("github.com/docker/docker/cmd/dockerd")
+        );
+        assert_eq!(
+            info.main(),
+            Some((
+                "github.com/docker/docker".to_string(),
+                "v20.10.24+incompatible".to_string()
+            ))
+        );
+        assert_eq!(
+            info.deps,
+            [("golang.org/x/sys".to_string(), "v0.2.0".to_string())]
+        );
+        assert_eq!(info.settings.len(), 3);
+        assert_eq!(
+            info.ldflag_var("github.com/docker/docker/dockerversion.Version")
+                .as_deref(),
+            Some("20.10.24+dfsg1")
+        );
+        assert_eq!(
+            pseudo_version(&info).as_deref(),
+            Some("v0.0.0-20230405060708-0123456789ab")
+        );
     }
 }

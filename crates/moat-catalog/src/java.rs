@@ -2,7 +2,7 @@
 //! and declared dependencies of `pom.xml` (explicit versions and `${property}`
 //! references resolved inside the same file; no network, no parent POMs).
 
-use crate::{Cataloger, Ctx, Found, MAX_BINARY, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Limits, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::{Ecosystem, Location, Package};
 use std::collections::BTreeMap;
@@ -23,15 +23,43 @@ fn kv_props(s: &str, sep: char) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Packages of one archive (recursing into nested archives).
+/// Open a zip archive of untrusted bytes, refusing the shapes zip bombs take: more
+/// central-directory entries than `limits.max_zip_entries`, and entries whose bytes
+/// overlap (many entries pointing into one deflate stream).
+pub fn open_zip<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    display: &str,
+    limits: &Limits,
+) -> Result<zip::ZipArchive<R>, CatalogError> {
+    let mut zip = zip::ZipArchive::new(reader).map_err(|e| format!("{display}: {e}"))?;
+    if zip.len() > limits.max_zip_entries {
+        return Err(CatalogError::OverCount {
+            what: format!("{display}: {} zip entries", zip.len()),
+            limit: limits.max_zip_entries as u64,
+            budget: "max_zip_entries",
+        });
+    }
+    match zip.has_overlapping_entries() {
+        Ok(false) => Ok(zip),
+        Ok(true) => Err(CatalogError::Malformed(format!(
+            "{display}: zip entries overlap (a zip bomb's shape): skipped"
+        ))),
+        Err(e) => Err(CatalogError::Malformed(format!("{display}: {e}"))),
+    }
+}
+
+/// Packages of one archive (recursing into nested archives); `inflated` counts the
+/// bytes inflated from the top archive so far.
 fn scan_archive(
     data: &[u8],
     display: &str,
     file: &FileMeta,
     depth: usize,
+    limits: &Limits,
+    inflated: &mut u64,
     found: &mut Found,
-) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(data)).map_err(|e| format!("{display}: {e}"))?;
+) -> Result<(), CatalogError> {
+    let mut zip = open_zip(Cursor::new(data), display, limits)?;
     let mut poms = Vec::new();
     let mut manifest = None;
     for i in 0..zip.len() {
@@ -47,9 +75,39 @@ fn scan_archive(
         if !(want_pom || want_manifest || want_nested) || f.size() > MAX_ENTRY {
             continue;
         }
-        let mut buf = Vec::new();
-        if (&mut f).take(MAX_ENTRY).read_to_end(&mut buf).is_err() {
+        // A deflate bomb inflates a few bytes into megabytes: refuse an entry whose
+        // ratio is beyond what real content has, and stop at the archive's budget.
+        if f.size() > 1 << 20 && f.size() / f.compressed_size().max(1) > limits.max_zip_ratio {
+            found.unknowns.push(moat_model::Unknown {
+                location: Location {
+                    path: format!("{display}:{name}"),
+                    layer: file.layer.clone(),
+                },
+                reason: format!(
+                    "java-archive: inflates {} bytes to {}, over the ratio budget of {} (max_zip_ratio): skipped",
+                    f.compressed_size(),
+                    f.size(),
+                    limits.max_zip_ratio
+                ),
+            });
             continue;
+        }
+        let left = limits.max_zip_inflated.saturating_sub(*inflated);
+        let mut buf = Vec::new();
+        if (&mut f)
+            .take(MAX_ENTRY.min(left.saturating_add(1)))
+            .read_to_end(&mut buf)
+            .is_err()
+        {
+            continue;
+        }
+        *inflated += buf.len() as u64;
+        if *inflated > limits.max_zip_inflated {
+            return Err(CatalogError::OverBudget {
+                what: format!("{display}: bytes inflated"),
+                limit: limits.max_zip_inflated,
+                budget: "max_zip_inflated",
+            });
         }
         if want_pom {
             poms.push(text(&buf).into_owned());
@@ -59,7 +117,7 @@ fn scan_archive(
             // Scanned at once, so at most one nested archive per depth is in memory.
             drop(f);
             let d = format!("{display}:{name}");
-            if let Err(e) = scan_archive(&buf, &d, file, depth + 1, found) {
+            if let Err(e) = scan_archive(&buf, &d, file, depth + 1, limits, inflated, found) {
                 found.unknowns.push(moat_model::Unknown {
                     location: Location {
                         path: d,
@@ -131,9 +189,21 @@ impl Cataloger for Archives {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/*.jar", "**/*.war", "**/*.ear", "**/*.jpi", "**/*.hpi"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_BINARY)?;
-        scan_archive(&data, &file.path, file, 0, found)
+    fn name_matters(&self) -> bool {
+        true // a jar without pom.properties is named after its file
+    }
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_binary(file)?;
+        let mut inflated = 0;
+        scan_archive(
+            &data,
+            &file.path,
+            file,
+            0,
+            &ctx.limits,
+            &mut inflated,
+            found,
+        )
     }
 }
 
@@ -222,12 +292,98 @@ impl Cataloger for PomXml {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/pom.xml"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         let loc = crate::location(file);
         for (g, a, v) in parse_pom(&text(&data)) {
             found.packages.push(maven_pkg(&g, &a, &v, file, &loc));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod zip_budget_tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A jar with a pom.properties and a nested `lib/zeros.jar` of `zeros` zero bytes.
+    fn jar(zeros: usize) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("META-INF/maven/g/a/pom.properties", o)
+            .unwrap();
+        w.write_all(b"groupId=g\nartifactId=a\nversion=1.0\n")
+            .unwrap();
+        w.start_file("lib/zeros.jar", o).unwrap();
+        w.write_all(&vec![0u8; zeros]).unwrap();
+        w.finish().unwrap().into_inner()
+    }
+
+    fn run(data: &[u8], limits: &Limits) -> (Found, Result<(), CatalogError>) {
+        let file = FileMeta {
+            path: "/app/a.jar".into(),
+            kind: moat_fs::FileKind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: data.len() as u64,
+            link_target: None,
+            layer: None,
+        };
+        let mut found = Found::default();
+        let mut inflated = 0;
+        let r = scan_archive(
+            data,
+            "/app/a.jar",
+            &file,
+            0,
+            limits,
+            &mut inflated,
+            &mut found,
+        );
+        (found, r)
+    }
+
+    #[test]
+    fn entries_ratio_and_inflated_bytes_are_bounded() {
+        let data = jar(4 << 20);
+        // Defaults: the package is found (the nested entry of zeros is an unknown).
+        let (found, r) = run(&data, &Limits::default());
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(found.packages.len(), 1);
+
+        let few = Limits {
+            max_zip_entries: 1,
+            ..Limits::default()
+        };
+        let e = run(&data, &few).1.unwrap_err().to_string();
+        assert!(e.contains("max_zip_entries"), "{e}");
+
+        let ratio = Limits {
+            max_zip_ratio: 10,
+            ..Limits::default()
+        };
+        let (found, r) = run(&data, &ratio);
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(found.packages.len(), 1);
+        assert!(
+            found
+                .unknowns
+                .iter()
+                .any(|u| u.location.path == "/app/a.jar:lib/zeros.jar"
+                    && u.reason.contains("max_zip_ratio")),
+            "{:?}",
+            found.unknowns
+        );
+
+        let small = Limits {
+            max_zip_inflated: 1 << 20,
+            max_zip_ratio: u64::MAX,
+            ..Limits::default()
+        };
+        let e = run(&data, &small).1.unwrap_err().to_string();
+        assert!(e.contains("max_zip_inflated"), "{e}");
     }
 }

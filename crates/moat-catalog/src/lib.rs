@@ -20,10 +20,11 @@
 /// the image's layer chain) are reused only under the same value: bump it in the same
 /// commit as any change that makes a cataloger find, name, version or locate a package
 /// differently (a new cataloger, a parser fix, a new field), never for refactors.
-pub const CATALOG_VERSION: u32 = 2;
+pub const CATALOG_VERSION: u32 = 3;
 
 pub mod apk;
 pub mod binary;
+mod copies;
 pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
@@ -57,12 +58,102 @@ pub enum Mode {
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub mode: Mode,
+    /// Budgets that bound what a hostile image can make the catalog read and hold.
+    pub limits: Limits,
 }
 
 /// Largest metadata file read whole (a dpkg status of a big image is a few MB).
 pub const MAX_METADATA: u64 = 64 << 20;
 /// Largest binary or archive inspected.
 pub const MAX_BINARY: u64 = 512 << 20;
+
+/// Budgets of one catalog run (issue 12). Each exceeded budget skips one file, which
+/// becomes an [`Unknown`] naming the file and the budget; the run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes read from one metadata file (package DBs, lockfiles, manifests, gemspecs,
+    /// `installed.json`, `*.deps.json`, dpkg `.list` files).
+    pub max_file_bytes: u64,
+    /// Bytes read from one binary, archive (jar/war/ear) or rpm database.
+    pub max_binary_bytes: u64,
+    /// Bytes read by the whole run, every file together.
+    pub max_total_bytes: u64,
+    /// Bytes of one line of a line-oriented database (apk `installed`).
+    pub max_line_bytes: usize,
+    /// Entries in one zip archive's central directory (jar/war/ear, nested included).
+    pub max_zip_entries: usize,
+    /// Bytes inflated from one archive, its nested archives included.
+    pub max_zip_inflated: u64,
+    /// Largest inflated/compressed ratio of one zip entry that is read.
+    pub max_zip_ratio: u64,
+    /// Rows read from one SQLite rpm database.
+    pub max_sqlite_rows: usize,
+    /// SQLite virtual-machine steps (in thousands) for one rpm database query.
+    pub max_sqlite_kilosteps: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: MAX_METADATA,
+            max_binary_bytes: MAX_BINARY,
+            max_total_bytes: 16 << 30,
+            max_line_bytes: 64 << 10,
+            max_zip_entries: 65_536,
+            max_zip_inflated: 512 << 20,
+            max_zip_ratio: 1_000,
+            max_sqlite_rows: 1_000_000,
+            max_sqlite_kilosteps: 2_000_000,
+        }
+    }
+}
+
+/// Why a file could not be cataloged (it becomes an [`Unknown`] with this message).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// A budget of [`Limits`] was exceeded; `budget` names the field.
+    #[error("{what}: over the {limit}-byte budget ({budget}), skipped")]
+    OverBudget {
+        what: String,
+        limit: u64,
+        budget: &'static str,
+    },
+    /// A count budget of [`Limits`] was exceeded.
+    #[error("{what}: over the budget of {limit} ({budget}), skipped")]
+    OverCount {
+        what: String,
+        limit: u64,
+        budget: &'static str,
+    },
+    #[error(transparent)]
+    Fs(#[from] moat_fs::FsError),
+    /// A host file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A binary without Go build information.
+    #[error("no Go build information ({0})")]
+    NotGo(String),
+    /// The file is not what its name says, or is corrupt.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl From<String> for CatalogError {
+    fn from(s: String) -> Self {
+        CatalogError::Malformed(s)
+    }
+}
+
+impl From<&str> for CatalogError {
+    fn from(s: &str) -> Self {
+        CatalogError::Malformed(s.to_string())
+    }
+}
 
 /// What a cataloger looks at.
 pub enum Selector {
@@ -76,14 +167,109 @@ pub enum Selector {
 pub struct Ctx<'a> {
     pub resolver: &'a dyn FileResolver,
     pub distro: Option<&'a Distro>,
+    pub limits: Limits,
+    /// Bytes read so far by this run (against [`Limits::max_total_bytes`]).
+    read_total: std::cell::Cell<u64>,
 }
 
-impl Ctx<'_> {
-    /// Read a whole file, as a one-line reason on failure.
-    pub fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, String> {
-        self.resolver
-            .read_limited(path, limit)
-            .map_err(|e| e.to_string())
+impl<'a> Ctx<'a> {
+    /// A context with the default budgets.
+    pub fn new(resolver: &'a dyn FileResolver, distro: Option<&'a Distro>) -> Self {
+        Ctx::with_limits(resolver, distro, Limits::default())
+    }
+
+    pub fn with_limits(
+        resolver: &'a dyn FileResolver,
+        distro: Option<&'a Distro>,
+        limits: Limits,
+    ) -> Self {
+        Ctx {
+            resolver,
+            distro,
+            limits,
+            read_total: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Count `n` bytes read outside [`Ctx::read`] against the total budget.
+    pub fn count_read(&self, n: u64) {
+        self.read_total.set(self.read_total.get().saturating_add(n));
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read_total.get()
+    }
+
+    /// Read a whole file of at most `limit` bytes (`budget` names the limit in the
+    /// error), counted against the run's total budget.
+    pub fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, CatalogError> {
+        self.read_budget(path, limit, "max_file_bytes")
+    }
+
+    fn read_budget(
+        &self,
+        path: &str,
+        limit: u64,
+        budget: &'static str,
+    ) -> Result<Vec<u8>, CatalogError> {
+        let left = self
+            .limits
+            .max_total_bytes
+            .saturating_sub(self.read_total.get());
+        let (cap, cap_budget) = if left < limit {
+            (left, "max_total_bytes")
+        } else {
+            (limit, budget)
+        };
+        match self.resolver.read_limited(path, cap) {
+            Ok(b) => {
+                self.read_total.set(self.read_total.get() + b.len() as u64);
+                Ok(b)
+            }
+            Err(e) if e.kind == moat_fs::FsErrorKind::TooLarge => {
+                self.read_total.set(self.read_total.get() + cap);
+                Err(CatalogError::OverBudget {
+                    what: path.to_string(),
+                    limit: if cap_budget == "max_total_bytes" {
+                        self.limits.max_total_bytes
+                    } else {
+                        cap
+                    },
+                    budget: cap_budget,
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Read a metadata file whole, within [`Limits::max_file_bytes`].
+    pub fn read_meta(&self, file: &FileMeta) -> Result<Vec<u8>, CatalogError> {
+        self.check_size(file, self.limits.max_file_bytes, "max_file_bytes")?;
+        self.read_budget(&file.path, self.limits.max_file_bytes, "max_file_bytes")
+    }
+
+    /// Read a binary, archive or database whole, within [`Limits::max_binary_bytes`].
+    pub fn read_binary(&self, file: &FileMeta) -> Result<Vec<u8>, CatalogError> {
+        self.check_size(file, self.limits.max_binary_bytes, "max_binary_bytes")?;
+        self.read_budget(&file.path, self.limits.max_binary_bytes, "max_binary_bytes")
+    }
+
+    /// Refuse, before reading, a file whose listed size is over `limit`.
+    pub fn check_size(
+        &self,
+        file: &FileMeta,
+        limit: u64,
+        budget: &'static str,
+    ) -> Result<(), CatalogError> {
+        if file.size > limit {
+            return Err(CatalogError::OverBudget {
+                what: format!("{} ({} bytes)", file.path, file.size),
+                limit,
+                budget,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -103,7 +289,18 @@ pub trait Cataloger: Sync {
     fn name(&self) -> &'static str;
     fn selector(&self) -> Selector;
     /// Parse one selected file. An `Err` is the reason the file became an unknown.
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String>;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError>;
+    /// Whether what `parse` finds depends only on the file's bytes (not on its path or
+    /// on other files): copies of one content (hard links) are then parsed once.
+    fn content_only(&self) -> bool {
+        true
+    }
+    /// Whether what `parse` finds also depends on the file's name (a jar without
+    /// `pom.properties` is named after its file): copies are then one content only
+    /// under the same name.
+    fn name_matters(&self) -> bool {
+        false
+    }
 }
 
 /// The catalogers run in `mode`.
@@ -144,10 +341,7 @@ pub fn catalogers(mode: Mode) -> Vec<&'static dyn Cataloger> {
 pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
     let distro = distro::detect(resolver);
     let cats = catalogers(opts.mode);
-    let ctx = Ctx {
-        resolver,
-        distro: distro.as_ref(),
-    };
+    let ctx = Ctx::with_limits(resolver, distro.as_ref(), opts.limits);
 
     // One glob set over every pattern; `owner[i]` is the cataloger of pattern i.
     let mut b = globset::GlobSetBuilder::new();
@@ -170,6 +364,7 @@ pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
     let set = b.build().unwrap_or_else(|_| globset::GlobSet::empty());
 
     let mut found = Found::default();
+    let mut copies = copies::Copies::default();
     let mut hits = Vec::new();
     for meta in resolver.entries() {
         if meta.kind != FileKind::File {
@@ -187,17 +382,32 @@ pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
         }
         for ci in seen {
             let Some(c) = cats.get(ci) else { continue };
-            let before = found.packages.len();
-            if let Err(reason) = c.parse(&ctx, &meta, &mut found) {
+            // Each distinct content is parsed once: a copy (a hard link) of a file
+            // already parsed by this cataloger adds its location to what was found.
+            let key = if c.content_only() {
+                copies::key(&ctx, &meta, ci, c.name_matters())
+            } else {
+                None
+            };
+            if let Some(k) = &key
+                && copies.add_copy(k, &meta, &mut found)
+            {
+                continue;
+            }
+            let before = (found.packages.len(), found.unknowns.len());
+            if let Err(err) = c.parse(&ctx, &meta, &mut found) {
                 found.unknowns.push(Unknown {
                     location: location(&meta),
-                    reason: format!("{}: {reason}", c.name()),
+                    reason: format!("{}: {err}", c.name()),
                 });
             }
-            for p in &mut found.packages[before..] {
+            for p in &mut found.packages[before.0..] {
                 if p.found_by.is_empty() {
                     p.found_by = c.name().to_string();
                 }
+            }
+            if let Some(k) = key {
+                copies.record(k, &meta, before, &found);
             }
         }
     }
@@ -341,5 +551,99 @@ mod tests {
             .map(|p| format!("{}:{}@{}", p.ecosystem, p.name, p.version))
             .collect();
         assert_eq!(names, ["deb:python3-six@1.16.0-4", "pypi:six@1.15.0"]);
+    }
+
+    fn package_json(name: &str, pad: usize) -> String {
+        format!(
+            "{{\"name\": \"{name}\", \"version\": \"1.0.0\", \"description\": \"{}\"}}",
+            "x".repeat(pad)
+        )
+    }
+
+    #[test]
+    fn a_file_over_the_per_file_budget_is_an_unknown_naming_it_and_the_budget() {
+        let r = MemResolver::new()
+            .file("/app/node_modules/a/package.json", package_json("a", 10))
+            .file("/app/node_modules/b/package.json", package_json("b", 5000));
+        let opts = Options {
+            limits: Limits {
+                max_file_bytes: 1000,
+                ..Limits::default()
+            },
+            ..Options::default()
+        };
+        let inv = catalog(&r, &opts);
+        let names: Vec<&str> = inv.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a"]);
+        assert_eq!(inv.unknowns.len(), 1);
+        assert_eq!(
+            inv.unknowns[0].location.path,
+            "/app/node_modules/b/package.json"
+        );
+        assert!(
+            inv.unknowns[0]
+                .reason
+                .contains("1000-byte budget (max_file_bytes)"),
+            "{}",
+            inv.unknowns[0].reason
+        );
+    }
+
+    #[test]
+    fn the_run_stops_reading_at_the_total_budget() {
+        let mut r = MemResolver::new();
+        for i in 0..10 {
+            r = r.file(
+                &format!("/app/node_modules/p{i}/package.json"),
+                package_json(&format!("p{i}"), 100),
+            );
+        }
+        let opts = Options {
+            limits: Limits {
+                max_total_bytes: 500,
+                ..Limits::default()
+            },
+            ..Options::default()
+        };
+        let inv = catalog(&r, &opts);
+        // Each file is about 160 bytes: three fit, the rest are unknowns.
+        assert_eq!(inv.packages.len(), 3, "{:?}", inv.packages);
+        assert_eq!(inv.unknowns.len(), 7);
+        assert!(
+            inv.unknowns
+                .iter()
+                .all(|u| u.reason.contains("max_total_bytes"))
+        );
+    }
+
+    #[test]
+    fn copies_of_one_content_are_parsed_once_and_listed_at_each_path() {
+        let body = package_json("same", 5000);
+        let r = MemResolver::new()
+            .file("/a/node_modules/same/package.json", body.clone())
+            .file("/b/node_modules/same/package.json", body.clone())
+            .file("/c/node_modules/same/package.json", body);
+        let ctx_limits = Limits::default();
+        let inv = catalog(&r, &Options::default());
+        assert_eq!(inv.packages.len(), 1, "{:?}", inv.packages);
+        let paths: Vec<&str> = inv.packages[0]
+            .locations
+            .iter()
+            .map(|l| l.path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/a/node_modules/same/package.json",
+                "/b/node_modules/same/package.json",
+                "/c/node_modules/same/package.json"
+            ]
+        );
+        // Read once whole, plus the 64 KiB heads that recognise the copies.
+        let ctx = Ctx::with_limits(&r, None, ctx_limits);
+        let meta = r.lstat("/a/node_modules/same/package.json").unwrap();
+        let k1 = copies::key(&ctx, &meta, 0, false);
+        assert!(k1.is_some());
+        assert_eq!(ctx.bytes_read(), meta.size);
     }
 }

@@ -1,7 +1,7 @@
 //! Node: installed packages (`node_modules/**/package.json`) and declared dependencies
 //! (`package-lock.json` v1-v3, `yarn.lock` v1 and berry, `pnpm-lock.yaml`).
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::{Ecosystem, Package};
 use serde_json::Value;
@@ -49,8 +49,8 @@ impl Cataloger for Installed {
             "**/node_modules/@*/*/package.json",
         ])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         let v: Value = serde_json::from_slice(&data).map_err(|e| format!("invalid JSON: {e}"))?;
         let name = v.get("name").and_then(Value::as_str);
         let version = v.get("version").and_then(Value::as_str);
@@ -67,7 +67,7 @@ impl Cataloger for Installed {
 }
 
 /// (name, version, dev) of a package-lock.json, any lockfileVersion.
-pub fn parse_package_lock(s: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_package_lock(s: &str) -> Result<Vec<(String, String)>, CatalogError> {
     let v: Value = serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}"))?;
     let mut out = Vec::new();
     if let Some(pkgs) = v.get("packages").and_then(Value::as_object) {
@@ -122,11 +122,14 @@ impl Cataloger for PackageLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/package-lock.json"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
+    fn content_only(&self) -> bool {
+        false // skipped inside node_modules
+    }
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
         if file.path.contains("/node_modules/") {
             return Ok(()); // a dependency's own lockfile, not what was installed
         }
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_package_lock(&text(&data))? {
             found.packages.push(npm(&n, &v, file));
         }
@@ -196,8 +199,8 @@ impl Cataloger for YarnLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/yarn.lock"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_yarn_lock(&text(&data)) {
             found.packages.push(npm(&n, &v, file));
         }
@@ -228,7 +231,7 @@ fn pnpm_key(key: &str) -> Option<(String, String)> {
 }
 
 /// (name, version) of a pnpm-lock.yaml.
-pub fn parse_pnpm_lock(s: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_pnpm_lock(s: &str) -> Result<Vec<(String, String)>, CatalogError> {
     // pnpm may write several YAML documents (a `---` separated env lockfile first):
     // the one with `packages` is the project's.
     let docs: Vec<Value> = serde_saphyr::from_multiple(s).map_err(|e| e.to_string())?;
@@ -272,8 +275,8 @@ impl Cataloger for PnpmLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/pnpm-lock.yaml"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_pnpm_lock(&text(&data))? {
             found.packages.push(npm(&n, &v, file));
         }

@@ -1,6 +1,6 @@
 //! PHP: `vendor/composer/installed.json` (Composer 1 and 2) and `composer.lock`.
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 use serde_json::Value;
@@ -29,7 +29,7 @@ fn packages(list: &[Value]) -> Vec<(String, String, Vec<String>)> {
         .collect()
 }
 
-pub fn parse_installed(s: &str) -> Result<Vec<(String, String, Vec<String>)>, String> {
+pub fn parse_installed(s: &str) -> Result<Vec<(String, String, Vec<String>)>, CatalogError> {
     let v: Value = serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}"))?;
     let list = match &v {
         Value::Array(a) => a.clone(),
@@ -43,7 +43,7 @@ pub fn parse_installed(s: &str) -> Result<Vec<(String, String, Vec<String>)>, St
     Ok(packages(&list))
 }
 
-pub fn parse_lock(s: &str) -> Result<Vec<(String, String, Vec<String>)>, String> {
+pub fn parse_lock(s: &str) -> Result<Vec<(String, String, Vec<String>)>, CatalogError> {
     let v: Value = serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}"))?;
     let mut out = Vec::new();
     for sec in ["packages", "packages-dev"] {
@@ -75,8 +75,8 @@ impl Cataloger for Installed {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/vendor/composer/installed.json"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         emit(parse_installed(&text(&data))?, file, found);
         Ok(())
     }
@@ -89,8 +89,8 @@ impl Cataloger for ComposerLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/composer.lock"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         emit(parse_lock(&text(&data))?, file, found);
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Python: installed distributions (`*.dist-info/METADATA`, `*.egg-info`) and declared
 //! dependencies (`requirements*.txt`, `poetry.lock`, `Pipfile.lock`, `uv.lock`).
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::{Ecosystem, Package};
 
@@ -70,8 +70,8 @@ impl Cataloger for Installed {
             "**/*.egg-info",
         ])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         let (name, version, licenses) =
             parse_metadata(&text(&data)).ok_or("no Name or no Version in Python core metadata")?;
         let mut p = pypi(&name, &version, file);
@@ -119,8 +119,8 @@ impl Cataloger for Requirements {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/*requirements*.txt"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_requirements(&text(&data)) {
             found.packages.push(pypi(&n, &v, file));
         }
@@ -144,7 +144,7 @@ struct TomlPkg {
 
 /// `[[package]]` name/version pairs of `poetry.lock` or `uv.lock`. uv's project itself
 /// (an editable or virtual source) is not a dependency and is skipped.
-pub fn parse_toml_lock(s: &str, skip_local: bool) -> Result<Vec<(String, String)>, String> {
+pub fn parse_toml_lock(s: &str, skip_local: bool) -> Result<Vec<(String, String)>, CatalogError> {
     let lock: TomlLock = toml::from_str(s).map_err(|e| e.to_string())?;
     Ok(lock
         .package
@@ -166,8 +166,8 @@ impl Cataloger for PoetryLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/poetry.lock"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_toml_lock(&text(&data), false)? {
             found.packages.push(pypi(&n, &v, file));
         }
@@ -182,8 +182,8 @@ impl Cataloger for UvLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/uv.lock"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_toml_lock(&text(&data), false)? {
             found.packages.push(pypi(&n, &v, file));
         }
@@ -192,7 +192,7 @@ impl Cataloger for UvLock {
 }
 
 /// `default` and `develop` sections of a `Pipfile.lock` (`"version": "==1.2.3"`).
-pub fn parse_pipfile_lock(s: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_pipfile_lock(s: &str) -> Result<Vec<(String, String)>, CatalogError> {
     let v: serde_json::Value = serde_json::from_str(s).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for sec in ["default", "develop"] {
@@ -214,8 +214,8 @@ impl Cataloger for PipfileLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/Pipfile.lock"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_pipfile_lock(&text(&data))? {
             found.packages.push(pypi(&n, &v, file));
         }

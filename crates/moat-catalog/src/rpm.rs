@@ -7,7 +7,7 @@
 //! they are read by hand here, following knqyf263/go-rpmdb (the reference that syft
 //! and Trivy use); SQLite goes through rusqlite (bundled, read from memory).
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, license_list, package};
+use crate::{CatalogError, Cataloger, Ctx, Found, MAX_METADATA, Selector, license_list, package};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 
@@ -46,7 +46,14 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Parse one header blob (no lead, no magic: `il`, `dl`, index, data).
-pub fn parse_header(blob: &[u8]) -> Result<RpmEntry, String> {
+pub fn parse_header(blob: &[u8]) -> Result<RpmEntry, CatalogError> {
+    parse_header_limited(blob, crate::Limits::default().max_file_bytes)
+}
+
+/// [`parse_header`], the file list (directory + base name of every file) refused when
+/// it would grow past `max_files` bytes. Every count is checked against the bytes the
+/// blob really has before anything is allocated.
+pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, CatalogError> {
     let il = be32(blob, 0).ok_or("header too short")? as usize;
     let dl = be32(blob, 4).ok_or("header too short")? as usize;
     let data_start = il
@@ -55,30 +62,53 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmEntry, String> {
         .ok_or("header index too large")?;
     let data_end = data_start.checked_add(dl).ok_or("header data too large")?;
     if il > 100_000 || data_end > blob.len() {
-        return Err(format!(
+        return Err(CatalogError::Malformed(format!(
             "header claims {il} entries and {dl} data bytes, blob has {}",
             blob.len()
-        ));
+        )));
     }
     let data = &blob[data_start..data_end];
     let mut e = RpmEntry::default();
     let (mut dirindexes, mut basenames, mut dirnames) = (Vec::new(), Vec::new(), Vec::new());
+    // At most `count` NUL-terminated strings from `off`; the count was checked against
+    // the bytes left, so the vector is bounded by the data size.
     let strings = |off: usize, count: usize| -> Vec<String> {
         let mut out = Vec::new();
         let mut rest = data.get(off..).unwrap_or(&[]);
         for _ in 0..count {
+            if rest.is_empty() {
+                break;
+            }
             let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
             out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
             rest = rest.get(end + 1..).unwrap_or(&[]);
         }
         out
     };
+    let mut done = std::collections::HashSet::new();
     for i in 0..il {
         let at = 8 + i * 16;
         let tag = be32(blob, at).ok_or("truncated index")? as i32;
         let ty = be32(blob, at + 4).ok_or("truncated index")?;
         let off = be32(blob, at + 8).ok_or("truncated index")? as usize;
-        let count = (be32(blob, at + 12).ok_or("truncated index")? as usize).min(1_000_000);
+        let count = be32(blob, at + 12).ok_or("truncated index")? as usize;
+        let left = data.len().saturating_sub(off);
+        let fits = match ty {
+            // int32: 4 bytes each; strings: at least their NUL each.
+            4 => count.checked_mul(4).is_some_and(|n| n <= left),
+            6 | 8 | 9 => count <= left,
+            _ => true,
+        };
+        if !fits || off > data.len() {
+            return Err(CatalogError::Malformed(format!(
+                "header entry {i} (tag {tag}) claims {count} values at offset {off}, the data has {} bytes",
+                data.len()
+            )));
+        }
+        // A tag repeated in the index is read once (the first one, as rpm does).
+        if !done.insert(tag) {
+            continue;
+        }
         let first = || strings(off, 1).into_iter().next().unwrap_or_default();
         match (tag, ty) {
             (TAG_NAME, 6 | 9) => e.name = first(),
@@ -98,8 +128,17 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmEntry, String> {
             _ => {}
         }
     }
+    let mut total = 0u64;
     for (b, d) in basenames.iter().zip(dirindexes.iter()) {
         if let Some(dir) = dirnames.get(*d as usize) {
+            total += (dir.len() + b.len()) as u64;
+            if total > max_files {
+                return Err(CatalogError::OverBudget {
+                    what: format!("package {}: file list", e.name),
+                    limit: max_files,
+                    budget: "max_file_bytes",
+                });
+            }
             e.files.push(format!("{dir}{b}"));
         }
     }
@@ -119,43 +158,118 @@ pub fn split_source_rpm(s: &str) -> Option<(String, String)> {
 }
 
 /// Header blobs of an SQLite rpmdb.
-pub fn sqlite_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub fn sqlite_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, CatalogError> {
+    sqlite_blobs_limited(data, &crate::Limits::default())
+}
+
+/// [`sqlite_blobs`] within budgets: `Packages` must be a table (a view can compute
+/// rows forever), at most `max_sqlite_rows` rows, the query interrupted after
+/// `max_sqlite_kilosteps` thousand VM steps, no value longer than `max_file_bytes`.
+pub fn sqlite_blobs_limited(
+    data: &[u8],
+    limits: &crate::Limits,
+) -> Result<Vec<Vec<u8>>, CatalogError> {
+    let bad = |e: rusqlite::Error| CatalogError::Malformed(e.to_string());
     // A WAL-mode database (header bytes 18/19 = 2) cannot be opened from memory:
     // mark the copy as a rollback-journal database; the content is the same.
-    let mut copy = data.to_vec();
-    if let Some(b) = copy.get_mut(18..20)
-        && b == [2, 2]
-    {
-        b.copy_from_slice(&[1, 1]);
-    }
-    let mut conn = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
-    conn.deserialize_read_exact(rusqlite::MAIN_DB, &copy[..], copy.len(), true)
+    let data: std::borrow::Cow<'_, [u8]> = if data.get(18..20) == Some(&[2, 2]) {
+        let mut copy = data.to_vec();
+        if let Some(b) = copy.get_mut(18..20) {
+            b.copy_from_slice(&[1, 1]);
+        }
+        copy.into()
+    } else {
+        data.into()
+    };
+    let mut conn = rusqlite::Connection::open_in_memory().map_err(bad)?;
+    let max_len = i32::try_from(limits.max_file_bytes).unwrap_or(i32::MAX);
+    conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, max_len)
+        .map_err(bad)?;
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, &data[..], data.len(), true)
         .map_err(|e| format!("not an SQLite database: {e}"))?;
+    conn.pragma_update(None, "query_only", true).map_err(bad)?;
+    let kind: Option<String> = conn
+        .query_row(
+            "SELECT type FROM sqlite_master WHERE name = 'Packages'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    if kind.as_deref() != Some("table") {
+        return Err(CatalogError::Malformed(format!(
+            "no Packages table (found {})",
+            kind.as_deref().unwrap_or("nothing")
+        )));
+    }
+    // Every 1000 VM steps: stop after the budget (a huge table scan or a costly
+    // generated column).
+    let budget = limits.max_sqlite_kilosteps;
+    let steps = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = steps.clone();
+    conn.progress_handler(
+        1000,
+        Some(move || counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= budget),
+    )
+    .map_err(bad)?;
     let mut st = conn
         .prepare("SELECT blob FROM Packages")
         .map_err(|e| format!("no Packages table: {e}"))?;
-    let rows = st
-        .query_map([], |r| r.get::<_, Vec<u8>>(0))
-        .map_err(|e| e.to_string())?;
-    rows.map(|r| r.map_err(|e| e.to_string())).collect()
+    let mut rows = st.query([]).map_err(bad)?;
+    let mut out = Vec::new();
+    loop {
+        let row = match rows.next() {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                return Err(CatalogError::OverCount {
+                    what: "the Packages query".into(),
+                    limit: budget.saturating_mul(1000),
+                    budget: "max_sqlite_kilosteps (SQLite steps)",
+                });
+            }
+            Err(e) => return Err(bad(e)),
+        };
+        if out.len() >= limits.max_sqlite_rows {
+            return Err(CatalogError::OverCount {
+                what: "the rows of Packages".into(),
+                limit: limits.max_sqlite_rows as u64,
+                budget: "max_sqlite_rows",
+            });
+        }
+        out.push(row.get::<_, Vec<u8>>(0).map_err(bad)?);
+    }
+    Ok(out)
 }
 
 /// Parse every package of a database file, whatever its backend.
-pub fn parse_db(path: &str, data: &[u8]) -> Result<Vec<RpmEntry>, String> {
+pub fn parse_db(path: &str, data: &[u8]) -> Result<Vec<RpmEntry>, CatalogError> {
+    parse_db_limited(path, data, &crate::Limits::default())
+}
+
+/// [`parse_db`] within `limits`.
+pub fn parse_db_limited(
+    path: &str,
+    data: &[u8],
+    limits: &crate::Limits,
+) -> Result<Vec<RpmEntry>, CatalogError> {
     let blobs = if data.starts_with(b"SQLite format 3\0") {
-        sqlite_blobs(data)?
+        sqlite_blobs_limited(data, limits)?
     } else if data.get(0..4) == Some(b"RpmP") {
         ndb_blobs(data)?
     } else if data.get(12..16) == Some(&[0x61, 0x15, 0x06, 0x00]) {
         bdb_blobs(data)?
     } else {
-        return Err(format!(
+        return Err(CatalogError::Malformed(format!(
             "{path}: not an SQLite, NDB or BerkeleyDB hash rpm database"
-        ));
+        )));
     };
     let mut out = Vec::new();
+    let mut files = 0u64;
     for b in blobs {
-        let e = parse_header(&b)?;
+        let e = parse_header_limited(&b, limits.max_file_bytes.saturating_sub(files))?;
+        files += e.files.iter().map(|f| f.len() as u64).sum::<u64>();
         // `gpg-pubkey` entries are keys, not packages (rpm -qa lists them; syft drops them).
         if e.name != "gpg-pubkey" {
             out.push(e);
@@ -173,12 +287,14 @@ fn le32(b: &[u8], at: usize) -> Option<u32> {
 /// 16-byte slots (magic `Slot`, package index, block offset, block count); each blob
 /// starts at `blkoff * 16` with a 16-byte blob header (magic `BlbS`, pkg index,
 /// checksum, length).
-fn ndb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+fn ndb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, CatalogError> {
     const PAGE: usize = 4096;
     const BLK: usize = 16;
     let slot_pages = le32(data, 12).ok_or("NDB header too short")? as usize;
     if slot_pages == 0 || slot_pages > 2048 {
-        return Err(format!("NDB: implausible slot page count {slot_pages}"));
+        return Err(CatalogError::Malformed(format!(
+            "NDB: implausible slot page count {slot_pages}"
+        )));
     }
     let mut out = Vec::new();
     let slots_end = (slot_pages * PAGE).min(data.len());
@@ -190,7 +306,9 @@ fn ndb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
             if pkg != 0 && blkoff != 0 {
                 let bs = blkoff * BLK;
                 if data.get(bs..bs + 4) != Some(b"BlbS") {
-                    return Err(format!("NDB: slot of package {pkg} points to no blob"));
+                    return Err(CatalogError::Malformed(format!(
+                        "NDB: slot of package {pkg} points to no blob"
+                    )));
                 }
                 let len = le32(data, bs + 12).ok_or("NDB: truncated blob header")? as usize;
                 let blob = data
@@ -207,10 +325,12 @@ fn ndb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 /// BerkeleyDB hash database (`Packages`, rpm < 4.16). Pages of `pagesize` bytes; hash
 /// pages (type 13, `P_HASH`) hold key/data item pairs; a data item of type 3
 /// (`H_OFFPAGE`) points to a chain of overflow pages (type 7) holding the header blob.
-fn bdb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+fn bdb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, CatalogError> {
     let pagesize = le32(data, 20).ok_or("BDB metadata too short")? as usize;
     if !(512..=65536).contains(&pagesize) || !pagesize.is_power_of_two() {
-        return Err(format!("BDB: bad page size {pagesize}"));
+        return Err(CatalogError::Malformed(format!(
+            "BDB: bad page size {pagesize}"
+        )));
     }
     let last = le32(data, 32).ok_or("BDB metadata too short")? as usize;
     let page = |n: usize| data.get(n * pagesize..(n + 1) * pagesize);
@@ -236,14 +356,18 @@ fn bdb_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
             let mut pgno = le32(p, off + 4).unwrap_or(0) as usize;
             let total = le32(p, off + 8).unwrap_or(0) as usize;
             if total > MAX_METADATA as usize {
-                return Err(format!("BDB: overflow item of {total} bytes"));
+                return Err(CatalogError::Malformed(format!(
+                    "BDB: overflow item of {total} bytes"
+                )));
             }
             let mut blob = Vec::with_capacity(total);
             let mut hops = 0;
             while pgno != 0 && blob.len() < total && hops <= last {
                 let op = page(pgno).ok_or(format!("BDB: overflow page {pgno} past the end"))?;
                 if op.get(25) != Some(&7) {
-                    return Err(format!("BDB: page {pgno} is not an overflow page"));
+                    return Err(CatalogError::Malformed(format!(
+                        "BDB: page {pgno} is not an overflow page"
+                    )));
                 }
                 // hf_offset (bytes used) is at 22 for overflow pages.
                 let used = u16le(op, 22).unwrap_or(0);
@@ -275,9 +399,9 @@ impl Cataloger for RpmDb {
             "**/usr/lib/sysimage/rpm/Packages.db",
         ])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_BINARY_DB)?;
-        for e in parse_db(&file.path, &data)? {
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_binary(file)?;
+        for e in parse_db_limited(&file.path, &data, &ctx.limits)? {
             let vr = format!("{}-{}", e.version, e.release);
             let version = match e.epoch {
                 Some(ep) => format!("{ep}:{vr}"),
@@ -322,4 +446,54 @@ impl Cataloger for RpmDb {
     }
 }
 
-const MAX_BINARY_DB: u64 = crate::MAX_BINARY;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    /// An rpmdb.sqlite image of `rows` one-byte blobs.
+    fn sqlite_with_rows(rows: usize) -> Vec<u8> {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB NOT NULL);
+             WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 20000)
+             INSERT INTO Packages (blob) SELECT x'00' FROM r;",
+        )
+        .unwrap();
+        c.execute("DELETE FROM Packages WHERE hnum > ?1", [rows as i64])
+            .unwrap();
+        c.serialize(rusqlite::MAIN_DB).unwrap().to_vec()
+    }
+
+    #[test]
+    fn sqlite_rows_and_steps_are_bounded() {
+        let db = sqlite_with_rows(20_000);
+        assert_eq!(sqlite_blobs(&db).unwrap().len(), 20_000);
+        let rows = Limits {
+            max_sqlite_rows: 100,
+            ..Limits::default()
+        };
+        let e = sqlite_blobs_limited(&db, &rows).unwrap_err().to_string();
+        assert!(e.contains("max_sqlite_rows"), "{e}");
+        let steps = Limits {
+            max_sqlite_kilosteps: 5,
+            ..Limits::default()
+        };
+        let e = sqlite_blobs_limited(&db, &steps).unwrap_err().to_string();
+        assert!(e.contains("max_sqlite_kilosteps"), "{e}");
+    }
+
+    #[test]
+    fn header_counts_must_fit_the_data() {
+        // One BASENAMES entry claiming 1,000 strings in 4 bytes of data.
+        let mut blob = Vec::new();
+        blob.extend_from_slice(&1u32.to_be_bytes());
+        blob.extend_from_slice(&4u32.to_be_bytes());
+        for v in [TAG_BASENAMES as u32, 8, 0, 1000] {
+            blob.extend_from_slice(&v.to_be_bytes());
+        }
+        blob.extend_from_slice(b"a\0b\0");
+        let e = parse_header(&blob).unwrap_err().to_string();
+        assert!(e.contains("claims 1000 values"), "{e}");
+    }
+}

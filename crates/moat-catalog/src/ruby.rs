@@ -1,6 +1,6 @@
 //! Ruby: installed gems (`specifications/*.gemspec`) and `Gemfile.lock`.
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 
@@ -56,8 +56,8 @@ impl Cataloger for Gemspecs {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/specifications/**/*.gemspec"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         let (n, v, l) = parse_gemspec(&text(&data)).ok_or("no name or version in gemspec")?;
         let mut p = package(&n, &v, Ecosystem::Gem, purl::simple("gem", &n, &v), file);
         p.licenses = l;
@@ -104,8 +104,8 @@ impl Cataloger for GemfileLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/Gemfile.lock"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_gemfile_lock(&text(&data)) {
             found.packages.push(package(
                 &n,

@@ -1,7 +1,7 @@
 //! Rust: `Cargo.lock` (every `[[package]]`, the workspace's own crates included, as
 //! syft and Trivy list them).
 
-use crate::{Cataloger, Ctx, Found, MAX_METADATA, Selector, package, purl, text};
+use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl, text};
 use moat_fs::FileMeta;
 use moat_model::Ecosystem;
 
@@ -18,7 +18,7 @@ struct Pkg {
     version: String,
 }
 
-pub fn parse_cargo_lock(s: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_cargo_lock(s: &str) -> Result<Vec<(String, String)>, CatalogError> {
     let lock: Lock = toml::from_str(s).map_err(|e| e.to_string())?;
     let mut v: Vec<_> = lock
         .package
@@ -37,8 +37,8 @@ impl Cataloger for CargoLock {
     fn selector(&self) -> Selector {
         Selector::Globs(&["**/Cargo.lock"])
     }
-    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), String> {
-        let data = ctx.read(&file.path, MAX_METADATA)?;
+    fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
+        let data = ctx.read_meta(file)?;
         for (n, v) in parse_cargo_lock(&text(&data))? {
             found.packages.push(package(
                 &n,

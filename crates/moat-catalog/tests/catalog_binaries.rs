@@ -108,11 +108,24 @@ fn go_build_info_of_debian_runc() {
     assert_eq!(info.go_version, "go1.19.8");
     // A GOPATH build: the main package's path, no module version in the build info.
     assert_eq!(
-        info.main,
+        info.main(),
         Some((
             "github.com/opencontainers/runc".to_string(),
             "(devel)".to_string()
         ))
+    );
+    assert_eq!(info.main_module, None);
+    // The host-file reader (what `moat audit` calls) reads the same, through the
+    // section, build settings included.
+    let host = moat_catalog::golang::read_buildinfo(
+        &root.join("usr/local/bin/runc"),
+        moat_catalog::MAX_BINARY,
+    )
+    .unwrap();
+    assert_eq!(host, info);
+    assert!(
+        host.setting("-ldflags").is_some() || !host.settings.is_empty(),
+        "build settings kept: {host:?}"
     );
     assert_eq!(
         moat_catalog::binary::version_from_contents(&data).as_deref(),

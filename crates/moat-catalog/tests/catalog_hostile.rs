@@ -88,6 +88,7 @@ fn no_panic_on_truncated_or_flipped_fixtures() {
                 &r,
                 &Options {
                     mode: Mode::Directory,
+                    ..Default::default()
                 },
             );
             unknowns += inv.unknowns.len();

@@ -107,12 +107,19 @@ fn lockfiles_only_in_directory_mode() {
     let r = MemResolver::new()
         .file("/src/package-lock.json", lock)
         .file("/src/go.mod", gomod);
-    let image = catalog(&r, &Options { mode: Mode::Image });
+    let image = catalog(
+        &r,
+        &Options {
+            mode: Mode::Image,
+            ..Default::default()
+        },
+    );
     assert!(image.packages.is_empty());
     let dir = catalog(
         &r,
         &Options {
             mode: Mode::Directory,
+            ..Default::default()
         },
     );
     assert!(dir.packages.iter().any(|p| p.purl.starts_with("pkg:npm/")));

@@ -64,24 +64,24 @@ fn parse(parser: &str, path: &str) -> Option<Result<Pairs, String>> {
     let three =
         |v: Vec<(String, String, Vec<String>)>| v.into_iter().map(|(n, v, _)| (n, v)).collect();
     Some(match parser {
-        "nodejs/npm" => node::parse_package_lock(&s),
+        "nodejs/npm" => node::parse_package_lock(&s).map_err(|e| e.to_string()),
         "nodejs/yarn" => Ok(node::parse_yarn_lock(&s)),
-        "nodejs/pnpm" => node::parse_pnpm_lock(&s),
+        "nodejs/pnpm" => node::parse_pnpm_lock(&s).map_err(|e| e.to_string()),
         "python/pip" => Ok(python::parse_requirements(&s)),
-        "python/poetry" => python::parse_toml_lock(&s, false),
-        "python/uv" => python::parse_toml_lock(&s, false),
-        "python/pipenv" => python::parse_pipfile_lock(&s),
+        "python/poetry" => python::parse_toml_lock(&s, false).map_err(|e| e.to_string()),
+        "python/uv" => python::parse_toml_lock(&s, false).map_err(|e| e.to_string()),
+        "python/pipenv" => python::parse_pipfile_lock(&s).map_err(|e| e.to_string()),
         "python/packaging" => python::parse_metadata(&s)
             .map(|(n, v, _)| vec![(n, v)])
             .ok_or_else(|| "no name/version".to_string()),
-        "rust/cargo" => rust::parse_cargo_lock(&s),
+        "rust/cargo" => rust::parse_cargo_lock(&s).map_err(|e| e.to_string()),
         "golang/mod" => Ok(golang::parse_go_mod(&s)),
         "ruby/bundler" => Ok(ruby::parse_gemfile_lock(&s)),
         "ruby/gemspec" => ruby::parse_gemspec(&s)
             .map(|(n, v, _)| vec![(n, v)])
             .ok_or_else(|| "no name/version".to_string()),
-        "php/composer" => php::parse_lock(&s).map(three),
-        "dotnet/core_deps" => dotnet::parse_deps_json(&s),
+        "php/composer" => php::parse_lock(&s).map(three).map_err(|e| e.to_string()),
+        "dotnet/core_deps" => dotnet::parse_deps_json(&s).map_err(|e| e.to_string()),
         _ => return None,
     })
 }

@@ -110,7 +110,13 @@ fn apk_installed_matches_trivy() {
 fn rpm_inv(file: &str, at: &str) -> moat_model::Inventory {
     let data = std::fs::read(format!("{FIX}/rpm/{file}")).unwrap();
     let r = MemResolver::new().file(at, data);
-    catalog(&r, &Options { mode: Mode::Image })
+    catalog(
+        &r,
+        &Options {
+            mode: Mode::Image,
+            ..Default::default()
+        },
+    )
 }
 
 #[test]

@@ -3,16 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use moat_catalog::{Cataloger, Ctx, Found, ruby};
+use moat_catalog::{CatalogError, Cataloger, Ctx, Found, ruby};
 use moat_fs::{FileResolver, MemResolver};
 
-fn run(cat: &dyn Cataloger, path: &str, data: &[u8]) -> (Found, Result<(), String>) {
+fn run(cat: &dyn Cataloger, path: &str, data: &[u8]) -> (Found, Result<(), CatalogError>) {
     let r = MemResolver::new().file(path, data.to_vec());
     let meta = r.lstat(path).unwrap();
-    let ctx = Ctx {
-        resolver: &r,
-        distro: None,
-    };
+    let ctx = Ctx::new(&r, None);
     let mut found = Found::default();
     let res = cat.parse(&ctx, &meta, &mut found);
     (found, res)

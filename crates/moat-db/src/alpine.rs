@@ -9,8 +9,7 @@
 //! An entry like `CVE-2016-10013 XSA-204` keeps the first id and aliases the rest.
 
 use crate::eval::validate_range;
-use crate::import::Skipped;
-use crate::model::{Advisory, Affected, Event, Range, RangeKind};
+use crate::model::{Advisory, Affected, Event, Range, RangeKind, Skipped};
 use moat_version::Scheme;
 use serde::Deserialize;
 use std::collections::BTreeMap;

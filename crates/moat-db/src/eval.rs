@@ -7,18 +7,6 @@
 use crate::model::{Affected, Event, Range, RangeKind};
 use moat_version::{Scheme, VersionError, osv};
 
-fn to_osv(events: &[Event]) -> Vec<osv::Event> {
-    events
-        .iter()
-        .map(|e| match e {
-            Event::Introduced(v) => osv::Event::Introduced(v.clone()),
-            Event::Fixed(v) => osv::Event::Fixed(v.clone()),
-            Event::LastAffected(v) => osv::Event::LastAffected(v.clone()),
-            Event::Limit(v) => osv::Event::Limit(v.clone()),
-        })
-        .collect()
-}
-
 /// The version scheme a range's versions are written in.
 pub fn scheme_of(ecosystem: &str, kind: RangeKind) -> Option<Scheme> {
     match kind {
@@ -27,25 +15,40 @@ pub fn scheme_of(ecosystem: &str, kind: RangeKind) -> Option<Scheme> {
     }
 }
 
+/// Why a range was refused when loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RangeError {
+    #[error("range has no events")]
+    NoEvents,
+    #[error("range has no \"introduced\" event")]
+    NoIntroduced,
+    #[error("empty version in range")]
+    EmptyVersion,
+    /// A version is not valid in the range's scheme.
+    #[error(transparent)]
+    Version(#[from] VersionError),
+}
+
 /// Check a range as loaded: events present, at least one `introduced`, every
 /// version valid in the scheme (`introduced: "0"` is the OSV "from the start").
 /// `scheme` None (an ecosystem moat has no scheme for) only checks the structure.
-pub fn validate_range(scheme: Option<Scheme>, range: &Range) -> Result<(), String> {
+pub fn validate_range(scheme: Option<Scheme>, range: &Range) -> Result<(), RangeError> {
     if range.events.is_empty() {
-        return Err("range has no events".into());
+        return Err(RangeError::NoEvents);
     }
     if !range
         .events
         .iter()
         .any(|e| matches!(e, Event::Introduced(_)))
     {
-        return Err("range has no \"introduced\" event".into());
+        return Err(RangeError::NoIntroduced);
     }
     match scheme {
-        Some(s) => osv::validate_events(s, &to_osv(&range.events)).map_err(|e| e.to_string()),
+        Some(s) => Ok(osv::validate_events(s, &range.events)?),
         None => {
             if range.events.iter().any(|e| e.version().trim().is_empty()) {
-                Err("empty version in range".into())
+                Err(RangeError::EmptyVersion)
             } else {
                 Ok(())
             }
@@ -55,7 +58,7 @@ pub fn validate_range(scheme: Option<Scheme>, range: &Range) -> Result<(), Strin
 
 /// Whether `version` lies inside `range` (the OSV evaluation algorithm).
 pub fn range_includes(scheme: Scheme, range: &Range, version: &str) -> Result<bool, VersionError> {
-    osv::affected(scheme, &to_osv(&range.events), version)
+    osv::affected(scheme, &range.events, version)
 }
 
 /// Whether `version` of the package is affected by this entry: listed in

@@ -15,6 +15,13 @@ use std::path::{Path, PathBuf};
 /// garbage): 64 MiB.
 pub const MAX_ENTRY_BYTES: u64 = 64 << 20;
 
+/// Most entries read from one advisory zip (osv.dev's largest, Debian, has about
+/// 60,000).
+pub const MAX_ZIP_ENTRIES: usize = 2_000_000;
+
+/// Largest inflated/compressed ratio of one zip entry (JSON compresses about 10:1).
+pub const MAX_ZIP_RATIO: u64 = 1_000;
+
 /// What an input was recognised as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,14 +59,7 @@ fn is_secdb_name(lower: &str) -> bool {
         && (dir == "edge" || (dir.starts_with('v') && dir[1..].contains('.')))
 }
 
-/// An advisory (or a whole secdb entry) that was not stored, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Skipped {
-    /// The file (or `archive.zip!entry`) it came from.
-    pub location: String,
-    pub id: Option<String>,
-    pub reason: String,
-}
+pub use crate::model::Skipped;
 
 /// The outcome of importing one input.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -201,12 +201,12 @@ fn read_json(
             report.git_ranges += p.git_ranges;
             sink(Unit::Advisory(Box::new(p.advisory)))
         }
-        Err(Ok((id, reason))) => sink(Unit::Skip(Skipped {
+        Err(osv::ParseError::Invalid(osv::Invalid { id, reason })) => sink(Unit::Skip(Skipped {
             location: location.to_string(),
             id,
             reason,
         })),
-        Err(Err(source)) => Err(Error::Json {
+        Err(osv::ParseError::Json(source)) => Err(Error::Json {
             location: location.to_string(),
             error: source,
         }),
@@ -254,6 +254,23 @@ fn read_zip(path: &Path, report: &mut ImportReport, sink: &mut Sink<'_>) -> Resu
     };
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(zerr)?;
+    // The shapes zip bombs take: too many entries, or entries sharing bytes (thousands
+    // of central-directory entries pointing into one deflate stream).
+    if zip.len() > MAX_ZIP_ENTRIES {
+        return Err(Error::Unrecognized {
+            location: name,
+            reason: format!(
+                "{} zip entries, over the budget of {MAX_ZIP_ENTRIES} (MAX_ZIP_ENTRIES)",
+                zip.len()
+            ),
+        });
+    }
+    if zip.has_overlapping_entries().map_err(zerr)? {
+        return Err(Error::Unrecognized {
+            location: name,
+            reason: "zip entries overlap (the shape of a zip bomb): refused".into(),
+        });
+    }
     let mut entries: Vec<(String, usize)> = (0..zip.len())
         .filter_map(|i| {
             let n = zip.name_for_index(i)?.ok()?;
@@ -267,11 +284,17 @@ fn read_zip(path: &Path, report: &mut ImportReport, sink: &mut Sink<'_>) -> Resu
     for (entry_name, i) in entries {
         let location = format!("{name}!{entry_name}");
         let mut entry = zip.by_index(i).map_err(zerr)?;
-        if entry.size() > MAX_ENTRY_BYTES {
+        let too_big = entry.size() > MAX_ENTRY_BYTES;
+        let ratio = entry.size() / entry.compressed_size().max(1);
+        if too_big || (entry.size() > 1 << 20 && ratio > MAX_ZIP_RATIO) {
             sink(Unit::Skip(Skipped {
                 location,
                 id: None,
-                reason: format!("entry larger than {MAX_ENTRY_BYTES} bytes"),
+                reason: if too_big {
+                    format!("entry larger than {MAX_ENTRY_BYTES} bytes")
+                } else {
+                    format!("entry inflates {ratio}:1, over the {MAX_ZIP_RATIO}:1 budget")
+                },
             }))?;
             continue;
         }
@@ -283,6 +306,15 @@ fn read_zip(path: &Path, report: &mut ImportReport, sink: &mut Sink<'_>) -> Resu
                 location: location.clone(),
                 error: zip::result::ZipError::Io(e),
             })?;
+        // The declared size can lie: the record cap holds for what was inflated.
+        if buf.len() as u64 > MAX_ENTRY_BYTES {
+            sink(Unit::Skip(Skipped {
+                location,
+                id: None,
+                reason: format!("entry larger than {MAX_ENTRY_BYTES} bytes"),
+            }))?;
+            continue;
+        }
         report.files += 1;
         read_json(&location, &buf, false, report, sink)?;
     }

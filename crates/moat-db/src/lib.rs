@@ -21,10 +21,10 @@ mod store;
 pub mod update;
 
 pub use error::Error;
-pub use eval::{affected_by, range_includes};
-pub use import::{ImportReport, InputKind, Skipped};
+pub use eval::{RangeError, affected_by, range_includes};
+pub use import::{ImportReport, InputKind};
 pub use model::{
-    Advisory, Affected, AffectedEntry, Event, Range, RangeKind, Reference, SeverityScore,
+    Advisory, Affected, AffectedEntry, Event, Range, RangeKind, Reference, SeverityScore, Skipped,
 };
 pub use normalize::normalize_name;
 pub use store::{Database, OriginStatus, SCHEMA_VERSION, Status, Writer};

@@ -123,24 +123,8 @@ pub enum RangeKind {
     Semver,
 }
 
-/// An OSV range event; serialized as OSV writes it (`{"fixed": "1.2.3"}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Event {
-    Introduced(String),
-    Fixed(String),
-    LastAffected(String),
-    Limit(String),
-}
-
-impl Event {
-    /// The version the event names.
-    pub fn version(&self) -> &str {
-        match self {
-            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
-        }
-    }
-}
+/// An OSV range event: the one type of the project, `moat_version::osv::Event`.
+pub use moat_version::osv::Event;
 
 /// The light form of an affected entry the matcher scans first: enough to decide
 /// whether a version is affected; load the full [`Advisory`] only for hits.
@@ -156,4 +140,13 @@ pub struct AffectedEntry {
     pub versions: Vec<String>,
     /// The row of the advisory, for [`crate::Database::advisory_by_row`].
     pub advisory_row: i64,
+}
+
+/// An advisory (or a whole secdb entry) that was not stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Skipped {
+    /// The file (or `archive.zip!entry`) it came from.
+    pub location: String,
+    pub id: Option<String>,
+    pub reason: String,
 }

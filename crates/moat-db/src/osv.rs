@@ -77,30 +77,70 @@ pub(crate) fn is_syntax_error(e: &serde_json::Error) -> bool {
     )
 }
 
-/// Parse and validate one OSV record. `Err(Ok(reason))` = a well-formed document
-/// that is not a valid advisory (skip it); `Err(Err(e))` = malformed JSON.
-pub(crate) fn parse(
-    bytes: &[u8],
-) -> Result<Parsed, Result<(Option<String>, String), serde_json::Error>> {
+/// A well-formed document that is not a valid advisory: skipped, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub(crate) struct Invalid {
+    /// The record's id, when it has one.
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// Why one OSV record was not read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ParseError {
+    /// Well-formed, not a valid advisory: skip it.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// Malformed JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+/// Why an OSV event list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum EventError {
+    #[error("event {0} must have exactly one key, has {1}")]
+    Keys(usize, usize),
+    #[error("event {0} is empty")]
+    Empty(usize),
+    #[error("event {0}: {1} is not a string")]
+    NotAString(usize, String),
+    #[error("event {0}: unknown event {1:?}")]
+    Unknown(usize, String),
+}
+
+/// Parse and validate one OSV record.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let rec: Record = match serde_json::from_slice(bytes) {
         Ok(r) => r,
-        Err(e) if is_syntax_error(&e) => return Err(Err(e)),
+        Err(e) if is_syntax_error(&e) => return Err(ParseError::Json(e)),
         Err(e) => {
             // Name the id when the document has one, so the report can.
             let id = serde_json::from_slice::<Value>(bytes)
                 .ok()
                 .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
-            return Err(Ok((id, format!("not a valid OSV record: {e}"))));
+            return Err(Invalid {
+                id,
+                reason: format!("not a valid OSV record: {e}"),
+            }
+            .into());
         }
     };
-    convert(rec).map_err(Ok)
+    Ok(convert(rec)?)
 }
 
-fn convert(rec: Record) -> Result<Parsed, (Option<String>, String)> {
+fn convert(rec: Record) -> Result<Parsed, Invalid> {
     let id = rec.id.trim().to_string();
-    let fail = |reason: String| (Some(id.clone()), reason);
+    let fail = |reason: String| Invalid {
+        id: Some(id.clone()),
+        reason,
+    };
     if id.is_empty() {
-        return Err((None, "empty id".into()));
+        return Err(Invalid {
+            id: None,
+            reason: "empty id".into(),
+        });
     }
     let mut severity: Vec<SeverityScore> = rec
         .severity
@@ -209,28 +249,25 @@ fn vendor_rating(ds: Option<&Value>) -> Option<SeverityScore> {
     Some(severity::vendor(s))
 }
 
-fn events(raw: Vec<serde_json::Map<String, Value>>) -> Result<Vec<Event>, String> {
+fn events(raw: Vec<serde_json::Map<String, Value>>) -> Result<Vec<Event>, EventError> {
     raw.into_iter()
         .enumerate()
         .map(|(i, obj)| {
             if obj.len() != 1 {
-                return Err(format!(
-                    "event {i} must have exactly one key, has {}",
-                    obj.len()
-                ));
+                return Err(EventError::Keys(i, obj.len()));
             }
             let Some((k, v)) = obj.into_iter().next() else {
-                return Err(format!("event {i} is empty"));
+                return Err(EventError::Empty(i));
             };
             let Value::String(v) = v else {
-                return Err(format!("event {i}: {k} is not a string"));
+                return Err(EventError::NotAString(i, k));
             };
             Ok(match k.as_str() {
                 "introduced" => Event::Introduced(v),
                 "fixed" => Event::Fixed(v),
                 "last_affected" => Event::LastAffected(v),
                 "limit" => Event::Limit(v),
-                other => return Err(format!("event {i}: unknown event {other:?}")),
+                other => return Err(EventError::Unknown(i, other.to_string())),
             })
         })
         .collect()

@@ -15,7 +15,7 @@ use crate::store::{Status, Writer};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The osv.dev bucket (one `all.zip` per ecosystem).
 pub const OSV_BUCKET: &str = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -110,9 +110,9 @@ impl Config {
             })?;
         }
         if let Some(a) = &cfg.max_age {
-            parse_age(a).map_err(|reason| Error::Config {
+            parse_age(a).map_err(|e| Error::Config {
                 path: path.to_path_buf(),
-                reason,
+                reason: e.to_string(),
             })?;
         }
         Ok(cfg)
@@ -142,36 +142,60 @@ pub fn default_sources() -> Vec<Source> {
     v
 }
 
+/// Why an age (`7d`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgeError {
+    #[error("age {0:?} has no unit (s, m, h, d, w)")]
+    NoUnit(String),
+    #[error("age {0:?} is not a number with a unit")]
+    NotANumber(String),
+    #[error("age {age:?}: unknown unit {unit:?} (s, m, h, d, w)")]
+    UnknownUnit { age: String, unit: String },
+    #[error("age {0:?} is too large")]
+    TooLarge(String),
+}
+
 /// Parse an age: a number with a unit `s`, `m`, `h`, `d` or `w` (`7d`, `36h`).
-pub fn parse_age(s: &str) -> std::result::Result<Duration, String> {
+pub fn parse_age(s: &str) -> std::result::Result<Duration, AgeError> {
     let s = s.trim();
     let split = s
         .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("age {s:?} has no unit (s, m, h, d, w)"))?;
+        .ok_or_else(|| AgeError::NoUnit(s.to_string()))?;
     let (n, unit) = s.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("age {s:?} is not a number with a unit"))?;
+    let n: u64 = n.parse().map_err(|_| AgeError::NotANumber(s.to_string()))?;
     let mult = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 604_800,
-        _ => return Err(format!("age {s:?}: unknown unit {unit:?} (s, m, h, d, w)")),
+        _ => {
+            return Err(AgeError::UnknownUnit {
+                age: s.to_string(),
+                unit: unit.to_string(),
+            });
+        }
     };
     n.checked_mul(mult)
         .map(Duration::from_secs)
-        .ok_or_else(|| format!("age {s:?} is too large"))
+        .ok_or_else(|| AgeError::TooLarge(s.to_string()))
 }
 
 /// Options of an update.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Give up on a connection or a stalled read after this long.
+    /// Give up on a connection, on response headers, or on a read with no byte, after
+    /// this long; also the window of the [`Options::min_bytes_per_sec`] check.
     pub timeout: Duration,
     /// Ignore stored validators (always download).
     pub force: bool,
+    /// The whole update (every source, connections and bodies) must end within this.
+    pub deadline: Duration,
+    /// A body arriving slower than this over a whole [`Options::timeout`] window is
+    /// abandoned (curl's `--speed-limit`): a mirror dripping one byte every few
+    /// seconds cannot hold the update.
+    pub min_bytes_per_sec: u64,
 }
 
 impl Default for Options {
@@ -179,6 +203,8 @@ impl Default for Options {
         Options {
             timeout: Duration::from_secs(60),
             force: false,
+            deadline: Duration::from_secs(30 * 60),
+            min_bytes_per_sec: 1024,
         }
     }
 }
@@ -226,9 +252,11 @@ pub fn update(db: &Path, sources: &[Source], opts: &Options) -> Result<Report> {
         .timeout_connect(Some(opts.timeout))
         .timeout_recv_response(Some(opts.timeout))
         .timeout_per_read(Some(opts.timeout))
+        .timeout_global(Some(opts.deadline))
         .user_agent(concat!("moat/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
+    let started = Instant::now();
     let mut outcomes = Vec::with_capacity(sources.len());
     for s in sources {
         let kind = s.input_kind()?;
@@ -237,12 +265,19 @@ pub fn update(db: &Path, sources: &[Source], opts: &Options) -> Result<Report> {
         } else {
             writer.origin(&s.url)?
         };
+        let pace = Pace {
+            window: opts.timeout,
+            min_bytes_per_sec: opts.min_bytes_per_sec,
+            deadline: started + opts.deadline,
+            deadline_len: opts.deadline,
+        };
         match fetch(
             &agent,
             &dir,
             &s.url,
             old.as_ref().and_then(|o| o.etag.as_deref()),
             old.as_ref().and_then(|o| o.last_modified.as_deref()),
+            &pace,
         )? {
             None => {
                 writer.touch_origin(&s.url)?;
@@ -277,6 +312,16 @@ pub fn update(db: &Path, sources: &[Source], opts: &Options) -> Result<Report> {
     })
 }
 
+/// How slow a download may be.
+struct Pace {
+    /// The window over which the rate is measured.
+    window: Duration,
+    min_bytes_per_sec: u64,
+    /// When the whole update must be over.
+    deadline: Instant,
+    deadline_len: Duration,
+}
+
 /// GET `url` into a temporary file in `dir`; `None` on 304.
 fn fetch(
     agent: &ureq::Agent,
@@ -284,12 +329,20 @@ fn fetch(
     url: &str,
     etag: Option<&str>,
     last_modified: Option<&str>,
+    pace: &Pace,
 ) -> Result<Option<Download>> {
     let http = |reason: String| Error::Http {
         url: url.to_string(),
         reason,
     };
-    let mut req = agent.get(url);
+    let left = pace.deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(http(format!(
+            "not started: the update's {}-second deadline has passed",
+            pace.deadline_len.as_secs()
+        )));
+    }
+    let mut req = agent.get(url).config().timeout_global(Some(left)).build();
     if let Some(e) = etag {
         req = req.header("If-None-Match", e);
     }
@@ -330,6 +383,12 @@ fn fetch(
         .reader();
     let mut buf = vec![0u8; 256 * 1024];
     let mut bytes: u64 = 0;
+    // The rate check: at the end of each window, the window must have brought at
+    // least `min_bytes_per_sec` per second.
+    let (mut window_start, mut window_bytes) = (Instant::now(), 0u64);
+    let need = pace
+        .min_bytes_per_sec
+        .saturating_mul(pace.window.as_secs().max(1));
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
@@ -340,6 +399,24 @@ fn fetch(
         file.write_all(&buf[..n])
             .map_err(|e| Error::io(&*path, e))?;
         bytes += n as u64;
+        window_bytes += n as u64;
+        let now = Instant::now();
+        if now >= pace.deadline {
+            return Err(http(format!(
+                "download stopped after {bytes} bytes: the update's {}-second deadline passed",
+                pace.deadline_len.as_secs()
+            )));
+        }
+        if now.duration_since(window_start) >= pace.window {
+            if window_bytes < need {
+                return Err(http(format!(
+                    "download stopped after {bytes} bytes: {window_bytes} bytes in {} s, slower than the {} bytes/s minimum",
+                    now.duration_since(window_start).as_secs(),
+                    pace.min_bytes_per_sec
+                )));
+            }
+            (window_start, window_bytes) = (now, 0);
+        }
     }
     file.sync_all().map_err(|e| Error::io(&*path, e))?;
     // ureq checks Content-Length itself; check again (a decoded gzip body differs).

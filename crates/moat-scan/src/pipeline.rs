@@ -160,7 +160,13 @@ impl ScanPlan {
             moat_image::Source::Dir(_) => moat_catalog::Mode::Directory,
             _ => moat_catalog::Mode::Image,
         };
-        let inv = moat_catalog::catalog(image.resolver(), &moat_catalog::Options { mode });
+        let inv = moat_catalog::catalog(
+            image.resolver(),
+            &moat_catalog::Options {
+                mode,
+                ..Default::default()
+            },
+        );
         if let Some(p) = &cache_path {
             write_cached(p, &inv);
         }

@@ -8,8 +8,10 @@
 use crate::{Scheme, VersionError, compare, validate};
 use std::cmp::Ordering;
 
-/// One OSV range event.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One OSV range event; serialized as OSV writes it (`{"fixed": "1.2.3"}`). The one
+/// event type of the project: `moat_db` stores and returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     Introduced(String),
     Fixed(String),

@@ -219,6 +219,7 @@ fn run_update(db: &Path, a: UpdateArgs) -> anyhow::Result<ExitCode> {
     let opts = update::Options {
         timeout: Duration::from_secs(a.timeout.max(1)),
         force: a.force,
+        ..Default::default()
     };
     let report = update::update(db, &sources, &opts).with_context(|| {
         format!(
