@@ -62,6 +62,8 @@ pub struct ScanOptions {
     pub now: time::OffsetDateTime,
     /// Refuse every source that is read over the network.
     pub offline: bool,
+    /// The catalogers' budgets (bytes per file, zip entries...).
+    pub catalog_limits: moat_catalog::Limits,
 }
 
 /// A scan, validated before any image is opened: the source parsed (and refused when
@@ -164,7 +166,7 @@ impl ScanPlan {
             image.resolver(),
             &moat_catalog::Options {
                 mode,
-                ..Default::default()
+                limits: opts.catalog_limits.clone(),
             },
         );
         if let Some(p) = &cache_path {

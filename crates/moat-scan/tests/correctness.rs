@@ -29,6 +29,7 @@ fn scan_full() -> moat_scan::ScanReport {
         use_cache: true,
         now: time::OffsetDateTime::now_utc(),
         offline: false,
+        catalog_limits: Default::default(),
     };
     moat_scan::scan(&format!("docker-archive:{}", img.display()), &opts)
         .unwrap()

@@ -51,3 +51,32 @@ fn budget_flags_reach_the_image_reader() {
         assert!(o.stderr().contains(budget), "{cmd} {flag}: {}", o.stderr());
     }
 }
+
+/// `--max-file-size` reaches the catalogers: a package database over it is skipped as an
+/// unknown naming the file and the budget, and the rest of the image is still listed.
+#[test]
+fn file_size_budget_skips_a_database_with_an_unknown() {
+    let img = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/test-images/full/docker-archive.tar");
+    let src = format!("docker-archive:{}", img.display());
+    let c = Case::new();
+    let o = c.run(&["sbom", &src, "--format", "json", "--max-file-size", "4K"]);
+    o.assert_well_behaved(0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let unknowns = v["unknowns"].as_array().unwrap();
+    assert!(
+        unknowns
+            .iter()
+            .any(|u| u["location"]["path"] == "/var/lib/dpkg/status"
+                && u["reason"].as_str().unwrap().contains("max_file_bytes")),
+        "{unknowns:#?}"
+    );
+    // Files under the budget are still read: the npm packages' package.json files.
+    let pkgs = v["packages"].as_array().unwrap();
+    assert!(
+        pkgs.iter().any(|p| p["ecosystem"] == "npm"),
+        "{}",
+        pkgs.len()
+    );
+    assert!(!pkgs.iter().any(|p| p["ecosystem"] == "deb"));
+}

@@ -69,9 +69,16 @@ struct UpdateArgs {
     /// Download even when the stored ETag / Last-Modified say nothing changed.
     #[arg(long)]
     force: bool,
-    /// Network timeout per connection and per read, in seconds.
+    /// Network timeout per connection and per read, in seconds; also the window over
+    /// which the transfer rate is measured.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     timeout: u64,
+    /// The whole update must end within this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    deadline: u64,
+    /// Abandon a source that sends fewer bytes per second than this over a --timeout window.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024)]
+    min_rate: u64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
@@ -219,6 +226,8 @@ fn run_update(db: &Path, a: UpdateArgs) -> anyhow::Result<ExitCode> {
     let opts = update::Options {
         timeout: Duration::from_secs(a.timeout.max(1)),
         force: a.force,
+        deadline: Duration::from_secs(a.deadline.max(1)),
+        min_bytes_per_sec: a.min_rate,
         ..Default::default()
     };
     let report = update::update(db, &sources, &opts).with_context(|| {

@@ -50,6 +50,7 @@ pub fn inventory(global: &Global, args: &Args) -> anyhow::Result<Inventory> {
         use_cache: !args.no_cache,
         now: time::OffsetDateTime::now_utc(),
         offline: args.offline,
+        catalog_limits: args.image.catalog_limits(),
     };
     let plan = moat_scan::ScanPlan::new(&args.source, opts)?;
     Ok(plan.inventory()?.inventory)

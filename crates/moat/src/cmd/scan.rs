@@ -107,6 +107,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         use_cache: !args.no_cache,
         now: now()?,
         offline: args.offline,
+        catalog_limits: args.image.catalog_limits(),
     };
     // Everything is validated before the source is opened: a bad ignore file, VEX
     // document or database, or a network source under --offline, fails here.

@@ -45,9 +45,23 @@ pub struct SourceArgs {
     /// Give up a whole pull or export after this many seconds (default 3600).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// Skip (as an unknown) a package database, lockfile or manifest larger than this (default 64M).
+    #[arg(long, value_name = "SIZE", value_parser = super::inspect::parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Skip (as an unknown) a binary, jar or rpm database larger than this (default 512M).
+    #[arg(long, value_name = "SIZE", value_parser = super::inspect::parse_size)]
+    pub max_binary_size: Option<u64>,
 }
 
 impl SourceArgs {
+    /// The catalogers' budgets these flags describe.
+    pub fn catalog_limits(&self) -> moat_catalog::Limits {
+        let mut l = moat_catalog::Limits::default();
+        set(&mut l.max_file_bytes, self.max_file_size);
+        set(&mut l.max_binary_bytes, self.max_binary_size);
+        l
+    }
+
     /// The image options these flags describe.
     pub fn open_options(&self, global: &Global) -> moat_image::OpenOptions {
         let mut o = moat_image::OpenOptions::new(global.cache_dir());
