@@ -15,7 +15,7 @@ pub mod package;
 pub mod text;
 pub mod vuln;
 
-pub use container::ContainerSpec;
+pub use container::{ContainerSpec, DaemonSpec};
 pub use distro::Distro;
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
 pub use lint::{ConfigFinding, RuleMeta, RuleTarget};
