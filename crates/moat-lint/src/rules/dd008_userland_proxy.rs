@@ -25,7 +25,7 @@ pub static META: RuleMeta = RuleMeta {
 /// The shared check (daemon.json DD008, live audit DD114): the userland proxy is on
 /// (it is by default).
 pub fn check(spec: &moat_model::DaemonSpec) -> bool {
-    !spec.userland_proxy.as_ref().is_some_and(|v| !v.value)
+    spec.userland_proxy.as_ref().is_none_or(|v| v.value)
 }
 
 impl Rule for This {
