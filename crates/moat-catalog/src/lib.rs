@@ -16,6 +16,12 @@
 
 #![forbid(unsafe_code)]
 
+/// The version of what the catalogers find. Cached inventories (moat-scan keys them by
+/// the image's layer chain) are reused only under the same value: bump it in the same
+/// commit as any change that makes a cataloger find, name, version or locate a package
+/// differently (a new cataloger, a parser fix, a new field), never for refactors.
+pub const CATALOG_VERSION: u32 = 2;
+
 pub mod apk;
 pub mod binary;
 pub mod distro;

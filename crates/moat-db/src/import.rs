@@ -78,6 +78,11 @@ pub struct ImportReport {
     pub files: usize,
     /// Advisories reported and skipped whole.
     pub skipped: Vec<Skipped>,
+    /// Records recognised as another format than OSV or Alpine secdb and not stored as
+    /// advisories, per format (`cve-json-5`, `nvd-cve-api-2`): CVE records carry
+    /// severities, not affected ranges, and must never be read as OSV (an NVD record has
+    /// an `id` and would otherwise pass for an empty OSV advisory).
+    pub other_records: BTreeMap<String, usize>,
 }
 
 impl ImportReport {
@@ -187,6 +192,10 @@ fn read_json(
         }
         return Ok(());
     }
+    if let Some(format) = other_format(bytes) {
+        *report.other_records.entry(format.to_string()).or_default() += 1;
+        return Ok(());
+    }
     match osv::parse(bytes) {
         Ok(p) => {
             report.git_ranges += p.git_ranges;
@@ -202,6 +211,39 @@ fn read_json(
             error: source,
         }),
     }
+}
+
+/// Top-level keys that tell a CVE record from an OSV record.
+#[derive(serde::Deserialize)]
+struct Sniff {
+    #[serde(rename = "dataType")]
+    data_type: Option<String>,
+    #[serde(rename = "cveMetadata")]
+    cve_metadata: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "sourceIdentifier")]
+    source_identifier: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "vulnStatus")]
+    vuln_status: Option<serde::de::IgnoredAny>,
+    schema_version: Option<serde::de::IgnoredAny>,
+}
+
+/// `Some(format)` when `bytes` is a CVE JSON 5 record (the CVE Program's format) or an
+/// NVD CVE API 2.0 record rather than OSV. Unparseable JSON is left to the OSV parser,
+/// which reports it.
+fn other_format(bytes: &[u8]) -> Option<&'static str> {
+    let s: Sniff = serde_json::from_slice(bytes).ok()?;
+    if s.schema_version.is_some() {
+        return None;
+    }
+    if s.data_type.as_deref() == Some("CVE_RECORD") || s.cve_metadata.is_some() {
+        return Some("cve-json-5");
+    }
+    // NVD records carry an `affected` array of their own (CVE 5 affected data), so only
+    // OSV's `schema_version` above tells the two apart, with NVD's own two keys here.
+    if s.source_identifier.is_some() && s.vuln_status.is_some() {
+        return Some("nvd-cve-api-2");
+    }
+    None
 }
 
 fn read_zip(path: &Path, report: &mut ImportReport, sink: &mut Sink<'_>) -> Result<()> {

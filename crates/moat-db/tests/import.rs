@@ -130,6 +130,50 @@ fn osv_counts_equal_the_zips() {
     assert_eq!(b.report.git_ranges, git, "{:?}", b.report.skipped);
 }
 
+/// Every entry of the two CVE-record zips is recognised as a CVE record (CVE JSON 5 in
+/// vulnrichment, NVD CVE API 2.0 in nvd), never stored as an OSV advisory nor reported as
+/// an invalid one.
+#[test]
+fn cve_records_are_not_read_as_osv() {
+    let b = built();
+    let count = |rel: &str| {
+        let f = std::fs::File::open(vulndata().join(rel)).unwrap();
+        let mut z = zip::ZipArchive::new(f).unwrap();
+        (0..z.len())
+            .filter(|&i| z.by_index(i).unwrap().name().unwrap().ends_with(".json"))
+            .count()
+    };
+    assert_eq!(
+        b.report.other_records.get("cve-json-5").copied(),
+        Some(count("vulnrichment/cves.zip"))
+    );
+    assert_eq!(
+        b.report.other_records.get("nvd-cve-api-2").copied(),
+        Some(count("nvd/cves.zip"))
+    );
+    assert!(
+        !b.report
+            .skipped
+            .iter()
+            .any(|s| s.location.contains("cves.zip!")),
+        "{:?}",
+        b.report
+            .skipped
+            .iter()
+            .filter(|s| s.location.contains("cves.zip!"))
+            .take(3)
+            .collect::<Vec<_>>()
+    );
+    let db = db();
+    for id in ["CVE-2023-45287", "CVE-2024-24790"] {
+        let advs = db.advisory(id).unwrap();
+        assert!(
+            advs.iter().all(|a| a.id != id || a.source != "osv"),
+            "{id} stored as an OSV advisory of its own"
+        );
+    }
+}
+
 #[test]
 fn alpine_counts_equal_the_secdb_files() {
     // One advisory per (file, id); fixing version "0" means "not affected".

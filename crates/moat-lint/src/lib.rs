@@ -12,7 +12,6 @@ pub mod image_config;
 pub mod image_input;
 pub mod read;
 pub mod rules;
-pub mod sarif;
 pub mod shell;
 pub mod suppress;
 

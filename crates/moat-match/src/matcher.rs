@@ -9,10 +9,13 @@
 //! - Withdrawn advisories are never reported. Every candidate that is not reported
 //!   is kept in [`MatchOutput::dropped`] with the reason.
 
-use crate::finding::{Cvss, Dropped, FixState, MatchDetail, PackageRef, VulnFinding};
+use crate::family::{Matcher, Query};
+use crate::finding::{Cvss, DropReason, Dropped, FixState, MatchDetail, PackageRef, VulnFinding};
 use moat_db::{Advisory, Database, Event, Range};
-use moat_model::{Distro, Ecosystem, Package, Severity};
+use moat_model::{Distro, Package, Severity};
 use std::collections::{BTreeMap, BTreeSet};
+
+pub use crate::family::{NamespaceError, language_namespace, os_namespace};
 
 #[derive(Debug, thiserror::Error)]
 #[error("advisory database: {0}")]
@@ -25,75 +28,180 @@ pub struct MatchOutput {
     pub warnings: Vec<String>,
 }
 
-/// The advisory namespace for OS packages of `distro`, or why there is none.
-pub fn os_namespace(distro: Option<&Distro>, eco: Ecosystem) -> Result<String, String> {
-    let Some(d) = distro else {
-        return Err("the distribution could not be detected".into());
-    };
-    let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
-    let ns = match (eco, d.id.as_str()) {
-        (Ecosystem::Deb, "debian") => {
-            let major = d.version_id.split('.').next().unwrap_or("");
-            if major.is_empty() {
-                return Err(format!(
-                    "Debian release without VERSION_ID ({})",
-                    if d.version_codename.is_empty() {
-                        "testing or unstable?"
-                    } else {
-                        &d.version_codename
-                    }
+/// Every matcher, in the order they are asked (the first that takes a package wins).
+pub static MATCHERS: &[&dyn Matcher] = &[
+    &crate::dpkg::DpkgMatcher,
+    &crate::apk::ApkMatcher,
+    &crate::rpm::RpmMatcher,
+    &crate::gostdlib::GoStdlibMatcher,
+    &crate::language::EcosystemMatcher,
+];
+
+/// Match every package. `distro` selects the OS advisory namespace.
+pub fn match_packages(
+    db: &Database,
+    packages: &[Package],
+    distro: Option<&Distro>,
+) -> Result<MatchOutput, MatchError> {
+    let mut out = MatchOutput::default();
+    let mut known: BTreeMap<String, bool> = BTreeMap::new();
+    let mut warned: BTreeSet<String> = BTreeSet::new();
+    let mut advisory_cache: BTreeMap<i64, Option<Advisory>> = BTreeMap::new();
+
+    for p in packages {
+        let Some((matcher, query)) = MATCHERS
+            .iter()
+            .find_map(|m| m.query(p, distro).map(|q| (m.kind(), q)))
+        else {
+            continue;
+        };
+        let Query {
+            namespace,
+            name,
+            version,
+        } = match query {
+            Ok(q) => q,
+            Err(why) => {
+                if warned.insert(format!("os:{}", p.ecosystem)) {
+                    out.warnings
+                        .push(format!("{} packages were not matched: {why}", p.ecosystem));
+                }
+                continue;
+            }
+        };
+        let covered = match known.get(&namespace) {
+            Some(c) => *c,
+            None => {
+                let c = db.has_ecosystem(&namespace)?;
+                known.insert(namespace.clone(), c);
+                c
+            }
+        };
+        if !covered {
+            if warned.insert(namespace.clone()) {
+                out.warnings.push(format!(
+                    "the advisory database has no data for {namespace}: {} packages there were not matched",
+                    p.ecosystem
                 ));
             }
-            format!("Debian:{major}")
+            continue;
         }
-        (Ecosystem::Deb, "ubuntu") => format!("Ubuntu:{}", d.version_id),
-        (Ecosystem::Apk, "alpine") => {
-            if d.version_id.contains("_alpha") || d.version_id.is_empty() {
-                "Alpine:edge".into()
-            } else {
-                format!("Alpine:v{}", major_minor(&d.version_id))
+        if version.is_empty() || version == "(devel)" {
+            continue;
+        }
+
+        for e in db.affected_for(&namespace, &name)? {
+            let drop = |reason: DropReason| Dropped {
+                id: e.advisory_id.clone(),
+                package: p.name.clone(),
+                version: p.version.clone(),
+                reason,
+            };
+            if e.withdrawn {
+                out.dropped.push(drop(DropReason::Withdrawn));
+                continue;
             }
+            match moat_db::affected_by(&e.ecosystem, &e.ranges, &e.versions, &version) {
+                Err(err) => {
+                    out.dropped.push(drop(DropReason::Incomparable {
+                        version: version.clone(),
+                        error: err.to_string(),
+                    }));
+                    continue;
+                }
+                Ok(false) => {
+                    let fixed = fixed_versions(&e.ranges);
+                    let reason = if fixed.is_empty() {
+                        DropReason::OutsideRanges {
+                            version: version.clone(),
+                        }
+                    } else {
+                        DropReason::NotAffected {
+                            version: version.clone(),
+                            fixed,
+                        }
+                    };
+                    out.dropped.push(drop(reason));
+                    continue;
+                }
+                Ok(true) => {}
+            }
+            let adv = advisory_cache
+                .entry(e.advisory_row)
+                .or_insert_with(|| db.advisory_by_row(e.advisory_row).ok().flatten());
+            let Some(adv) = adv.as_ref() else {
+                out.dropped.push(drop(DropReason::NotLoaded));
+                continue;
+            };
+            let fixed = fixed_versions(&e.ranges);
+            let mut aliases: Vec<String> = adv
+                .other_ids()
+                .filter(|a| *a != adv.id)
+                .map(str::to_string)
+                .collect();
+            aliases.sort();
+            aliases.dedup();
+            let constraint = if e.ranges.is_empty() {
+                format!("versions [{}]", e.versions.join(", "))
+            } else {
+                e.ranges
+                    .iter()
+                    .map(render_range)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            let loc = p.locations.first();
+            let title = adv
+                .summary
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .or(adv.details.as_deref())
+                .map(|s| first_line(s, 160))
+                .unwrap_or_default();
+            out.findings.push(VulnFinding {
+                id: adv.id.clone(),
+                aliases,
+                package: PackageRef {
+                    name: p.name.clone(),
+                    version: p.version.clone(),
+                    ecosystem: p.ecosystem,
+                    purl: p.purl.clone(),
+                    source_name: p.source_name.clone(),
+                    source_version: p.source_version.clone(),
+                },
+                path: loc.map(|l| l.path.clone()).unwrap_or_default(),
+                layer: loc.and_then(|l| l.layer.clone()).unwrap_or_default(),
+                fix_state: if fixed.is_empty() {
+                    FixState::NotFixed
+                } else {
+                    FixState::Fixed
+                },
+                fixed_versions: fixed,
+                severity: adv.rating(),
+                severity_source: severity_source(adv),
+                cvss: best_cvss(adv),
+                title,
+                url: url_of(adv),
+                matched_by: MatchDetail {
+                    matcher,
+                    namespace: namespace.clone(),
+                    searched_name: name.clone(),
+                    searched_version: version.clone(),
+                    constraint,
+                },
+                data_source: if adv.scope.is_empty() {
+                    adv.source.clone()
+                } else {
+                    format!("{}:{}", adv.source, adv.scope)
+                },
+            });
         }
-        (Ecosystem::Rpm, "rhel" | "centos" | "rocky" | "almalinux") => {
-            format!("Red Hat:{}", d.version_id.split('.').next().unwrap_or(""))
-        }
-        (_, id) => {
-            return Err(format!(
-                "no advisory source is known for {id} {}",
-                d.version_id
-            ));
-        }
-    };
-    Ok(ns)
-}
-
-/// The namespace language packages of `eco` match in.
-pub fn language_namespace(eco: Ecosystem) -> Option<&'static str> {
-    Some(match eco {
-        Ecosystem::Pypi => "PyPI",
-        Ecosystem::Npm => "npm",
-        Ecosystem::Cargo => "crates.io",
-        Ecosystem::Golang => "Go",
-        Ecosystem::Maven => "Maven",
-        Ecosystem::Gem => "RubyGems",
-        Ecosystem::Composer => "Packagist",
-        Ecosystem::Nuget => "NuGet",
-        Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm => return None,
-    })
-}
-
-/// The version to compare: Go versions lose `v`/`go` prefixes (OSV's Go data is
-/// written without them).
-fn comparable_version(eco: Ecosystem, name: &str, v: &str) -> String {
-    if eco == Ecosystem::Golang {
-        let v = if name == "stdlib" || name == "toolchain" {
-            v.trim_start_matches("go")
-        } else {
-            v
-        };
-        return v.trim_start_matches('v').to_string();
     }
-    v.to_string()
+    out.findings.sort_by_key(VulnFinding::sort_key);
+    out.findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    out.dropped.sort();
+    out.dropped.dedup();
+    Ok(out)
 }
 
 fn render_range(r: &Range) -> String {
@@ -194,184 +302,12 @@ fn url_of(a: &Advisory) -> String {
         .unwrap_or_default()
 }
 
-/// Match every package. `distro` selects the OS advisory namespace.
-pub fn match_packages(
-    db: &Database,
-    packages: &[Package],
-    distro: Option<&Distro>,
-) -> Result<MatchOutput, MatchError> {
-    let mut out = MatchOutput::default();
-    let mut known: BTreeMap<String, bool> = BTreeMap::new();
-    let mut warned: BTreeSet<String> = BTreeSet::new();
-    let mut advisory_cache: BTreeMap<i64, Option<Advisory>> = BTreeMap::new();
-
-    for p in packages {
-        let (namespace, matcher, name, version) = if p.ecosystem.is_os() {
-            let ns = match os_namespace(distro, p.ecosystem) {
-                Ok(ns) => ns,
-                Err(why) => {
-                    if warned.insert(format!("os:{}", p.ecosystem)) {
-                        out.warnings
-                            .push(format!("{} packages were not matched: {why}", p.ecosystem));
-                    }
-                    continue;
-                }
-            };
-            let name = p.source_name.clone().unwrap_or_else(|| p.name.clone());
-            let version = p
-                .source_version
-                .clone()
-                .unwrap_or_else(|| p.version.clone());
-            let matcher = match p.ecosystem {
-                Ecosystem::Deb => "dpkg-source",
-                Ecosystem::Apk => "apk-origin",
-                _ => "rpm-source",
-            };
-            (ns, matcher, name, version)
-        } else {
-            let Some(ns) = language_namespace(p.ecosystem) else {
-                continue;
-            };
-            let matcher = if p.ecosystem == Ecosystem::Golang && p.name == "stdlib" {
-                "go-stdlib"
-            } else {
-                "ecosystem"
-            };
-            let v = comparable_version(p.ecosystem, &p.name, &p.version);
-            (ns.to_string(), matcher, p.name.clone(), v)
-        };
-        let covered = match known.get(&namespace) {
-            Some(c) => *c,
-            None => {
-                let c = db.has_ecosystem(&namespace)?;
-                known.insert(namespace.clone(), c);
-                c
-            }
-        };
-        if !covered {
-            if warned.insert(namespace.clone()) {
-                out.warnings.push(format!(
-                    "the advisory database has no data for {namespace}: {} packages there were not matched",
-                    p.ecosystem
-                ));
-            }
-            continue;
-        }
-        if version.is_empty() || version == "(devel)" {
-            continue;
-        }
-
-        for e in db.affected_for(&namespace, &name)? {
-            let drop = |reason: String| Dropped {
-                id: e.advisory_id.clone(),
-                package: p.name.clone(),
-                version: p.version.clone(),
-                reason,
-            };
-            if e.withdrawn {
-                out.dropped.push(drop("the advisory is withdrawn".into()));
-                continue;
-            }
-            match moat_db::affected_by(&e.ecosystem, &e.ranges, &e.versions, &version) {
-                Err(err) => {
-                    out.dropped
-                        .push(drop(format!("version {version} cannot be compared: {err}")));
-                    continue;
-                }
-                Ok(false) => {
-                    let fixed = fixed_versions(&e.ranges);
-                    let reason = if fixed.is_empty() {
-                        format!("{version} is outside the affected ranges")
-                    } else {
-                        format!("{version} is not affected (fixed in {})", fixed.join(", "))
-                    };
-                    out.dropped.push(drop(reason));
-                    continue;
-                }
-                Ok(true) => {}
-            }
-            let adv = advisory_cache
-                .entry(e.advisory_row)
-                .or_insert_with(|| db.advisory_by_row(e.advisory_row).ok().flatten());
-            let Some(adv) = adv.as_ref() else {
-                out.dropped
-                    .push(drop("the advisory could not be loaded".into()));
-                continue;
-            };
-            let fixed = fixed_versions(&e.ranges);
-            let mut aliases: Vec<String> = adv
-                .other_ids()
-                .filter(|a| *a != adv.id)
-                .map(str::to_string)
-                .collect();
-            aliases.sort();
-            aliases.dedup();
-            let constraint = if e.ranges.is_empty() {
-                format!("versions [{}]", e.versions.join(", "))
-            } else {
-                e.ranges
-                    .iter()
-                    .map(render_range)
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            };
-            let loc = p.locations.first();
-            let title = adv
-                .summary
-                .as_deref()
-                .filter(|s| !s.trim().is_empty())
-                .or(adv.details.as_deref())
-                .map(|s| first_line(s, 160))
-                .unwrap_or_default();
-            out.findings.push(VulnFinding {
-                id: adv.id.clone(),
-                aliases,
-                package: PackageRef {
-                    name: p.name.clone(),
-                    version: p.version.clone(),
-                    ecosystem: p.ecosystem,
-                    purl: p.purl.clone(),
-                    source_name: p.source_name.clone(),
-                    source_version: p.source_version.clone(),
-                },
-                path: loc.map(|l| l.path.clone()).unwrap_or_default(),
-                layer: loc.and_then(|l| l.layer.clone()).unwrap_or_default(),
-                fix_state: if fixed.is_empty() {
-                    FixState::NotFixed
-                } else {
-                    FixState::Fixed
-                },
-                fixed_versions: fixed,
-                severity: adv.rating(),
-                severity_source: severity_source(adv),
-                cvss: best_cvss(adv),
-                title,
-                url: url_of(adv),
-                matched_by: MatchDetail {
-                    matcher: matcher.into(),
-                    namespace: namespace.clone(),
-                    searched_name: name.clone(),
-                    searched_version: version.clone(),
-                    constraint,
-                },
-                data_source: if adv.scope.is_empty() {
-                    adv.source.clone()
-                } else {
-                    format!("{}:{}", adv.source, adv.scope)
-                },
-            });
-        }
-    }
-    out.findings.sort_by_key(VulnFinding::sort_key);
-    out.findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
-    out.dropped.sort();
-    out.dropped.dedup();
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::family::NamespaceError;
+    use moat_model::Ecosystem;
+    use moat_model::finding::MatcherKind;
 
     fn distro(id: &str, v: &str) -> Distro {
         Distro {
@@ -381,33 +317,57 @@ mod tests {
         }
     }
 
-    #[test]
-    fn os_namespaces_follow_the_release() {
-        assert_eq!(
-            os_namespace(Some(&distro("debian", "12")), Ecosystem::Deb).unwrap(),
-            "Debian:12"
-        );
-        assert_eq!(
-            os_namespace(Some(&distro("alpine", "3.21.3")), Ecosystem::Apk).unwrap(),
-            "Alpine:v3.21"
-        );
-        assert!(os_namespace(None, Ecosystem::Deb).is_err());
-        assert!(os_namespace(Some(&distro("plan9", "4")), Ecosystem::Deb).is_err());
+    fn pkg(eco: Ecosystem, name: &str, version: &str, source: Option<&str>) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            ecosystem: eco,
+            purl: String::new(),
+            source_name: source.map(str::to_string),
+            source_version: None,
+            locations: Vec::new(),
+            licenses: Vec::new(),
+            found_by: String::new(),
+        }
+    }
+
+    fn route(
+        p: &Package,
+        d: Option<&Distro>,
+    ) -> Option<(MatcherKind, Result<Query, NamespaceError>)> {
+        MATCHERS
+            .iter()
+            .find_map(|m| m.query(p, d).map(|q| (m.kind(), q)))
     }
 
     #[test]
-    fn go_versions_lose_their_prefixes() {
+    fn each_family_takes_its_own_packages() {
+        let deb12 = distro("debian", "12");
+        let (k, q) = route(
+            &pkg(Ecosystem::Deb, "perl-base", "5.36.0-7", Some("perl")),
+            Some(&deb12),
+        )
+        .unwrap();
+        assert_eq!(k, MatcherKind::DpkgSource);
+        let q = q.unwrap();
         assert_eq!(
-            comparable_version(Ecosystem::Golang, "stdlib", "go1.19.8"),
-            "1.19.8"
+            (q.namespace.as_str(), q.name.as_str()),
+            ("Debian:12", "perl")
         );
-        assert_eq!(
-            comparable_version(Ecosystem::Golang, "golang.org/x/net", "v0.7.0"),
-            "0.7.0"
-        );
-        assert_eq!(
-            comparable_version(Ecosystem::Pypi, "django", "3.2.0"),
-            "3.2.0"
-        );
+        let (k, q) = route(&pkg(Ecosystem::Apk, "musl", "1.2.5-r0", None), None).unwrap();
+        assert_eq!(k, MatcherKind::ApkOrigin);
+        assert!(q.is_err(), "no distro: a warning, not a guess");
+        let (k, q) = route(&pkg(Ecosystem::Golang, "stdlib", "go1.21.3", None), None).unwrap();
+        assert_eq!(k, MatcherKind::GoStdlib);
+        assert_eq!(q.unwrap().version, "1.21.3");
+        let (k, q) = route(
+            &pkg(Ecosystem::Golang, "golang.org/x/net", "v0.7.0", None),
+            None,
+        )
+        .unwrap();
+        assert_eq!(k, MatcherKind::Ecosystem);
+        assert_eq!(q.unwrap().namespace, "Go");
+        let (k, _) = route(&pkg(Ecosystem::Npm, "lodash", "4.17.15", None), None).unwrap();
+        assert_eq!(k, MatcherKind::Ecosystem);
     }
 }

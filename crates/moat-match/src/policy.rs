@@ -50,16 +50,7 @@ impl FindingRef<'_> {
     }
 }
 
-/// Why a finding was moved to `ignored`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct Suppression {
-    /// `ignore-file` or `vex`.
-    pub kind: String,
-    /// The file the rule came from.
-    pub source: String,
-    /// The reason, VEX status and justification, or statement text.
-    pub reason: String,
-}
+pub use moat_model::finding::Suppression;
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

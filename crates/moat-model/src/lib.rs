@@ -6,19 +6,25 @@
 //! - `vuln`: severities, vulnerability ids, findings (db / match).
 //! - `image`: image metadata shown by `moat inspect` (image).
 //! - `lint`: configuration findings and rule metadata (lint).
+//! - `finding`: vulnerability findings, how they matched, why candidates dropped.
+//! - `report`: the one report every renderer reads, and the common finding header.
 
 pub mod container;
 pub mod distro;
+pub mod finding;
 pub mod image;
 pub mod lint;
 pub mod package;
+pub mod report;
 pub mod text;
 pub mod vuln;
 
 pub use container::{ContainerSpec, DaemonSpec};
 pub use distro::Distro;
+pub use finding::{Suppression, VulnFinding};
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
 pub use lint::{ConfigFinding, RuleMeta, RuleTarget};
 pub use package::{Ecosystem, Inventory, Location, Package, Purl, Unknown};
+pub use report::{FindingHeader, FindingKind, Report};
 pub use text::escape_control;
 pub use vuln::{Severity, VulnId};

@@ -121,3 +121,54 @@ pub fn render(inv: &Inventory, meta: &SbomMeta, w: &mut dyn Write) -> Result<(),
     writeln!(w)?;
     Ok(())
 }
+
+/// CycloneDX 1.6 of a scan report: the inventory's components plus a `vulnerabilities`
+/// section pointing at them.
+pub fn scan(r: &moat_model::Report, meta: &SbomMeta, w: &mut dyn Write) -> Result<(), ReportError> {
+    let inv = Inventory {
+        distro: r.distro.clone(),
+        packages: r.packages.clone(),
+        unknowns: r.unknowns.clone(),
+    };
+    let mut doc = document(&inv, meta);
+    let vulns: Vec<Value> = r
+        .vulnerabilities
+        .iter()
+        .map(|v| {
+            let mut rating = json!({"severity": v.severity.as_str().to_ascii_lowercase()});
+            if let Some(c) = &v.cvss {
+                rating["score"] = json!(c.score);
+                rating["vector"] = json!(c.vector);
+                rating["method"] = json!(match c.version.as_str() {
+                    "2.0" => "CVSSv2",
+                    "3.0" => "CVSSv3",
+                    "4.0" => "CVSSv4",
+                    _ => "CVSSv31",
+                });
+            }
+            let mut out = json!({
+                "bom-ref": format!("{}@{}", v.id, v.package.purl),
+                "id": v.id,
+                "source": {"name": v.data_source},
+                "ratings": [rating],
+                "description": v.title,
+                "affects": [{"ref": v.package.purl}],
+            });
+            if !v.url.is_empty() {
+                out["source"]["url"] = json!(v.url);
+            }
+            if !v.fixed_versions.is_empty() {
+                out["recommendation"] = json!(format!(
+                    "Upgrade {} to {}",
+                    v.package.name,
+                    v.fixed_versions.join(" or ")
+                ));
+            }
+            out
+        })
+        .collect();
+    doc["vulnerabilities"] = Value::Array(vulns);
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)?;
+    Ok(())
+}

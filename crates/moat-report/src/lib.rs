@@ -1,4 +1,7 @@
-//! Renderers of moat's reports: table, JSON, SARIF, CycloneDX, SPDX, HTML.
+//! Every renderer of moat: table, JSON, SARIF, CycloneDX, SPDX, HTML. Each takes a
+//! report from moat-model (the scan [`moat_model::Report`], an [`Inventory`], configuration
+//! findings, image metadata) and a `&mut dyn Write`; [`Format`] is the one format enum.
+//! No other crate writes SARIF, HTML or tables (crates/moat/tests/architecture.rs).
 //!
 //! SBOM renderers (this file's `sbom` family) take an [`Inventory`] and [`SbomMeta`]
 //! and write to any `Write`. Output is deterministic: packages come sorted from the
@@ -9,8 +12,16 @@
 #![forbid(unsafe_code)]
 
 pub mod cyclonedx;
+pub mod format;
+pub mod html;
+pub mod inspect;
+pub mod json;
 pub mod packages;
+pub mod sarif;
 pub mod spdx;
+pub mod table;
+
+pub use format::Format;
 
 use moat_model::Inventory;
 use sha2::{Digest, Sha256};

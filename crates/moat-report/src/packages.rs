@@ -1,6 +1,7 @@
 //! moat's own package listing: JSON (the inventory as is) and a text table.
 
 use crate::ReportError;
+use crate::table::esc;
 use moat_model::Inventory;
 use std::io::Write;
 
@@ -18,12 +19,12 @@ pub fn table(inv: &Inventory, w: &mut dyn Write) -> Result<(), ReportError> {
         .iter()
         .map(|p| {
             [
-                p.name.clone(),
-                p.version.clone(),
+                esc(&p.name),
+                esc(&p.version),
                 p.ecosystem.to_string(),
                 p.locations
                     .first()
-                    .map(|l| l.path.clone())
+                    .map(|l| esc(&l.path))
                     .unwrap_or_default(),
             ]
         })
@@ -49,12 +50,12 @@ pub fn table(inv: &Inventory, w: &mut dyn Write) -> Result<(), ReportError> {
         writeln!(w, "{}", line.trim_end())?;
     }
     if let Some(d) = &inv.distro {
-        writeln!(w, "\ndistro: {} {}", d.id, d.version_id)?;
+        writeln!(w, "\ndistro: {} {}", esc(&d.id), esc(&d.version_id))?;
     }
     if !inv.unknowns.is_empty() {
         writeln!(w, "\nunknowns ({}):", inv.unknowns.len())?;
         for u in &inv.unknowns {
-            writeln!(w, "  {}: {}", u.location.path, u.reason)?;
+            writeln!(w, "  {}: {}", esc(&u.location.path), esc(&u.reason))?;
         }
     }
     Ok(())

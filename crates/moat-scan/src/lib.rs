@@ -1,11 +1,12 @@
-//! The scan pipeline's report and its renderers.
-//!
-//! `report`: the one sorted [`ScanReport`] every renderer reads.
-//! `render`: table, JSON, SARIF 2.1.0 and a self-contained HTML page.
+//! The scan pipeline: open a source, catalog it, match advisories, apply the policy,
+//! and build the one sorted [`ScanReport`] (moat-model's `Report`) that moat-report's
+//! renderers read.
 
 pub mod pipeline;
-pub mod render;
-pub mod report;
 
-pub use pipeline::{ScanError, ScanOptions, ScanOutcome, Scanners, scan};
-pub use report::{DbInfo, IgnoredFinding, ImageSummary, LayerSummary, ScanReport, Summary};
+pub use moat_model::report::{
+    DbInfo, IgnoredFinding, ImageSummary, LayerSummary, Report as ScanReport, Summary,
+};
+pub use pipeline::{
+    Cataloged, ScanError, ScanOptions, ScanOutcome, ScanPlan, Scanners, network_use, scan,
+};

@@ -1,18 +1,17 @@
 //! The scan: open the image, catalog it (cached by the image's layer chain), match
 //! the advisory database, apply the user's policy, and build one sorted report.
 
-use crate::report::{DbInfo, IgnoredFinding, ImageSummary, LayerSummary, ScanReport, Tool};
 use moat_db::Database;
 use moat_match::policy::{FindingRef, IgnoreFile, Suppression, Vex};
 use moat_match::{Dropped, FixState, VulnFinding};
+use moat_model::report::{
+    DbInfo, IgnoredFinding, ImageSummary, LayerSummary, Report as ScanReport, SCHEMA_VERSION, Tool,
+};
 use moat_model::{Inventory, Severity};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// Bump when catalogers change what they find, so cached inventories are redone.
-const CATALOG_CACHE_VERSION: &str = "1";
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -25,6 +24,8 @@ pub enum ScanError {
     Policy(#[from] moat_match::policy::PolicyError),
     #[error(transparent)]
     Match(#[from] moat_match::matcher::MatchError),
+    #[error("{input}: --offline forbids this source: it is read over the network ({why})")]
+    Offline { input: String, why: &'static str },
 }
 
 /// Which scanners run.
@@ -59,6 +60,124 @@ pub struct ScanOptions {
     pub use_cache: bool,
     /// Today, for ignore-file expiry and report time.
     pub now: time::OffsetDateTime,
+    /// Refuse every source that is read over the network.
+    pub offline: bool,
+}
+
+/// A scan, validated before any image is opened: the source parsed (and refused when
+/// `--offline` forbids it), the advisory database opened, the ignore file and VEX
+/// documents parsed. A bad flag or file fails here, in milliseconds.
+pub struct ScanPlan {
+    /// The source as the user wrote it.
+    pub source_text: String,
+    pub source: moat_image::Source,
+    pub opts: ScanOptions,
+    db: Option<Database>,
+    ignore: Option<IgnoreFile>,
+    vex: Vec<Vex>,
+}
+
+/// Why `source` is read over the network, if it is: registries always; the Docker
+/// Engine when it is reached over TCP or SSH (`--host`/`DOCKER_HOST`), not over its
+/// local socket.
+pub fn network_use(source: &moat_image::Source, docker_host: Option<&str>) -> Option<&'static str> {
+    match source {
+        moat_image::Source::Registry(_) => Some("a registry"),
+        moat_image::Source::Docker(_) => {
+            let host = docker_host
+                .map(str::to_string)
+                .or_else(|| std::env::var("DOCKER_HOST").ok())
+                .unwrap_or_default();
+            (host.starts_with("tcp://")
+                || host.starts_with("http://")
+                || host.starts_with("https://")
+                || host.starts_with("ssh://"))
+            .then_some("a remote Docker Engine")
+        }
+        _ => None,
+    }
+}
+
+impl ScanPlan {
+    /// Validate everything the scan will need, without opening the source.
+    pub fn new(source: &str, opts: ScanOptions) -> Result<ScanPlan, ScanError> {
+        let parsed = moat_image::Source::parse(source)?;
+        if opts.offline
+            && let Some(why) = network_use(&parsed, opts.image.docker_host.as_deref())
+        {
+            return Err(ScanError::Offline {
+                input: source.to_string(),
+                why,
+            });
+        }
+        let ignore = match &opts.ignore_file {
+            Some(p) => Some(IgnoreFile::load(p, opts.now.date())?),
+            None => None,
+        };
+        let vex: Vec<Vex> = opts
+            .vex
+            .iter()
+            .map(|p| Vex::load(p))
+            .collect::<Result<_, _>>()?;
+        let db = if opts.scanners.vuln {
+            Some(open_db(&opts.db_path)?)
+        } else {
+            None
+        };
+        Ok(ScanPlan {
+            source_text: source.to_string(),
+            source: parsed,
+            opts,
+            db,
+            ignore,
+            vex,
+        })
+    }
+
+    /// Open the source and catalog it (the cached inventory when the layer chain was
+    /// seen before): what `moat sbom` needs.
+    pub fn inventory(&self) -> Result<Cataloged, ScanError> {
+        let opts = &self.opts;
+        let mut image = moat_image::open_source(&self.source, &opts.image)?;
+        image.metadata.source = self.source_text.clone();
+        let meta = image.metadata().clone();
+        let diff_ids: Vec<String> = meta.layers.iter().map(|l| l.diff_id.clone()).collect();
+        let cache_path = (!diff_ids.is_empty() && opts.use_cache).then(|| {
+            opts.image
+                .cache_dir
+                .join("inventory")
+                .join(format!("{}.json", chain_key(&diff_ids)))
+        });
+        if let Some(inv) = cache_path.as_deref().and_then(read_cached) {
+            return Ok(Cataloged {
+                image,
+                inventory: inv,
+                cache_hit: true,
+            });
+        }
+        // A source tree also gets its declared dependencies (lockfiles).
+        let mode = match self.source {
+            moat_image::Source::Dir(_) => moat_catalog::Mode::Directory,
+            _ => moat_catalog::Mode::Image,
+        };
+        let inv = moat_catalog::catalog(image.resolver(), &moat_catalog::Options { mode });
+        if let Some(p) = &cache_path {
+            write_cached(p, &inv);
+        }
+        Ok(Cataloged {
+            image,
+            inventory: inv,
+            cache_hit: false,
+        })
+    }
+}
+
+/// An opened source and its inventory.
+pub struct Cataloged {
+    pub image: moat_image::Image,
+    pub inventory: Inventory,
+    /// True when the inventory came from the cache.
+    pub cache_hit: bool,
 }
 
 /// A report and the candidates that were dropped (for `--explain`).
@@ -75,27 +194,11 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// The cache key of an image's inventory: its layer chain (diff_ids in order).
+/// The cache key of an image's inventory: the catalog's version
+/// ([`moat_catalog::CATALOG_VERSION`]) and the layer chain (diff_ids in order).
 fn chain_key(diff_ids: &[String]) -> String {
     let mut h = Sha256::new();
-    h.update(format!(
-        "moat-catalog {} {}\n",
-        env!("CARGO_PKG_VERSION"),
-        CATALOG_CACHE_VERSION
-    ));
-    // A rebuilt binary may catalog differently under the same version number: the
-    // executable's size and modification time make its inventories its own.
-    if let Some(m) = std::env::current_exe()
-        .ok()
-        .and_then(|p| std::fs::metadata(p).ok())
-    {
-        let mtime = m
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        h.update(format!("exe {} {mtime}\n", m.len()));
-    }
+    h.update(format!("moat-catalog {}\n", moat_catalog::CATALOG_VERSION));
     for d in diff_ids {
         h.update(d.as_bytes());
         h.update(b"\n");
@@ -122,102 +225,86 @@ fn write_cached(path: &Path, inv: &Inventory) {
     }
 }
 
-/// Run a scan of `source`.
+/// Validate and run a scan of `source` ([`ScanPlan::new`] then [`ScanPlan::run`]).
 pub fn scan(source: &str, opts: &ScanOptions) -> Result<ScanOutcome, ScanError> {
-    let image = moat_image::open(source, &opts.image)?;
-    let meta = image.metadata().clone();
-    let diff_ids: Vec<String> = meta.layers.iter().map(|l| l.diff_id.clone()).collect();
+    ScanPlan::new(source, opts.clone())?.run()
+}
 
-    let cache_path = (!diff_ids.is_empty() && opts.use_cache).then(|| {
-        opts.image
-            .cache_dir
-            .join("inventory")
-            .join(format!("{}.json", chain_key(&diff_ids)))
-    });
-    let mut cache_hit = false;
-    let inventory = match cache_path.as_deref().and_then(read_cached) {
-        Some(inv) => {
-            cache_hit = true;
-            inv
-        }
-        None => {
-            // A source tree also gets its declared dependencies (lockfiles).
-            let mode = match moat_image::Source::parse(source) {
-                Ok(moat_image::Source::Dir(_)) => moat_catalog::Mode::Directory,
-                _ => moat_catalog::Mode::Image,
-            };
-            let inv = moat_catalog::catalog(image.resolver(), &moat_catalog::Options { mode });
-            if let Some(p) = &cache_path {
-                write_cached(p, &inv);
+impl ScanPlan {
+    /// Open the source, catalog it, match it, apply the policy: one sorted report.
+    pub fn run(&self) -> Result<ScanOutcome, ScanError> {
+        let opts = &self.opts;
+        let source = self.source_text.as_str();
+        let Cataloged {
+            image,
+            inventory,
+            cache_hit,
+        } = self.inventory()?;
+        let meta = image.metadata().clone();
+        let mut report = ScanReport {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            created: rfc3339(opts.now),
+            source: source.to_string(),
+            image: (!meta.layers.is_empty()).then(|| ImageSummary {
+                digest: meta.digest.clone(),
+                os: meta.os.clone(),
+                architecture: meta.architecture.clone(),
+                repo_tags: meta.repo_tags.clone(),
+                layers: meta
+                    .layers
+                    .iter()
+                    .map(|l| LayerSummary {
+                        diff_id: l.diff_id.clone(),
+                        created_by: l.created_by.clone(),
+                    })
+                    .collect(),
+            }),
+            distro: inventory.distro.clone(),
+            packages: inventory.packages.clone(),
+            unknowns: inventory.unknowns.clone(),
+            ..Default::default()
+        };
+
+        let mut dropped = Vec::new();
+        if let Some(db) = &self.db {
+            if let Ok(Some(age)) = db.age_seconds() {
+                let days = u64::try_from(age / 86_400).unwrap_or(0);
+                if days > opts.max_db_age_days {
+                    report.warnings.push(format!(
+                        "the advisory database {} is {days} days old; run `moat db update`",
+                        opts.db_path.display()
+                    ));
+                }
+                report.database = Some(DbInfo {
+                    path: opts.db_path.display().to_string(),
+                    updated: String::new(),
+                    age_days: Some(days),
+                });
             }
-            inv
+            let out = moat_match::matcher::match_packages(
+                db,
+                &inventory.packages,
+                inventory.distro.as_ref(),
+            )?;
+            report.warnings.extend(out.warnings);
+            dropped = out.dropped;
+            self.apply_policy(&mut report, out.findings);
         }
-    };
-
-    let mut report = ScanReport {
-        schema_version: crate::report::SCHEMA_VERSION,
-        tool: Tool::default(),
-        created: rfc3339(opts.now),
-        source: source.to_string(),
-        image: (!meta.layers.is_empty()).then(|| ImageSummary {
-            digest: meta.digest.clone(),
-            os: meta.os.clone(),
-            architecture: meta.architecture.clone(),
-            repo_tags: meta.repo_tags.clone(),
-            layers: meta
-                .layers
-                .iter()
-                .map(|l| LayerSummary {
-                    diff_id: l.diff_id.clone(),
-                    created_by: l.created_by.clone(),
-                })
-                .collect(),
-        }),
-        distro: inventory.distro.clone(),
-        packages: inventory.packages.clone(),
-        unknowns: inventory.unknowns.clone(),
-        ..Default::default()
-    };
-
-    let mut dropped = Vec::new();
-    if opts.scanners.vuln {
-        let db = open_db(&opts.db_path)?;
-        if let Ok(Some(age)) = db.age_seconds() {
-            let days = u64::try_from(age / 86_400).unwrap_or(0);
-            if days > opts.max_db_age_days {
-                report.warnings.push(format!(
-                    "the advisory database {} is {days} days old; run `moat db update`",
-                    opts.db_path.display()
-                ));
+        if opts.scanners.misconfig {
+            let mut found = moat_lint::image_config::check(&meta, image.resolver());
+            if let Some(keep) = &opts.severities {
+                found.retain(|f| keep.contains(&f.severity));
             }
-            report.database = Some(DbInfo {
-                path: opts.db_path.display().to_string(),
-                updated: String::new(),
-                age_days: Some(days),
-            });
+            report.misconfigurations = found;
         }
-        let out = moat_match::matcher::match_packages(
-            &db,
-            &inventory.packages,
-            inventory.distro.as_ref(),
-        )?;
-        report.warnings.extend(out.warnings);
-        dropped = out.dropped;
-        apply_policy(&mut report, out.findings, opts)?;
+        report.finish();
+        Ok(ScanOutcome {
+            report,
+            dropped,
+            cache_hit,
+        })
     }
-    if opts.scanners.misconfig {
-        let mut found = moat_lint::image_config::check(&meta, image.resolver());
-        if let Some(keep) = &opts.severities {
-            found.retain(|f| keep.contains(&f.severity));
-        }
-        report.misconfigurations = found;
-    }
-    report.finish();
-    Ok(ScanOutcome {
-        report,
-        dropped,
-        cache_hit,
-    })
 }
 
 fn open_db(path: &Path) -> Result<Database, ScanError> {
@@ -234,70 +321,59 @@ fn open_db(path: &Path) -> Result<Database, ScanError> {
     })
 }
 
-fn apply_policy(
-    report: &mut ScanReport,
-    findings: Vec<VulnFinding>,
-    opts: &ScanOptions,
-) -> Result<(), ScanError> {
-    let today = opts.now.date();
-    let ignore = match &opts.ignore_file {
-        Some(p) => Some(IgnoreFile::load(p, today)?),
-        None => None,
-    };
-    if let Some(ig) = &ignore {
-        for r in &ig.expired {
-            report.warnings.push(format!(
-                "{}: the ignore entry for {} expired on {} and no longer applies",
-                ig.source,
-                r.id,
-                r.expires.as_deref().unwrap_or("?")
-            ));
+impl ScanPlan {
+    fn apply_policy(&self, report: &mut ScanReport, findings: Vec<VulnFinding>) {
+        let opts = &self.opts;
+        let ignore = &self.ignore;
+        let vex = &self.vex;
+        if let Some(ig) = ignore {
+            for r in &ig.expired {
+                report.warnings.push(format!(
+                    "{}: the ignore entry for {} expired on {} and no longer applies",
+                    ig.source,
+                    r.id,
+                    r.expires.as_deref().unwrap_or("?")
+                ));
+            }
         }
-    }
-    let vex: Vec<Vex> = opts
-        .vex
-        .iter()
-        .map(|p| Vex::load(p))
-        .collect::<Result<_, _>>()?;
-
-    for f in findings {
-        let paths = [f.path.as_str()];
-        let fr = FindingRef {
-            id: &f.id,
-            aliases: &f.aliases,
-            package_name: &f.package.name,
-            source_name: f.package.source_name.as_deref(),
-            purl: &f.package.purl,
-            paths: &paths,
-        };
-        let suppression = ignore
-            .as_ref()
-            .and_then(|ig| ig.check(&fr))
-            .or_else(|| vex.iter().find_map(|v| v.check(&fr)))
-            .or_else(|| {
-                (opts.ignore_unfixed && f.fix_state != FixState::Fixed).then(|| Suppression {
-                    kind: "ignore-unfixed".into(),
-                    source: "--ignore-unfixed".into(),
-                    reason: "no fixed version is known".into(),
-                })
-            })
-            .or_else(|| {
-                opts.severities
-                    .as_ref()
-                    .filter(|s| !s.contains(&f.severity))
-                    .map(|_| Suppression {
-                        kind: "severity".into(),
-                        source: "--severity".into(),
-                        reason: format!("severity {} is not selected", f.severity),
+        for f in findings {
+            let paths = [f.path.as_str()];
+            let fr = FindingRef {
+                id: &f.id,
+                aliases: &f.aliases,
+                package_name: &f.package.name,
+                source_name: f.package.source_name.as_deref(),
+                purl: &f.package.purl,
+                paths: &paths,
+            };
+            let suppression = ignore
+                .as_ref()
+                .and_then(|ig| ig.check(&fr))
+                .or_else(|| vex.iter().find_map(|v| v.check(&fr)))
+                .or_else(|| {
+                    (opts.ignore_unfixed && f.fix_state != FixState::Fixed).then(|| Suppression {
+                        kind: "ignore-unfixed".into(),
+                        source: "--ignore-unfixed".into(),
+                        reason: "no fixed version is known".into(),
                     })
-            });
-        match suppression {
-            Some(s) => report.ignored.push(IgnoredFinding {
-                finding: f,
-                suppressed_by: s,
-            }),
-            None => report.vulnerabilities.push(f),
+                })
+                .or_else(|| {
+                    opts.severities
+                        .as_ref()
+                        .filter(|s| !s.contains(&f.severity))
+                        .map(|_| Suppression {
+                            kind: "severity".into(),
+                            source: "--severity".into(),
+                            reason: format!("severity {} is not selected", f.severity),
+                        })
+                });
+            match suppression {
+                Some(s) => report.ignored.push(IgnoredFinding {
+                    finding: f,
+                    suppressed_by: s,
+                }),
+                None => report.vulnerabilities.push(f),
+            }
         }
     }
-    Ok(())
 }

@@ -28,6 +28,7 @@ fn scan_full() -> moat_scan::ScanReport {
         max_db_age_days: u64::MAX,
         use_cache: true,
         now: time::OffsetDateTime::now_utc(),
+        offline: false,
     };
     moat_scan::scan(&format!("docker-archive:{}", img.display()), &opts)
         .unwrap()

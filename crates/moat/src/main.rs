@@ -82,7 +82,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // One line: the chain of contexts, outermost first ("docker-archive:x.tar: ...").
-            eprintln!("moat: error: {e:#}");
+            // Error messages quote input (paths, names, server replies): escaped, so that
+            // a control character can neither recolour the terminal nor forge a line.
+            eprintln!(
+                "moat: error: {}",
+                moat_model::escape_control(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }

@@ -139,12 +139,20 @@ fn an_ecosystem_without_data_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("debian-only.db");
     let out = Command::new(env!("CARGO_BIN_EXE_moat"))
-        .args(["db", "import", &format!("{SHARED}/vulndata/osv/Debian/all.zip")])
+        .args([
+            "db",
+            "import",
+            &format!("{SHARED}/vulndata/osv/Debian/all.zip"),
+        ])
         .arg("--db")
         .arg(&db)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_moat"))
         .args(["scan", &image(), "--format", "json"])
         .arg("--db")
@@ -153,7 +161,12 @@ fn an_ecosystem_without_data_is_a_warning() {
         .arg(dir.path().join("cache"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     let warnings: Vec<&str> = r["warnings"]
         .as_array()
@@ -168,9 +181,15 @@ fn an_ecosystem_without_data_is_a_warning() {
         );
     }
     // Debian has data: it is matched, not warned about.
-    assert!(!warnings.iter().any(|w| w.contains("Debian")), "{warnings:?}");
+    assert!(
+        !warnings.iter().any(|w| w.contains("Debian")),
+        "{warnings:?}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("npm"), "the warning also reaches stderr: {stderr}");
+    assert!(
+        stderr.contains("npm"),
+        "the warning also reaches stderr: {stderr}"
+    );
 }
 
 #[test]

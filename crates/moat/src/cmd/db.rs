@@ -186,14 +186,26 @@ fn print_import(out: &mut impl Write, r: &ImportReport) -> std::io::Result<()> {
         r.withdrawn,
         r.git_ranges
     )?;
-    for s in &r.skipped {
+    if !r.other_records.is_empty() {
+        let other: Vec<String> = r
+            .other_records
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         writeln!(
             out,
+            "  not advisories (CVE records, not imported as such yet): {}",
+            other.join(", ")
+        )?;
+    }
+    for s in &r.skipped {
+        let line = format!(
             "  skipped {} ({}): {}",
             s.id.as_deref().unwrap_or("-"),
             s.location,
             s.reason
-        )?;
+        );
+        writeln!(out, "{}", moat_model::escape_control(&line))?;
     }
     Ok(())
 }

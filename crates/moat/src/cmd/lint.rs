@@ -8,16 +8,10 @@ use crate::Global;
 use anyhow::Context;
 use moat_lint::suppress::{Suppressions, code_matches};
 use moat_model::{ConfigFinding, Severity};
+use moat_report::Format;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Sarif,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -25,7 +19,8 @@ pub struct Args {
     /// Containerfile, compose*.y*ml, docker-compose*.y*ml, daemon.json).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(long, default_value = "table",
+          value_parser = super::formats(&[Format::Table, Format::Json, Format::Sarif]))]
     pub format: Format,
     /// Report only these rules (codes, aliases such as DL3008, or prefixes such as DF), comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
@@ -74,24 +69,34 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 
     let mut buf = Vec::new();
     match args.format {
-        Format::Table => render_table(&findings, targets.len(), &mut buf)?,
+        Format::Table => moat_report::table::config_findings(&findings, targets.len(), &mut buf)?,
         Format::Json => {
-            let doc = serde_json::json!({
-                "files": targets.len(),
-                "findings": findings,
-                "errors": errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect::<Vec<_>>(),
-            });
-            serde_json::to_writer_pretty(&mut buf, &doc)?;
-            buf.push(b'\n');
+            let errs: Vec<moat_report::json::FileError<'_>> = errors
+                .iter()
+                .map(|e| moat_report::json::FileError {
+                    path: &e.path,
+                    message: &e.message,
+                })
+                .collect();
+            moat_report::json::lint(targets.len(), &findings, &errs, &mut buf)?
         }
-        Format::Sarif => moat_lint::sarif::write(&findings, &mut buf)?,
+        Format::Sarif => moat_report::sarif::config(
+            "moat-lint",
+            &findings,
+            &|code| moat_lint::rules::find(code).map(|r| r.meta().clone()),
+            &mut buf,
+        )?,
+        _ => unreachable!("clap admits only lint's formats"),
     }
     match &args.output {
         Some(p) => std::fs::write(p, &buf).with_context(|| format!("{}", p.display()))?,
         None => std::io::stdout().lock().write_all(&buf)?,
     }
     for e in &errors {
-        eprintln!("moat: error: {e}");
+        eprintln!(
+            "moat: error: {}",
+            moat_model::escape_control(&e.to_string())
+        );
     }
     if !errors.is_empty() {
         return Ok(ExitCode::from(2));
@@ -104,42 +109,4 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn render_table(findings: &[ConfigFinding], files: usize, w: &mut dyn Write) -> anyhow::Result<()> {
-    if findings.is_empty() {
-        writeln!(w, "{files} file(s) linted: no findings")?;
-        return Ok(());
-    }
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-    t.set_header(["LOCATION", "RULE", "SEVERITY", "MESSAGE"]);
-    for f in findings {
-        let rule = if f.aliases.is_empty() {
-            f.rule.clone()
-        } else {
-            format!("{} ({})", f.rule, f.aliases.join(", "))
-        };
-        t.add_row([
-            format!("{}:{}:{}", f.path, f.line, f.column),
-            rule,
-            f.severity.to_string(),
-            f.message.clone(),
-        ]);
-    }
-    writeln!(w, "{t}")?;
-    let mut counts = std::collections::BTreeMap::new();
-    for f in findings {
-        *counts
-            .entry(std::cmp::Reverse(f.severity))
-            .or_insert(0usize) += 1;
-    }
-    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{} {n}", s.0)).collect();
-    writeln!(
-        w,
-        "{files} file(s) linted, {} finding(s): {}",
-        findings.len(),
-        summary.join(", ")
-    )?;
-    Ok(())
 }

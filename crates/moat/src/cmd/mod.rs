@@ -7,3 +7,13 @@ pub mod lint;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
+
+use moat_report::Format;
+
+/// A clap parser for `--format` that admits only `allowed` (a command's subset of the one
+/// [`Format`] enum), listing them in `--help` and in the error.
+pub fn formats(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(allowed.iter().map(|f| f.as_str()))
+        .try_map(|s| s.parse::<Format>())
+}

@@ -1,18 +1,13 @@
 //! `moat rules`: every lint rule and every audit rule, with its metadata, sorted by code.
 
 use crate::Global;
-use std::io::Write;
+use moat_report::Format;
 use std::process::ExitCode;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(long, default_value = "table",
+          value_parser = super::formats(&[Format::Table, Format::Json]))]
     pub format: Format,
 }
 
@@ -22,33 +17,9 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     metas.sort_by_key(|m| m.code);
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &metas)?;
-            writeln!(out)?;
-        }
-        Format::Table => {
-            let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-            t.set_header([
-                "CODE",
-                "SEVERITY",
-                "TARGET",
-                "TITLE",
-                "REFERENCES",
-                "ALIASES",
-            ]);
-            for m in &metas {
-                t.add_row([
-                    m.code.to_string(),
-                    m.severity.to_string(),
-                    m.target.as_str().to_string(),
-                    m.title.to_string(),
-                    m.references.join(", "),
-                    m.aliases.join(", "),
-                ]);
-            }
-            writeln!(out, "{t}")?;
-        }
+        Format::Json => moat_report::json::write(&metas, &mut out)?,
+        Format::Table => moat_report::table::rules(&metas, &mut out)?,
+        _ => unreachable!("clap admits only rules' formats"),
     }
     Ok(ExitCode::SUCCESS)
 }

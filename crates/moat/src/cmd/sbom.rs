@@ -3,22 +3,11 @@
 
 use crate::Global;
 use anyhow::Context;
-use moat_catalog::{Mode, Options};
 use moat_model::Inventory;
-use moat_report::SbomMeta;
+use moat_report::{Format, SbomMeta};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    #[value(name = "cyclonedx-json")]
-    CyclonedxJson,
-    #[value(name = "spdx-json")]
-    SpdxJson,
-    Json,
-    Table,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -26,39 +15,55 @@ pub struct Args {
     /// registry:REF, docker:REF, rootfs:PATH, dir:PATH (also reads lockfiles), or a path.
     pub source: String,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    #[arg(long, short = 'f', default_value = "table",
+          value_parser = super::formats(&[Format::CyclonedxJson, Format::SpdxJson, Format::Json, Format::Table]))]
     pub format: Format,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Platform to pick from a multi-platform image (os/arch[/variant]).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// Registry hosts that may be reached over plain HTTP (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
+    pub insecure_registry: Vec<String>,
+    /// Refuse images whose layers unpack to more than this (bytes, or K/M/G/T).
+    #[arg(long, value_name = "SIZE", value_parser = super::inspect::parse_size, default_value = "8G")]
+    pub max_unpacked_size: u64,
+    /// Never use the network (a registry source is refused).
+    #[arg(long)]
+    pub offline: bool,
+    /// Do not reuse cached inventories.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
-/// Catalog `source`: `dir:` runs the lockfile catalogers too; `rootfs:` and images
-/// catalog installed packages only.
-pub fn inventory(global: &Global, source: &str) -> anyhow::Result<Inventory> {
-    let (scheme, rest) = source.split_once(':').unwrap_or(("", source));
-    let dir = match scheme {
-        "dir" => Some((rest, Mode::Directory)),
-        "rootfs" => Some((rest, Mode::Image)),
-        "" if Path::new(source).is_dir() => Some((source, Mode::Directory)),
-        _ => None,
+/// Catalog `source` through the scan pipeline's plan (the same source parsing, cache,
+/// `--platform` and size limit as `moat scan`): `dir:` runs the lockfile catalogers too;
+/// `rootfs:` and images catalog installed packages only.
+pub fn inventory(global: &Global, args: &Args) -> anyhow::Result<Inventory> {
+    let mut image = moat_image::OpenOptions::new(global.cache_dir());
+    image.platform = args.platform.clone();
+    image.insecure_registries = args.insecure_registry.clone();
+    image.max_unpacked_size = args.max_unpacked_size;
+    let opts = moat_scan::ScanOptions {
+        image,
+        scanners: moat_scan::Scanners {
+            vuln: false,
+            misconfig: false,
+        },
+        db_path: global.db_path(),
+        severities: None,
+        ignore_unfixed: false,
+        ignore_file: None,
+        vex: Vec::new(),
+        max_db_age_days: u64::MAX,
+        use_cache: !args.no_cache,
+        now: time::OffsetDateTime::now_utc(),
+        offline: args.offline,
     };
-    if let Some((path, mode)) = dir {
-        let r = moat_fs::DirResolver::new(path).with_context(|| source.to_string())?;
-        return Ok(moat_catalog::catalog(&r, &Options { mode }));
-    }
-    let opts = moat_image::OpenOptions {
-        cache_dir: global.cache_dir(),
-        platform: None,
-        insecure_registries: Vec::new(),
-        max_unpacked_size: 8 << 30,
-        docker_host: None,
-    };
-    let image = moat_image::open(source, &opts).with_context(|| format!("opening {source}"))?;
-    Ok(moat_catalog::catalog(
-        image.resolver(),
-        &Options { mode: Mode::Image },
-    ))
+    let plan = moat_scan::ScanPlan::new(&args.source, opts)?;
+    Ok(plan.inventory()?.inventory)
 }
 
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
@@ -87,7 +92,7 @@ pub fn output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let inv = inventory(global, &args.source)?;
+    let inv = inventory(global, &args)?;
     let meta = SbomMeta {
         source: args.source.clone(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -99,6 +104,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Format::SpdxJson => moat_report::spdx::render(&inv, &meta, &mut w)?,
         Format::Json => moat_report::packages::json(&inv, &mut w)?,
         Format::Table => moat_report::packages::table(&inv, &mut w)?,
+        _ => unreachable!("clap admits only sbom's formats"),
     }
     w.flush().context("writing the SBOM")?;
     Ok(ExitCode::SUCCESS)

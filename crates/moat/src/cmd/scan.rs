@@ -5,21 +5,13 @@
 
 use crate::Global;
 use anyhow::Context;
-use moat_model::{Inventory, Severity};
+use moat_model::Severity;
+use moat_report::Format;
 use moat_scan::{ScanOptions, ScanReport, Scanners};
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-    Sarif,
-    CyclonedxJson,
-    Html,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -29,7 +21,8 @@ pub struct Args {
     #[arg(value_name = "SOURCE")]
     pub source: String,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    #[arg(long, short = 'f', default_value = "table",
+          value_parser = super::formats(&[Format::Table, Format::Json, Format::Sarif, Format::CyclonedxJson, Format::Html]))]
     pub format: Format,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -108,9 +101,6 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if args.offline && args.source.starts_with("registry:") {
-        anyhow::bail!("{}: --offline forbids reading from a registry", args.source);
-    }
     let mut image = moat_image::OpenOptions::new(global.cache_dir());
     image.platform = args.platform.clone();
     image.insecure_registries = args.insecure_registry.clone();
@@ -127,7 +117,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         max_db_age_days: args.max_db_age,
         use_cache: !args.no_cache,
         now: now()?,
+        offline: args.offline,
     };
+    // Everything is validated before the source is opened: a bad ignore file, VEX
+    // document or database, or a network source under --offline, fails here.
+    let plan = moat_scan::ScanPlan::new(&args.source, opts)?;
 
     let progress = std::io::stderr().is_terminal().then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -135,14 +129,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
     });
-    let outcome = moat_scan::scan(&args.source, &opts);
+    let outcome = plan.run();
     if let Some(pb) = &progress {
         pb.finish_and_clear();
     }
     let outcome = outcome?;
     let report = outcome.report;
     for w in &report.warnings {
-        eprintln!("moat: warning: {w}");
+        eprintln!("moat: warning: {}", moat_model::escape_control(w));
     }
 
     if let Some(id) = &args.explain {
@@ -154,11 +148,19 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 
     let mut w = super::sbom::output(args.output.as_deref())?;
     match args.format {
-        Format::Table => moat_scan::render::table(&report, &mut w)?,
-        Format::Json => moat_scan::render::json(&report, &mut w)?,
-        Format::Sarif => moat_scan::render::sarif(&report, &mut w)?,
-        Format::Html => moat_scan::render::html(&report, &mut w)?,
-        Format::CyclonedxJson => cyclonedx(&report, &mut w)?,
+        Format::Table => moat_report::table::scan(&report, &mut w)?,
+        Format::Json => moat_report::json::scan(&report, &mut w)?,
+        Format::Sarif => moat_report::sarif::scan(&report, &mut w)?,
+        Format::Html => moat_report::html::scan(&report, &mut w)?,
+        Format::CyclonedxJson => {
+            let meta = moat_report::SbomMeta {
+                source: report.source.clone(),
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                timestamp: super::sbom::timestamp()?,
+            };
+            moat_report::cyclonedx::scan(&report, &meta, &mut w)?
+        }
+        _ => unreachable!("clap admits only scan's formats"),
     }
     w.flush().context("writing the report")?;
 
@@ -226,61 +228,5 @@ fn explain(
     if !any {
         writeln!(w, "{id}: no package of this image was a candidate for it")?;
     }
-    Ok(())
-}
-
-/// CycloneDX 1.6 with a `vulnerabilities` section pointing at the components.
-fn cyclonedx(r: &ScanReport, w: &mut dyn Write) -> anyhow::Result<()> {
-    let inv = Inventory {
-        distro: r.distro.clone(),
-        packages: r.packages.clone(),
-        unknowns: r.unknowns.clone(),
-    };
-    let meta = moat_report::SbomMeta {
-        source: r.source.clone(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        timestamp: super::sbom::timestamp()?,
-    };
-    let mut doc = moat_report::cyclonedx::document(&inv, &meta);
-    let vulns: Vec<serde_json::Value> = r
-        .vulnerabilities
-        .iter()
-        .map(|v| {
-            let mut rating =
-                serde_json::json!({"severity": v.severity.as_str().to_ascii_lowercase()});
-            if let Some(c) = &v.cvss {
-                rating["score"] = serde_json::json!(c.score);
-                rating["vector"] = serde_json::json!(c.vector);
-                rating["method"] = serde_json::json!(match c.version.as_str() {
-                    "2.0" => "CVSSv2",
-                    "3.0" => "CVSSv3",
-                    "4.0" => "CVSSv4",
-                    _ => "CVSSv31",
-                });
-            }
-            let mut out = serde_json::json!({
-                "bom-ref": format!("{}@{}", v.id, v.package.purl),
-                "id": v.id,
-                "source": {"name": v.data_source},
-                "ratings": [rating],
-                "description": v.title,
-                "affects": [{"ref": v.package.purl}],
-            });
-            if !v.url.is_empty() {
-                out["source"]["url"] = serde_json::json!(v.url);
-            }
-            if !v.fixed_versions.is_empty() {
-                out["recommendation"] = serde_json::json!(format!(
-                    "Upgrade {} to {}",
-                    v.package.name,
-                    v.fixed_versions.join(" or ")
-                ));
-            }
-            out
-        })
-        .collect();
-    doc["vulnerabilities"] = serde_json::Value::Array(vulns);
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)?;
     Ok(())
 }

@@ -89,7 +89,9 @@ print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, wall)
             cmd.env(k, v);
         }
         let started = Instant::now();
-        let res = cmd.output().expect("python3 runs the hostile-input harness");
+        let res = cmd
+            .output()
+            .expect("python3 runs the hostile-input harness");
         let elapsed = started.elapsed();
         let line = String::from_utf8_lossy(&res.stdout).trim().to_string();
         assert!(

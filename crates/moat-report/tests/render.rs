@@ -1,9 +1,10 @@
 //! Renderer tests on a report built in the test. The finding is shaped after a real
 //! Debian 12 advisory (DEBIAN-CVE-2023-31484 in perl, see ../shared/vulndata).
 
-use moat_match::{Cvss, FixState, MatchDetail, PackageRef, VulnFinding};
+use moat_model::finding::{Cvss, FixState, MatchDetail, PackageRef, VulnFinding};
+use moat_model::report::{ImageSummary, LayerSummary, Report as ScanReport};
 use moat_model::{Ecosystem, Location, Package, Severity};
-use moat_scan::{ImageSummary, LayerSummary, ScanReport, render};
+use moat_report::{html, json, sarif, table};
 
 fn sample() -> ScanReport {
     let pkg = PackageRef {
@@ -32,7 +33,7 @@ fn sample() -> ScanReport {
         title: "CPAN.pm does not verify TLS certificates <script>alert(1)</script>".into(),
         url: "https://security-tracker.debian.org/tracker/CVE-2023-31484".into(),
         matched_by: MatchDetail {
-            matcher: "dpkg-source".into(),
+            matcher: moat_model::finding::MatcherKind::DpkgSource,
             namespace: "Debian:12".into(),
             searched_name: "perl".into(),
             searched_version: "5.36.0-7+deb12u1".into(),
@@ -76,7 +77,7 @@ fn sample() -> ScanReport {
 #[test]
 fn sarif_is_valid_against_the_official_schema() {
     let mut out = Vec::new();
-    render::sarif(&sample(), &mut out).unwrap();
+    sarif::scan(&sample(), &mut out).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let schema_path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -103,7 +104,7 @@ fn sarif_is_valid_against_the_official_schema() {
 #[test]
 fn json_keeps_the_documented_keys() {
     let mut out = Vec::new();
-    render::json(&sample(), &mut out).unwrap();
+    json::scan(&sample(), &mut out).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let v = &doc["vulnerabilities"][0];
     for key in [
@@ -126,7 +127,7 @@ fn json_keeps_the_documented_keys() {
 #[test]
 fn html_is_self_contained_and_escaped() {
     let mut out = Vec::new();
-    render::html(&sample(), &mut out).unwrap();
+    html::scan(&sample(), &mut out).unwrap();
     let s = String::from_utf8(out).unwrap();
     assert!(s.contains("DEBIAN-CVE-2023-31484"));
     assert!(
@@ -144,7 +145,7 @@ fn html_is_self_contained_and_escaped() {
 #[test]
 fn table_groups_by_package_with_layer_and_summary() {
     let mut out = Vec::new();
-    render::table(&sample(), &mut out).unwrap();
+    table::scan(&sample(), &mut out).unwrap();
     let s = String::from_utf8(out).unwrap();
     assert!(s.contains("HIGH: 1"), "{s}");
     assert!(
@@ -152,4 +153,43 @@ fn table_groups_by_package_with_layer_and_summary() {
         "{s}"
     );
     assert!(s.contains("debootstrap --variant=minbase bookworm"), "{s}");
+}
+
+/// The one SARIF writer also writes configuration findings (lint, audit): valid against
+/// the official schema, with and without results, rules described from the registry.
+#[test]
+fn config_sarif_is_valid_against_the_official_schema() {
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/schemas/sarif-schema-2.1.0.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let meta = moat_model::RuleMeta {
+        code: "DF001",
+        title: "The container runs as root",
+        severity: Severity::High,
+        target: moat_model::RuleTarget::Dockerfile,
+        references: &["CIS-4.1"],
+        aliases: &["DL3002"],
+    };
+    let findings = vec![meta.finding("./Dockerfile", 3, 1, "USER root")];
+    let lookup = |code: &str| (code == "DF001").then(|| meta.clone());
+    let doc = sarif::config_document("moat-lint", &findings, &lookup);
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let run = &doc["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "moat-lint");
+    assert_eq!(run["results"][0]["ruleId"], "DF001");
+    assert_eq!(run["results"][0]["level"], "error");
+    assert_eq!(
+        run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "Dockerfile"
+    );
+    let tags = run["tool"]["driver"]["rules"][0]["properties"]["tags"]
+        .as_array()
+        .unwrap();
+    assert!(tags.iter().any(|t| t == "DL3002") && tags.iter().any(|t| t == "CIS-4.1"));
+    assert!(validator.is_valid(&sarif::config_document("moat-lint", &[], &lookup)));
 }

@@ -1,7 +1,7 @@
 //! A self-contained HTML report (inline CSS and script, no external resources).
 
-use crate::ScanReport;
-use moat_match::VulnFinding;
+use moat_model::Report as ScanReport;
+use moat_model::VulnFinding;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -18,7 +18,8 @@ struct Group<'a> {
     vulns: Vec<&'a VulnFinding>,
 }
 
-pub fn html(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
+/// The scan report as one self-contained HTML page.
+pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     let mut groups: BTreeMap<(&str, &str, &str), Group<'_>> = BTreeMap::new();
     for v in &r.vulnerabilities {
         let g = groups
