@@ -138,7 +138,11 @@ pub struct Suppress {
 
 /// A bad suppression config; its text has control characters escaped (it quotes input).
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {}", moat_model::escape_control(path), moat_model::escape_control(message))]
+#[error(
+    "{}: {}",
+    moat_model::escape_control(path),
+    moat_model::escape_control(message)
+)]
 pub struct ConfigError {
     pub path: String,
     pub message: String,
