@@ -142,14 +142,29 @@ pub struct Proof {
 
 /// Why a proof could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ProofError(pub String);
+#[non_exhaustive]
+pub enum ProofError {
+    /// A /proc file or link could not be read.
+    #[error("{path}: {message}")]
+    Read { path: String, message: String },
+    #[error("no reference process for the host's {0} namespace")]
+    NoHostReference(String),
+    #[error(
+        "process {pid} is not in container {container}'s cgroup (is moat in another PID namespace?)"
+    )]
+    NotInContainer { pid: i64, container: String },
+    #[error("{path}/status: CapEff {value:?}")]
+    BadCapEff { path: String, value: String },
+}
 
 fn ns_link(paths: &HostPaths, pid: i64, kind: &str) -> Result<String, ProofError> {
     let p = paths.pid(pid).join("ns").join(kind);
     fs::read_link(&p)
         .map(|t| t.to_string_lossy().into_owned())
-        .map_err(|e| ProofError(format!("{}: {e}", p.display())))
+        .map_err(|e| ProofError::Read {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        })
 }
 
 fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
@@ -300,11 +315,7 @@ fn host_ns(paths: &HostPaths, refs: &[i64], kind: &str) -> Result<(String, Strin
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| {
-        ProofError(format!(
-            "no reference process for the host's {kind} namespace"
-        ))
-    }))
+    Err(last.unwrap_or_else(|| ProofError::NoHostReference(kind.to_string())))
 }
 
 /// Reads the proof for the container whose init process is `pid`. `container_id` must
@@ -318,12 +329,15 @@ pub fn prove(
     host_refs: &[i64],
 ) -> Result<Proof, ProofError> {
     let pdir = paths.pid(pid);
-    let proc_cgroup = fs::read_to_string(pdir.join("cgroup"))
-        .map_err(|e| ProofError(format!("{}/cgroup: {e}", pdir.display())))?;
+    let proc_cgroup = fs::read_to_string(pdir.join("cgroup")).map_err(|e| ProofError::Read {
+        path: format!("{}/cgroup", pdir.display()),
+        message: e.to_string(),
+    })?;
     if !container_id.is_empty() && !proc_cgroup.contains(container_id) {
-        return Err(ProofError(format!(
-            "process {pid} is not in container {container_id}'s cgroup (is moat in another PID namespace?)"
-        )));
+        return Err(ProofError::NotInContainer {
+            pid,
+            container: container_id.to_string(),
+        });
     }
     let mut namespaces = BTreeMap::new();
     for kind in NAMESPACES {
@@ -339,11 +353,15 @@ pub fn prove(
             },
         );
     }
-    let status = fs::read_to_string(pdir.join("status"))
-        .map_err(|e| ProofError(format!("{}/status: {e}", pdir.display())))?;
+    let status = fs::read_to_string(pdir.join("status")).map_err(|e| ProofError::Read {
+        path: format!("{}/status", pdir.display()),
+        message: e.to_string(),
+    })?;
     let cap_eff = status_field(&status, "CapEff").unwrap_or("").to_string();
-    let mask = u64::from_str_radix(&cap_eff, 16)
-        .map_err(|_| ProofError(format!("{}/status: CapEff {cap_eff:?}", pdir.display())))?;
+    let mask = u64::from_str_radix(&cap_eff, 16).map_err(|_| ProofError::BadCapEff {
+        path: pdir.display().to_string(),
+        value: cap_eff.clone(),
+    })?;
     let names = cap_names(mask);
     let beyond = names
         .iter()

@@ -3,6 +3,7 @@
 //! implementation (moat-lint's shared `check` functions) judges both.
 
 use moat_engine::models::ContainerInspectResponse;
+use moat_model::DaemonSpec;
 use moat_model::container::{
     At, ContainerSpec, Limits, Mount, Namespace, PortBinding, RestartPolicy,
 };
@@ -141,5 +142,16 @@ pub fn container_spec(c: &ContainerInspectResponse) -> ContainerSpec {
                 ))
             })
             .collect(),
+    }
+}
+
+/// The engine settings in force (command line, then daemon.json) as a [`DaemonSpec`],
+/// the model daemon.json lint builds too.
+pub fn daemon_spec(d: &crate::daemon::DaemonConfig) -> DaemonSpec {
+    let b = |flag: &str, key: &str| d.bool_setting(&[flag], key).map(|(v, _)| At::live(v));
+    DaemonSpec {
+        iptables: b("--iptables", "iptables"),
+        no_new_privileges: b("--no-new-privileges", "no-new-privileges"),
+        userland_proxy: b("--userland-proxy", "userland-proxy"),
     }
 }

@@ -180,8 +180,9 @@ pub struct Compose {
     /// References not followed or pointing outside the project (`extends.file`,
     /// `env_file`), and budgets reached; DC018 reports them.
     pub warnings: Vec<Warning>,
-    /// Parallel to `services`: each as a [`moat_model::ContainerSpec`].
-    pub specs: Vec<moat_model::ContainerSpec>,
+    /// Parallel to `services`: each as a [`moat_model::ContainerSpec`], built on first
+    /// use by `Compose::specs` (in the `container` module, which maps a service).
+    pub specs: std::cell::OnceCell<Vec<moat_model::ContainerSpec>>,
 }
 
 /// A problem with a file the compose file refers to.
@@ -617,7 +618,7 @@ fn parse_depth(text: &str, cx: &mut Ctx<'_>, depth: usize) -> Result<Compose, Co
                         services: Vec::new(),
                         services_line: 1,
                         warnings: Vec::new(),
-                        specs: Vec::new(),
+                        specs: std::cell::OnceCell::new(),
                     });
                 }
                 return Err(ComposeError(
@@ -701,13 +702,12 @@ fn parse_depth(text: &str, cx: &mut Ctx<'_>, depth: usize) -> Result<Compose, Co
             node,
         });
     }
-    let specs = services.iter().map(crate::container::spec).collect();
     Ok(Compose {
         root,
         services,
         services_line,
         warnings: Vec::new(),
-        specs,
+        specs: std::cell::OnceCell::new(),
     })
 }
 

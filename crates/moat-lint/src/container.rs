@@ -1,7 +1,7 @@
 //! A compose service as a [`ContainerSpec`] (what it shares with a live container), so
 //! that the `DC` rules and the live audit's `CC` rules judge one model.
 
-use crate::compose::{Node, Service, Value};
+use crate::compose::{Compose, Node, Service, Value};
 use moat_model::container::{At, ContainerSpec, Limits, Namespace, Pos};
 
 fn pos(n: &Node, key_line: u32) -> Option<Pos> {
@@ -130,5 +130,13 @@ pub fn spec(s: &Service) -> ContainerSpec {
         healthcheck: None,
         networks,
         devices,
+    }
+}
+
+impl Compose {
+    /// Every service as a [`ContainerSpec`] (parallel to `services`), mapped once.
+    pub fn specs(&self) -> &[ContainerSpec] {
+        self.specs
+            .get_or_init(|| self.services.iter().map(spec).collect())
     }
 }

@@ -31,6 +31,25 @@ impl Daemon {
     pub fn str(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Value::as_str)
     }
+    fn bool_at(&self, key: &str) -> Option<moat_model::container::At<bool>> {
+        let line = self.line_of(key);
+        self.bool(key).map(|value| moat_model::container::At {
+            value,
+            pos: Some(moat_model::container::Pos {
+                line,
+                column: 1,
+                key_line: line,
+            }),
+        })
+    }
+    /// The settings the live audit judges too.
+    pub fn spec(&self) -> moat_model::DaemonSpec {
+        moat_model::DaemonSpec {
+            iptables: self.bool_at("iptables"),
+            no_new_privileges: self.bool_at("no-new-privileges"),
+            userland_proxy: self.bool_at("userland-proxy"),
+        }
+    }
 }
 
 pub fn parse(text: &str) -> Result<Daemon, DaemonError> {

@@ -1,5 +1,5 @@
-//! What image-config rules see (a leaf module: the rules and [`crate::image_config`]
-//! both use it, neither imports the other's internals).
+//! What image-config rules see: a leaf module that the rule registry and the image
+//! config entry point both use, so that neither imports the other.
 
 use moat_model::ImageMetadata;
 

@@ -99,8 +99,9 @@ pub fn normalize(path: &Path) -> PathBuf {
 /// Is `name` (relative to the project directory `dir`) outside it? Symlinks are
 /// followed when the file exists; otherwise the path is judged lexically.
 pub fn is_outside(dir: &Path, name: &str) -> (PathBuf, bool) {
-    let joined = dir.join(name);
     let base = dir.canonicalize().unwrap_or_else(|_| normalize(dir));
+    // A file that does not exist is judged lexically, from the same (real) base.
+    let joined = base.join(name);
     let real = joined.canonicalize().unwrap_or_else(|_| normalize(&joined));
     let outside = !real.starts_with(&base) || real.starts_with("..");
     (real, outside)
@@ -144,6 +145,21 @@ mod tests {
         assert!(read_text(&d.path().join("nope"), 10).is_err_and(|e| e.is_not_found()));
     }
 
+    /// `to` relative to `from` (both absolute), with `..` as needed.
+    fn pathdiff(to: &Path, from: &Path) -> PathBuf {
+        let t: Vec<_> = to.components().collect();
+        let f: Vec<_> = from.components().collect();
+        let common = t.iter().zip(&f).take_while(|(a, b)| a == b).count();
+        let mut out = PathBuf::new();
+        for _ in common..f.len() {
+            out.push("..");
+        }
+        for c in &t[common..] {
+            out.push(c.as_os_str());
+        }
+        out
+    }
+
     #[test]
     fn outside_the_project() {
         assert!(escapes_lexically("../x.env"));
@@ -154,5 +170,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         assert!(is_outside(d.path(), "../x").1);
         assert!(!is_outside(d.path(), "sub/x").1);
+        // Through a relative directory too, for a file that does not exist.
+        let cwd = std::env::current_dir().unwrap_or_else(|e| panic!("{e}"));
+        let rel = pathdiff(d.path(), &cwd);
+        assert!(!is_outside(&rel, ".env").1, "{}", rel.display());
+        assert!(is_outside(&rel, "../.env").1);
     }
 }

@@ -136,8 +136,13 @@ pub struct Suppress {
     pub reason: String,
 }
 
+/// A bad suppression config; its text has control characters escaped (it quotes input).
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
+#[error(
+    "{}: {}",
+    moat_model::escape_control(path),
+    moat_model::escape_control(message)
+)]
 pub struct ConfigError {
     pub path: String,
     pub message: String,

@@ -165,3 +165,13 @@ pub fn is_dangerous_cap(cap: &str) -> bool {
     let u = cap.to_ascii_uppercase();
     DANGEROUS_CAPS.contains(&u.trim_start_matches("CAP_"))
 }
+
+/// Engine (dockerd) settings that daemon.json lint (`DD0xx`) and the live audit
+/// (`DD1xx`, from the command line and daemon.json in force) both judge. `None` when
+/// the setting is not given (the engine's default applies).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaemonSpec {
+    pub iptables: Option<At<bool>>,
+    pub no_new_privileges: Option<At<bool>>,
+    pub userland_proxy: Option<At<bool>>,
+}

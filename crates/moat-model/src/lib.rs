@@ -19,7 +19,7 @@ pub mod report;
 pub mod text;
 pub mod vuln;
 
-pub use container::ContainerSpec;
+pub use container::{ContainerSpec, DaemonSpec};
 pub use distro::Distro;
 pub use finding::{Suppression, VulnFinding};
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};

@@ -158,6 +158,8 @@ fn env_file_and_extends_outside_the_project_are_named_in_a_warning() {
         .filter(|x| x["rule"] == "DC018")
         .map(|x| x["message"].as_str().unwrap())
         .collect();
+    // Exactly these three: the project's own (missing) .env is not "outside".
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
     for want in ["outside.env", "outside.yml", "/etc/passwd"] {
         assert!(
             msgs.iter()

@@ -4,10 +4,13 @@ use crate::Snapshot;
 use crate::finding::{AuditFinding, AuditObject};
 use crate::rules::*;
 use moat_engine::{HostAddr, models::LocalNodeState};
+use moat_lint::rules::{dd004_no_new_privileges, dd008_userland_proxy, dd009_iptables_disabled};
 
 pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
     let info = &snap.info;
     let d = &snap.daemon;
+    // The settings daemon.json lint checks too: one implementation, moat-lint's.
+    let spec = crate::spec::daemon_spec(d);
     let obj = AuditObject::daemon;
     let mut add = |rule: &moat_model::lint::RuleMeta, msg: String, ev: Vec<String>| {
         out.push(AuditFinding::new(rule, obj(), msg, ev));
@@ -48,7 +51,9 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
         add(&DD102, "the daemon logs at debug level".into(), ev);
     }
     // 2.4 iptables
-    if let Some((false, src)) = d.bool_setting(&["--iptables"], "iptables") {
+    if dd009_iptables_disabled::check(&spec).is_some()
+        && let Some((_, src)) = d.bool_setting(&["--iptables"], "iptables")
+    {
         add(
             &DD103,
             "Docker may not manage iptables rules".into(),
@@ -144,10 +149,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
             );
         }
         // 2.15 no-new-privileges
-        if !d
-            .bool_setting(&["--no-new-privileges"], "no-new-privileges")
-            .is_some_and(|(v, _)| v)
-        {
+        if dd004_no_new_privileges::check(&spec) {
             add(
                 &DD112,
                 "containers may gain new privileges unless each opts out".into(),
@@ -156,7 +158,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
         }
         // 2.17 userland proxy
         let proxy = d.bool_setting(&["--userland-proxy"], "userland-proxy");
-        if !matches!(proxy, Some((false, _))) {
+        if dd008_userland_proxy::check(&spec) {
             add(
                 &DD114,
                 "the userland proxy is enabled".into(),

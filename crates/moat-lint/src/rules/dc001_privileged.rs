@@ -32,7 +32,7 @@ impl Rule for This {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.specs {
+        for s in c.specs() {
             if let Some(p) = check(s) {
                 let (l, col) = p.pos.map(|p| (p.line, p.column)).unwrap_or_default();
                 out.report(l, col, format!("service {} runs privileged", s.name));

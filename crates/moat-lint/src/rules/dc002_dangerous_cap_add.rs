@@ -33,7 +33,7 @@ impl Rule for This {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.specs {
+        for s in c.specs() {
             for cap in check(s) {
                 let (l, col) = cap.pos.map(|p| (p.line, p.column)).unwrap_or_default();
                 out.report(l, col, format!("service {} adds capability {}", s.name, cap.value));

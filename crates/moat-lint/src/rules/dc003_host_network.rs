@@ -27,7 +27,7 @@ impl Rule for This {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.specs {
+        for s in c.specs() {
             for (_, v) in super::dc004_host_namespaces::check(s).filter(|(ns, _)| *ns == Namespace::Network) {
                 let (l, col) = v.pos.map(|p| (p.line, p.column)).unwrap_or_default();
                 out.report(l, col, format!("service {} uses the host network", s.name));

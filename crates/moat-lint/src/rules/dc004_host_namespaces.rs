@@ -44,7 +44,7 @@ impl Rule for This {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.specs {
+        for s in c.specs() {
             for (ns, v) in check(s).filter(|(ns, _)| *ns != Namespace::Network) {
                 let (l, col) = v.pos.map(|p| (p.line, p.column)).unwrap_or_default();
                 out.report(l, col, format!("service {} shares the host {} namespace", s.name, key(ns)));

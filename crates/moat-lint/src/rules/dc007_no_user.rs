@@ -44,7 +44,7 @@ impl Rule for This {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.specs {
+        for s in c.specs() {
             let at = s.pos.unwrap_or_default();
             match check(s) {
                 None => {}

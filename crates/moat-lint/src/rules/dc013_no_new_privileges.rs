@@ -33,7 +33,7 @@ impl Rule for This {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for s in &c.specs {
+        for s in c.specs() {
             if check(s) {
                 let at = s.pos.unwrap_or_default();
                 out.report(at.line, at.column, format!("service {} does not set no-new-privileges", s.name));

@@ -36,7 +36,7 @@ impl Rule for This {
         &META
     }
     fn compose(&self, c: &Compose, out: &mut Sink<'_>) {
-        for (s, spec) in c.services.iter().zip(&c.specs) {
+        for (s, spec) in c.services.iter().zip(c.specs()) {
             for (d, src) in check(spec) {
                 let worse = ["/dev/mem", "/dev/kmem", "/dev/port", "/dev/sd", "/dev/nvme", "/dev/xvd", "/dev/vd", "/dev/dm-"]
                     .iter()

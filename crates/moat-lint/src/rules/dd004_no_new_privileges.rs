@@ -22,12 +22,18 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (daemon.json DD004, live audit DD112): no-new-privileges is not
+/// the engine's default.
+pub fn check(spec: &moat_model::DaemonSpec) -> bool {
+    !spec.no_new_privileges.as_ref().is_some_and(|v| v.value)
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn daemon(&self, d: &Daemon, out: &mut Sink<'_>) {
-        if d.bool("no-new-privileges") != Some(true) {
+        if check(&d.spec()) {
             out.report(d.line_of("no-new-privileges"), 1, "no-new-privileges is not the default for containers");
         }
     }

@@ -22,12 +22,18 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (daemon.json DD008, live audit DD114): the userland proxy is on
+/// (it is by default).
+pub fn check(spec: &moat_model::DaemonSpec) -> bool {
+    spec.userland_proxy.as_ref().is_none_or(|v| v.value)
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn daemon(&self, d: &Daemon, out: &mut Sink<'_>) {
-        if d.bool("userland-proxy") != Some(false) {
+        if check(&d.spec()) {
             out.report(d.line_of("userland-proxy"), 1, "userland-proxy is enabled");
         }
     }

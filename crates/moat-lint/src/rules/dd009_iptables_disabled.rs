@@ -22,13 +22,20 @@ pub static META: RuleMeta = RuleMeta {
     aliases: &[],
 };
 
+/// The shared check (daemon.json DD009, live audit DD103): iptables management is
+/// turned off.
+pub fn check(spec: &moat_model::DaemonSpec) -> Option<&moat_model::container::At<bool>> {
+    spec.iptables.as_ref().filter(|v| !v.value)
+}
+
 impl Rule for This {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
     fn daemon(&self, d: &Daemon, out: &mut Sink<'_>) {
-        if d.bool("iptables") == Some(false) {
-            out.report(d.line_of("iptables"), 1, "iptables management is disabled");
+        if let Some(at) = check(&d.spec()) {
+            let line = at.pos.map(|p| p.key_line).unwrap_or(1);
+            out.report(line, 1, "iptables management is disabled");
         }
     }
 }
