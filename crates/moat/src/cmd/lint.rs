@@ -37,6 +37,10 @@ pub struct Args {
     /// Write the report here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Refuse a file larger than this (bytes, or K/M/G); a file a compose file refers to
+    /// that is larger is a DC018 finding (default 4M).
+    #[arg(long, value_name = "SIZE", value_parser = super::inspect::parse_size)]
+    pub max_file_size: Option<u64>,
 }
 
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -52,10 +56,14 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         None => Suppressions::default(),
     };
     let targets = moat_lint::collect_targets(&args.paths)?;
+    let mut opts = moat_lint::LintOptions::default();
+    if let Some(n) = args.max_file_size {
+        opts.max_file_bytes = n;
+    }
     let mut findings: Vec<ConfigFinding> = Vec::new();
     let mut errors = Vec::new();
     for t in &targets {
-        match moat_lint::lint_file(t) {
+        match moat_lint::lint_file_with(t, &opts) {
             Ok(f) => findings.extend(f),
             Err(e) => errors.push(e),
         }
