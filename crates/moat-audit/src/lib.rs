@@ -16,7 +16,6 @@ pub mod finding;
 pub mod patch;
 pub mod proof;
 pub mod rules;
-pub mod sarif;
 pub mod spec;
 pub mod sys;
 
@@ -29,7 +28,7 @@ use moat_engine::models::{
     ContainerInspectResponse, ImageInspect, Network, SystemInfo, SystemVersion,
 };
 use moat_engine::{Engine, EngineError, HostAddr};
-use moat_model::Severity;
+pub use moat_model::audit::{AuditReport, Component};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -78,28 +77,6 @@ pub struct ImageFiles {
     pub layers: Vec<String>,
 }
 
-/// One engine component's version, from the API and from its binary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Component {
-    /// `dockerd`, `containerd`, `runc`.
-    pub name: String,
-    /// The Go module advisories are filed under (`github.com/docker/docker`).
-    pub module: String,
-    /// Version reported by the Engine API `/version` (`1.1.5+ds1`).
-    pub api_version: Option<String>,
-    /// Binary examined for Go build info.
-    pub binary: Option<String>,
-    /// Version found in the binary (module version or `-X ...Version=` ldflag).
-    pub binary_version: Option<String>,
-    /// Go toolchain that built the binary (`go1.19.8`).
-    pub go_version: Option<String>,
-    /// Upstream version used for matching (distribution suffixes like `+dfsg1`, `~ds1` removed).
-    pub version: Option<String>,
-    /// The distribution package that installed the binary, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package: Option<sys::OsPackage>,
-}
-
 /// Everything the rules look at, gathered in one pass.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -128,31 +105,6 @@ pub struct Snapshot {
     pub components: Vec<Component>,
     /// What could not be examined, and why.
     pub notes: Vec<String>,
-}
-
-/// The audit's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditReport {
-    pub host: String,
-    pub engine_version: Option<String>,
-    pub api_version: Option<String>,
-    pub containers: usize,
-    pub images: usize,
-    pub components: Vec<Component>,
-    /// Isolation proofs of running containers, by container label.
-    pub isolation: BTreeMap<String, proof::Proof>,
-    pub findings: Vec<AuditFinding>,
-    pub notes: Vec<String>,
-}
-
-impl AuditReport {
-    /// Findings at or above `severity`.
-    pub fn count_at_least(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity() >= severity)
-            .count()
-    }
 }
 
 /// Upstream version of a distribution version: `20.10.24+dfsg1` → `20.10.24`,

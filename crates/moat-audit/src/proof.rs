@@ -2,7 +2,7 @@
 //! read from the host's /proc and cgroup filesystem (v1 and v2).
 
 use crate::sys::HostPaths;
-use serde::{Deserialize, Serialize};
+pub use moat_model::audit::{LimitView, NsView, Proof};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -84,60 +84,6 @@ pub fn cap_names(mask: u64) -> Vec<String> {
                 .unwrap_or_else(|| format!("CAP_{bit}"))
         })
         .collect()
-}
-
-/// One namespace of the container compared with the host's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NsView {
-    /// `pid:[4026531836]`
-    pub container: String,
-    pub host: String,
-    /// Where the host's namespace was read (`/proc/1/ns/pid`; dockerd's or moat's own
-    /// process when PID 1 cannot be read).
-    pub reference: String,
-    pub shared: bool,
-}
-
-/// A cgroup limit as the kernel has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LimitView {
-    /// The cgroup file(s) read, host paths.
-    pub files: Vec<String>,
-    /// Their contents, trimmed, in the same order.
-    pub values: Vec<String>,
-    /// Whether a limit is in force.
-    pub limited: bool,
-}
-
-impl LimitView {
-    pub fn evidence(&self) -> String {
-        self.files
-            .iter()
-            .zip(&self.values)
-            .map(|(f, v)| format!("{f}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-/// The kernel's view of one running container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Proof {
-    pub pid: i64,
-    pub namespaces: BTreeMap<String, NsView>,
-    /// CapEff from /proc/PID/status, hex as the kernel prints it.
-    pub cap_eff: String,
-    pub cap_eff_names: Vec<String>,
-    /// Capabilities in CapEff outside Docker's default set.
-    pub cap_eff_beyond_default: Vec<String>,
-    /// 0 disabled, 1 strict, 2 filter.
-    pub seccomp: Option<u8>,
-    pub no_new_privs: Option<bool>,
-    /// 1 or 2: the cgroup version the limits were read from.
-    pub cgroup_version: Option<u8>,
-    pub memory: Option<LimitView>,
-    pub cpu: Option<LimitView>,
-    pub pids: Option<LimitView>,
 }
 
 /// Why a proof could not be made.

@@ -2,6 +2,7 @@
 //! Every path is read under a configurable proc root and filesystem root so that the
 //! parsing can be tested on a directory tree.
 
+pub use moat_model::audit::OsPackage;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -335,20 +336,6 @@ mod tests {
         assert!(!info.args.is_empty());
         assert!(ppid(&paths, me).is_some());
     }
-}
-
-/// An installed distribution package that owns a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OsPackage {
-    /// `dpkg`
-    pub manager: String,
-    pub name: String,
-    pub version: String,
-    /// Source package and its version (advisories are filed by source).
-    pub source: String,
-    pub source_version: String,
-    /// OSV ecosystem of the distribution release (`Debian:12`), when known.
-    pub ecosystem: Option<String>,
 }
 
 /// `ID` and `VERSION_ID` of the host's os-release.

@@ -9,6 +9,7 @@
 //! - `finding`: vulnerability findings, how they matched, why candidates dropped.
 //! - `report`: the one report every renderer reads, and the common finding header.
 
+pub mod audit;
 pub mod container;
 pub mod distro;
 pub mod finding;

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod cyclonedx;
 pub mod format;
 pub mod html;

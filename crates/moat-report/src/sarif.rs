@@ -4,6 +4,7 @@
 //! the image-config scanner: one rule per rule code, described from its registry entry).
 
 use moat_model::Report as ScanReport;
+use moat_model::audit::AuditReport;
 use moat_model::{ConfigFinding, RuleMeta, Severity};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -196,4 +197,75 @@ pub fn config(
     w: &mut dyn Write,
 ) -> io::Result<()> {
     write(&config_document(tool, findings, meta), w)
+}
+
+/// The audit report as SARIF 2.1.0 (one run, every audit rule of `rules` in the driver).
+/// Audited objects are not files: each result has a logical location (the object's
+/// label and kind) instead of a physical one, and keeps the evidence in its properties.
+pub fn audit_document(report: &AuditReport, rules: &[RuleMeta]) -> Value {
+    let index_of = |code: &str| rules.iter().position(|r| r.code == code);
+    let rules_json: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "name": r.code,
+                "shortDescription": { "text": r.title },
+                "defaultConfiguration": { "level": level(r.severity) },
+                "properties": {
+                    "severity": r.severity.as_str(),
+                    "target": r.target.as_str(),
+                    "references": r.references,
+                    "aliases": r.aliases,
+                }
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let index = index_of(f.rule());
+            let mut v = json!({
+                "ruleId": f.rule(),
+                "level": level(f.severity()),
+                "message": { "text": format!("{}: {}", f.path(), f.message()) },
+                "locations": [{
+                    "logicalLocations": [{
+                        "name": f.path(),
+                        "kind": f.object.kind_str(),
+                    }]
+                }],
+                "properties": {
+                    "severity": f.severity().as_str(),
+                    "evidence": f.evidence,
+                    "object": f.object,
+                }
+            });
+            if let (Some(i), Some(obj)) = (index, v.as_object_mut()) {
+                obj.insert("ruleIndex".into(), json!(i));
+            }
+            v
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "moat",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://example.invalid/moat",
+                    "rules": rules_json,
+                }
+            },
+            "results": results,
+        }]
+    })
+}
+
+/// Write the audit report as SARIF (see [`audit_document`]).
+pub fn audit(report: &AuditReport, rules: &[RuleMeta], w: &mut dyn Write) -> io::Result<()> {
+    write(&audit_document(report, rules), w)
 }

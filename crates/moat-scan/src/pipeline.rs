@@ -166,7 +166,7 @@ impl ScanPlan {
             image.resolver(),
             &moat_catalog::Options {
                 mode,
-                limits: opts.catalog_limits.clone(),
+                limits: opts.catalog_limits,
             },
         );
         if let Some(p) = &cache_path {

@@ -10,8 +10,10 @@ use std::process::Command;
 fn layer(name: &str) -> Option<u8> {
     Some(match name {
         "moat-model" | "moat-version" | "moat-fs" => 0,
-        "moat-image" | "moat-db" | "moat-report" | "moat-engine" => 1,
-        "moat-catalog" | "moat-match" | "moat-lint" | "moat-content" | "moat-netseg" => 2,
+        "moat-db" | "moat-report" | "moat-engine" => 1,
+        // moat-image reads `docker:` sources through moat-engine's bounded client.
+        "moat-image" | "moat-catalog" | "moat-match" | "moat-lint" | "moat-content"
+        | "moat-netseg" => 2,
         "moat-scan" | "moat-audit" | "moat-monitor" => 3,
         "moat" | "moat-server" => 4,
         _ => return None,

@@ -7,19 +7,13 @@
 
 use crate::Global;
 use anyhow::Context;
+use moat_audit::AuditOptions;
 use moat_audit::moat_engine::{self, DockerEngine};
-use moat_audit::{AuditFinding, AuditOptions, AuditReport};
 use moat_model::Severity;
+use moat_report::Format;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Sarif,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -38,7 +32,8 @@ pub struct Args {
     /// Client key (default: $DOCKER_CERT_PATH/key.pem).
     #[arg(long, value_name = "FILE")]
     pub tlskey: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(long, default_value = "table",
+          value_parser = super::formats(&[Format::Table, Format::Json, Format::Sarif]))]
     pub format: Format,
     /// Exit 1 when a finding of this severity or higher remains.
     #[arg(long, value_name = "SEVERITY")]
@@ -122,15 +117,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 
     let mut buf = Vec::new();
     match args.format {
-        Format::Table => render_table(&report, &mut buf)?,
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut buf, &report)?;
-            buf.push(b'\n');
-        }
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut buf, &moat_audit::sarif::to_sarif(&report))?;
-            buf.push(b'\n');
-        }
+        Format::Table => moat_report::audit::table(&report, &mut buf)?,
+        Format::Json => moat_report::json::write(&report, &mut buf)?,
+        Format::Sarif => moat_report::sarif::audit(&report, moat_audit::rules::RULES, &mut buf)?,
+        _ => unreachable!("clap admits only audit's formats"),
     }
     match &args.output {
         Some(p) => std::fs::write(p, &buf).with_context(|| format!("{}", p.display()))?,
@@ -144,148 +134,4 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn table() -> comfy_table::Table {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-    t
-}
-
-fn render_table(r: &AuditReport, w: &mut dyn Write) -> anyhow::Result<()> {
-    writeln!(
-        w,
-        "engine {} (Docker {}, API {}): {} container(s), {} image(s) in use",
-        r.host,
-        r.engine_version.as_deref().unwrap_or("?"),
-        r.api_version.as_deref().unwrap_or("?"),
-        r.containers,
-        r.images
-    )?;
-    let mut findings: Vec<&AuditFinding> = r.findings.iter().collect();
-    findings.sort_by(|a, b| {
-        b.severity()
-            .cmp(&a.severity())
-            .then_with(|| a.sort_key().cmp(&b.sort_key()))
-    });
-    if findings.is_empty() {
-        writeln!(w, "no findings")?;
-    } else {
-        let mut t = table();
-        t.set_header(["OBJECT", "RULE", "SEVERITY", "MESSAGE", "EVIDENCE"]);
-        for f in &findings {
-            t.add_row([
-                f.path().to_string(),
-                format!("{} ({})", f.rule(), f.references.join(", ")),
-                f.severity().to_string(),
-                f.message().to_string(),
-                f.evidence.join("\n"),
-            ]);
-        }
-        writeln!(w, "{t}")?;
-    }
-    if !r.isolation.is_empty() {
-        writeln!(w, "isolation proof (kernel view of running containers):")?;
-        let mut t = table();
-        t.set_header([
-            "CONTAINER",
-            "PID",
-            "HOST NAMESPACES",
-            "CAPS BEYOND DEFAULT",
-            "SECCOMP",
-            "NO_NEW_PRIVS",
-            "MEMORY",
-            "CPU",
-            "PIDS",
-        ]);
-        let lim = |v: &Option<moat_audit::proof::LimitView>| match v {
-            Some(v) if v.limited => v.values.join(" "),
-            Some(_) => "none".to_string(),
-            None => "?".to_string(),
-        };
-        for (name, p) in &r.isolation {
-            let shared: Vec<&str> = p
-                .namespaces
-                .iter()
-                .filter(|(_, n)| n.shared)
-                .map(|(k, _)| k.as_str())
-                .collect();
-            t.add_row([
-                name.clone(),
-                p.pid.to_string(),
-                if shared.is_empty() {
-                    "none".into()
-                } else {
-                    shared.join(",")
-                },
-                if p.cap_eff_beyond_default.is_empty() {
-                    "none".into()
-                } else {
-                    p.cap_eff_beyond_default.join(",")
-                },
-                match p.seccomp {
-                    Some(0) => "off".into(),
-                    Some(1) => "strict".into(),
-                    Some(2) => "filter".into(),
-                    _ => "?".into(),
-                },
-                match p.no_new_privs {
-                    Some(true) => "on".into(),
-                    Some(false) => "off".into(),
-                    None => "?".into(),
-                },
-                lim(&p.memory),
-                lim(&p.cpu),
-                lim(&p.pids),
-            ]);
-        }
-        writeln!(w, "{t}")?;
-    }
-    if !r.components.is_empty() {
-        let mut t = table();
-        t.set_header([
-            "COMPONENT",
-            "VERSION",
-            "API REPORTS",
-            "BINARY",
-            "GO",
-            "PACKAGE",
-        ]);
-        for c in &r.components {
-            t.add_row([
-                c.name.clone(),
-                c.version.clone().unwrap_or_else(|| "?".into()),
-                c.api_version.clone().unwrap_or_default(),
-                match (&c.binary, &c.binary_version) {
-                    (Some(b), Some(v)) => format!("{b} ({v})"),
-                    (Some(b), None) => b.clone(),
-                    _ => String::new(),
-                },
-                c.go_version.clone().unwrap_or_default(),
-                c.package
-                    .as_ref()
-                    .map(|p| format!("{} {} ({})", p.name, p.version, p.manager))
-                    .unwrap_or_default(),
-            ]);
-        }
-        writeln!(w, "{t}")?;
-    }
-    for n in &r.notes {
-        writeln!(w, "note: {n}")?;
-    }
-    let mut counts = std::collections::BTreeMap::new();
-    for f in &r.findings {
-        *counts
-            .entry(std::cmp::Reverse(f.severity()))
-            .or_insert(0usize) += 1;
-    }
-    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{} {n}", s.0)).collect();
-    writeln!(
-        w,
-        "{} finding(s){}{}",
-        r.findings.len(),
-        if summary.is_empty() { "" } else { ": " },
-        summary.join(", ")
-    )?;
-    Ok(())
 }

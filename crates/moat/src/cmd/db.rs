@@ -228,7 +228,6 @@ fn run_update(db: &Path, a: UpdateArgs) -> anyhow::Result<ExitCode> {
         force: a.force,
         deadline: Duration::from_secs(a.deadline.max(1)),
         min_bytes_per_sec: a.min_rate,
-        ..Default::default()
     };
     let report = update::update(db, &sources, &opts).with_context(|| {
         format!(
