@@ -2,7 +2,7 @@
 //! whose one layer holds ENTRIES entries (default 1,000,000: 1,000 directories of 999
 //! empty files, paths like `/usr/share/pkg-0042/file-0042-000123.txt`), opens it with
 //! `moat_image::open` and prints the peak-RSS growth of the open divided by the number
-//! of entries. Goal (docs/limits-image.md): at most 150 bytes per entry.
+//! of entries. Goal (docs/limits.md): at most 150 bytes per entry.
 //!
 //! Run: `cargo bench -p moat-image --bench entry_memory` (or `--profile dev`, faster to
 //! build; memory is the same). Env: ENTRIES (entry count), BENCH_DIR (scratch; default

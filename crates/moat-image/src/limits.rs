@@ -1,7 +1,7 @@
 //! Budgets for reading untrusted images (issue 12): every one has a default here, is
 //! carried in [`crate::OpenOptions::limits`], and when exceeded gives an
 //! [`crate::ImageError`] of kind [`crate::ImageErrorKind::Budget`] naming the input and
-//! the budget. See `docs/limits-image.md`.
+//! the budget. See `docs/limits.md`.
 
 use std::fmt;
 use std::time::Duration;
@@ -36,7 +36,7 @@ pub enum Budget {
 }
 
 impl Budget {
-    /// The budget's name, as in `docs/limits-image.md` and `MOAT_IMAGE_LIMITS`.
+    /// The budget's name, as in `docs/limits.md` and `MOAT_IMAGE_LIMITS`.
     pub fn name(self) -> &'static str {
         match self {
             Budget::EntriesPerLayer => "max-entries-per-layer",

@@ -41,7 +41,7 @@ pub struct LintError {
     pub message: String,
 }
 
-/// Budgets of linting files (issue 12); see docs/limits-lint.md.
+/// Budgets of linting files (issue 12); see docs/limits.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LintOptions {
     /// Bytes read from one file (a file named on the command line, an `extends` file,
