@@ -230,8 +230,11 @@ impl compose::Files for ProjectFiles {
         let (real, outside) = read::is_outside(&self.dir, name);
         compose::Located {
             key: real.display().to_string(),
-            shown: if outside {
-                real.display().to_string()
+            // As written in the compose file (so that the finding does not depend on
+            // where the project is checked out); the real path only when a symlink,
+            // not the name itself, leads outside.
+            shown: if outside && !read::escapes_lexically(name) {
+                format!("{name} (resolves to {})", real.display())
             } else {
                 name.to_string()
             },
