@@ -205,7 +205,7 @@ fn decompression_bomb_is_stopped_by_the_size_limit() {
         .unwrap();
     assert!(blob_size < 100_000, "the bomb is small when compressed");
     let r = inspect_isolated(w.path(), &["--max-unpacked-size", "1M", &src]);
-    assert_fails(&r, &src, "unpacked-size limit");
+    assert_fails(&r, &src, "max-unpacked-size budget");
     // Under a sufficient limit the same image opens.
     let r = inspect_isolated(w.path(), &["--max-unpacked-size", "16M", &src]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -408,10 +408,11 @@ fn devices_and_fifos_are_listed_never_created_or_opened() {
 }
 
 #[test]
-fn deep_directories_and_long_names_are_fine() {
+fn deep_directories_and_long_names_are_fine_within_the_budget() {
     let w = tempfile::tempdir().unwrap();
-    // 2000 nested components through GNU long names.
-    let deep = "d/".repeat(2000) + "f";
+    // 500 nested components (under the default max-path-depth of 512) through GNU long
+    // names: read as they are.
+    let deep = "d/".repeat(500) + "f";
     let l = moat_image::testkit::layer_long_name(&deep, b"ok");
     let src = oci(w.path(), vec![(l, Comp::Gzip)]);
     let r = inspect_isolated(w.path(), &[&src]);
@@ -424,5 +425,24 @@ fn deep_directories_and_long_names_are_fine() {
             .unwrap(),
         b"ok"
     );
-    assert_eq!(img.resolver().entries().count(), 2001);
+    assert_eq!(img.resolver().entries().count(), 501);
+    // 2000 components: over the budget, one line naming it (issue 12), unless the
+    // budget is raised on the command line.
+    let deeper = "d/".repeat(2000) + "f";
+    let w2 = tempfile::tempdir().unwrap();
+    let l = moat_image::testkit::layer_long_name(&deeper, b"ok");
+    let src2 = oci(w2.path(), vec![(l, Comp::Gzip)]);
+    let r = inspect_isolated(w2.path(), &[&src2]);
+    assert_fails(&r, &src2, "max-path-depth budget (512)");
+    let r = inspect_isolated(
+        w2.path(),
+        &[
+            &src2,
+            "--max-path-depth",
+            "3000",
+            "--max-path-bytes",
+            "8192",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
