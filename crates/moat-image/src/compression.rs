@@ -2,7 +2,7 @@
 //! messages; bounded reads of tar extension headers. Shared by the blob stores and the
 //! layer reader (so neither imports the other).
 
-use crate::{Budget, ImageError};
+use crate::{Budget, ImageError, Limits};
 use std::fmt;
 use std::io::{self, BufRead, Read};
 
@@ -91,4 +91,74 @@ pub(crate) fn read_extension<R: Read>(
         buf.pop();
     }
     Ok(buf)
+}
+
+/// The extension records (GNU long name and link, PAX `path`, `linkpath`, `uid`, `gid`)
+/// that apply to the next real entry of a tar read in raw mode.
+#[derive(Default)]
+pub(crate) struct Pending {
+    pub(crate) path: Option<Vec<u8>>,
+    pub(crate) link: Option<Vec<u8>>,
+    pub(crate) uid: Option<u64>,
+    pub(crate) gid: Option<u64>,
+}
+
+/// When `entry` is an extension header (GNU long name or link, PAX local or global),
+/// read it within the budgets of `limits` into `pending` and return true; a real entry
+/// returns false. Shared by layer tars and the outer archive: both are read in raw mode
+/// so that no extension record is ever read unbounded.
+pub(crate) fn take_extension<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    limits: &Limits,
+    pending: &mut Pending,
+) -> Result<bool, ImageError> {
+    let et = entry.header().entry_type();
+    if et.is_gnu_longname() {
+        pending.path = Some(read_extension(
+            entry,
+            (limits.max_path_bytes as u64).saturating_add(1),
+            Budget::PathBytes,
+            "GNU long name",
+        )?);
+        return Ok(true);
+    }
+    if et.is_gnu_longlink() {
+        pending.link = Some(read_extension(
+            entry,
+            (limits.max_link_target_bytes as u64).saturating_add(1),
+            Budget::LinkTargetBytes,
+            "GNU long link name",
+        )?);
+        return Ok(true);
+    }
+    if et.is_pax_global_extensions() {
+        return Ok(true);
+    }
+    if !et.is_pax_local_extensions() {
+        return Ok(false);
+    }
+    let data = read_extension(
+        entry,
+        limits.max_extension_header_bytes,
+        Budget::ExtensionHeaderBytes,
+        "PAX extension header",
+    )?;
+    for ext in tar::PaxExtensions::new(&data) {
+        let ext = ext.map_err(|e| ImageError::new("", format!("bad PAX record: {e}")))?;
+        match ext.key_bytes() {
+            b"path" => pending.path = Some(ext.value_bytes().to_vec()),
+            b"linkpath" => pending.link = Some(ext.value_bytes().to_vec()),
+            b"uid" => pending.uid = ext.value().ok().and_then(|v| v.parse().ok()),
+            b"gid" => pending.gid = ext.value().ok().and_then(|v| v.parse().ok()),
+            b"size" => {
+                // The tar reader would skip the wrong number of bytes.
+                return Err(ImageError::new(
+                    "",
+                    "a PAX size record (an entry over 8 GiB) is not supported",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(true)
 }

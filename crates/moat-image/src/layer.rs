@@ -4,7 +4,7 @@
 //! (header data and the byte offset of each file's content). Nothing is extracted.
 
 pub(crate) use crate::compression::Compression;
-use crate::compression::{read_extension, show};
+use crate::compression::{Pending, show, take_extension};
 use crate::paths::{self, NONE, NodeId, Paths, ROOT};
 use crate::store::{Store, check_digest};
 use crate::{Budget, ImageError, Limits};
@@ -517,15 +517,6 @@ fn entry_path(raw: &str) -> Result<Option<String>, ImageError> {
     Ok(Some(out))
 }
 
-/// The extension records that apply to the next real entry.
-#[derive(Default)]
-struct Pending {
-    path: Option<Vec<u8>>,
-    link: Option<Vec<u8>>,
-    uid: Option<u64>,
-    gid: Option<u64>,
-}
-
 /// Index the entries of a layer tar, applying GNU long names and PAX records
 /// ourselves (raw mode) so that their size is bounded, and every budget of `limits`.
 fn index_entries<R: Read>(
@@ -536,56 +527,9 @@ fn index_entries<R: Read>(
     let io = |e: std::io::Error| ImageError::new("", e.to_string());
     let mut out = LayerIndex::default();
     let mut pending = Pending::default();
-    let max_path = limits.max_path_bytes as u64;
-    let max_link = limits.max_link_target_bytes as u64;
     for entry in entries.raw(true) {
         let mut entry = entry.map_err(io)?;
-        let et = entry.header().entry_type();
-        if et.is_gnu_longname() {
-            pending.path = Some(read_extension(
-                &mut entry,
-                max_path.saturating_add(1),
-                Budget::PathBytes,
-                "GNU long name",
-            )?);
-            continue;
-        }
-        if et.is_gnu_longlink() {
-            pending.link = Some(read_extension(
-                &mut entry,
-                max_link.saturating_add(1),
-                Budget::LinkTargetBytes,
-                "GNU long link name",
-            )?);
-            continue;
-        }
-        if et.is_pax_global_extensions() {
-            continue;
-        }
-        if et.is_pax_local_extensions() {
-            let data = read_extension(
-                &mut entry,
-                limits.max_extension_header_bytes,
-                Budget::ExtensionHeaderBytes,
-                "PAX extension header",
-            )?;
-            for ext in tar::PaxExtensions::new(&data) {
-                let ext = ext.map_err(|e| ImageError::new("", format!("bad PAX record: {e}")))?;
-                match ext.key_bytes() {
-                    b"path" => pending.path = Some(ext.value_bytes().to_vec()),
-                    b"linkpath" => pending.link = Some(ext.value_bytes().to_vec()),
-                    b"uid" => pending.uid = ext.value().ok().and_then(|v| v.parse().ok()),
-                    b"gid" => pending.gid = ext.value().ok().and_then(|v| v.parse().ok()),
-                    b"size" => {
-                        // The tar reader would skip the wrong number of bytes.
-                        return Err(ImageError::new(
-                            "",
-                            "a PAX size record (an entry over 8 GiB) is not supported",
-                        ));
-                    }
-                    _ => {}
-                }
-            }
+        if take_extension(&mut entry, limits, &mut pending)? {
             continue;
         }
         if entry.header().as_gnu().is_some_and(|g| g.is_extended()) {

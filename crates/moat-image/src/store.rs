@@ -2,7 +2,7 @@
 //! save output, oci-archive). Neither ever follows a host symlink or writes anything
 //! outside the cache directory.
 
-use crate::compression::{read_extension, show};
+use crate::compression::{Pending, show, take_extension};
 use crate::{Budget, ImageError, Limits, OpenOptions};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -349,49 +349,13 @@ fn index_outer(file: &File, limits: &Limits) -> Result<BTreeMap<String, Item>, I
         .metadata()
         .map_err(|e| ImageError::new("", e.to_string()))?
         .len();
-    let max_path = limits.max_path_bytes as u64 + 1;
-    let max_link = limits.max_link_target_bytes as u64 + 1;
-    let (mut long_name, mut long_link): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
+    let mut pending = Pending::default();
     for entry in entries.raw(true) {
         let mut entry = entry.map_err(bad)?;
+        if take_extension(&mut entry, limits, &mut pending)? {
+            continue;
+        }
         let et = entry.header().entry_type();
-        if et.is_gnu_longname() {
-            long_name = Some(read_extension(
-                &mut entry,
-                max_path,
-                Budget::PathBytes,
-                "GNU long name",
-            )?);
-            continue;
-        }
-        if et.is_gnu_longlink() {
-            long_link = Some(read_extension(
-                &mut entry,
-                max_link,
-                Budget::LinkTargetBytes,
-                "GNU long link name",
-            )?);
-            continue;
-        }
-        if et.is_pax_global_extensions() {
-            continue;
-        }
-        if et.is_pax_local_extensions() {
-            let data = read_extension(
-                &mut entry,
-                limits.max_extension_header_bytes,
-                Budget::ExtensionHeaderBytes,
-                "PAX extension header",
-            )?;
-            for ext in tar::PaxExtensions::new(&data).flatten() {
-                match ext.key_bytes() {
-                    b"path" => long_name = Some(ext.value_bytes().to_vec()),
-                    b"linkpath" => long_link = Some(ext.value_bytes().to_vec()),
-                    _ => {}
-                }
-            }
-            continue;
-        }
         if items.len() >= limits.max_entries_per_layer {
             return Err(ImageError::budget(
                 "",
@@ -400,11 +364,12 @@ fn index_outer(file: &File, limits: &Limits) -> Result<BTreeMap<String, Item>, I
                 limits.max_entries_per_layer as u64,
             ));
         }
-        let raw = match long_name.take() {
+        let raw = match pending.path.take() {
             Some(n) => String::from_utf8_lossy(&n).into_owned(),
             None => String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
         };
-        let link_bytes = long_link.take();
+        let link_bytes = pending.link.take();
+        pending = Pending::default();
         let name = normalize_rel(&raw).map_err(|e| {
             ImageError::new("", format!("archive entry {}: {}", show(&raw), e.message))
         })?;
