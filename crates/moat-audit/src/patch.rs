@@ -36,10 +36,10 @@ pub trait AdvisoryLookup {
     fn has_ecosystem(&self, ecosystem: &str) -> bool;
 }
 
+/// The database, through moat-match: the same verdict as a scan's (one matching path).
 impl AdvisoryLookup for moat_db::Database {
     fn has_ecosystem(&self, ecosystem: &str) -> bool {
-        self.status()
-            .is_ok_and(|s| s.ecosystems.get(ecosystem).is_some_and(|n| *n > 0))
+        moat_db::Database::has_ecosystem(self, ecosystem).unwrap_or(false)
     }
 
     fn affecting(
@@ -48,24 +48,12 @@ impl AdvisoryLookup for moat_db::Database {
         package: &str,
         version: &str,
     ) -> Result<Vec<AdvisoryHit>, String> {
-        let advisories = self
-            .affected_advisories(ecosystem, package, version)
+        let hits = moat_match::engine::affecting(self, ecosystem, package, version)
             .map_err(|e| e.to_string())?;
-        Ok(advisories
+        Ok(hits
             .into_iter()
-            .map(|a| {
-                let mut fixed: Vec<String> = a
-                    .affected
-                    .iter()
-                    .flat_map(|f| f.ranges.iter())
-                    .flat_map(|r| r.events.iter())
-                    .filter_map(|e| match e {
-                        moat_db::Event::Fixed(v) => Some(v.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                fixed.sort();
-                fixed.dedup();
+            .map(|h| {
+                let a = h.advisory;
                 let mut aliases: Vec<String> = a.other_ids().map(String::from).collect();
                 aliases.sort();
                 aliases.dedup();
@@ -74,7 +62,7 @@ impl AdvisoryLookup for moat_db::Database {
                     id: a.id,
                     aliases,
                     summary: a.summary,
-                    fixed,
+                    fixed: h.fixed,
                 }
             })
             .collect())

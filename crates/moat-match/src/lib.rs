@@ -8,6 +8,7 @@
 
 pub mod apk;
 pub mod dpkg;
+pub mod engine;
 pub mod family;
 pub mod finding;
 pub mod gostdlib;

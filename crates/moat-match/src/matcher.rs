@@ -129,7 +129,7 @@ pub fn match_packages(
 }
 
 /// Whether `version` is affected by the entry `e`: `Ok` to report, or why not.
-fn verdict(e: &moat_db::AffectedEntry, version: &str) -> Result<(), DropReason> {
+pub(crate) fn verdict(e: &moat_db::AffectedEntry, version: &str) -> Result<(), DropReason> {
     if e.withdrawn {
         return Err(DropReason::Withdrawn);
     }
@@ -242,7 +242,7 @@ fn render_range(r: &Range) -> String {
     parts.join(", ")
 }
 
-fn fixed_versions(ranges: &[Range]) -> Vec<String> {
+pub(crate) fn fixed_versions(ranges: &[Range]) -> Vec<String> {
     let mut out: BTreeSet<String> = BTreeSet::new();
     for r in ranges {
         for e in &r.events {
