@@ -256,3 +256,90 @@ impl Report {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{FixState, MatchDetail, MatcherKind, PackageRef};
+    use crate::{Ecosystem, RuleMeta, RuleTarget};
+
+    #[test]
+    fn every_finding_reads_through_one_header() {
+        let v = VulnFinding {
+            id: "DEBIAN-CVE-2023-31484".into(),
+            aliases: vec!["CVE-2023-31484".into()],
+            package: PackageRef {
+                name: "perl-base".into(),
+                version: "5.36.0-7".into(),
+                ecosystem: Ecosystem::Deb,
+                purl: "pkg:deb/debian/perl-base@5.36.0-7".into(),
+                source_name: Some("perl".into()),
+                source_version: None,
+            },
+            path: "/var/lib/dpkg/status".into(),
+            layer: "sha256:aa".into(),
+            fixed_versions: vec!["5.36.0-7+deb12u1".into()],
+            fix_state: FixState::Fixed,
+            severity: Severity::High,
+            severity_source: String::new(),
+            cvss: None,
+            title: "perl: CPAN.pm does not verify TLS certificates".into(),
+            url: String::new(),
+            matched_by: MatchDetail {
+                matcher: MatcherKind::DpkgSource,
+                namespace: "Debian:12".into(),
+                searched_name: "perl".into(),
+                searched_version: "5.36.0-7".into(),
+                constraint: "< 5.36.0-7+deb12u1".into(),
+            },
+            data_source: "osv:Debian".into(),
+        };
+        let rule = RuleMeta {
+            code: "IC001",
+            title: "runs as root",
+            severity: Severity::Medium,
+            target: RuleTarget::ImageConfig,
+            references: &[],
+            aliases: &["CIS-DI-0001"],
+        };
+        let mut r = Report {
+            vulnerabilities: vec![v.clone()],
+            misconfigurations: vec![rule.finding("config", 0, 0, "USER is root")],
+            ignored: vec![IgnoredFinding {
+                finding: v,
+                suppressed_by: Suppression {
+                    kind: "vex".into(),
+                    source: "app.openvex.json".into(),
+                    reason: "not_affected".into(),
+                },
+            }],
+            ..Default::default()
+        };
+        r.finish();
+        let h: Vec<FindingHeader<'_>> = r.findings().collect();
+        assert_eq!(h.len(), 2);
+        assert_eq!(
+            (h[0].id, h[0].kind, h[0].severity),
+            (
+                "DEBIAN-CVE-2023-31484",
+                FindingKind::Vulnerability,
+                Severity::High
+            )
+        );
+        assert_eq!(h[0].location.layer, "sha256:aa");
+        assert_eq!(h[0].aliases, vec!["CVE-2023-31484"]);
+        assert_eq!(
+            h[0].fix.as_deref(),
+            Some("upgrade perl-base to 5.36.0-7+deb12u1")
+        );
+        assert_eq!(
+            (h[1].id, h[1].kind),
+            ("IC001", FindingKind::Misconfiguration)
+        );
+        assert_eq!(h[1].aliases, vec!["CIS-DI-0001"]);
+        let ig: Vec<FindingHeader<'_>> = r.ignored_findings().collect();
+        assert_eq!(ig[0].suppression.map(|s| s.kind.as_str()), Some("vex"));
+        assert_eq!(r.summary.high, 1);
+        assert_eq!(r.max_severity(), Some(Severity::High));
+    }
+}
