@@ -22,6 +22,11 @@ pub struct AdvisoryHit {
     pub severity: Severity,
 }
 
+/// Why advisories could not be looked up.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct LookupError(#[from] moat_match::matcher::MatchError);
+
 /// Where advisories come from (moat's database; a fake in tests).
 pub trait AdvisoryLookup {
     /// Advisories (not withdrawn) affecting `version` of `package` in `ecosystem`.
@@ -30,7 +35,7 @@ pub trait AdvisoryLookup {
         ecosystem: &str,
         package: &str,
         version: &str,
-    ) -> Result<Vec<AdvisoryHit>, String>;
+    ) -> Result<Vec<AdvisoryHit>, LookupError>;
 
     /// Whether the database holds any advisory of `ecosystem` (`Debian:12`).
     fn has_ecosystem(&self, ecosystem: &str) -> bool;
@@ -47,9 +52,8 @@ impl AdvisoryLookup for moat_db::Database {
         ecosystem: &str,
         package: &str,
         version: &str,
-    ) -> Result<Vec<AdvisoryHit>, String> {
-        let hits = moat_match::engine::affecting(self, ecosystem, package, version)
-            .map_err(|e| e.to_string())?;
+    ) -> Result<Vec<AdvisoryHit>, LookupError> {
+        let hits = moat_match::engine::affecting(self, ecosystem, package, version)?;
         Ok(hits
             .into_iter()
             .map(|h| {
@@ -226,7 +230,12 @@ mod tests {
         fn has_ecosystem(&self, _: &str) -> bool {
             false
         }
-        fn affecting(&self, eco: &str, pkg: &str, v: &str) -> Result<Vec<AdvisoryHit>, String> {
+        fn affecting(
+            &self,
+            eco: &str,
+            pkg: &str,
+            v: &str,
+        ) -> Result<Vec<AdvisoryHit>, LookupError> {
             assert_eq!(eco, "Go");
             Ok(if pkg == "github.com/opencontainers/runc" && v == "1.1.5" {
                 vec![AdvisoryHit {
