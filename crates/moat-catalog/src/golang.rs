@@ -369,7 +369,7 @@ fn go_minor(go: Option<&str>) -> u32 {
 
 /// The toolchain's PURL carries the bare version (`pkg:golang/stdlib@1.22.5`), as for
 /// binaries; modules keep their `v`.
-fn go_purl(module: &str, version: &str) -> String {
+fn go_purl(module: &str, version: &str) -> moat_model::Purl {
     if module == "stdlib" {
         purl::golang(module, version.trim_start_matches('v'))
     } else {

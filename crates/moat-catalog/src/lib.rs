@@ -472,7 +472,7 @@ pub(crate) fn package(
     name: &str,
     version: &str,
     ecosystem: Ecosystem,
-    purl: String,
+    purl: moat_model::Purl,
     meta: &FileMeta,
 ) -> Package {
     Package {

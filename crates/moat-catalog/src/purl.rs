@@ -1,6 +1,6 @@
 //! PURLs per ecosystem, the way syft writes them.
 
-use moat_model::{Distro, Purl};
+use moat_model::{Distro, Purl, PurlParts};
 
 /// `pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=debian-12[&upstream=SRC[@SRCVER]]`.
 pub fn os(
@@ -11,9 +11,9 @@ pub fn os(
     version: &str,
     arch: &str,
     upstream: Option<&str>,
-) -> String {
+) -> Purl {
     let ns = distro.map(|d| d.id.as_str()).filter(|s| !s.is_empty());
-    let mut p = Purl::new(ty, Some(ns.unwrap_or(default_ns)), name, Some(version))
+    let mut p = PurlParts::new(ty, Some(ns.unwrap_or(default_ns)), name, Some(version))
         .with_qualifier("arch", arch);
     if let Some(d) = distro
         && !d.id.is_empty()
@@ -24,47 +24,47 @@ pub fn os(
     if let Some(u) = upstream {
         p = p.with_qualifier("upstream", u);
     }
-    p.to_string()
+    p.build()
 }
 
 /// PyPI names are lowercased with `_` replaced by `-` (PURL spec).
-pub fn pypi(name: &str, version: &str) -> String {
+pub fn pypi(name: &str, version: &str) -> Purl {
     let n = name.to_ascii_lowercase().replace(['_', '.'], "-");
-    Purl::new("pypi", None, &n, Some(version)).to_string()
+    PurlParts::new("pypi", None, &n, Some(version)).build()
 }
 
 /// `@scope/name` becomes namespace `@scope`.
-pub fn npm(name: &str, version: &str) -> String {
+pub fn npm(name: &str, version: &str) -> Purl {
     match name.split_once('/') {
         Some((scope, n)) if scope.starts_with('@') => {
-            Purl::new("npm", Some(scope), n, Some(version)).to_string()
+            PurlParts::new("npm", Some(scope), n, Some(version)).build()
         }
-        _ => Purl::new("npm", None, name, Some(version)).to_string(),
+        _ => PurlParts::new("npm", None, name, Some(version)).build(),
     }
 }
 
 /// `github.com/x/y` becomes namespace `github.com/x`, name `y`.
-pub fn golang(module: &str, version: &str) -> String {
+pub fn golang(module: &str, version: &str) -> Purl {
     match module.rsplit_once('/') {
-        Some((ns, n)) => Purl::new("golang", Some(ns), n, Some(version)).to_string(),
-        None => Purl::new("golang", None, module, Some(version)).to_string(),
+        Some((ns, n)) => PurlParts::new("golang", Some(ns), n, Some(version)).build(),
+        None => PurlParts::new("golang", None, module, Some(version)).build(),
     }
 }
 
 /// A PURL whose name may carry a `/`-separated namespace (composer `vendor/name`).
-pub fn namespaced(ty: &str, full: &str, version: &str) -> String {
+pub fn namespaced(ty: &str, full: &str, version: &str) -> Purl {
     match full.rsplit_once('/') {
-        Some((ns, n)) => Purl::new(ty, Some(ns), n, Some(version)).to_string(),
-        None => Purl::new(ty, None, full, Some(version)).to_string(),
+        Some((ns, n)) => PurlParts::new(ty, Some(ns), n, Some(version)).build(),
+        None => PurlParts::new(ty, None, full, Some(version)).build(),
     }
 }
 
-pub fn simple(ty: &str, name: &str, version: &str) -> String {
-    Purl::new(ty, None, name, Some(version)).to_string()
+pub fn simple(ty: &str, name: &str, version: &str) -> Purl {
+    PurlParts::new(ty, None, name, Some(version)).build()
 }
 
-pub fn maven(group: &str, artifact: &str, version: &str) -> String {
-    Purl::new("maven", Some(group), artifact, Some(version)).to_string()
+pub fn maven(group: &str, artifact: &str, version: &str) -> Purl {
+    PurlParts::new("maven", Some(group), artifact, Some(version)).build()
 }
 
 #[cfg(test)]

@@ -407,7 +407,7 @@ impl Cataloger for RpmDb {
                 Some(ep) => format!("{ep}:{vr}"),
                 None => vr.clone(),
             };
-            let mut p = moat_model::Purl::new(
+            let mut p = moat_model::PurlParts::new(
                 "rpm",
                 Some(
                     ctx.distro
@@ -428,7 +428,7 @@ impl Cataloger for RpmDb {
             if !e.source_rpm.is_empty() {
                 p = p.with_qualifier("upstream", &e.source_rpm);
             }
-            let mut pk = package(&e.name, &version, Ecosystem::Rpm, p.to_string(), file);
+            let mut pk = package(&e.name, &version, Ecosystem::Rpm, p.build(), file);
             match split_source_rpm(&e.source_rpm) {
                 Some((sn, sv)) => {
                     pk.source_name = Some(sn);

@@ -345,7 +345,7 @@ mod tests {
             name: name.into(),
             version: version.into(),
             ecosystem: eco,
-            purl: String::new(),
+            purl: moat_model::Purl::default(),
             source_name: source.map(str::to_string),
             source_version: None,
             locations: Vec::new(),

@@ -1,7 +1,7 @@
 //! What a matcher produces: findings, with how they were matched, and dropped
 //! candidates, with why they were dropped.
 
-use crate::{Ecosystem, Severity, VulnId};
+use crate::{Ecosystem, Purl, Severity, VulnId};
 use serde::{Deserialize, Serialize};
 
 /// The package a finding is about.
@@ -10,7 +10,7 @@ pub struct PackageRef {
     pub name: String,
     pub version: String,
     pub ecosystem: Ecosystem,
-    pub purl: String,
+    pub purl: Purl,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

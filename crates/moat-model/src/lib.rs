@@ -25,7 +25,7 @@ pub use distro::Distro;
 pub use finding::{Suppression, VulnFinding};
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
 pub use lint::{ConfigFinding, RuleMeta, RuleTarget};
-pub use package::{Ecosystem, Inventory, Location, Package, Purl, Unknown};
+pub use package::{Ecosystem, Inventory, Location, Package, Purl, PurlError, PurlParts, Unknown};
 pub use report::{FindingHeader, FindingKind, Report};
 pub use text::escape_control;
 pub use vuln::{Severity, VulnId};

@@ -68,9 +68,10 @@ impl fmt::Display for Ecosystem {
     }
 }
 
-/// A package URL (<https://github.com/package-url/purl-spec>).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Purl {
+/// The parts of a package URL (<https://github.com/package-url/purl-spec>), to build
+/// a [`Purl`]: `PurlParts::new(ty, namespace, name, version).with_qualifier(k, v).into()`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PurlParts {
     pub ty: String,
     pub namespace: Option<String>,
     pub name: String,
@@ -94,9 +95,10 @@ fn enc(s: &str) -> percent_encoding::PercentEncode<'_> {
     percent_encoding::utf8_percent_encode(s, PURL_ENCODE)
 }
 
-impl Purl {
-    pub fn new(ty: &str, namespace: Option<&str>, name: &str, version: Option<&str>) -> Purl {
-        Purl {
+impl PurlParts {
+    /// The parts of a new package URL; `.into()` (or [`PurlParts::build`]) makes the PURL.
+    pub fn new(ty: &str, namespace: Option<&str>, name: &str, version: Option<&str>) -> PurlParts {
+        PurlParts {
             ty: ty.to_string(),
             namespace: namespace.filter(|n| !n.is_empty()).map(str::to_string),
             name: name.to_string(),
@@ -105,8 +107,10 @@ impl Purl {
             subpath: None,
         }
     }
+}
 
-    pub fn with_qualifier(mut self, key: &str, value: &str) -> Purl {
+impl PurlParts {
+    pub fn with_qualifier(mut self, key: &str, value: &str) -> PurlParts {
         if !value.is_empty() {
             self.qualifiers.retain(|(k, _)| k != key);
             self.qualifiers.push((key.to_string(), value.to_string()));
@@ -116,7 +120,20 @@ impl Purl {
     }
 }
 
-impl fmt::Display for Purl {
+impl PurlParts {
+    /// The package URL these parts make, in its canonical text form.
+    pub fn build(&self) -> Purl {
+        Purl(self.to_string())
+    }
+}
+
+impl From<PurlParts> for Purl {
+    fn from(p: PurlParts) -> Purl {
+        p.build()
+    }
+}
+
+impl fmt::Display for PurlParts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "pkg:{}/", self.ty)?;
         if let Some(ns) = &self.namespace {
@@ -139,6 +156,74 @@ impl fmt::Display for Purl {
     }
 }
 
+/// A package URL in its canonical text form (`pkg:deb/debian/perl-base@5.36.0-7?arch=amd64`).
+/// Built from [`PurlParts`]; read back (cache, reports) only when it has the PURL shape,
+/// so an invalid one cannot exist. Empty means "no PURL" (a package moat cannot name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Purl(String);
+
+impl Purl {
+    /// A PURL read back from text (checked for the PURL shape).
+    pub fn parse(s: &str) -> Result<Purl, PurlError> {
+        Purl::try_from(s.to_string())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Why a string is not a package URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a package URL (pkg:TYPE/NAME...): {0:?}")]
+pub struct PurlError(pub String);
+
+impl TryFrom<String> for Purl {
+    type Error = PurlError;
+    fn try_from(s: String) -> Result<Purl, PurlError> {
+        let ok = s.is_empty()
+            || s.strip_prefix("pkg:").is_some_and(|rest| {
+                rest.split_once('/')
+                    .is_some_and(|(ty, name)| !ty.is_empty() && !name.is_empty())
+            });
+        if ok { Ok(Purl(s)) } else { Err(PurlError(s)) }
+    }
+}
+
+impl From<Purl> for String {
+    fn from(p: Purl) -> String {
+        p.0
+    }
+}
+
+impl fmt::Display for Purl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for Purl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Purl {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Purl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// Where a package (or a file) was found: its path inside the image, and the layer
 /// (its `diff_id`) that last wrote that path. `layer` is `None` for directory scans.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -154,7 +239,7 @@ pub struct Package {
     pub name: String,
     pub version: String,
     pub ecosystem: Ecosystem,
-    pub purl: String,
+    pub purl: Purl,
     /// Source package name (dpkg `Source:`, apk origin, rpm source RPM), OS packages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
@@ -192,7 +277,7 @@ mod tests {
 
     #[test]
     fn purl_encodes_components_and_sorts_qualifiers() {
-        let p = Purl::new(
+        let p = PurlParts::new(
             "deb",
             Some("debian"),
             "libstdc++6",
@@ -204,7 +289,25 @@ mod tests {
             p.to_string(),
             "pkg:deb/debian/libstdc%2B%2B6@12.2.0-14%2Bdeb12u1?arch=amd64&distro=debian-12"
         );
-        let n = Purl::new("npm", Some("@babel"), "core", Some("7.0.0"));
+        let n = PurlParts::new("npm", Some("@babel"), "core", Some("7.0.0"));
         assert_eq!(n.to_string(), "pkg:npm/%40babel/core@7.0.0");
+    }
+
+    #[test]
+    fn purls_are_typed_and_checked_when_read_back() {
+        let p: Purl = PurlParts::new("deb", Some("debian"), "perl-base", Some("5.36.0-7+deb12u1"))
+            .with_qualifier("arch", "amd64")
+            .into();
+        assert_eq!(p, "pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u1?arch=amd64");
+        // Serialized as its text, read back only when it has the PURL shape.
+        let json = serde_json::to_string(&p).unwrap_or_default();
+        assert_eq!(
+            json,
+            "\"pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u1?arch=amd64\""
+        );
+        assert_eq!(serde_json::from_str::<Purl>(&json).ok(), Some(p));
+        assert!(serde_json::from_str::<Purl>("\"not a purl\"").is_err());
+        assert!(serde_json::from_str::<Purl>("\"pkg:npm\"").is_err());
+        assert!(Purl::parse("").is_ok_and(|p| p.is_empty()));
     }
 }

@@ -272,7 +272,8 @@ mod tests {
                 name: "perl-base".into(),
                 version: "5.36.0-7".into(),
                 ecosystem: Ecosystem::Deb,
-                purl: "pkg:deb/debian/perl-base@5.36.0-7".into(),
+                purl: crate::PurlParts::new("deb", Some("debian"), "perl-base", Some("5.36.0-7"))
+                    .into(),
                 source_name: Some("perl".into()),
                 source_version: None,
             },

@@ -34,7 +34,7 @@ pub(crate) fn refs(inv: &Inventory) -> Vec<String> {
             let n = seen.entry(p.purl.as_str()).or_insert(0);
             *n += 1;
             if *n == 1 {
-                p.purl.clone()
+                p.purl.to_string()
             } else {
                 format!("{}#{}", p.purl, n)
             }

@@ -1,6 +1,8 @@
 //! Renderer tests on a report built in the test. The finding is shaped after a real
 //! Debian 12 advisory (DEBIAN-CVE-2023-31484 in perl, see ../shared/vulndata).
 
+#![allow(clippy::unwrap_used)] // tests
+
 use moat_model::finding::{Cvss, FixState, MatchDetail, PackageRef, VulnFinding};
 use moat_model::report::{ImageSummary, LayerSummary, Report as ScanReport};
 use moat_model::{Ecosystem, Location, Package, Severity};
@@ -11,7 +13,10 @@ fn sample() -> ScanReport {
         name: "perl-base".into(),
         version: "5.36.0-7+deb12u1".into(),
         ecosystem: Ecosystem::Deb,
-        purl: "pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u1?arch=amd64&distro=debian-12".into(),
+        purl: moat_model::Purl::parse(
+            "pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u1?arch=amd64&distro=debian-12",
+        )
+        .unwrap(),
         source_name: Some("perl".into()),
         source_version: None,
     };

@@ -19,7 +19,7 @@ fn pkg(name: &str, purl: &str, path: &str, licenses: &[&str]) -> Package {
         name: name.into(),
         version: "1.0".into(),
         ecosystem: Ecosystem::Npm,
-        purl: purl.into(),
+        purl: moat_model::Purl::parse(purl).unwrap(),
         source_name: None,
         source_version: None,
         locations: vec![Location {

@@ -351,7 +351,7 @@ impl ScanPlan {
                 aliases: &f.aliases,
                 package_name: &f.package.name,
                 source_name: f.package.source_name.as_deref(),
-                purl: &f.package.purl,
+                purl: f.package.purl.as_str(),
                 paths: &paths,
             };
             let suppression = ignore
