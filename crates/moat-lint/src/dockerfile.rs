@@ -390,16 +390,7 @@ pub fn parse(src: &str) -> Dockerfile {
             for w in split_words(&rest) {
                 match w.split_once('=') {
                     Some((k, v)) => {
-                        let v = substitute_in(
-                            v,
-                            &Chain {
-                                own: &vars,
-                                parent: inherit,
-                                scopes: &scopes,
-                            },
-                            0,
-                        )
-                        .unwrap_or_default();
+                        let v = chain_value(v, &vars, inherit, &scopes);
                         set_var(&mut vars, k, v);
                     }
                     None => {
@@ -412,30 +403,12 @@ pub fn parse(src: &str) -> Dockerfile {
         } else if keyword == "ENV" && stage.is_some() {
             let words = split_words(&rest);
             if words.len() >= 2 && !words[0].contains('=') {
-                let v = substitute_in(
-                    &words[1..].join(" "),
-                    &Chain {
-                        own: &vars,
-                        parent: inherit,
-                        scopes: &scopes,
-                    },
-                    0,
-                )
-                .unwrap_or_default();
+                let v = chain_value(&words[1..].join(" "), &vars, inherit, &scopes);
                 set_var(&mut vars, &words[0], v);
             } else {
                 for w in words {
                     if let Some((k, v)) = w.split_once('=') {
-                        let v = substitute_in(
-                            v,
-                            &Chain {
-                                own: &vars,
-                                parent: inherit,
-                                scopes: &scopes,
-                            },
-                            0,
-                        )
-                        .unwrap_or_default();
+                        let v = chain_value(v, &vars, inherit, &scopes);
                         set_var(&mut vars, k, v);
                     }
                 }
@@ -503,6 +476,26 @@ impl Lookup for BTreeMap<String, String> {
 }
 
 /// The current stage's variables, then those of the stages it builds on.
+/// `value` with the variables of a stage (its own, then those inherited through `FROM
+/// <stage>` chains) substituted; unknown when the substitution is too deep.
+fn chain_value(
+    value: &str,
+    own: &BTreeMap<String, String>,
+    parent: Option<usize>,
+    scopes: &[Scope],
+) -> String {
+    substitute_in(
+        value,
+        &Chain {
+            own,
+            parent,
+            scopes,
+        },
+        0,
+    )
+    .unwrap_or_default()
+}
+
 struct Chain<'a> {
     own: &'a BTreeMap<String, String>,
     parent: Option<usize>,
