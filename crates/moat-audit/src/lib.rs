@@ -9,8 +9,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod benchmark;
 pub mod buildinfo;
 mod checks;
+pub mod cis;
 pub mod daemon;
 pub mod finding;
 pub mod patch;
@@ -22,7 +24,7 @@ pub mod sys;
 pub use checks::LayerScanError;
 pub use finding::{AuditFinding, AuditObject, ObjectKind};
 pub use moat_engine;
-pub use rules::{RULES, rules};
+pub use rules::{AUDIT_RULES, AuditRule, RULES, rules};
 
 use moat_engine::models::{
     ContainerInspectResponse, ImageInspect, Network, SystemInfo, SystemVersion,
@@ -54,6 +56,9 @@ pub struct AuditOptions {
     pub max_image_age_days: i64,
     /// "Now", for image age (a parameter so tests are deterministic).
     pub now: time::OffsetDateTime,
+    /// `DOCKER_CONTENT_TRUST` in the audited environment (CIS 4.5); the default reads
+    /// moat's own environment, as docker-bench reads its own.
+    pub content_trust: Option<String>,
 }
 
 impl Default for AuditOptions {
@@ -64,6 +69,7 @@ impl Default for AuditOptions {
             image_files: true,
             max_image_age_days: 365,
             now: time::OffsetDateTime::now_utc(),
+            content_trust: std::env::var("DOCKER_CONTENT_TRUST").ok(),
         }
     }
 }
@@ -105,6 +111,56 @@ pub struct Snapshot {
     pub components: Vec<Component>,
     /// What could not be examined, and why.
     pub notes: Vec<String>,
+    /// The data root (CIS 1.1.1): path and whether it is a mount point of its own.
+    #[serde(default)]
+    pub data_root: Option<DataRoot>,
+    /// The audit rules in force (CIS 1.1.3–1.1.18).
+    #[serde(default)]
+    pub audit_rules: Option<sys::AuditRules>,
+    /// The files CIS 1.1.3–1.1.18 ask to audit, as found on this host.
+    #[serde(default)]
+    pub audit_targets: Vec<AuditTarget>,
+    /// `created_by` of each history step of the images in use, oldest first (CIS 4.7, 4.9).
+    #[serde(default)]
+    pub image_history: BTreeMap<String, Vec<String>>,
+    /// The engine's own sockets (the audited Docker socket, containerd's): their identity,
+    /// so that a mount of one under any name is found (CIS 5.32).
+    #[serde(default)]
+    pub engine_sockets: Vec<EngineSocket>,
+    /// Identity of each bind-mount source of the containers, by host path.
+    #[serde(default)]
+    pub mount_sources: BTreeMap<String, sys::FileId>,
+    /// Whether the swarm port 2377 listens on every interface (CIS 7.2).
+    #[serde(default)]
+    pub swarm_port_on_all_interfaces: Option<bool>,
+}
+
+/// The daemon's data root and whether it has a partition of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataRoot {
+    pub path: String,
+    /// `None` when the mount table could not be read.
+    pub mountpoint: Option<bool>,
+}
+
+/// A file CIS 1.1.x asks to audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditTarget {
+    /// `1.1.3`
+    pub cis: String,
+    pub path: String,
+    pub exists: bool,
+    /// Other names of the same file (symlinks resolved), for matching rules.
+    pub real: Option<String>,
+}
+
+/// One of the engine's sockets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineSocket {
+    /// `Docker socket`, `containerd socket`
+    pub what: String,
+    pub path: String,
+    pub id: sys::FileId,
 }
 
 /// Upstream version of a distribution version: `20.10.24+dfsg1` → `20.10.24`,
@@ -238,6 +294,110 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         ],
     );
 
+    // The engine's sockets, by identity (CIS 5.32).
+    let mut engine_sockets = Vec::new();
+    let mut socket_candidates: Vec<(String, String)> = Vec::new();
+    if let Some(s) = &socket {
+        socket_candidates.push(("Docker socket".into(), s.path.clone()));
+    }
+    for s in daemon.setting(&["-H", "--host"], "hosts") {
+        if let Some(p) = s.value.strip_prefix("unix://") {
+            socket_candidates.push(("Docker socket".into(), p.to_string()));
+        }
+    }
+    for p in [
+        "/run/containerd/containerd.sock".to_string(),
+        format!("{exec_root}/containerd/containerd.sock"),
+    ] {
+        socket_candidates.push(("containerd socket".into(), p));
+    }
+    for (what, p) in socket_candidates {
+        if let Some(id) = sys::file_id(host, Path::new(&p))
+            && !engine_sockets
+                .iter()
+                .any(|e: &EngineSocket| e.id.dev == id.dev && e.id.ino == id.ino)
+        {
+            engine_sockets.push(EngineSocket { what, path: p, id });
+        }
+    }
+    let mut mount_sources = BTreeMap::new();
+    for c in &containers {
+        for m in c.mounts.as_deref().unwrap_or_default() {
+            if m.typ.as_ref().is_some_and(|t| t != "bind") {
+                continue;
+            }
+            if let Some(src) = m.source.as_deref().filter(|s| s.starts_with('/'))
+                && !mount_sources.contains_key(src)
+                && let Some(id) = sys::file_id(host, Path::new(src))
+            {
+                mount_sources.insert(src.to_string(), id);
+            }
+        }
+    }
+
+    // The data root (1.1.1): with userns-remap, DockerRootDir is <root>/<uid>.<gid>.
+    let data_root = info.docker_root_dir.as_deref().map(|r| {
+        let remapped = info
+            .security_options
+            .as_ref()
+            .is_some_and(|o| o.iter().any(|x| x.contains("name=userns")));
+        let path = if remapped {
+            Path::new(r)
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|| r.to_string())
+        } else {
+            r.to_string()
+        };
+        DataRoot {
+            mountpoint: sys::is_mountpoint(host, Path::new(&path)),
+            path,
+        }
+    });
+    let audit_rules = Some(sys::audit_rules(host));
+
+    let mut image_history = BTreeMap::new();
+    if let (Some(root), Some(drv)) = (info.docker_root_dir.as_deref(), info.driver.as_deref()) {
+        for id in images.keys() {
+            let hex = id.strip_prefix("sha256:").unwrap_or(id);
+            let p = Path::new(root)
+                .join("image")
+                .join(drv)
+                .join("imagedb/content/sha256")
+                .join(hex);
+            match std::fs::read(host.host(&p)) {
+                Ok(raw) => match serde_json::from_slice::<serde_json::Value>(&raw) {
+                    Ok(v) => {
+                        let steps = v["history"]
+                            .as_array()
+                            .map(|h| {
+                                h.iter()
+                                    .map(|s| s["created_by"].as_str().unwrap_or("").to_string())
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        image_history.insert(id.clone(), steps);
+                    }
+                    Err(e) => notes.push(format!("image {id} history not read: {e}")),
+                },
+                Err(e) => notes.push(format!(
+                    "image {id} history not read ({}): {e}",
+                    p.display()
+                )),
+            }
+        }
+    }
+    let swarm_active = info
+        .swarm
+        .as_ref()
+        .and_then(|s| s.local_node_state)
+        .is_some_and(|s| s == moat_engine::models::LocalNodeState::ACTIVE);
+    let swarm_port_on_all_interfaces = if swarm_active {
+        sys::listens_on_all_interfaces(host, 2377)
+    } else {
+        None
+    };
+
     let mut image_files = BTreeMap::new();
     if opts.image_files {
         for (id, img) in &images {
@@ -286,6 +446,15 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         BTreeMap::new()
     };
     let components = checks::components(host, &info, &version, &daemon, &mut notes);
+    let audit_targets = audit_targets(
+        host,
+        &daemon,
+        &docker_files,
+        &components,
+        data_root.as_ref(),
+        &engine_sockets,
+        &config_file,
+    );
     notes.sort();
     notes.dedup();
     Ok(Snapshot {
@@ -305,23 +474,134 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         sshd,
         components,
         notes,
+        data_root,
+        audit_rules,
+        audit_targets,
+        image_history,
+        engine_sockets,
+        mount_sources,
+        swarm_port_on_all_interfaces,
     })
+}
+
+/// The files CIS 1.1.3–1.1.18 name, resolved on this host: the daemon's own binary,
+/// data root, unit files and sockets where they are known, else the benchmark's paths.
+fn audit_targets(
+    host: &sys::HostPaths,
+    daemon: &daemon::DaemonConfig,
+    docker_files: &[sys::DockerFile],
+    components: &[Component],
+    data_root: Option<&DataRoot>,
+    sockets: &[EngineSocket],
+    config_file: &str,
+) -> Vec<AuditTarget> {
+    let unit = |name: &str| {
+        docker_files
+            .iter()
+            .map(|f| f.facts.path.clone())
+            .find(|p| p.ends_with(&format!("/{name}")))
+            .unwrap_or_else(|| format!("/usr/lib/systemd/system/{name}"))
+    };
+    let binary = |name: &str, default: &str| {
+        components
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.binary.clone())
+            .unwrap_or_else(|| default.to_string())
+    };
+    let dockerd = daemon
+        .process
+        .as_ref()
+        .and_then(|p| p.exe.clone())
+        .unwrap_or_else(|| "/usr/bin/dockerd".to_string());
+    let containerd_sock = sockets
+        .iter()
+        .find(|s| s.what == "containerd socket")
+        .map(|s| s.path.clone())
+        .unwrap_or_else(|| "/run/containerd/containerd.sock".to_string());
+    let wanted: Vec<(&str, String)> = vec![
+        ("1.1.3", dockerd),
+        ("1.1.4", "/run/containerd".into()),
+        (
+            "1.1.5",
+            data_root
+                .map(|d| d.path.clone())
+                .unwrap_or_else(|| "/var/lib/docker".into()),
+        ),
+        ("1.1.6", "/etc/docker".into()),
+        ("1.1.7", unit("docker.service")),
+        ("1.1.8", containerd_sock),
+        ("1.1.9", unit("docker.socket")),
+        ("1.1.10", "/etc/default/docker".into()),
+        ("1.1.11", config_file.to_string()),
+        ("1.1.12", "/etc/containerd/config.toml".into()),
+        ("1.1.13", "/etc/sysconfig/docker".into()),
+        ("1.1.14", binary("containerd", "/usr/bin/containerd")),
+        ("1.1.15", "/usr/bin/containerd-shim".into()),
+        ("1.1.16", "/usr/bin/containerd-shim-runc-v1".into()),
+        ("1.1.17", "/usr/bin/containerd-shim-runc-v2".into()),
+        ("1.1.18", binary("runc", "/usr/bin/runc")),
+    ];
+    wanted
+        .into_iter()
+        .map(|(cis, path)| {
+            let id = sys::file_id(host, Path::new(&path));
+            AuditTarget {
+                cis: cis.to_string(),
+                exists: id.is_some(),
+                real: id.map(|i| i.real).filter(|r| *r != path),
+                path,
+            }
+        })
+        .collect()
+}
+
+/// Benchmark items the audit could not evaluate (and why), and context for a verdict
+/// (`swarm mode not enabled`), by CIS number. The CIS-report view reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub skipped: BTreeMap<String, String>,
+    pub context: BTreeMap<String, String>,
+}
+
+/// Applies every rule to a snapshot: sorted findings and the items not evaluated.
+pub fn evaluate(snap: &Snapshot, opts: &AuditOptions) -> (Vec<AuditFinding>, Coverage) {
+    let mut out = checks::Sink::default();
+    checks::daemon(snap, &mut out);
+    checks::host_files(snap, &mut out);
+    checks::environment(opts, &mut out);
+    for c in &snap.containers {
+        checks::container(snap, c, &mut out);
+    }
+    checks::daemon_wide_proof(snap, &mut out);
+    checks::daemon_wide_ulimits(snap, &mut out);
+    for (id, img) in &snap.images {
+        checks::image(snap, id, img, opts, &mut out);
+    }
+    checks::operations(snap, &mut out);
+    checks::swarm(snap, &mut out);
+    if snap.containers.is_empty() {
+        for i in benchmark::ITEMS.iter().filter(|i| i.section() == "5") {
+            if i.number != "5.1" {
+                out.context(i.number, "no containers");
+            }
+        }
+    }
+    let mut findings = out.findings;
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup();
+    (
+        findings,
+        Coverage {
+            skipped: out.skipped,
+            context: out.context,
+        },
+    )
 }
 
 /// Applies every rule to a snapshot: sorted findings.
 pub fn check(snap: &Snapshot, opts: &AuditOptions) -> Vec<AuditFinding> {
-    let mut out = Vec::new();
-    checks::daemon(snap, &mut out);
-    checks::host_files(snap, &mut out);
-    for c in &snap.containers {
-        checks::container(snap, c, &mut out);
-    }
-    for (id, img) in &snap.images {
-        checks::image(snap, id, img, opts, &mut out);
-    }
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    out.dedup();
-    out
+    evaluate(snap, opts).0
 }
 
 /// Collects and checks: the whole audit. With `advisories`, the engine components'
@@ -341,14 +621,29 @@ pub fn report(
     opts: &AuditOptions,
     advisories: Option<&dyn patch::AdvisoryLookup>,
 ) -> AuditReport {
-    let mut findings = check(snap, opts);
+    report_with_coverage(snap, opts, advisories).0
+}
+
+/// The report of a snapshot and what the benchmark items' verdicts rest on.
+pub fn report_with_coverage(
+    snap: &Snapshot,
+    opts: &AuditOptions,
+    advisories: Option<&dyn patch::AdvisoryLookup>,
+) -> (AuditReport, Coverage) {
+    let (mut findings, mut coverage) = evaluate(snap, opts);
     let mut notes = snap.notes.clone();
     match advisories {
         Some(db) => findings.extend(patch::findings(&snap.components, db, &mut notes)),
-        None => notes.push(
-            "no advisory database: engine component versions not matched (moat db update)"
-                .to_string(),
-        ),
+        None => {
+            notes.push(
+                "no advisory database: engine component versions not matched (moat db update)"
+                    .to_string(),
+            );
+            coverage.skipped.insert(
+                "1.2.2".into(),
+                "no advisory database (moat db update)".into(),
+            );
+        }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     notes.sort();
@@ -361,7 +656,7 @@ pub fn report(
             Some((container_label(c), p.clone()))
         })
         .collect();
-    AuditReport {
+    let report = AuditReport {
         host: snap.host.clone(),
         engine_version: snap.version.version.clone(),
         api_version: snap.version.api_version.clone(),
@@ -371,7 +666,8 @@ pub fn report(
         isolation,
         findings,
         notes,
-    }
+    };
+    (report, coverage)
 }
 
 #[cfg(test)]

@@ -451,7 +451,8 @@ pub struct DockerFile {
 }
 
 /// The Docker files the benchmark names (CIS 3.1–3.14, 3.19–3.24) that exist on this
-/// host. `tls` are the daemon's `--tlscacert`, `--tlscert`, `--tlskey` (when set);
+/// host, registry certificates under /etc/docker/certs.d included (CIS 3.7, 3.8).
+/// `tls` are the daemon's `--tlscacert`, `--tlscert`, `--tlskey` (when set);
 /// `containerd_sockets` the candidate containerd sockets.
 pub fn docker_files(
     paths: &HostPaths,
@@ -468,8 +469,30 @@ pub fn docker_files(
         wanted.push((format!("{dir}/docker.socket"), 0o644, "3.3", "3.4"));
     }
     wanted.push(("/etc/docker".into(), 0o755, "3.5", "3.6"));
-    wanted.push(("/etc/default/docker".into(), 0o644, "3.19", "3.22"));
-    wanted.push(("/etc/sysconfig/docker".into(), 0o644, "3.21", "3.20"));
+    wanted.push(("/etc/default/docker".into(), 0o644, "3.19", "3.20"));
+    wanted.push(("/etc/sysconfig/docker".into(), 0o644, "3.22", "3.21"));
+    // Registry certificates: /etc/docker/certs.d/<registry>/<file> (CIS 3.7, 3.8).
+    let certs_d = paths.host(Path::new("/etc/docker/certs.d"));
+    let mut certs: Vec<String> = Vec::new();
+    if let Ok(regs) = fs::read_dir(&certs_d) {
+        for reg in regs.filter_map(|e| e.ok()) {
+            if let Ok(files) = fs::read_dir(reg.path()) {
+                for f in files.filter_map(|e| e.ok()) {
+                    if f.file_type().is_ok_and(|t| t.is_file()) {
+                        certs.push(format!(
+                            "/etc/docker/certs.d/{}/{}",
+                            reg.file_name().to_string_lossy(),
+                            f.file_name().to_string_lossy()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    certs.sort();
+    for c in certs {
+        wanted.push((c, 0o444, "3.7", "3.8"));
+    }
     let [ca, cert, key] = tls;
     if let Some(p) = ca {
         wanted.push((p, 0o444, "3.9", "3.10"));
@@ -535,5 +558,276 @@ mod docker_files_tests {
         );
         assert_eq!(files[1].facts.mode, 0o777);
         assert_eq!(files[1].max_mode, 0o755);
+    }
+}
+
+/// Identity of a host file: its real path (symlinks resolved, as the host sees it),
+/// device and inode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileId {
+    /// Host path with symlinks resolved.
+    pub real: String,
+    pub dev: u64,
+    pub ino: u64,
+    pub is_dir: bool,
+}
+
+/// The identity of a host path (`abs`), if it exists.
+pub fn file_id(paths: &HostPaths, abs: &Path) -> Option<FileId> {
+    let on_host = paths.host(abs);
+    let md = fs::metadata(&on_host).ok()?;
+    let canon = fs::canonicalize(&on_host).ok()?;
+    let rel = canon.strip_prefix(&paths.root).unwrap_or(&canon);
+    let real = Path::new("/").join(rel).to_string_lossy().into_owned();
+    Some(FileId {
+        real,
+        dev: md.dev(),
+        ino: md.ino(),
+        is_dir: md.is_dir(),
+    })
+}
+
+/// Undoes mountinfo's octal escapes (`\040` is a space).
+fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8)
+        {
+            out.push(v);
+            i += 4;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `abs` is a mount point (in the host's mount table, /proc/self/mountinfo
+/// under the proc root): `None` when the table cannot be read.
+pub fn is_mountpoint(paths: &HostPaths, abs: &Path) -> Option<bool> {
+    let table = fs::read_to_string(paths.proc.join("self/mountinfo")).ok()?;
+    let want = abs.to_string_lossy().trim_end_matches('/').to_string();
+    let want = if want.is_empty() {
+        "/".to_string()
+    } else {
+        want
+    };
+    Some(table.lines().any(|l| {
+        l.split(' ')
+            .nth(4)
+            .is_some_and(|m| unescape_mountinfo(m) == want)
+    }))
+}
+
+/// The audit rules in force: `auditctl -l` when it runs (the loaded rules), else the
+/// rule files (/etc/audit/audit.rules, /etc/audit/rules.d/*.rules).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRules {
+    /// `auditctl -l`, or the files read.
+    pub source: String,
+    /// Rule lines (comments and blank lines dropped).
+    pub rules: Vec<String>,
+}
+
+impl AuditRules {
+    /// The first rule that watches `path` (`-w PATH`, `-F path=PATH`, `-F dir=PATH`),
+    /// where `same` says whether a path a rule names is the file (symlinks resolved).
+    pub fn watching(&self, path: &str, same: impl Fn(&str) -> bool) -> Option<&str> {
+        self.rules.iter().map(String::as_str).find(|r| {
+            let toks: Vec<&str> = r.split_whitespace().collect();
+            toks.iter().enumerate().any(|(i, t)| {
+                let named = if *t == "-w" {
+                    toks.get(i + 1).copied()
+                } else {
+                    t.strip_prefix("path=").or_else(|| t.strip_prefix("dir="))
+                };
+                named.is_some_and(|p| {
+                    let p = p.trim_end_matches('/');
+                    p == path.trim_end_matches('/') || same(p)
+                })
+            })
+        })
+    }
+}
+
+fn rule_lines(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+}
+
+/// Reads the audit rules (see [`AuditRules`]). `auditctl` is run only when the root
+/// is the real `/`; under a test root the files are read.
+pub fn audit_rules(paths: &HostPaths) -> AuditRules {
+    if paths.root == Path::new("/")
+        && let Ok(out) = std::process::Command::new("auditctl").arg("-l").output()
+        && out.status.success()
+    {
+        let text = String::from_utf8_lossy(&out.stdout);
+        return AuditRules {
+            source: "auditctl -l".into(),
+            rules: rule_lines(&text).filter(|l| l != "No rules").collect(),
+        };
+    }
+    let mut files = vec![paths.host(Path::new("/etc/audit/audit.rules"))];
+    if let Ok(rd) = fs::read_dir(paths.host(Path::new("/etc/audit/rules.d"))) {
+        let mut more: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "rules"))
+            .collect();
+        more.sort();
+        files.extend(more);
+    }
+    let mut rules = Vec::new();
+    let mut read = Vec::new();
+    for f in files {
+        if let Ok(text) = fs::read_to_string(&f) {
+            let rel = f.strip_prefix(&paths.root).unwrap_or(&f);
+            read.push(Path::new("/").join(rel).display().to_string());
+            rules.extend(rule_lines(&text));
+        }
+    }
+    AuditRules {
+        source: if read.is_empty() {
+            "no auditctl and no /etc/audit rule files".into()
+        } else {
+            read.join(", ")
+        },
+        rules,
+    }
+}
+
+/// Whether a TCP socket listens on `port` on every interface (0.0.0.0 or ::), from
+/// /proc/net/tcp and tcp6; `None` when neither table can be read.
+pub fn listens_on_all_interfaces(paths: &HostPaths, port: u16) -> Option<bool> {
+    let want = format!("{port:04X}");
+    let mut any_table = false;
+    for table in ["net/tcp", "net/tcp6"] {
+        let Ok(text) = fs::read_to_string(paths.proc.join(table)) else {
+            continue;
+        };
+        any_table = true;
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() >= 4
+                && f[3] == "0A"
+                && let Some((addr, p)) = f[1].rsplit_once(':')
+                && p == want
+                && addr.chars().all(|c| c == '0')
+            {
+                return Some(true);
+            }
+        }
+    }
+    any_table.then_some(false)
+}
+
+#[cfg(test)]
+mod host_facts_tests {
+    use super::*;
+
+    #[test]
+    fn audit_rules_from_files_and_matching() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs::create_dir_all(r.join("etc/audit/rules.d")).unwrap();
+        fs::write(
+            r.join("etc/audit/rules.d/docker.rules"),
+            "# docker\n-w /usr/bin/dockerd -k docker\n-a exit,always -F path=/run/containerd -F perm=war -k docker\n#-w /etc/docker -k docker\n",
+        )
+        .unwrap();
+        fs::write(
+            r.join("etc/audit/rules.d/other.conf"),
+            "-w /etc/docker -k x\n",
+        )
+        .unwrap();
+        let paths = HostPaths {
+            proc: r.join("proc"),
+            root: r.to_path_buf(),
+        };
+        let rules = audit_rules(&paths);
+        assert_eq!(rules.rules.len(), 2, "{rules:?}");
+        assert!(rules.source.contains("/etc/audit/rules.d/docker.rules"));
+        assert!(rules.watching("/usr/bin/dockerd", |_| false).is_some());
+        assert!(rules.watching("/run/containerd/", |_| false).is_some());
+        assert!(
+            rules.watching("/etc/docker", |_| false).is_none(),
+            "commented and .conf"
+        );
+        assert!(
+            rules.watching("/usr/bin/docker", |_| false).is_none(),
+            "prefix only"
+        );
+        assert!(
+            rules
+                .watching("/usr/sbin/dockerd", |p| p == "/usr/bin/dockerd")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn mountpoints_and_wildcard_listeners() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs::create_dir_all(r.join("proc/self")).unwrap();
+        fs::create_dir_all(r.join("proc/net")).unwrap();
+        fs::write(
+            r.join("proc/self/mountinfo"),
+            "22 1 8:1 / / rw - ext4 /dev/vda rw\n30 22 8:2 / /var/lib/my\\040docker rw - ext4 /dev/vdb rw\n",
+        )
+        .unwrap();
+        fs::write(
+            r.join("proc/net/tcp"),
+            "  sl  local_address rem_address   st\n   0: 0100007F:0949 00000000:0000 0A 0 0 0 0 0 1\n",
+        )
+        .unwrap();
+        let paths = HostPaths {
+            proc: r.join("proc"),
+            root: r.to_path_buf(),
+        };
+        assert_eq!(
+            is_mountpoint(&paths, Path::new("/var/lib/my docker")),
+            Some(true)
+        );
+        assert_eq!(
+            is_mountpoint(&paths, Path::new("/var/lib/docker")),
+            Some(false)
+        );
+        assert_eq!(
+            listens_on_all_interfaces(&paths, 2377),
+            Some(false),
+            "127.0.0.1 only"
+        );
+        fs::write(
+            r.join("proc/net/tcp6"),
+            "  sl  local_address rem_address   st\n   0: 00000000000000000000000000000000:0949 00000000000000000000000000000000:0000 0A 0 0 0 0 0 1\n",
+        )
+        .unwrap();
+        assert_eq!(listens_on_all_interfaces(&paths, 2377), Some(true));
+    }
+
+    #[test]
+    fn file_ids_resolve_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs::create_dir_all(r.join("run")).unwrap();
+        fs::write(r.join("run/docker.sock"), "").unwrap();
+        std::os::unix::fs::symlink("/run/docker.sock", r.join("other.sock")).ok();
+        std::os::unix::fs::symlink("run/docker.sock", r.join("rel.sock")).unwrap();
+        let paths = HostPaths {
+            proc: r.join("proc"),
+            root: r.to_path_buf(),
+        };
+        let a = file_id(&paths, Path::new("/run/docker.sock")).unwrap();
+        let b = file_id(&paths, Path::new("/rel.sock")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.real, "/run/docker.sock");
+        assert!(file_id(&paths, Path::new("/nope")).is_none());
     }
 }

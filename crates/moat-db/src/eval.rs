@@ -125,6 +125,36 @@ mod tests {
     }
 
     #[test]
+    fn packagist_ranges_use_composer_versions() {
+        use Event::*;
+        assert_eq!(
+            scheme_of("Packagist", RangeKind::Ecosystem),
+            Some(Scheme::Composer)
+        );
+        let eco = |events| Range {
+            kind: RangeKind::Ecosystem,
+            events,
+        };
+        // four-part and patch-level versions, as Packagist advisories write them
+        let a = eco(vec![Introduced("0".into()), Fixed("1.9.3.9".into())]);
+        let b = eco(vec![Introduced("2.4.0".into()), Fixed("2.4.4-p9".into())]);
+        let ranges = [a, b];
+        for r in &ranges {
+            assert!(validate_range(scheme_of("Packagist", r.kind), r).is_ok());
+        }
+        let hit = |v| affected_by("Packagist", &ranges, &[], v).unwrap();
+        assert!(hit("v1.9.3.8"));
+        assert!(!hit("1.9.3.9"));
+        assert!(!hit("1.10"));
+        assert!(hit("2.4.4"));
+        assert!(hit("2.4.4-p8"));
+        assert!(!hit("2.4.4-p9"));
+        assert!(hit("2.4.0")); // composer: 2.4.0 == 2.4.0.0
+        assert!(!hit("2.4.0-RC1"));
+        assert!(affected_by("Packagist", &ranges, &[], "not a version").is_err());
+    }
+
+    #[test]
     fn validation() {
         use Event::*;
         assert!(validate_range(Some(Scheme::Semver), &r(vec![])).is_err());

@@ -10,6 +10,7 @@
 //!   rebuilds through a [`Writer`], so a failed update leaves the old database whole.
 
 mod alpine;
+pub mod cve;
 mod error;
 pub mod eval;
 mod import;
@@ -20,9 +21,10 @@ pub mod severity;
 mod store;
 pub mod update;
 
+pub use cve::{CveMetric, CveRecord, Provider};
 pub use error::Error;
 pub use eval::{RangeError, affected_by, range_includes};
-pub use import::{ImportReport, InputKind};
+pub use import::{ImportReport, InputKind, SourceSummary, reason_class};
 pub use model::{
     Advisory, Affected, AffectedEntry, Event, Range, RangeKind, Reference, SeverityScore, Skipped,
 };

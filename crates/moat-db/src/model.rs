@@ -77,14 +77,19 @@ pub struct Reference {
 /// One severity statement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeverityScore {
-    /// `CVSS_V2`, `CVSS_V3`, `CVSS_V4`, `Ubuntu`, or `vendor` for a
-    /// `database_specific.severity` rating.
+    /// `CVSS_V2`, `CVSS_V3`, `CVSS_V4`, `Ubuntu` (Ubuntu priority), `Debian` (Debian
+    /// urgency), or `vendor` for a `database_specific.severity` rating (GHSA).
     pub kind: String,
     /// The vector or rating as published.
     pub vector: String,
-    /// The CVSS base score when `vector` is a valid CVSS vector.
+    /// The CVSS base score when `vector` is a valid CVSS vector (or the published
+    /// score when the source gives a score without a vector, e.g. rubysec).
     pub score: Option<f64>,
     pub rating: Severity,
+    /// Who gave it when the record says so (`nvd` for the NVD vectors Ubuntu's
+    /// tracker copies, `rubysec` for rubysec's scores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// One package an advisory affects, in one ecosystem.

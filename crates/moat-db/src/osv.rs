@@ -151,6 +151,26 @@ fn convert(rec: Record) -> Result<Parsed, Invalid> {
     if let Some(v) = vendor_rating(rec.database_specific.as_ref()) {
         severity.push(v);
     }
+    // Ubuntu's tracker says whose its CVSS vectors are (`database_specific.cvss[]`
+    // `{source: nvd, vector}`): keep the provider so the vector ranks as NVD's.
+    if let Some(list) = rec
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("cvss"))
+        .and_then(Value::as_array)
+    {
+        for c in list {
+            let (Some(src), Some(vec)) = (
+                c.get("source").and_then(Value::as_str),
+                c.get("vector").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            for s in severity.iter_mut().filter(|s| s.vector == vec) {
+                s.provider = Some(src.to_ascii_lowercase());
+            }
+        }
+    }
     let mut git_ranges = 0;
     let mut affected = Vec::new();
     for (n, a) in rec.affected.unwrap_or_default().into_iter().enumerate() {
@@ -197,6 +217,7 @@ fn convert(rec: Record) -> Result<Parsed, Invalid> {
         if let Some(v) = vendor_rating(a.database_specific.as_ref()) {
             aff_sev.push(v);
         }
+        aff_sev.extend(published_scores(a.database_specific.as_ref(), &aff_sev));
         affected.push(Affected {
             normalized_name: normalize_name(&pkg.ecosystem, &pkg.name),
             ecosystem: pkg.ecosystem,
@@ -242,11 +263,42 @@ fn convert(rec: Record) -> Result<Parsed, Invalid> {
 /// or `database_specific.urgency` (Debian).
 fn vendor_rating(ds: Option<&Value>) -> Option<SeverityScore> {
     let ds = ds?;
-    let s = ds
-        .get("severity")
-        .and_then(Value::as_str)
-        .or_else(|| ds.get("urgency").and_then(Value::as_str))?;
-    Some(severity::vendor(s))
+    if let Some(s) = ds.get("severity").and_then(Value::as_str) {
+        return Some(severity::vendor(s));
+    }
+    let urgency = ds.get("urgency").and_then(Value::as_str)?;
+    Some(severity::parse("Debian", urgency))
+}
+
+/// CVSS scores an affected entry publishes without a vector, when there is no vector
+/// of that version already: rubysec's `cvss_v2`/`cvss_v3`/`cvss_v4` (kept by the
+/// converter in `database_specific`).
+fn published_scores(ds: Option<&Value>, have: &[SeverityScore]) -> Vec<SeverityScore> {
+    let Some(ds) = ds else {
+        return Vec::new();
+    };
+    let provider = match ds.get("source").and_then(Value::as_str) {
+        Some(s) if s.contains("ruby") => "rubysec",
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (key, kind) in [
+        ("cvss_v4", "CVSS_V4"),
+        ("cvss_v3", "CVSS_V3"),
+        ("cvss_v2", "CVSS_V2"),
+    ] {
+        let score = match ds.get(key) {
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        if let Some(score) = score.filter(|s| (0.0..=10.0).contains(s) && *s > 0.0)
+            && !have.iter().any(|h| h.kind == kind)
+        {
+            out.push(severity::score_only(kind, score, provider));
+        }
+    }
+    out
 }
 
 fn events(raw: Vec<serde_json::Map<String, Value>>) -> Result<Vec<Event>, EventError> {

@@ -27,6 +27,7 @@ pub fn parse(kind: &str, vector: &str) -> SeverityScore {
         (_, Some(s)) if kind == "CVSS_V2" => v2_rating(s),
         (_, Some(s)) => Severity::from_cvss_score(s),
         ("CVSS_V2" | "CVSS_V3" | "CVSS_V4", None) => Severity::Unknown,
+        ("Ubuntu" | "Debian", None) => distro_priority(vector),
         (_, None) => vector.parse().unwrap_or(Severity::Unknown),
     };
     SeverityScore {
@@ -34,6 +35,45 @@ pub fn parse(kind: &str, vector: &str) -> SeverityScore {
         vector: vector.to_string(),
         score,
         rating,
+        provider: None,
+    }
+}
+
+/// A CVSS score published without its vector (rubysec's `cvss_v3: 7.5`), rated by the
+/// score's band in that CVSS version.
+pub fn score_only(kind: &str, score: f64, provider: &str) -> SeverityScore {
+    let rating = if kind == "CVSS_V2" {
+        v2_rating(score)
+    } else {
+        Severity::from_cvss_score(score)
+    };
+    SeverityScore {
+        kind: kind.to_string(),
+        vector: String::new(),
+        score: Some(score),
+        rating,
+        provider: Some(provider.to_string()),
+    }
+}
+
+/// A distribution's own priority: Ubuntu's (`negligible`, `low`, `medium`, `high`,
+/// `critical`, `untriaged`) or Debian's urgency (`unimportant`, `low`, `medium`,
+/// `high`, `not yet assigned`, with `*`/`**` marks). `negligible` and `unimportant`
+/// are the lowest rating there is, LOW (as Trivy maps them); `untriaged` and
+/// `not yet assigned` are no rating.
+pub fn distro_priority(p: &str) -> Severity {
+    match p
+        .trim()
+        .trim_end_matches('*')
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "negligible" | "unimportant" | "low" => Severity::Low,
+        "medium" => Severity::Medium,
+        "high" => Severity::High,
+        "critical" => Severity::Critical,
+        _ => Severity::Unknown,
     }
 }
 
@@ -44,20 +84,13 @@ pub fn vendor(rating: &str) -> SeverityScore {
         vector: rating.to_string(),
         score: None,
         rating: rating.parse().unwrap_or(Severity::Unknown),
+        provider: None,
     }
 }
 
-/// CVSS v2 has no "critical": NVD's v2 bands are low < 4, medium < 7, high.
+/// CVSS v2 has no "critical": NVD's v2 bands.
 fn v2_rating(score: f64) -> Severity {
-    if score >= 7.0 {
-        Severity::High
-    } else if score >= 4.0 {
-        Severity::Medium
-    } else if score > 0.0 {
-        Severity::Low
-    } else {
-        Severity::Unknown
-    }
+    Severity::from_cvss_v2_score(score)
 }
 
 #[cfg(test)]

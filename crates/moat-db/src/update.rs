@@ -7,6 +7,13 @@
 //! one and renames it into place. Any error before that rename — a refused
 //! connection, a body cut short, a broken archive — leaves the old database
 //! exactly as it was.
+//!
+//! Three kinds of source are more than one GET:
+//! - `nvd-api`: the NVD CVE API 2.0, paged, incremental by last-modified date
+//!   ([`nvd`]);
+//! - `cvelist-release`: the latest cvelistV5 GitHub release, whose daily
+//!   `…_all_CVEs_at_midnight.zip.zip` asset (a zip inside a zip) is downloaded;
+//! - osv.dev's per-ecosystem `all.zip` exports are plain downloads.
 
 use crate::Result;
 use crate::error::Error;
@@ -16,6 +23,10 @@ use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+pub mod nvd;
+
+pub use nvd::NvdOptions;
 
 /// The osv.dev bucket (one `all.zip` per ecosystem).
 pub const OSV_BUCKET: &str = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -41,14 +52,35 @@ pub const DEFAULT_ALPINE_RELEASES: &[&str] = &["v3.18", "v3.19", "v3.20", "v3.21
 /// Largest download accepted: 2 GiB.
 pub const MAX_DOWNLOAD_BYTES: u64 = 2 << 30;
 
+/// The NVD CVE API 2.0 (`kind = "nvd-api"`).
+pub const NVD_CVE_API: &str = "https://services.nvd.nist.gov/rest/json/cves/2.0";
+/// The latest cvelistV5 release (`kind = "cvelist-release"`).
+pub const CVELIST_LATEST_RELEASE: &str =
+    "https://api.github.com/repos/CVEProject/cvelistV5/releases/latest";
+/// Largest GitHub release description read (the JSON listing the assets): 4 MiB.
+pub const MAX_RELEASE_JSON_BYTES: u64 = 4 << 20;
+
 /// One source to fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     pub url: String,
-    /// `osv-zip`, `osv-json` or `alpine-secdb`; guessed from the URL when absent.
+    /// `osv-zip`, `osv-json`, `alpine-secdb`, `nvd-api` or `cvelist-release`;
+    /// guessed from the URL when absent.
     #[serde(default)]
     pub kind: Option<String>,
+}
+
+/// How a source is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SourceKind {
+    /// One conditional GET of a file imported as this kind.
+    Download(InputKind),
+    /// The NVD CVE API 2.0, page by page.
+    NvdApi,
+    /// A GitHub release description (cvelistV5's `releases/latest`): its
+    /// `…_all_CVEs_at_midnight.zip.zip` asset is downloaded.
+    CvelistRelease,
 }
 
 impl Source {
@@ -60,17 +92,28 @@ impl Source {
         }
     }
 
-    fn input_kind(&self) -> Result<InputKind> {
+    fn kind(&self) -> Result<SourceKind> {
+        let path = self.url.split(['?', '#']).next().unwrap_or("");
         match self.kind.as_deref() {
-            None => Ok(InputKind::from_name(
-                self.url.split(['?', '#']).next().unwrap_or(""),
-            )),
-            Some("osv-zip") => Ok(InputKind::OsvZip),
-            Some("osv-json") => Ok(InputKind::OsvJson),
-            Some("alpine-secdb") => Ok(InputKind::AlpineSecdb),
+            None if path.trim_end_matches('/').ends_with("/rest/json/cves/2.0") => {
+                Ok(SourceKind::NvdApi)
+            }
+            None if path.contains("/cvelistV5/releases")
+                && !path.contains("/releases/download/") =>
+            {
+                Ok(SourceKind::CvelistRelease)
+            }
+            None => Ok(SourceKind::Download(InputKind::from_name(path))),
+            Some("osv-zip") => Ok(SourceKind::Download(InputKind::OsvZip)),
+            Some("osv-json") => Ok(SourceKind::Download(InputKind::OsvJson)),
+            Some("alpine-secdb") => Ok(SourceKind::Download(InputKind::AlpineSecdb)),
+            Some("nvd-api") => Ok(SourceKind::NvdApi),
+            Some("cvelist-release") => Ok(SourceKind::CvelistRelease),
             Some(other) => Err(Error::Unrecognized {
                 location: self.url.clone(),
-                reason: format!("unknown source kind {other:?} (osv-zip, osv-json, alpine-secdb)"),
+                reason: format!(
+                    "unknown source kind {other:?} (osv-zip, osv-json, alpine-secdb, nvd-api, cvelist-release)"
+                ),
             }),
         }
     }
@@ -104,7 +147,7 @@ impl Config {
             reason: e.to_string().trim().replace('\n', " "),
         })?;
         for s in &cfg.sources {
-            s.input_kind().map_err(|e| Error::Config {
+            s.kind().map_err(|e| Error::Config {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
             })?;
@@ -185,6 +228,8 @@ pub fn parse_age(s: &str) -> std::result::Result<Duration, AgeError> {
 /// Options of an update.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The NVD CVE API source's key, rate limit, page size, retries and budget.
+    pub nvd: NvdOptions,
     /// Give up on a connection, on response headers, or on a read with no byte, after
     /// this long; also the window of the [`Options::min_bytes_per_sec`] check.
     pub timeout: Duration,
@@ -205,6 +250,7 @@ impl Default for Options {
             force: false,
             deadline: Duration::from_secs(30 * 60),
             min_bytes_per_sec: 1024,
+            nvd: NvdOptions::default(),
         }
     }
 }
@@ -217,6 +263,10 @@ pub struct SourceOutcome {
     pub result: String,
     pub bytes: u64,
     pub import: Option<ImportReport>,
+    /// What was asked of a source that is more than one GET: the NVD CVE API's
+    /// requests (page URLs, retries included) or the cvelistV5 asset downloaded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<String>,
 }
 
 /// The outcome of an update.
@@ -226,7 +276,7 @@ pub struct Report {
     pub status: Status,
 }
 
-struct Download {
+pub(crate) struct Download {
     file: tempfile::TempPath,
     bytes: u64,
     etag: Option<String>,
@@ -257,53 +307,30 @@ pub fn update(db: &Path, sources: &[Source], opts: &Options) -> Result<Report> {
         .build()
         .into();
     let started = Instant::now();
+    let pace = Pace {
+        window: opts.timeout,
+        min_bytes_per_sec: opts.min_bytes_per_sec,
+        deadline: started + opts.deadline,
+        deadline_len: opts.deadline,
+    };
+    let http = Http {
+        agent: &agent,
+        dir: &dir,
+        pace: &pace,
+    };
     let mut outcomes = Vec::with_capacity(sources.len());
     for s in sources {
-        let kind = s.input_kind()?;
-        let old = if opts.force {
-            None
-        } else {
-            writer.origin(&s.url)?
-        };
-        let pace = Pace {
-            window: opts.timeout,
-            min_bytes_per_sec: opts.min_bytes_per_sec,
-            deadline: started + opts.deadline,
-            deadline_len: opts.deadline,
-        };
-        match fetch(
-            &agent,
-            &dir,
-            &s.url,
-            old.as_ref().and_then(|o| o.etag.as_deref()),
-            old.as_ref().and_then(|o| o.last_modified.as_deref()),
-            &pace,
-        )? {
-            None => {
-                writer.touch_origin(&s.url)?;
-                outcomes.push(SourceOutcome {
-                    url: s.url.clone(),
-                    result: "not-modified".into(),
-                    bytes: 0,
-                    import: None,
-                });
+        let outcome = match s.kind()? {
+            SourceKind::Download(kind) => fetch_source(&http, &mut writer, s, &s.url, kind, opts)?,
+            SourceKind::NvdApi => nvd::fetch(&http, &mut writer, &s.url, opts)?,
+            SourceKind::CvelistRelease => {
+                let asset = cvelist_asset(&http, &s.url)?;
+                let mut o = fetch_source(&http, &mut writer, s, &asset, InputKind::OsvZip, opts)?;
+                o.requests = vec![asset];
+                o
             }
-            Some(d) => {
-                let report = writer.import_download(
-                    &s.url,
-                    &d.file,
-                    kind,
-                    d.etag.as_deref(),
-                    d.last_modified.as_deref(),
-                )?;
-                outcomes.push(SourceOutcome {
-                    url: s.url.clone(),
-                    result: "updated".into(),
-                    bytes: d.bytes,
-                    import: Some(report),
-                });
-            }
-        }
+        };
+        outcomes.push(outcome);
     }
     let status = writer.commit()?;
     Ok(Report {
@@ -312,8 +339,127 @@ pub fn update(db: &Path, sources: &[Source], opts: &Options) -> Result<Report> {
     })
 }
 
+/// What every request of an update shares.
+pub(crate) struct Http<'a> {
+    agent: &'a ureq::Agent,
+    /// Where downloads go (the database's directory).
+    dir: &'a Path,
+    pace: &'a Pace,
+}
+
+/// Download `url` (conditional GET with the validators stored for origin `s.url`)
+/// and import it as `kind` under origin `s.url`.
+fn fetch_source(
+    http: &Http<'_>,
+    writer: &mut Writer,
+    s: &Source,
+    url: &str,
+    kind: InputKind,
+    opts: &Options,
+) -> Result<SourceOutcome> {
+    let old = if opts.force {
+        None
+    } else {
+        writer.origin(&s.url)?
+    };
+    match fetch(
+        http.agent,
+        http.dir,
+        url,
+        old.as_ref().and_then(|o| o.etag.as_deref()),
+        old.as_ref().and_then(|o| o.last_modified.as_deref()),
+        http.pace,
+    )? {
+        None => {
+            writer.touch_origin(&s.url)?;
+            Ok(SourceOutcome {
+                url: s.url.clone(),
+                result: "not-modified".into(),
+                bytes: 0,
+                import: None,
+                requests: Vec::new(),
+            })
+        }
+        Some(d) => {
+            let report = writer.import_download(
+                &s.url,
+                &d.file,
+                kind,
+                d.etag.as_deref(),
+                d.last_modified.as_deref(),
+            )?;
+            Ok(SourceOutcome {
+                url: s.url.clone(),
+                result: "updated".into(),
+                bytes: d.bytes,
+                import: Some(report),
+                requests: Vec::new(),
+            })
+        }
+    }
+}
+
+/// The download URL of the daily baseline asset (`YYYY-MM-DD_all_CVEs_at_midnight.zip.zip`:
+/// a zip holding `cves.zip`, which holds `cves/YYYY/Nxxx/CVE-….json`) of the GitHub
+/// release described at `url` (`…/repos/CVEProject/cvelistV5/releases/latest`).
+fn cvelist_asset(http: &Http<'_>, url: &str) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Release {
+        #[serde(default)]
+        assets: Vec<Asset>,
+    }
+    #[derive(Deserialize)]
+    struct Asset {
+        name: String,
+        browser_download_url: String,
+    }
+    let bad = |reason: String| Error::Unrecognized {
+        location: url.to_string(),
+        reason,
+    };
+    let resp = get(
+        http.agent,
+        url,
+        &[("Accept", "application/vnd.github+json".to_string())],
+        http.pace,
+    )?;
+    let status = resp.status().as_u16();
+    if status != 200 {
+        return Err(Error::Http {
+            url: url.to_string(),
+            reason: format!(
+                "HTTP {status} {}",
+                resp.status().canonical_reason().unwrap_or("")
+            ),
+        });
+    }
+    let d = save(resp, http.dir, url, http.pace, MAX_RELEASE_JSON_BYTES)?;
+    let text = std::fs::read(&d.file).map_err(|e| Error::io(&*d.file, e))?;
+    let rel: Release = serde_json::from_slice(&text).map_err(|e| Error::Json {
+        location: url.to_string(),
+        error: e,
+    })?;
+    let mut baseline: Vec<&Asset> = rel
+        .assets
+        .iter()
+        .filter(|a| {
+            a.name.ends_with("_all_CVEs_at_midnight.zip.zip")
+                || a.name.ends_with("_all_CVEs_at_midnight.zip")
+        })
+        .collect();
+    baseline.sort_by(|a, b| a.name.cmp(&b.name));
+    let asset = baseline.pop().ok_or_else(|| {
+        bad("the release has no `…_all_CVEs_at_midnight.zip.zip` asset".to_string())
+    })?;
+    let u = asset.browser_download_url.as_str();
+    if !(u.starts_with("https://") || u.starts_with("http://")) {
+        return Err(bad(format!("asset URL {u:?} is not http(s)")));
+    }
+    Ok(u.to_string())
+}
+
 /// How slow a download may be.
-struct Pace {
+pub(crate) struct Pace {
     /// The window over which the rate is measured.
     window: Duration,
     min_bytes_per_sec: u64,
@@ -331,6 +477,38 @@ fn fetch(
     last_modified: Option<&str>,
     pace: &Pace,
 ) -> Result<Option<Download>> {
+    let mut headers = Vec::new();
+    if let Some(e) = etag {
+        headers.push(("If-None-Match", e.to_string()));
+    }
+    if let Some(l) = last_modified {
+        headers.push(("If-Modified-Since", l.to_string()));
+    }
+    let resp = get(agent, url, &headers, pace)?;
+    let status = resp.status().as_u16();
+    if status == 304 {
+        return Ok(None);
+    }
+    if status != 200 {
+        return Err(Error::Http {
+            url: url.to_string(),
+            reason: format!(
+                "HTTP {status} {}",
+                resp.status().canonical_reason().unwrap_or("")
+            ),
+        });
+    }
+    save(resp, dir, url, pace, MAX_DOWNLOAD_BYTES).map(Some)
+}
+
+/// Send a GET with `headers`, within what is left of the update's deadline; any
+/// status is returned.
+pub(crate) fn get(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, String)],
+    pace: &Pace,
+) -> Result<ureq::http::Response<ureq::Body>> {
     let http = |reason: String| Error::Http {
         url: url.to_string(),
         reason,
@@ -343,23 +521,25 @@ fn fetch(
         )));
     }
     let mut req = agent.get(url).config().timeout_global(Some(left)).build();
-    if let Some(e) = etag {
-        req = req.header("If-None-Match", e);
+    for (k, v) in headers {
+        req = req.header(*k, v.as_str());
     }
-    if let Some(l) = last_modified {
-        req = req.header("If-Modified-Since", l);
-    }
-    let resp = req.call().map_err(|e| http(e.to_string()))?;
-    let status = resp.status().as_u16();
-    if status == 304 {
-        return Ok(None);
-    }
-    if status != 200 {
-        return Err(http(format!(
-            "HTTP {status} {}",
-            resp.status().canonical_reason().unwrap_or("")
-        )));
-    }
+    req.call().map_err(|e| http(e.to_string()))
+}
+
+/// Write a 200 response's body to a temporary file in `dir`: at most `limit` bytes,
+/// no slower than the pace allows, complete (Content-Length checked).
+pub(crate) fn save(
+    resp: ureq::http::Response<ureq::Body>,
+    dir: &Path,
+    url: &str,
+    pace: &Pace,
+    limit: u64,
+) -> Result<Download> {
+    let http = |reason: String| Error::Http {
+        url: url.to_string(),
+        reason,
+    };
     let header = |name: &str| {
         resp.headers()
             .get(name)
@@ -370,17 +550,18 @@ fn fetch(
     let new_lm = header("last-modified");
     let expected: Option<u64> = header("content-length").and_then(|v| v.parse().ok());
     let gzip = header("content-encoding").is_some_and(|v| v.contains("gzip"));
+    if let Some(len) = expected.filter(|&l| !gzip && l > limit) {
+        return Err(http(format!(
+            "refused: {len} bytes announced, over the {limit}-byte budget"
+        )));
+    }
     let tmp = tempfile::Builder::new()
         .prefix(".moat-download-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     let (mut file, path) = tmp.into_parts();
-    let mut reader = resp
-        .into_body()
-        .into_with_config()
-        .limit(MAX_DOWNLOAD_BYTES)
-        .reader();
+    let mut reader = resp.into_body().into_with_config().limit(limit).reader();
     let mut buf = vec![0u8; 256 * 1024];
     let mut bytes: u64 = 0;
     // The rate check: at the end of each window, the window must have brought at
@@ -425,12 +606,12 @@ fn fetch(
     {
         return Err(http(format!("download cut short: {bytes} of {len} bytes")));
     }
-    Ok(Some(Download {
+    Ok(Download {
         file: path,
         bytes,
         etag: new_etag,
         last_modified: new_lm,
-    }))
+    })
 }
 
 #[cfg(test)]
@@ -450,12 +631,29 @@ mod tests {
                 .any(|s| s.url
                     == "https://osv-vulnerabilities.storage.googleapis.com/Debian/all.zip")
         );
-        assert!(d.iter().all(|s| s.input_kind().is_ok()));
+        assert!(d.iter().all(|s| s.kind().is_ok()));
         assert_eq!(
             Source::url("https://secdb.alpinelinux.org/v3.21/main.json")
-                .input_kind()
+                .kind()
                 .unwrap(),
-            InputKind::AlpineSecdb
+            SourceKind::Download(InputKind::AlpineSecdb)
+        );
+        assert_eq!(Source::url(NVD_CVE_API).kind().unwrap(), SourceKind::NvdApi);
+        assert_eq!(
+            Source::url(format!("{NVD_CVE_API}?noRejected"))
+                .kind()
+                .unwrap(),
+            SourceKind::NvdApi
+        );
+        assert_eq!(
+            Source::url(CVELIST_LATEST_RELEASE).kind().unwrap(),
+            SourceKind::CvelistRelease
+        );
+        assert_eq!(
+            Source::url("https://github.com/CVEProject/cvelistV5/releases/download/cve_2026-12-02_0000Z/2026-12-01_all_CVEs_at_midnight.zip.zip")
+                .kind()
+                .unwrap(),
+            SourceKind::Download(InputKind::OsvZip)
         );
     }
 

@@ -16,6 +16,7 @@
 
 pub mod auth;
 mod error;
+mod fetch;
 mod layout;
 mod manifest;
 mod media;
@@ -27,6 +28,7 @@ use manifest::{Descriptor, Kind, Platform, check_config_platform, choose_platfor
 use transport::{Client, Deadlines, is_loopback};
 
 pub use error::RegistryError;
+pub use fetch::{RawManifest, Repository};
 pub use media::{DOCKER_LIST, DOCKER_MANIFEST, MAX_MANIFEST_SIZE, OCI_INDEX, OCI_MANIFEST};
 
 use crate::{Budget, ImageError, OpenOptions};

@@ -80,6 +80,9 @@ pub struct Instruction {
     /// (not for `RUN`, whose variables the shell expands); `None` when a variable has
     /// no known value.
     pub expanded: Option<String>,
+    /// `ONBUILD X`: the instruction X, at the same position (its keyword, flags and
+    /// arguments parsed as for a top-level instruction; no variable substitution).
+    pub onbuild: Option<Box<Instruction>>,
 }
 
 impl Instruction {
@@ -281,29 +284,7 @@ pub fn parse(src: &str) -> Dockerfile {
         }
         let mut end_line = (i.min(lines.len().saturating_sub(1))) as u32 + 1;
         i += 1;
-        let (kw, rest) = match logical.find(char::is_whitespace) {
-            Some(p) => (&logical[..p], logical[p..].trim_start()),
-            None => (logical.as_str(), ""),
-        };
-        let keyword = kw.to_ascii_uppercase();
-        let mut rest = rest.to_string();
-        let mut flags = Vec::new();
-        if takes_flags(&keyword) {
-            loop {
-                let r = rest.trim_start();
-                if !r.starts_with("--") {
-                    break;
-                }
-                let end = r.find(char::is_whitespace).unwrap_or(r.len());
-                let tok = &r[2..end];
-                let (name, value) = match tok.split_once('=') {
-                    Some((n, v)) => (n.to_string(), Some(unquote(v))),
-                    None => (tok.to_string(), None),
-                };
-                flags.push(Flag { name, value });
-                rest = r[end..].trim_start().to_string();
-            }
-        }
+        let (keyword, flags, rest) = split_instruction(&logical);
         let mut heredocs = Vec::new();
         if takes_heredocs(&keyword) && rest.contains("<<") {
             for (marker, strip_tabs, quoted) in heredoc_markers(&rest) {
@@ -434,6 +415,11 @@ pub fn parse(src: &str) -> Dockerfile {
                 0,
             )
         };
+        let onbuild = (keyword == "ONBUILD").then(|| {
+            Box::new(inner_instruction(
+                &rest, start_line, end_line, column, stage,
+            ))
+        });
         df.instructions.push(Instruction {
             keyword,
             line: start_line,
@@ -445,9 +431,36 @@ pub fn parse(src: &str) -> Dockerfile {
             heredocs,
             stage,
             expanded,
+            onbuild,
         });
     }
     df
+}
+
+/// The instruction inside `ONBUILD` (one level: an `ONBUILD ONBUILD x` keeps the inner
+/// `ONBUILD` without parsing further).
+fn inner_instruction(
+    text: &str,
+    line: u32,
+    end_line: u32,
+    column: u32,
+    stage: Option<usize>,
+) -> Instruction {
+    let (keyword, flags, rest) = split_instruction(text);
+    let json = parse_json_array(&rest);
+    Instruction {
+        keyword,
+        line,
+        end_line,
+        column,
+        flags,
+        expanded: Some(rest.clone()),
+        args: rest,
+        json,
+        heredocs: Vec::new(),
+        stage,
+        onbuild: None,
+    }
 }
 
 fn set_var(vars: &mut BTreeMap<String, String>, k: &str, v: String) {
@@ -746,6 +759,35 @@ fn substitute_in(s: &str, vars: &dyn Lookup, depth: usize) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// An instruction's keyword (upper-cased), its leading `--flag[=value]`s (for the
+/// instructions that take flags), and the rest of its text.
+fn split_instruction(text: &str) -> (String, Vec<Flag>, String) {
+    let (kw, rest) = match text.find(char::is_whitespace) {
+        Some(p) => (&text[..p], text[p..].trim_start()),
+        None => (text, ""),
+    };
+    let keyword = kw.to_ascii_uppercase();
+    let mut rest = rest.to_string();
+    let mut flags = Vec::new();
+    if takes_flags(&keyword) {
+        loop {
+            let r = rest.trim_start();
+            if !r.starts_with("--") {
+                break;
+            }
+            let end = r.find(char::is_whitespace).unwrap_or(r.len());
+            let tok = &r[2..end];
+            let (name, value) = match tok.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(unquote(v))),
+                None => (tok.to_string(), None),
+            };
+            flags.push(Flag { name, value });
+            rest = r[end..].trim_start().to_string();
+        }
+    }
+    (keyword, flags, rest)
 }
 
 #[cfg(test)]

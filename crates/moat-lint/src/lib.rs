@@ -8,17 +8,19 @@ pub mod container;
 pub mod daemon;
 pub mod detect;
 pub mod dockerfile;
+pub mod hadolint_config;
 pub mod image_config;
 pub mod image_input;
 pub mod read;
 pub mod rules;
 pub mod shell;
+pub mod shellcheck;
 pub mod suppress;
 
 pub use detect::detect_kind;
 
 use moat_model::ConfigFinding;
-use rules::{DfCtx, RULES, Sink};
+use rules::{DfCtx, RULES, RuleConfig, Sink};
 
 /// The kind of a configuration file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,13 +44,18 @@ pub struct LintError {
 }
 
 /// Budgets of linting files (issue 12); see docs/limits.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LintOptions {
     /// Bytes read from one file (a file named on the command line, an `extends` file,
     /// `.env`); a larger one is an error naming it, or a DC018 finding when referenced.
     pub max_file_bytes: u64,
     /// Bounds on following compose `extends`.
     pub compose: compose::Limits,
+    /// What the rules read from a hadolint configuration (trusted registries, label schema).
+    pub rules: RuleConfig,
+    /// Honour `# hadolint ignore=` comments (hadolint's `disable-ignore-pragma` turns
+    /// them off; `# moat:ignore` comments stay honoured).
+    pub hadolint_pragmas: bool,
 }
 
 impl Default for LintOptions {
@@ -56,6 +63,8 @@ impl Default for LintOptions {
         LintOptions {
             max_file_bytes: read::DEFAULT_MAX_FILE_BYTES,
             compose: compose::Limits::default(),
+            rules: RuleConfig::default(),
+            hadolint_pragmas: true,
         }
     }
 }
@@ -103,20 +112,60 @@ pub fn lint_source_files(
     files: &dyn compose::Files,
     limits: compose::Limits,
 ) -> Result<Vec<ConfigFinding>, LintError> {
+    lint_source_config(
+        kind,
+        path,
+        text,
+        vars,
+        files,
+        limits,
+        &RuleConfig::default(),
+    )
+}
+
+/// Lint a Dockerfile's text with the configuration the rules read, and apply its
+/// inline suppressions (`# hadolint ignore=`, `# moat:ignore`). Findings are sorted.
+pub fn lint_dockerfile(path: &str, text: &str, config: &RuleConfig) -> Vec<ConfigFinding> {
+    let mut findings = Vec::new();
+    run_dockerfile_rules(path, text, config, &mut findings);
+    findings.sort();
+    findings.dedup();
+    suppress::apply_inline(text, &mut findings);
+    findings
+}
+
+/// Every rule's Dockerfile check on `text`, unsorted and unsuppressed.
+fn run_dockerfile_rules(
+    path: &str,
+    text: &str,
+    config: &RuleConfig,
+    findings: &mut Vec<ConfigFinding>,
+) {
+    let df = dockerfile::parse(text);
+    let cx = DfCtx::with_config(&df, config);
+    for r in RULES {
+        let mut sink = Sink {
+            path,
+            meta: r.meta(),
+            findings,
+        };
+        r.dockerfile(&cx, &mut sink);
+    }
+}
+
+/// [`lint_source_files`] with the configuration the rules read.
+pub fn lint_source_config(
+    kind: Kind,
+    path: &str,
+    text: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+    files: &dyn compose::Files,
+    limits: compose::Limits,
+    config: &RuleConfig,
+) -> Result<Vec<ConfigFinding>, LintError> {
     let mut findings = Vec::new();
     match kind {
-        Kind::Dockerfile => {
-            let df = dockerfile::parse(text);
-            let cx = DfCtx::new(&df);
-            for r in RULES {
-                let mut sink = Sink {
-                    path,
-                    meta: r.meta(),
-                    findings: &mut findings,
-                };
-                r.dockerfile(&cx, &mut sink);
-            }
-        }
+        Kind::Dockerfile => run_dockerfile_rules(path, text, config, &mut findings),
         Kind::Compose => {
             let c =
                 compose::parse_with_files(text, vars, files, limits).map_err(|e| LintError {
@@ -296,7 +345,15 @@ pub fn lint_file_with(
         dir,
         max_file_bytes: opts.max_file_bytes,
     };
-    let mut f = lint_source_files(kind, &shown, &text, &vars, &files, opts.compose)?;
+    let mut f = lint_source_config(
+        kind,
+        &shown,
+        &text,
+        &vars,
+        &files,
+        opts.compose,
+        &opts.rules,
+    )?;
     for m in notes {
         f.push(rules::dc018_compose_reference::META.finding(
             &moat_model::escape_control(&shown),
@@ -306,6 +363,29 @@ pub fn lint_file_with(
         ));
     }
     f.sort();
-    suppress::apply_inline(&text, &mut f);
+    suppress::apply_inline_with(&text, &mut f, opts.hadolint_pragmas);
+    Ok(f)
+}
+
+/// ShellCheck findings of a Dockerfile's `RUN` scripts (see [`shellcheck`]), with the
+/// file's inline suppressions applied. Not a Dockerfile (by name or content): none.
+pub fn lint_shellcheck(
+    target: &Target,
+    opts: &LintOptions,
+    binary: &std::path::Path,
+) -> Result<Vec<ConfigFinding>, LintError> {
+    let shown = target.path.display().to_string();
+    let err = |m: String| LintError {
+        path: shown.clone(),
+        message: m,
+    };
+    let text =
+        read::read_text(&target.path, opts.max_file_bytes).map_err(|e| err(e.to_string()))?;
+    if target.kind.or_else(|| detect::kind_by_content(&text)) != Some(Kind::Dockerfile) {
+        return Ok(Vec::new());
+    }
+    let df = dockerfile::parse(&text);
+    let mut f = shellcheck::check(binary, &shown, &df).map_err(|e| err(e.to_string()))?;
+    suppress::apply_inline_with(&text, &mut f, opts.hadolint_pragmas);
     Ok(f)
 }

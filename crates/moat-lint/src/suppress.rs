@@ -47,8 +47,40 @@ fn parse_codes(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Collect inline suppressions of a file's text.
-fn inline(text: &str) -> Vec<Inline> {
+/// hadolint's ignore pragmas: `hadolint ignore=A,B` and `hadolint global ignore=A, B`
+/// (spaces around `=` and `,` allowed; a `#` after the list starts a comment). As in
+/// hadolint, a list with a code that is not a rule code (`crazy`) is not a pragma.
+/// Returns (file-wide, codes).
+pub fn hadolint_pragma(comment: &str) -> Option<(bool, Vec<String>)> {
+    let rest = comment.trim().strip_prefix("hadolint")?;
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let (global, rest) = match rest.strip_prefix("global") {
+        Some(r) if r.starts_with(char::is_whitespace) => (true, r.trim_start()),
+        _ => (false, rest),
+    };
+    let rest = rest
+        .strip_prefix("ignore")?
+        .trim_start()
+        .strip_prefix('=')?;
+    let list = rest.split('#').next().unwrap_or("");
+    let codes: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    let valid = |c: &str| {
+        let letters = c.chars().take_while(|ch| ch.is_ascii_uppercase()).count();
+        letters > 0 && c.len() > letters && c[letters..].chars().all(|ch| ch.is_ascii_digit())
+    };
+    (!codes.is_empty() && codes.iter().all(|c| valid(c))).then_some((global, codes))
+}
+
+/// Collect inline suppressions of a file's text (hadolint's pragmas too when `hadolint`).
+fn inline(text: &str, hadolint: bool) -> Vec<Inline> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
@@ -71,13 +103,8 @@ fn inline(text: &str) -> Vec<Inline> {
                     .map(parse_codes)
                     .unwrap_or_default(),
             )
-        } else if let Some(r) = comment.strip_prefix("hadolint ignore=") {
-            (
-                false,
-                parse_codes(r.split_whitespace().next().unwrap_or("")),
-            )
-        } else if let Some(r) = comment.strip_prefix("hadolint global ignore=") {
-            (true, parse_codes(r.split_whitespace().next().unwrap_or("")))
+        } else if let Some((global, codes)) = hadolint_pragma(comment).filter(|_| hadolint) {
+            (global, codes)
         } else {
             continue;
         };
@@ -105,7 +132,13 @@ fn inline(text: &str) -> Vec<Inline> {
 
 /// Drop findings silenced by inline comments in `text`.
 pub fn apply_inline(text: &str, findings: &mut Vec<ConfigFinding>) {
-    let sup = inline(text);
+    apply_inline_with(text, findings, true)
+}
+
+/// Drop findings silenced by inline comments in `text`; `hadolint`: honour
+/// `# hadolint ignore=` pragmas too.
+pub fn apply_inline_with(text: &str, findings: &mut Vec<ConfigFinding>, hadolint: bool) {
+    let sup = inline(text, hadolint);
     if sup.is_empty() {
         return;
     }

@@ -27,9 +27,33 @@ fn lint_fixture(code: &str, target: RuleTarget) -> Vec<ConfigFinding> {
     let (p, kind) = fixture(code, target).unwrap_or_else(|| panic!("no fixture for {code}"));
     let text = std::fs::read_to_string(&p).unwrap();
     let name = p.strip_prefix(fixtures()).unwrap().display().to_string();
+    if kind == Kind::Dockerfile {
+        // The rules that read a hadolint configuration see this one.
+        return moat_lint::lint_dockerfile(&name, &text, &fixture_config());
+    }
     let mut f = lint_source(kind, &name, &text).unwrap();
     moat_lint::suppress::apply_inline(&text, &mut f);
     f
+}
+
+/// The configuration the Dockerfile fixtures are linted with: trusted registries and a
+/// label schema (OCI annotations), strict labels.
+fn fixture_config() -> moat_lint::rules::RuleConfig {
+    use moat_lint::rules::LabelType::*;
+    let schema = [
+        ("maintainer", Email),
+        ("org.opencontainers.image.title", Text),
+        ("org.opencontainers.image.source", Url),
+        ("org.opencontainers.image.created", Rfc3339),
+        ("org.opencontainers.image.licenses", Spdx),
+        ("org.opencontainers.image.revision", Hash),
+        ("org.opencontainers.image.version", Semver),
+    ];
+    moat_lint::rules::RuleConfig {
+        trusted_registries: vec!["docker.io".into()],
+        label_schema: schema.iter().map(|(k, t)| (k.to_string(), *t)).collect(),
+        strict_labels: true,
+    }
 }
 
 #[test]

@@ -54,7 +54,21 @@ pub fn os_namespace(distro: Option<&Distro>, eco: Ecosystem) -> Result<String, N
             }
             format!("Debian:{major}")
         }
-        (Ecosystem::Deb, "ubuntu") => format!("Ubuntu:{}", d.version_id),
+        // Canonical's OSV names LTS releases `Ubuntu:18.04:LTS` and interim ones
+        // `Ubuntu:19.10`; os-release says LTS in PRETTY_NAME/VERSION. (The
+        // `Ubuntu:Pro:…` namespaces apply only to machines attached to Ubuntu Pro,
+        // which an image does not say; they are not used.)
+        (Ecosystem::Deb, "ubuntu") => {
+            let v = major_minor(&d.version_id);
+            if v.is_empty() {
+                return Err(NamespaceError::NoVersion(d.version_codename.clone()));
+            }
+            if d.pretty_name.contains(" LTS") {
+                format!("Ubuntu:{v}:LTS")
+            } else {
+                format!("Ubuntu:{v}")
+            }
+        }
         (Ecosystem::Apk, "alpine") => {
             if d.version_id.contains("_alpha") || d.version_id.is_empty() {
                 "Alpine:edge".into()

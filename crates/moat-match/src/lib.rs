@@ -17,6 +17,7 @@ pub mod matcher;
 mod os;
 pub mod policy;
 pub mod rpm;
+pub mod severity;
 
 pub use family::{Matcher, NamespaceError, Query};
 pub use finding::{

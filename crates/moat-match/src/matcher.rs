@@ -11,10 +11,11 @@
 
 use crate::family::{Matcher, Query};
 use crate::finding::{
-    Cvss, DropReason, Dropped, FixState, MatchDetail, MatcherKind, PackageRef, VulnFinding,
+    DropReason, Dropped, FixState, MatchDetail, MatcherKind, PackageRef, VulnFinding,
 };
+use crate::severity::{Rater, Rating};
 use moat_db::{Advisory, Database, Event, Range};
-use moat_model::{Distro, Package, Severity};
+use moat_model::{Distro, Package};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::family::{NamespaceError, language_namespace, os_namespace};
@@ -49,6 +50,7 @@ pub fn match_packages(
     let mut known: BTreeMap<String, bool> = BTreeMap::new();
     let mut warned: BTreeSet<String> = BTreeSet::new();
     let mut advisory_cache: BTreeMap<i64, Option<Advisory>> = BTreeMap::new();
+    let mut rater = Rater::new();
 
     for p in packages {
         let Some((matcher, query)) = MATCHERS
@@ -105,7 +107,9 @@ pub fn match_packages(
                         .or_insert_with(|| db.advisory_by_row(e.advisory_row).ok().flatten());
                     match adv.as_ref() {
                         Some(adv) => {
-                            out.findings.push(finding(p, matcher, &query, &e, adv));
+                            let rating = rater.rate(db, adv, &e.ecosystem, &e.name, matcher);
+                            out.findings
+                                .push(finding(p, matcher, &query, &e, adv, rating));
                             continue;
                         }
                         None => DropReason::NotLoaded,
@@ -163,6 +167,7 @@ fn finding(
     q: &Query,
     e: &moat_db::AffectedEntry,
     adv: &Advisory,
+    rating: Rating,
 ) -> VulnFinding {
     let fixed = fixed_versions(&e.ranges);
     let mut aliases: Vec<String> = adv
@@ -208,9 +213,11 @@ fn finding(
             FixState::Fixed
         },
         fixed_versions: fixed,
-        severity: adv.rating(),
-        severity_source: severity_source(adv),
-        cvss: best_cvss(adv),
+        severity: rating.severity,
+        severity_source: rating.source,
+        cvss: rating.cvss,
+        kev: rating.kev,
+        baseline: None,
         title,
         url: url_of(adv),
         matched_by: MatchDetail {
@@ -267,45 +274,6 @@ fn first_line(s: &str, max: usize) -> String {
     } else {
         line.to_string()
     }
-}
-
-/// The CVSS vector to show: v3 first, then v4, then v2.
-fn best_cvss(a: &Advisory) -> Option<Cvss> {
-    let all: Vec<_> = a
-        .severity
-        .iter()
-        .chain(a.affected.iter().flat_map(|x| x.severity.iter()))
-        .filter(|s| s.score.is_some())
-        .collect();
-    for kind in ["CVSS_V3", "CVSS_V4", "CVSS_V2"] {
-        if let Some(s) = all.iter().find(|s| s.kind == kind) {
-            let version = s
-                .vector
-                .strip_prefix("CVSS:")
-                .and_then(|r| r.split('/').next())
-                .unwrap_or("2.0")
-                .to_string();
-            return Some(Cvss {
-                version,
-                vector: s.vector.clone(),
-                score: s.score.unwrap_or(0.0),
-            });
-        }
-    }
-    None
-}
-
-fn severity_source(a: &Advisory) -> String {
-    let sev = a.rating();
-    if sev == Severity::Unknown {
-        return String::new();
-    }
-    a.severity
-        .iter()
-        .chain(a.affected.iter().flat_map(|x| x.severity.iter()))
-        .find(|s| s.rating == sev)
-        .map(|s| s.kind.to_ascii_lowercase())
-        .unwrap_or_default()
 }
 
 fn url_of(a: &Advisory) -> String {

@@ -26,13 +26,41 @@ pub enum FixState {
     Unknown,
 }
 
-/// A CVSS vector and its score.
+/// A CVSS vector and its score, with who gave it.
 #[derive(Debug, Clone, PartialEq, PartialOrd, Serialize, Deserialize)]
 pub struct Cvss {
+    /// Who gave it: `advisory:<id>` (the matched advisory's own), `cna:<org>`,
+    /// `adp:<org>` (CVE record containers), `nvd:<org or record>` (NVD's analysis,
+    /// directly or as another record copied it), `osv:<id>` (another advisory of the
+    /// same CVE).
+    #[serde(default)]
+    pub source: String,
     /// `2.0`, `3.0`, `3.1`, `4.0`.
     pub version: String,
+    /// The vector; empty when the source publishes only a score (rubysec).
     pub vector: String,
     pub score: f64,
+}
+
+/// A finding compared with the baseline scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BaselineStatus {
+    /// Not in the baseline.
+    New,
+    /// In the baseline too (same id, package, version and path).
+    Unchanged,
+}
+
+/// A CVE in CISA's Known Exploited Vulnerabilities catalog.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Kev {
+    /// The CVE that is in the catalog (the finding's id or one of its aliases).
+    pub cve: String,
+    /// The date CISA added it (`YYYY-MM-DD`).
+    pub date_added: String,
+    /// The record that says so (`cisa-adp` container of the CVE record, `nvd`).
+    pub source: String,
 }
 
 /// Which matcher family reported a finding. One implementation each in moat-match.
@@ -102,11 +130,22 @@ pub struct VulnFinding {
     pub fixed_versions: Vec<String>,
     pub fix_state: FixState,
     pub severity: Severity,
-    /// Where the severity came from (`cvss-v3`, `vendor:debian`, `ghsa`...).
+    /// Where the severity came from, by the precedence of docs/scan.md: `ubuntu`,
+    /// `debian` (the distribution's rating), `advisory` (its own rating), or the
+    /// `source` of the CVSS vector that rated it (`advisory:<id>`, `cna:<org>`,
+    /// `adp:<org>`, `nvd:<who>`, `osv:<id>`); empty when nothing rates it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub severity_source: String,
+    /// Every CVSS vector known for it, in precedence order (the first rated it when
+    /// `severity_source` names a CVSS source).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cvss: Vec<Cvss>,
+    /// Set when the vulnerability is known to be exploited (CISA KEV).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cvss: Option<Cvss>,
+    pub kev: Option<Kev>,
+    /// `new` or `unchanged` against the baseline scan (`--baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineStatus>,
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
@@ -117,6 +156,29 @@ pub struct VulnFinding {
 }
 
 impl VulnFinding {
+    /// The CVSS score that rates it (the first vector's), for ordering.
+    pub fn score(&self) -> Option<f64> {
+        self.cvss.first().map(|c| c.score)
+    }
+
+    /// The priority order of the table and HTML: known exploited (KEV) first, then
+    /// severity, CVSS score, a fix available, and the id.
+    pub fn priority_cmp(&self, other: &VulnFinding) -> std::cmp::Ordering {
+        other
+            .kev
+            .is_some()
+            .cmp(&self.kev.is_some())
+            .then(other.severity.cmp(&self.severity))
+            .then(
+                other
+                    .score()
+                    .unwrap_or(-1.0)
+                    .total_cmp(&self.score().unwrap_or(-1.0)),
+            )
+            .then((self.fix_state != FixState::Fixed).cmp(&(other.fix_state != FixState::Fixed)))
+            .then(self.id.cmp(&other.id))
+    }
+
     /// The sort key that makes reports diff cleanly.
     pub fn sort_key(&self) -> (String, String, String, String) {
         (

@@ -7,15 +7,20 @@
 //! - `image`: image metadata shown by `moat inspect` (image).
 //! - `lint`: configuration findings and rule metadata (lint).
 //! - `finding`: vulnerability findings, how they matched, why candidates dropped.
+//! - `content`: secret, malware, risky-file and integrity findings (content).
+//! - `remediation`: the remediation plan and the baseline comparison.
 //! - `report`: the one report every renderer reads, and the common finding header.
 
 pub mod audit;
 pub mod container;
+pub mod content;
 pub mod distro;
 pub mod finding;
 pub mod image;
 pub mod lint;
+pub mod location;
 pub mod package;
+pub mod remediation;
 pub mod report;
 pub mod text;
 pub mod vuln;

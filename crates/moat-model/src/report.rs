@@ -6,6 +6,7 @@
 //! location, fix, suppression), which the SARIF writer and the summaries use. A new kind
 //! of finding adds its list here and its arm in [`Report::findings`].
 
+use crate::content::{FileFinding, IntegrityFinding, MalwareFinding, SecretFinding};
 use crate::finding::{Suppression, VulnFinding};
 use crate::lint::ConfigFinding;
 use crate::{Distro, Package, Severity, Unknown};
@@ -34,8 +35,23 @@ pub struct Report {
     pub ignored: Vec<IgnoredFinding>,
     #[serde(default)]
     pub misconfigurations: Vec<ConfigFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malware: Vec<MalwareFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integrity: Vec<IntegrityFinding>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Per vulnerable package, the smallest fixing version and the layer that
+    /// installed it (see docs/scan.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediations: Vec<crate::remediation::Remediation>,
+    /// The comparison with `--baseline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::remediation::Baseline>,
     pub summary: Summary,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DbInfo>,
@@ -110,6 +126,10 @@ impl Report {
         self.vulnerabilities.sort_by_key(VulnFinding::sort_key);
         self.ignored.sort_by_key(|i| i.finding.sort_key());
         self.misconfigurations.sort();
+        self.secrets.sort();
+        self.malware.sort();
+        self.files.sort();
+        self.integrity.sort();
         self.warnings.sort();
         self.warnings.dedup();
         let mut s = Summary {
@@ -137,6 +157,10 @@ impl Report {
             .iter()
             .map(|v| v.severity)
             .chain(self.misconfigurations.iter().map(|m| m.severity))
+            .chain(self.secrets.iter().map(|f| f.severity))
+            .chain(self.malware.iter().map(|f| f.severity))
+            .chain(self.files.iter().map(|f| f.severity))
+            .chain(self.integrity.iter().map(|f| f.severity))
             .max()
     }
 
@@ -159,18 +183,13 @@ impl Report {
 pub enum FindingKind {
     Vulnerability,
     Misconfiguration,
+    Secret,
+    Malware,
+    File,
+    Integrity,
 }
 
-/// Where a finding is: a path, the image layer that wrote it, a line in it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct FindingLocation {
-    pub path: String,
-    /// The layer's diff_id; empty outside images.
-    pub layer: String,
-    /// 1-based; 0 when the finding has no line.
-    pub line: u32,
-    pub column: u32,
-}
+pub use crate::location::FindingLocation;
 
 /// The header every finding shares, whatever its kind: what renderers that treat all
 /// findings alike (SARIF, summaries, gates) read.
@@ -217,6 +236,31 @@ impl VulnFinding {
     }
 }
 
+macro_rules! content_header {
+    ($t:ty, $kind:expr) => {
+        impl $t {
+            /// This finding's common header.
+            pub fn header(&self) -> FindingHeader<'_> {
+                FindingHeader {
+                    id: &self.rule,
+                    kind: $kind,
+                    severity: self.severity,
+                    title: &self.title,
+                    location: self.location.clone(),
+                    aliases: Vec::new(),
+                    fix: None,
+                    suppression: None,
+                }
+            }
+        }
+    };
+}
+
+content_header!(SecretFinding, FindingKind::Secret);
+content_header!(MalwareFinding, FindingKind::Malware);
+content_header!(FileFinding, FindingKind::File);
+content_header!(IntegrityFinding, FindingKind::Integrity);
+
 impl ConfigFinding {
     /// This finding's common header.
     pub fn header(&self) -> FindingHeader<'_> {
@@ -246,6 +290,10 @@ impl Report {
             .iter()
             .map(VulnFinding::header)
             .chain(self.misconfigurations.iter().map(ConfigFinding::header))
+            .chain(self.secrets.iter().map(SecretFinding::header))
+            .chain(self.malware.iter().map(MalwareFinding::header))
+            .chain(self.files.iter().map(FileFinding::header))
+            .chain(self.integrity.iter().map(IntegrityFinding::header))
     }
 
     /// The ignored findings, each with the suppression that moved it aside.
@@ -283,7 +331,9 @@ mod tests {
             fix_state: FixState::Fixed,
             severity: Severity::High,
             severity_source: String::new(),
-            cvss: None,
+            cvss: Vec::new(),
+            kev: None,
+            baseline: None,
             title: "perl: CPAN.pm does not verify TLS certificates".into(),
             url: String::new(),
             matched_by: MatchDetail {

@@ -40,6 +40,20 @@ impl Severity {
             Severity::Unknown
         }
     }
+
+    /// The CVSS v2 rating of a base score: NVD's v2 bands (low < 4, medium < 7,
+    /// high), with no critical.
+    pub fn from_cvss_v2_score(score: f64) -> Severity {
+        if score >= 7.0 {
+            Severity::High
+        } else if score >= 4.0 {
+            Severity::Medium
+        } else if score > 0.0 {
+            Severity::Low
+        } else {
+            Severity::Unknown
+        }
+    }
 }
 
 impl fmt::Display for Severity {

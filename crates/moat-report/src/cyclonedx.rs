@@ -135,22 +135,45 @@ pub fn scan(r: &moat_model::Report, meta: &SbomMeta, w: &mut dyn Write) -> Resul
         .vulnerabilities
         .iter()
         .map(|v| {
-            let mut rating = json!({"severity": v.severity.as_str().to_ascii_lowercase()});
-            if let Some(c) = &v.cvss {
-                rating["score"] = json!(c.score);
-                rating["vector"] = json!(c.vector);
-                rating["method"] = json!(match c.version.as_str() {
-                    "2.0" => "CVSSv2",
-                    "3.0" => "CVSSv3",
-                    "4.0" => "CVSSv4",
-                    _ => "CVSSv31",
+            let mut ratings: Vec<Value> = Vec::new();
+            let rated_by_cvss = v.cvss.iter().any(|c| c.source == v.severity_source);
+            if !rated_by_cvss {
+                let mut r = json!({"severity": v.severity.as_str().to_ascii_lowercase()});
+                if !v.severity_source.is_empty() {
+                    r["method"] = json!("other");
+                    r["source"] = json!({"name": v.severity_source});
+                }
+                ratings.push(r);
+            }
+            for c in &v.cvss {
+                let sev = if c.source == v.severity_source {
+                    v.severity
+                } else if c.version == "2.0" {
+                    moat_model::Severity::from_cvss_v2_score(c.score)
+                } else {
+                    moat_model::Severity::from_cvss_score(c.score)
+                };
+                let mut r = json!({
+                    "source": {"name": c.source},
+                    "score": c.score,
+                    "severity": sev.as_str().to_ascii_lowercase(),
+                    "method": match c.version.as_str() {
+                        "2.0" => "CVSSv2",
+                        "3.0" => "CVSSv3",
+                        "4.0" => "CVSSv4",
+                        _ => "CVSSv31",
+                    },
                 });
+                if !c.vector.is_empty() {
+                    r["vector"] = json!(c.vector);
+                }
+                ratings.push(r);
             }
             let mut out = json!({
                 "bom-ref": format!("{}@{}", v.id, v.package.purl),
                 "id": v.id,
                 "source": {"name": v.data_source},
-                "ratings": [rating],
+                "ratings": ratings,
                 "description": v.title,
                 "affects": [{"ref": v.package.purl}],
             });

@@ -13,16 +13,25 @@ pub enum Format {
     CyclonedxJson,
     SpdxJson,
     Html,
+    /// Checkstyle XML (lint).
+    Checkstyle,
+    /// GitLab Code Quality JSON (lint).
+    Gitlab,
+    /// GitHub Actions annotations (lint).
+    Github,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 9] = [
         Format::Table,
         Format::Json,
         Format::Sarif,
         Format::CyclonedxJson,
         Format::SpdxJson,
         Format::Html,
+        Format::Checkstyle,
+        Format::Gitlab,
+        Format::Github,
     ];
 
     /// The name on the command line (`cyclonedx-json`).
@@ -34,6 +43,9 @@ impl Format {
             Format::CyclonedxJson => "cyclonedx-json",
             Format::SpdxJson => "spdx-json",
             Format::Html => "html",
+            Format::Checkstyle => "checkstyle",
+            Format::Gitlab => "gitlab",
+            Format::Github => "github",
         }
     }
 }
@@ -45,7 +57,9 @@ impl fmt::Display for Format {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format {0:?} (known: table, json, sarif, cyclonedx-json, spdx-json, html)")]
+#[error(
+    "unknown format {0:?} (known: table, json, sarif, cyclonedx-json, spdx-json, html, checkstyle, gitlab, github)"
+)]
 pub struct ParseFormatError(pub String);
 
 impl FromStr for Format {

@@ -35,16 +35,19 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
         g.vulns.push(v);
     }
     for g in groups.values_mut() {
-        g.vulns
-            .sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+        g.vulns.sort_by(|a, b| a.priority_cmp(b));
     }
     let mut env = minijinja::Environment::new();
     env.add_template("report.html", TEMPLATE)
         .map_err(io::Error::other)?;
     let tmpl = env.get_template("report.html").map_err(io::Error::other)?;
-    let groups: Vec<Group<'_>> = groups.into_values().collect();
+    // Packages in the priority order of their most pressing finding.
+    let mut groups: Vec<Group<'_>> = groups.into_values().collect();
+    groups.sort_by(|a, b| a.vulns[0].priority_cmp(b.vulns[0]));
     let out = tmpl
-        .render(minijinja::context! { r => r, groups => groups })
+        .render(
+            minijinja::context! { r => r, groups => groups, content => crate::content::html(r)? },
+        )
         .map_err(io::Error::other)?;
     w.write_all(out.as_bytes())
 }

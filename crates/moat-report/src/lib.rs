@@ -12,8 +12,12 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod checkstyle;
+pub mod content;
 pub mod cyclonedx;
 pub mod format;
+pub mod github;
+pub mod gitlab;
 pub mod html;
 pub mod inspect;
 pub mod json;
@@ -21,6 +25,7 @@ pub mod packages;
 pub mod sarif;
 pub mod spdx;
 pub mod table;
+pub mod verify;
 
 pub use format::Format;
 

@@ -42,13 +42,17 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
                 "fullDescription": {"text": if v.title.is_empty() { v.id.to_string() } else { v.title.clone() }},
                 "defaultConfiguration": {"level": level(v.severity)},
                 "properties": {
-                    "security-severity": security_severity(v.severity, v.cvss.as_ref().map(|c| c.score)),
+                    "security-severity": security_severity(v.severity, v.score()),
                     "tags": ["vulnerability", "security", v.severity.as_str()],
                     "precision": "very-high"
                 }
             });
             if !v.url.is_empty() {
                 rule["helpUri"] = json!(v.url);
+            }
+            if let Some(k) = &v.kev {
+                rule["properties"]["tags"] = json!(["vulnerability", "security", v.severity.as_str(), "kev"]);
+                rule["properties"]["kev"] = json!({"cve": k.cve, "date_added": k.date_added});
             }
             rule["help"] = json!({
                 "text": format!("{}: {} ({})", v.id, v.title, v.severity),
@@ -57,8 +61,9 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             rule
         });
     }
+    crate::content::sarif_rules(r, &mut rules);
     let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let results: Vec<Value> = r
+    let mut results: Vec<Value> = r
         .vulnerabilities
         .iter()
         .map(|v| {
@@ -93,6 +98,7 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             })
         })
         .collect();
+    results.extend(crate::content::sarif_results(r, &index));
     let driver = json!({
         "name": "moat",
         "version": r.tool.version,

@@ -22,6 +22,9 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
+/// (package name, version, path): the findings of one installed package.
+type PackageKey = (String, String, String);
+
 /// The scan report as a table.
 pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     let target = match &r.distro {
@@ -59,6 +62,17 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             .or_default()
             .push(v);
     }
+    // Groups in priority order of their most pressing finding (KEV, severity, score,
+    // fix available), findings in the same order inside.
+    let mut groups: Vec<(PackageKey, Vec<&VulnFinding>)> = groups
+        .into_iter()
+        .map(|(k, mut vs)| {
+            vs.sort_by(|a, b| a.priority_cmp(b));
+            (k, vs)
+        })
+        .collect();
+    groups.sort_by(|(ka, a), (kb, b)| a[0].priority_cmp(b[0]).then_with(|| ka.cmp(kb)));
+    let with_baseline = r.baseline.is_some();
     for ((name, version, path), vs) in &groups {
         let first = vs[0];
         writeln!(w)?;
@@ -80,26 +94,71 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             )?;
         }
         let mut t = Table::new();
+        let mut header = vec!["Vulnerability", "Severity", "Score", "Fixed in", "Title"];
+        if with_baseline {
+            header.insert(0, "Baseline");
+        }
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(120)
-            .set_header(vec!["Vulnerability", "Severity", "Fixed in", "Title"]);
-        let mut vs = vs.clone();
-        vs.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+            .set_header(header);
         for v in vs {
             let fixed = if v.fixed_versions.is_empty() {
                 "(no fix)".to_string()
             } else {
                 esc(&v.fixed_versions.join(", "))
             };
-            t.add_row(vec![
+            let severity = if v.kev.is_some() {
+                format!("{} KEV", v.severity)
+            } else {
+                v.severity.to_string()
+            };
+            let mut row = vec![
                 esc(&v.id),
-                v.severity.to_string(),
+                severity,
+                v.score().map_or_else(String::new, |s| format!("{s:.1}")),
                 fixed,
                 short(&esc(&v.title), 60),
-            ]);
+            ];
+            if with_baseline {
+                row.insert(
+                    0,
+                    match v.baseline {
+                        Some(moat_model::remediation::BaselineStatus::New) => "new".into(),
+                        Some(moat_model::remediation::BaselineStatus::Unchanged) => {
+                            "unchanged".into()
+                        }
+                        None => String::new(),
+                    },
+                );
+            }
+            t.add_row(row);
         }
         writeln!(w, "{t}")?;
+    }
+
+    remediation(r, w)?;
+    if let Some(b) = &r.baseline {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "Baseline {}: {} new, {} unchanged, {} fixed",
+            esc(&b.source),
+            b.new,
+            b.unchanged,
+            b.fixed.len()
+        )?;
+        for f in &b.fixed {
+            writeln!(
+                w,
+                "  fixed {} {} {} {} ({})",
+                esc(&f.id),
+                esc(&f.package),
+                esc(&f.version),
+                esc(&f.path),
+                f.severity
+            )?;
+        }
     }
 
     if !r.misconfigurations.is_empty() {
@@ -119,6 +178,79 @@ pub fn scan(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             ]);
         }
         writeln!(w, "{t}")?;
+    }
+    crate::content::table(r, w)?;
+    Ok(())
+}
+
+/// The remediation plan: packages with a fix (the version that fixes all their fixable
+/// findings, the layer and instruction that installed them, base or application), then
+/// packages whose findings have no fix.
+fn remediation(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
+    if r.remediations.is_empty() {
+        return Ok(());
+    }
+    let origin = |o: moat_model::remediation::LayerOrigin| match o {
+        moat_model::remediation::LayerOrigin::Base => "base image",
+        moat_model::remediation::LayerOrigin::Application => "application",
+        moat_model::remediation::LayerOrigin::Unknown => "",
+    };
+    let fixable: Vec<_> = r
+        .remediations
+        .iter()
+        .filter(|m| m.fixed_version.is_some())
+        .collect();
+    if !fixable.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "Remediation: {} package(s) to upgrade", fixable.len())?;
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(120)
+            .set_header(vec!["Package", "Upgrade", "Fixes", "From", "Installed by"]);
+        for m in fixable {
+            let mut fixes = m.fixes_summary();
+            if m.kev {
+                fixes.push_str(" (KEV)");
+            }
+            if !m.unfixed.is_empty() {
+                fixes.push_str(&format!("; {} without fix", m.unfixed.len()));
+            }
+            t.add_row(vec![
+                esc(&m.package.name),
+                format!(
+                    "{} → {}",
+                    esc(&m.package.version),
+                    esc(m.fixed_version.as_deref().unwrap_or(""))
+                ),
+                fixes,
+                origin(m.origin).to_string(),
+                short(&esc(&m.created_by), 50),
+            ]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    let unfixable: Vec<_> = r
+        .remediations
+        .iter()
+        .filter(|m| m.fixed_version.is_none())
+        .collect();
+    if !unfixable.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "No fix yet: {} package(s)", unfixable.len())?;
+        for m in unfixable {
+            writeln!(
+                w,
+                "  {} {}{}: {} finding(s) without a fix",
+                esc(&m.package.name),
+                esc(&m.package.version),
+                match origin(m.origin) {
+                    "" => String::new(),
+                    o => format!(" ({o})"),
+                },
+                m.unfixed.len()
+            )?;
+        }
     }
     Ok(())
 }

@@ -29,12 +29,15 @@ fn sample() -> ScanReport {
         fixed_versions: vec!["5.36.0-7+deb12u2".into()],
         fix_state: FixState::Fixed,
         severity: Severity::High,
-        severity_source: "cvss-v3".into(),
-        cvss: Some(Cvss {
+        severity_source: "nvd:nvd@nist.gov".into(),
+        cvss: vec![Cvss {
+            source: "nvd:nvd@nist.gov".into(),
             version: "3.1".into(),
             vector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H".into(),
             score: 8.1,
-        }),
+        }],
+        kev: None,
+        baseline: None,
         title: "CPAN.pm does not verify TLS certificates <script>alert(1)</script>".into(),
         url: "https://security-tracker.debian.org/tracker/CVE-2023-31484".into(),
         matched_by: MatchDetail {

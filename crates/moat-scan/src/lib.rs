@@ -2,7 +2,9 @@
 //! and build the one sorted [`ScanReport`] (moat-model's `Report`) that moat-report's
 //! renderers read.
 
+pub mod content;
 pub mod pipeline;
+pub mod remediation;
 
 pub use moat_model::report::{
     DbInfo, IgnoredFinding, ImageSummary, LayerSummary, Report as ScanReport, Summary,

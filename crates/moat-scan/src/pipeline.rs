@@ -26,6 +26,8 @@ pub enum ScanError {
     Match(#[from] moat_match::matcher::MatchError),
     #[error("{input}: --offline forbids this source: it is read over the network ({why})")]
     Offline { input: String, why: &'static str },
+    #[error(transparent)]
+    Content(#[from] moat_content::ContentError),
 }
 
 /// Which scanners run.
@@ -77,6 +79,8 @@ pub struct ScanPlan {
     db: Option<Database>,
     ignore: Option<IgnoreFile>,
     vex: Vec<Vex>,
+    /// The content scanners ([`ScanPlan::with_content`]).
+    content: Option<moat_content::Engine>,
 }
 
 /// Why `source` is read over the network, if it is: registries always; the Docker
@@ -133,6 +137,7 @@ impl ScanPlan {
             db,
             ignore,
             vex,
+            content: None,
         })
     }
 
@@ -306,7 +311,15 @@ impl ScanPlan {
             }
             report.misconfigurations = found;
         }
+        if let Some(engine) = &self.content {
+            let cache = opts.use_cache.then_some(opts.image.cache_dir.as_path());
+            let keep = |id: &str, sev: Severity, path: &str, pkg: &str| {
+                self.keeps_content(id, sev, path, pkg)
+            };
+            crate::content::run(engine, &image, &mut report, cache, &keep);
+        }
         report.finish();
+        report.remediations = crate::remediation::plan(&report);
         Ok(ScanOutcome {
             report,
             dropped,
@@ -383,5 +396,41 @@ impl ScanPlan {
                 None => report.vulnerabilities.push(f),
             }
         }
+    }
+}
+
+impl ScanPlan {
+    /// Add the content scanners (secret, malware, file, integrity): their rules and the
+    /// user's files are compiled and checked here, before the source is opened.
+    pub fn with_content(mut self, opts: moat_content::ContentOptions) -> Result<Self, ScanError> {
+        self.content = if opts.secret || opts.malware || opts.file || opts.integrity {
+            Some(moat_content::Engine::new(opts)?)
+        } else {
+            None
+        };
+        Ok(self)
+    }
+
+    /// Whether a content finding survives `--severity` and the ignore file (rules match
+    /// its rule id, its path and, for integrity, its package).
+    pub(crate) fn keeps_content(&self, id: &str, sev: Severity, path: &str, package: &str) -> bool {
+        if self
+            .opts
+            .severities
+            .as_ref()
+            .is_some_and(|s| !s.contains(&sev))
+        {
+            return false;
+        }
+        let paths = [path];
+        let fr = FindingRef {
+            id,
+            aliases: &[],
+            package_name: package,
+            source_name: None,
+            purl: "",
+            paths: &paths,
+        };
+        self.ignore.as_ref().and_then(|ig| ig.check(&fr)).is_none()
     }
 }

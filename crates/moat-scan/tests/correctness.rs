@@ -98,3 +98,67 @@ fn findings_equal_the_independent_oracle_both_ways() {
         assert!(got.iter().any(|g| g.1 == eco), "no {eco} finding");
     }
 }
+
+/// Issue 13: every finding's severity, the class of its source and its KEV date equal
+/// what `tests/oracle/expected_ratings.py` computes straight from the OSV zips and the
+/// CVE records, by the precedence of docs/scan.md; and every finding with a CVSS vector
+/// anywhere in the data is rated.
+#[test]
+fn ratings_equal_the_independent_oracle() {
+    let report = scan_full();
+    let json = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(json.path(), serde_json::to_vec(&report).unwrap()).unwrap();
+    let out = Command::new("python3")
+        .arg(support::repo_root().join("crates/moat-scan/tests/oracle/expected_ratings.py"))
+        .arg(json.path())
+        .arg(support::vulndata())
+        .output()
+        .expect("python3 runs (scripts/install-deps installs the cvss package)");
+    assert!(
+        out.status.success(),
+        "oracle failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let got: Vec<String> = report
+        .vulnerabilities
+        .iter()
+        .map(|v| {
+            let class = v.severity_source.split(':').next().unwrap_or("");
+            format!(
+                "{}\t{}\t{}\t{}\t{}",
+                v.id,
+                v.package.name,
+                v.severity,
+                class,
+                v.kev.as_ref().map_or("", |k| k.date_added.as_str())
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), want.len());
+    let diff: Vec<(&String, &String)> = got.iter().zip(&want).filter(|(g, w)| g != w).collect();
+    assert!(diff.is_empty(), "moat vs oracle: {diff:#?}");
+    let rated = report
+        .vulnerabilities
+        .iter()
+        .filter(|v| v.severity != moat_model::Severity::Unknown)
+        .count();
+    let with_cvss = report
+        .vulnerabilities
+        .iter()
+        .filter(|v| !v.cvss.is_empty())
+        .count();
+    assert!(
+        rated >= with_cvss,
+        "every finding with a CVSS vector is rated"
+    );
+    eprintln!(
+        "ratings: {rated} of {} findings rated ({} UNKNOWN)",
+        report.vulnerabilities.len(),
+        report.vulnerabilities.len() - rated
+    );
+}

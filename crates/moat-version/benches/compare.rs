@@ -64,6 +64,10 @@ fn main() {
                 ("1.20.5", "1.21.0"),
             ],
         ),
+        (
+            Scheme::Composer,
+            &[("v1.2.3-beta2", "1.2.3.0-RC1"), ("2.4.4-p9", "2.4.4")],
+        ),
     ];
     let mut semver_ns = 0.0;
     for (scheme, pairs) in sets {

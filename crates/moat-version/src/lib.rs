@@ -2,7 +2,7 @@
 //! evaluate the range syntaxes advisories and manifests are written in.
 //!
 //! One module per scheme ([`dpkg`], [`apk`], [`rpm`], [`semver`], [`pep440`],
-//! [`maven`], [`gem`], [`go`]), each with a parsed version type that implements
+//! [`maven`], [`gem`], [`go`], [`composer`]), each with a parsed version type that implements
 //! `Ord` and a `parse` that returns [`VersionError`]. Ranges live in
 //! [`constraint`] (npm, cargo, PEP 440, RubyGems, and a generic `>=, <` list for
 //! every scheme) and [`osv`] (OSV `introduced`/`fixed` events).
@@ -15,6 +15,7 @@
 use std::cmp::Ordering;
 
 pub mod apk;
+pub mod composer;
 pub mod constraint;
 pub mod dpkg;
 pub mod gem;
@@ -48,6 +49,9 @@ pub enum Scheme {
     Gem,
     /// Go modules (`golang.org/x/mod/semver`; the `v` is optional, as in OSV data).
     Go,
+    /// Composer / Packagist (composer/semver `VersionParser::normalize`, then
+    /// PHP `version_compare`).
+    Composer,
 }
 
 impl Scheme {
@@ -58,9 +62,8 @@ impl Scheme {
             "Debian" | "Ubuntu" => Scheme::Dpkg,
             "Alpine" | "Wolfi" | "Chainguard" => Scheme::Apk,
             "Red Hat" | "Rocky Linux" | "AlmaLinux" | "openSUSE" | "SUSE" | "Mageia" => Scheme::Rpm,
-            "npm" | "crates.io" | "NuGet" | "Hex" | "Pub" | "SwiftURL" | "Packagist" => {
-                Scheme::Semver
-            }
+            "npm" | "crates.io" | "NuGet" | "Hex" | "Pub" | "SwiftURL" => Scheme::Semver,
+            "Packagist" => Scheme::Composer,
             "PyPI" => Scheme::Pep440,
             "Maven" => Scheme::Maven,
             "RubyGems" => Scheme::Gem,
@@ -70,7 +73,7 @@ impl Scheme {
     }
 
     /// Every scheme.
-    pub const ALL: [Scheme; 8] = [
+    pub const ALL: [Scheme; 9] = [
         Scheme::Dpkg,
         Scheme::Apk,
         Scheme::Rpm,
@@ -79,6 +82,7 @@ impl Scheme {
         Scheme::Maven,
         Scheme::Gem,
         Scheme::Go,
+        Scheme::Composer,
     ];
 
     /// A short lowercase name (`dpkg`, `apk`, ...).
@@ -92,6 +96,7 @@ impl Scheme {
             Scheme::Maven => "maven",
             Scheme::Gem => "gem",
             Scheme::Go => "go",
+            Scheme::Composer => "composer",
         }
     }
 }
@@ -105,7 +110,7 @@ impl std::fmt::Display for Scheme {
 impl std::str::FromStr for Scheme {
     type Err = UnknownScheme;
     /// The [`Scheme::name`] of a scheme (`dpkg`, `apk`, `rpm`, `semver`, `pep440`,
-    /// `maven`, `gem`, `go`).
+    /// `maven`, `gem`, `go`, `composer`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Scheme::ALL
             .into_iter()
@@ -116,7 +121,9 @@ impl std::str::FromStr for Scheme {
 
 /// A scheme name that is not one of [`Scheme::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown version scheme {0:?} (expected dpkg, apk, rpm, semver, pep440, maven, gem or go)")]
+#[error(
+    "unknown version scheme {0:?} (expected dpkg, apk, rpm, semver, pep440, maven, gem, go or composer)"
+)]
 pub struct UnknownScheme(pub String);
 
 /// A version (or constraint) that does not parse in its scheme.
@@ -150,6 +157,7 @@ pub fn validate(scheme: Scheme, v: &str) -> Result<(), VersionError> {
         Scheme::Maven => maven::Version::parse(v).map(drop),
         Scheme::Gem => gem::Version::parse(v).map(drop),
         Scheme::Go => go::Version::parse(v).map(drop),
+        Scheme::Composer => composer::Version::parse(v).map(drop),
     }
 }
 
@@ -171,6 +179,7 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionErro
         Scheme::Maven => cmp2(a, b, maven::Version::parse),
         Scheme::Gem => cmp2(a, b, gem::Version::parse),
         Scheme::Go => cmp2(a, b, go::Version::parse),
+        Scheme::Composer => cmp2(a, b, composer::Version::parse),
     }
 }
 
@@ -193,6 +202,10 @@ mod tests {
         assert_eq!(Scheme::from_osv_ecosystem("Go"), Some(Scheme::Go));
         assert_eq!(Scheme::from_osv_ecosystem("Maven"), Some(Scheme::Maven));
         assert_eq!(Scheme::from_osv_ecosystem("RubyGems"), Some(Scheme::Gem));
+        assert_eq!(
+            Scheme::from_osv_ecosystem("Packagist"),
+            Some(Scheme::Composer)
+        );
         assert_eq!(Scheme::from_osv_ecosystem("Red Hat:8"), Some(Scheme::Rpm));
         assert_eq!(Scheme::from_osv_ecosystem("nope"), None);
         for s in Scheme::ALL {

@@ -190,7 +190,11 @@ fn agree(name: &str, requests: &[String], ours: &[String], theirs: &[String]) {
     let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
     for r in requests {
         let k = r.split('\t').next().unwrap_or("");
-        let k = if ["cmp", "valid", "spec", "specpre", "sat", "req"].contains(&k) {
+        let k = if [
+            "cmp", "valid", "spec", "specpre", "sat", "req", "norm", "vc",
+        ]
+        .contains(&k)
+        {
             k
         } else {
             "pair"
@@ -864,7 +868,8 @@ fn gem_mutate(v: &str, r: &mut Rng) -> String {
 
 #[test]
 fn gem_vs_rubygems() {
-    let mut vs: Vec<String> = osv_versions("PyPI", 4);
+    let mut vs: Vec<String> = osv_versions("RubyGems", 1);
+    vs.extend(osv_versions("PyPI", 4));
     vs.extend(osv_versions("crates.io", 4));
     for r in common::tsv("gem_compare.tsv") {
         vs.push(r[0].clone());
@@ -952,4 +957,210 @@ fn go_data_parses() {
         .collect();
     println!("go: {} versions, {} invalid", vs.len(), bad.len());
     assert!(bad.is_empty(), "{bad:?}");
+}
+
+fn composer_mutate(v: &str, r: &mut Rng) -> String {
+    const T: [&str; 24] = [
+        "-beta1",
+        "-RC2",
+        "-rc.3",
+        "-p1",
+        "-pl3",
+        "-patch2",
+        "-dev",
+        ".x-dev",
+        "alpha",
+        "-b",
+        "b2",
+        "-a1",
+        "@dev",
+        "@stable",
+        "+build.5",
+        ".0",
+        ".1",
+        "-stable",
+        " as 9.9",
+        "-alpha.1",
+        ".1-dev",
+        "-beta-dev",
+        "-1",
+        ".",
+    ];
+    match r.below(6) {
+        0 => format!("v{v}"),
+        1 => format!("{v}{}{}", T[r.below(T.len())], T[r.below(T.len())]),
+        2 => format!("dev-{v}"),
+        3 => v.replace('.', "-"),
+        _ => format!("{v}{}", T[r.below(T.len())]),
+    }
+}
+
+/// Composer: `VersionParser::normalize` and `Comparator` (composer/semver, Debian
+/// php-composer-semver) and PHP's own `version_compare`, run by
+/// scripts/oracles/composer.php. Skips (saying so) only when there is no `php`.
+#[test]
+fn composer_vs_composer_semver() {
+    use moat_version::composer;
+    if Command::new("php").arg("-v").output().is_err() {
+        eprintln!(
+            "SKIPPED composer_vs_composer_semver: no `php` on PATH \
+             (scripts/install-deps installs php-cli and php-composer-semver)"
+        );
+        return;
+    }
+    let mut vs: Vec<String> = osv_versions("Packagist", 1);
+    let from_packagist = vs.len();
+    vs.extend(osv_versions("RubyGems", 8).into_iter().step_by(2));
+    vs.extend(osv_versions("npm", 4).into_iter().step_by(2));
+    vs.extend(osv_versions("PyPI", 16).into_iter().step_by(3));
+    let lock =
+        common::shared("fixtures/lockfile-parsers/php/composer/testdata/composer_happy.lock");
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    for p in lock["packages"].as_array().into_iter().flatten() {
+        if let Some(v) = p["version"].as_str() {
+            vs.push(v.to_string());
+        }
+    }
+    // composer's own syntax: branches, stabilities, dates, aliases, flags
+    for v in [
+        "1.0.0",
+        "v1.0.0",
+        "V2.1",
+        "1.2.3.4",
+        "1.2.3.4.5",
+        "123456.1",
+        "12345.1",
+        "1.0.0RC1dev",
+        "1.0.0-rC15-dev",
+        "1.0.0.RC.15-dev",
+        "1.0.0.pl3-dev",
+        "1.0-dev",
+        "0",
+        "10.4.13-beta",
+        "10.4.13beta.2",
+        "v1.13.11-beta.0",
+        "10.4.13-b5",
+        "v20100102",
+        "2010.01",
+        "2010-01-02",
+        "2010-01-02.5",
+        "20100102-203040",
+        "20100102203040-10",
+        "20100102-203040-p1",
+        "2010-01-02-beta",
+        "2010-01-02.-dev",
+        "20100102_beta2",
+        "dev-master",
+        "master",
+        "trunk",
+        "default",
+        "dev-trunk",
+        "1.x-dev",
+        "2.0.*-dev",
+        "v3.X-dev",
+        "1.0 -dev",
+        "dev-feature-foo",
+        "DEV-FOOBAR",
+        "dev-feature/foo",
+        "dev-",
+        "dev",
+        "dev-master as 1.0.0",
+        "1.0 as 2.0",
+        "1.0.0+foo",
+        "1.0.0-alpha.3.1+foo/-bar",
+        "1.0.0-rc1@dev",
+        "1.0@dev@beta",
+        "1.2.3-p1",
+        "1.2.3-pl1",
+        "1.2.3-patch1",
+        "1.2.3p1",
+        "1.9.3.9",
+        "1.0.",
+        "1.0-1",
+        "1.0-stable",
+        "1.0-Stable",
+        "1.0-stable-dev",
+        "1.0.0-meh",
+        "feature-foo",
+        " 1.0 ",
+        "1.02",
+        "1.0.0-beta.1.2",
+        "1.0.0-beta1-2",
+        "1.0.0_beta",
+        "1.0.0-BETA",
+        "1.0.0-Alpha2",
+        "99999999999999999999.1",
+        "1.99999999999999999999",
+        "1.9223372036854775808",
+        "1.9223372036854775807",
+    ] {
+        vs.push(v.to_string());
+    }
+    let vs: Vec<String> = vs
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let norm = |v: &str| composer::normalize(v).unwrap_or_else(|_| "E".into());
+    let mut reqs = Vec::new();
+    let mut ours = Vec::new();
+    for v in &vs {
+        reqs.push(format!("norm\t{v}"));
+        ours.push(norm(v));
+    }
+    let mut rng = Rng(31);
+    let mut mutated = Vec::new();
+    for _ in 0..3000 {
+        let v = composer_mutate(rng.pick(&vs), &mut rng);
+        reqs.push(format!("norm\t{v}"));
+        ours.push(norm(&v));
+        mutated.push(v);
+    }
+    for v in garbage(37, 6000, "0123456789.-_+:@*xXvVdeabtlpRCs ") {
+        reqs.push(format!("norm\t{v}"));
+        ours.push(norm(&v));
+    }
+    let valid: Vec<String> = vs
+        .iter()
+        .chain(&mutated)
+        .filter(|v| validate(Scheme::Composer, v).is_ok())
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let cmp = |a: &str, b: &str| match (composer::Version::parse(a), composer::Version::parse(b)) {
+        (Ok(x), Ok(y)) if x.is_branch() && y.is_branch() && x != y => "N".to_string(),
+        (Ok(x), Ok(y)) => ord_str(x.cmp(&y)).to_string(),
+        _ => "E".into(),
+    };
+    for (a, b) in pairs(&valid, 8000, 32, composer_mutate) {
+        reqs.push(format!("cmp\t{a}\t{b}"));
+        ours.push(cmp(&a, &b));
+    }
+    let g = garbage(38, 6000, "0123456789.-_+#abdeplrcRCx");
+    for c in g.chunks(2) {
+        reqs.push(format!("vc\t{}\t{}", c[0], c[1]));
+        ours.push(ord_str(composer::php_version_compare(&c[0], &c[1])).to_string());
+    }
+    let theirs = oracle(
+        {
+            let mut c = Command::new("php");
+            c.arg(repo().join("scripts/oracles/composer.php"));
+            c
+        },
+        &reqs,
+    );
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for (r, t) in reqs.iter().zip(&theirs) {
+        let kind = r.split('\t').next().unwrap_or("");
+        let answer = match (kind, t.as_str()) {
+            ("norm", "E") => "invalid",
+            ("norm", _) => "valid",
+            (_, t) => t,
+        };
+        *seen.entry(format!("{kind} {answer}")).or_default() += 1;
+    }
+    println!("composer: {from_packagist} versions from the Packagist advisories; answers {seen:?}");
+    agree("composer (composer/semver 3)", &reqs, &ours, &theirs);
 }

@@ -9,7 +9,7 @@ use moat_version::{Constraint, Scheme, Syntax, compare, validate};
 use proptest::prelude::*;
 use std::cmp::Ordering;
 
-const SCHEMES: [Scheme; 8] = [
+const SCHEMES: [Scheme; 9] = [
     Scheme::Dpkg,
     Scheme::Apk,
     Scheme::Rpm,
@@ -18,6 +18,7 @@ const SCHEMES: [Scheme; 8] = [
     Scheme::Maven,
     Scheme::Gem,
     Scheme::Go,
+    Scheme::Composer,
 ];
 
 fn syntaxes() -> Vec<Syntax> {
@@ -110,6 +111,7 @@ fn hostile_inputs_are_errors() {
         Scheme::Pep440,
         Scheme::Maven,
         Scheme::Go,
+        Scheme::Composer,
     ] {
         assert!(validate(s, "").is_err(), "{s:?} accepts the empty string");
     }

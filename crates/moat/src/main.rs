@@ -49,6 +49,8 @@ impl Global {
     }
 }
 
+// Parsed once per run: the size of the largest variant (scan's flags) does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Show an image's config, layers and history, without a daemon.
@@ -65,6 +67,8 @@ enum Command {
     Rules(cmd::rules::Args),
     /// Audit a live Docker Engine and its containers (CIS Docker Benchmark).
     Audit(cmd::audit::Args),
+    /// Verify images' sources, pinning, signatures and attestations against a policy.
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Lint(a) => cmd::lint::run(&cli.global, a),
         Command::Rules(a) => cmd::rules::run(&cli.global, a),
         Command::Audit(a) => cmd::audit::run(&cli.global, a),
+        Command::Verify(a) => cmd::verify::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

@@ -14,7 +14,7 @@ fn layer(name: &str) -> Option<u8> {
         // moat-image reads `docker:` sources through moat-engine's bounded client.
         "moat-image" | "moat-catalog" | "moat-match" | "moat-lint" | "moat-content"
         | "moat-netseg" => 2,
-        "moat-scan" | "moat-audit" | "moat-monitor" => 3,
+        "moat-scan" | "moat-audit" | "moat-monitor" | "moat-verify" => 3,
         "moat" | "moat-server" => 4,
         _ => return None,
     })

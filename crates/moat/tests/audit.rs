@@ -251,6 +251,15 @@ fn load_image(d: &Dockerd, work: &Path, tag: &str, created: &str, user: &str, he
         "rootfs": { "type": "layers", "diff_ids": [diff_id] },
         "history": [{ "created": created, "created_by": "moat audit test" }],
     });
+    if !health {
+        // The badly built image's history: an update alone (CIS 4.7) and an ADD (4.9),
+        // after the base layer's own step.
+        config["history"] = serde_json::json!([
+            { "created": created, "created_by": "/bin/sh -c #(nop) ADD file:0123abcd in / " },
+            { "created": created, "created_by": "/bin/sh -c apt-get update", "empty_layer": true },
+            { "created": created, "created_by": "ADD app.tgz /opt/ # buildkit", "empty_layer": true },
+        ]);
+    }
     if health {
         config["config"]["Healthcheck"] =
             serde_json::json!({ "Test": ["CMD", "/bin/true"], "Interval": 30_000_000_000u64 });
@@ -601,6 +610,8 @@ fn live_engine_audit() {
         "moat-net",
         "--cgroupns",
         "private",
+        "--ulimit",
+        "nofile=1024:2048",
         good,
         "sleep",
         "3600",
@@ -691,6 +702,36 @@ fn live_engine_audit() {
         old,
     ]);
 
+    // The Docker socket under other names: mounted at another path, through a symlink
+    // with another name, and the directory holding it (issue 22: only a mount named
+    // docker.sock was found).
+    let alias = work.path().join("engine-api");
+    std::os::unix::fs::symlink(&sock, &alias).unwrap();
+    d.docker(&[
+        "create",
+        "--name",
+        "m-sock-renamed",
+        "-v",
+        &format!("{}:/run/api", sock.display()),
+        old,
+    ]);
+    d.docker(&[
+        "create",
+        "--name",
+        "m-sock-alias",
+        "-v",
+        &format!("{}:/srv/ctl", alias.display()),
+        old,
+    ]);
+    d.docker(&[
+        "create",
+        "--name",
+        "m-sock-dir",
+        "-v",
+        &format!("{}:/hostdir:ro", d.dir.path().display()),
+        old,
+    ]);
+
     // Loosen host files: the socket and daemon.json.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
@@ -720,15 +761,15 @@ fn live_engine_audit() {
         &report,
         "/m-hostns",
         &[
-            "CC103", "CC104", "CC105", "CC106", "CC107", "CC151", "CC152", "CC154", "CC155",
-            "CC156",
+            "CC103", "CC104", "CC105", "CC106", "CC107", "IP101", "IP102", "IP104", "IP105",
+            "IP106",
         ],
     );
     assert_has(
         &report,
         "/m-caps",
         &[
-            "CC102", "CC117", "CC160", "CC161", "CC162", "CC164", "CC165",
+            "CC102", "CC117", "IP110", "IP111", "IP112", "IP114", "IP115",
         ],
     );
     assert_has(&report, "/m-mounts", &["CC108", "CC109"]);
@@ -746,6 +787,18 @@ fn live_engine_audit() {
             ],
         );
     }
+    for name in ["/m-sock-renamed", "/m-sock-alias", "/m-sock-dir"] {
+        let f: Vec<_> = findings_for(&report, name)
+            .into_iter()
+            .filter(|f| f["rule"] == "CC109")
+            .collect();
+        assert_eq!(f.len(), 1, "{name}: {f:#?}");
+        assert!(
+            f[0]["message"].as_str().unwrap().contains("Docker socket"),
+            "{name}: {f:#?}"
+        );
+    }
+
     // Only the 0.0.0.0 binding is "all interfaces"; 127.0.0.1:8080 is not.
     let ports = findings_for(&report, "/m-ports");
     let cc119: Vec<_> = ports.iter().filter(|f| f["rule"] == "CC119").collect();
@@ -768,21 +821,144 @@ fn live_engine_audit() {
                 .contains("/host-etc read-write")
     }));
 
-    // Every finding names its object and shows evidence; path is the object's label.
+    // Every finding names its object and shows evidence; path is the object's label;
+    // benchmark rules cite their item, the isolation proof cites none.
     for f in report["findings"].as_array().unwrap() {
         assert!(!f["evidence"].as_array().unwrap().is_empty(), "{f}");
-        assert!(
-            f["references"][0]
-                .as_str()
-                .unwrap()
-                .starts_with("CIS-Docker-1.6.0-"),
-            "{f}"
-        );
+        let rule = f["rule"].as_str().unwrap();
+        let refs = f["references"].as_array().unwrap();
+        if rule.starts_with("IP") || rule == "DD118" {
+            assert!(refs.is_empty(), "{f}");
+        } else {
+            assert!(
+                refs[0].as_str().unwrap().starts_with("CIS-Docker-1.6.0-"),
+                "{f}"
+            );
+        }
         if f["object"]["kind"] == "container" {
             let id = f["object"]["id"].as_str().unwrap();
             assert!(f["path"].as_str().unwrap().contains(&id[..12]), "{f}");
         }
     }
+
+    // The CIS-report view: every automated item with the verdict the benchmark gives
+    // for this engine and these containers.
+    let out = Command::new(MOAT)
+        .args(["audit", "--host", &d.host(), "--format", "cis-json"])
+        .env_remove("DOCKER_CONTENT_TRUST")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let cis: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items: Vec<&Value> = cis["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["items"].as_array().unwrap())
+        .collect();
+    assert_eq!(items.len(), 117, "every CIS v1.6.0 item once");
+    let status = |n: &str| -> String {
+        items
+            .iter()
+            .find(|i| i["number"] == n)
+            .unwrap_or_else(|| panic!("{n}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let expect = [
+        // daemon: debug log, iptables off, an insecure registry, TCP without TLS,
+        // userns-remap on, no authz plugin, json-file logs, no daemon no-new-privileges,
+        // no live restore, userland proxy on, default seccomp profile.
+        ("2.3", "warn"),
+        ("2.4", "warn"),
+        ("2.5", "warn"),
+        ("2.6", "pass"),
+        ("2.7", "warn"),
+        ("2.8", "info"),
+        ("2.9", "pass"),
+        ("2.10", "pass"),
+        ("2.11", "pass"),
+        ("2.12", "warn"),
+        ("2.13", "warn"),
+        ("2.14", "warn"),
+        ("2.15", "warn"),
+        ("2.16", "warn"),
+        ("2.17", "pass"),
+        ("2.18", "pass"),
+        // files: socket and daemon.json 666, containerd socket 666.
+        ("3.15", "pass"),
+        ("3.16", "warn"),
+        ("3.17", "pass"),
+        ("3.18", "warn"),
+        ("3.23", "pass"),
+        ("3.24", "warn"),
+        // images and containers.
+        ("4.1", "warn"),
+        ("4.5", "warn"),
+        ("4.6", "warn"),
+        ("4.7", "info"),
+        ("4.9", "info"),
+        ("5.1", "pass"),
+        ("5.3", "pass"),
+        ("5.4", "warn"),
+        ("5.5", "warn"),
+        ("5.6", "warn"),
+        ("5.7", "warn"),
+        ("5.8", "warn"),
+        ("5.10", "warn"),
+        ("5.11", "warn"),
+        ("5.12", "warn"),
+        ("5.13", "warn"),
+        ("5.14", "warn"),
+        ("5.15", "warn"),
+        ("5.16", "warn"),
+        ("5.17", "warn"),
+        ("5.18", "info"),
+        ("5.19", "info"),
+        ("5.20", "warn"),
+        ("5.21", "warn"),
+        ("5.22", "warn"),
+        ("5.24", "manual"),
+        ("5.25", "pass"),
+        ("5.26", "warn"),
+        ("5.27", "warn"),
+        ("5.29", "warn"),
+        ("5.31", "warn"),
+        ("5.32", "warn"),
+        ("6.1", "pass"),
+        ("6.2", "pass"),
+        ("7.1", "pass"),
+        ("7.5", "pass"),
+        ("7.9", "pass"),
+    ];
+    let wrong: Vec<String> = expect
+        .iter()
+        .filter(|(n, want)| status(n) != *want)
+        .map(|(n, want)| format!("{n}: {} (want {want})", status(n)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // The well-configured container appears under no item.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("/m-good"));
+    let t = &cis["totals"];
+    let sum: u64 = ["pass", "warn", "info", "manual"]
+        .iter()
+        .map(|k| t[k].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, 117);
+    let (code, text, _) = d.audit(&d.host(), &["--format", "cis"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains(
+            "[WARN  ] 5.32 Ensure that the Docker socket is not mounted inside any containers"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("total: pass "), "{text}");
+    let (code, html, _) = d.audit(&d.host(), &["--format", "cis-html"]);
+    assert_eq!(code, 0);
+    assert!(html.contains(r#"<tr class="warn" id="item-5.32">"#));
+    assert!(html.starts_with("<!DOCTYPE html>"));
 
     // Isolation proof, against the kernel's own view read here.
     let iso = &report["isolation"];
@@ -858,9 +1034,15 @@ fn live_engine_audit() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    for c in ["IC101", "IC102", "IC103", "IC104"] {
+    for c in ["IC101", "IC102", "IC103", "IC104", "IC105", "IC106"] {
         assert!(codes.contains(&c), "{c} missing for {old}: {codes:?}");
     }
+    let add = old_image.iter().find(|f| f["rule"] == "IC106").unwrap();
+    assert_eq!(
+        add["evidence"],
+        serde_json::json!(["ADD app.tgz /opt/ # buildkit"]),
+        "the base layer's ADD is not counted"
+    );
     let setuid = old_image.iter().find(|f| f["rule"] == "IC103").unwrap();
     assert!(
         setuid["evidence"][0]
@@ -1059,6 +1241,21 @@ fn live_engine_audit() {
             assert_eq!(got, want, "{name}");
         }
     }
+
+    // docker-bench's numbers select the same items.
+    let (code, out, _) = d.audit(
+        &d.host(),
+        &["--format", "json", "--select", "docker-bench-5.32"],
+    );
+    assert_eq!(code, 0);
+    let sel: Value = serde_json::from_str(&out).unwrap();
+    let rules: std::collections::BTreeSet<&str> = sel["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules.into_iter().collect::<Vec<_>>(), vec!["CC109"]);
 
     // The same engine over plain TCP: the daemon is found by its listening port.
     let (code, out, err) = d.audit(

@@ -79,7 +79,7 @@ fn import_status_query_round_trip() {
         text(&out.stderr)
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["path"], db_s);
     assert_eq!(v["sources"]["osv"], n);
     assert!(v["sources"]["alpine-secdb"].as_u64().unwrap() > 1000);
@@ -91,7 +91,7 @@ fn import_status_query_round_trip() {
     let out = moat(&["--db", db_s, "db", "status"], &[]);
     let t = text(&out.stdout);
     assert!(
-        t.contains("schema version: 1") && t.contains("last update:") && t.contains("crates.io"),
+        t.contains("schema version: 2") && t.contains("last update:") && t.contains("crates.io"),
         "{t}"
     );
 
@@ -272,11 +272,23 @@ fn bad_inputs_exit_2_and_leave_the_database_alone() {
     let d = dir.path().join("osv");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("x.json"), br#"{"id":"X-1","affected":[{"package":{"ecosystem":"PyPI","name":"a"},"ranges":[{"type":"ECOSYSTEM","events":[{"fixed":"1.0"}]}]}]}"#).unwrap();
-    let out = moat(&["--db", db_s, "db", "import", d.to_str().unwrap()], &[]);
+    let out = moat(
+        &[
+            "--db",
+            db_s,
+            "db",
+            "import",
+            "--verbose",
+            d.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let t = text(&out.stdout);
     assert!(
-        t.contains("skipped 1") && t.contains("skipped X-1") && t.contains("introduced"),
+        t.contains("skipped 1 (range has no \"introduced\" event 1)")
+            && t.contains("skipped X-1")
+            && t.contains("introduced"),
         "{t}"
     );
 }
@@ -420,4 +432,124 @@ fn update_killed_mid_download_keeps_the_previous_database() {
     let out = moat(&["--db", db_s, "db", "import", zip.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(leftovers(dir.path()).is_empty());
+}
+
+/// Issue 13: one summary line per source with the skipped records by reason; the
+/// records themselves only with --verbose; CVE records counted by format.
+#[test]
+fn import_prints_one_line_per_source_and_lists_skips_only_when_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("moat.db");
+    let pypi = vulndata().join("osv/PyPI/all.zip");
+    let cves = vulndata().join("vulnrichment/cves.zip");
+    let args = |verbose: bool| {
+        let mut a = vec![
+            "db".to_string(),
+            "import".into(),
+            "--db".into(),
+            db.display().to_string(),
+        ];
+        if verbose {
+            a.push("--verbose".into());
+        }
+        a.push(pypi.display().to_string());
+        a.push(cves.display().to_string());
+        a
+    };
+    let run = |verbose: bool| {
+        let a = args(verbose);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = moat(&a, &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let quiet = run(false);
+    let line = quiet
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{}:", pypi.display())))
+        .unwrap_or_else(|| panic!("no summary line for the PyPI zip in {quiet}"));
+    // The PyPI zip has two records whose ranges are not PEP 440 (PYSEC-2019-125,
+    // PYSEC-2021-371): counted under their reason, not listed.
+    assert!(
+        line.contains(&format!("{} records", zip_count("osv/PyPI/all.zip") - 2)),
+        "{line}"
+    );
+    assert!(
+        line.contains("skipped 2 (invalid Pep440 version 2)"),
+        "{line}"
+    );
+    assert!(!quiet.contains("PYSEC-2019-125"), "{quiet}");
+    assert!(
+        quiet.contains(&format!(
+            "cve-json-5 {}",
+            zip_count("vulnrichment/cves.zip")
+        )),
+        "{quiet}"
+    );
+    let verbose = run(true);
+    assert!(verbose.contains("skipped PYSEC-2019-125"), "{verbose}");
+    assert!(verbose.contains("skipped PYSEC-2021-371"), "{verbose}");
+}
+
+/// A database of an older schema (moat upgraded) is rebuilt by `db import`, with a
+/// note, instead of refusing the one command that can rebuild it; a file that is not
+/// a moat database is still refused and left alone.
+#[test]
+fn import_rebuilds_a_database_of_an_older_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("moat.db");
+    // An empty schema-1 database, as moat 0.1 wrote its meta table.
+    let made = Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)\"); c.execute(\"INSERT INTO meta VALUES ('schema_version', '1')\"); c.commit()")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let crates = vulndata().join("osv/crates.io/all.zip");
+    let out = moat(
+        &[
+            "--db",
+            db.to_str().unwrap(),
+            "db",
+            "import",
+            crates.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("schema 1"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = moat(
+        &[
+            "--db",
+            db.to_str().unwrap(),
+            "db",
+            "status",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["sources"]["osv"], zip_count("osv/crates.io/all.zip"));
+
+    let foreign = dir.path().join("foreign.db");
+    std::fs::write(&foreign, b"not a database at all").unwrap();
+    let out = moat(
+        &[
+            "--db",
+            foreign.to_str().unwrap(),
+            "db",
+            "import",
+            crates.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&foreign).unwrap(), b"not a database at all");
 }

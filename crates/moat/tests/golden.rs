@@ -164,11 +164,25 @@ fn lint_every_format() {
     for (f, ext) in [("table", "txt"), ("json", "json"), ("sarif", "sarif")] {
         check(
             &format!("lint-corpus.{ext}"),
-            &["lint", "../shared/corpus", "--format", f],
+            &[
+                "lint",
+                "../shared/corpus",
+                "--shellcheck",
+                "never",
+                "--format",
+                f,
+            ],
         );
         check(
             &format!("lint-fixtures.{ext}"),
-            &["lint", "crates/moat-lint/tests/fixtures", "--format", f],
+            &[
+                "lint",
+                "crates/moat-lint/tests/fixtures",
+                "--shellcheck",
+                "never",
+                "--format",
+                f,
+            ],
         );
     }
 }

@@ -301,3 +301,44 @@ fn control_characters_in_names_and_content_reach_the_terminal_escaped() {
     let o = c.run(&["lint", &format!("d/{bad}")]);
     o.assert_rejected("bad\\x1b[31m\\n.Dockerfile");
 }
+
+/// Issue 19's rules that pair instructions (an archive copied then extracted, each
+/// package manager and its clean, consecutive RUNs, ONBUILD) stay linear: tens of
+/// thousands of each in one file (3 MB, under the 4 MB budget).
+#[test]
+fn many_archives_extractions_installs_and_onbuilds() {
+    let c = Case::new();
+    let mut t = String::from("FROM alpine:3.19\n");
+    for i in 0..10_000 {
+        writeln!(
+            t,
+            "COPY a{}.tar /x/\nRUN tar -xf /x/a{}.tar",
+            i % 7,
+            (i + 1) % 7
+        )
+        .unwrap();
+    }
+    t.push_str("RUN true");
+    for _ in 0..30_000 {
+        t.push_str(" && dnf install -y x-1 && microdnf install -y y-1");
+    }
+    t.push('\n');
+    for _ in 0..10_000 {
+        t.push_str("ONBUILD RUN apt-get install x\n");
+    }
+    t.push_str("USER 1000\n");
+    write(&c.work(), "Dockerfile", &t);
+    let o = c.run(&[
+        "lint",
+        "--shellcheck",
+        "never",
+        "--format",
+        "json",
+        "Dockerfile",
+    ]);
+    o.assert_well_behaved(0);
+    let f = findings(&o.stdout);
+    assert!(f.iter().any(|x| x["rule"] == "DF069"), "no DF069");
+    assert!(f.iter().any(|x| x["rule"] == "DF053"), "no DF053");
+    assert!(f.iter().filter(|x| x["rule"] == "DF011").count() >= 10_000);
+}

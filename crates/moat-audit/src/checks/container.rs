@@ -1,8 +1,8 @@
-//! Container checks (CIS 4, 5) and the isolation proof: `CC1xx`.
+//! Container checks (CIS 4, 5): `CC1xx`; and the isolation proof: `IP1xx`.
 
-use super::container_object;
+use super::{Sink, container_object};
 use crate::Snapshot;
-use crate::finding::AuditFinding;
+use crate::finding::{AuditFinding, AuditObject};
 use crate::rules::*;
 use moat_engine::models::{ContainerInspectResponse, RestartPolicyNameEnum};
 use moat_lint::rules::{
@@ -37,11 +37,7 @@ fn secopt_value<'a>(opts: &'a [String], key: &str) -> Option<&'a str> {
     })
 }
 
-pub(crate) fn container(
-    snap: &Snapshot,
-    c: &ContainerInspectResponse,
-    out: &mut Vec<AuditFinding>,
-) {
+pub(crate) fn container(snap: &Snapshot, c: &ContainerInspectResponse, out: &mut Sink) {
     let obj = container_object(c);
     let mut add = |rule: &moat_model::lint::RuleMeta, msg: String, ev: Vec<String>| {
         out.push(AuditFinding::new(rule, obj.clone(), msg, ev));
@@ -111,14 +107,19 @@ pub(crate) fn container(
                 .map(|p| format!(", propagation {p}"))
                 .unwrap_or_default()
         );
-        let name_is_sock = |p: &str| Path::new(p).file_name().is_some_and(|n| n == "docker.sock");
-        if bind && (name_is_sock(&src) || name_is_sock(&dst)) {
+        let engine_socket = if bind {
+            engine_socket_in(snap, &src, &dst)
+        } else {
+            None
+        };
+        if let Some((what, why)) = engine_socket {
             add(
                 &CC109,
-                format!("Docker socket {src} is mounted at {dst}"),
-                vec![ev.clone()],
+                format!("{what} is exposed: {src} is mounted at {dst}"),
+                vec![ev.clone(), why],
             );
-        } else if bind && is_sensitive_source(&src) {
+        }
+        if bind && is_sensitive_source(&src) {
             add(
                 &CC108,
                 format!(
@@ -319,6 +320,22 @@ pub(crate) fn container(
         );
     }
 
+    // 5.3 SELinux: only where the daemon enforces it; `label=disable` opts out.
+    let selinux = snap
+        .info
+        .security_options
+        .as_ref()
+        .is_some_and(|o| o.iter().any(|x| x.contains("name=selinux")));
+    if selinux
+        && (secopt_value(&secopts, "label") == Some("disable")
+            || secopts.iter().any(|o| o == "label:disable"))
+    {
+        add(
+            &CC128,
+            "SELinux labelling is disabled (label=disable)".into(),
+            vec![format!("HostConfig.SecurityOpt={secopts:?}")],
+        );
+    }
     // The kernel's view.
     let Some(id) = c.id.as_deref() else { return };
     if let Some(pids) = snap.sshd.get(id) {
@@ -332,15 +349,21 @@ pub(crate) fn container(
     }
     let Some(p) = snap.proofs.get(id) else { return };
     let ns_rules = [
-        ("pid", &CC151),
-        ("net", &CC152),
-        ("mnt", &CC153),
-        ("ipc", &CC154),
-        ("uts", &CC155),
-        ("user", &CC156),
-        ("cgroup", &CC157),
+        ("pid", &IP101),
+        ("net", &IP102),
+        ("mnt", &IP103),
+        ("ipc", &IP104),
+        ("uts", &IP105),
+        ("user", &IP106),
+        ("cgroup", &IP107),
     ];
     for (kind, rule) in ns_rules {
+        // A daemon-wide default is reported once, on the daemon (IP120, IP121).
+        if (kind == "user" && !explicit_host_userns(c))
+            || (kind == "cgroup" && !explicit_host_cgroupns(snap, c))
+        {
+            continue;
+        }
         if let Some(ns) = p.namespaces.get(kind)
             && ns.shared
         {
@@ -356,7 +379,7 @@ pub(crate) fn container(
     }
     if !p.cap_eff_beyond_default.is_empty() {
         add(
-            &CC160,
+            &IP110,
             format!(
                 "effective capabilities beyond Docker's default: {}",
                 p.cap_eff_beyond_default.join(", ")
@@ -366,22 +389,22 @@ pub(crate) fn container(
     }
     if p.seccomp == Some(0) {
         add(
-            &CC161,
+            &IP111,
             "no seccomp filter on the init process".into(),
             vec![format!("/proc/{}/status Seccomp=0", p.pid)],
         );
     }
     if p.no_new_privs == Some(false) {
         add(
-            &CC165,
+            &IP115,
             "the kernel's no_new_privs flag is off".into(),
             vec![format!("/proc/{}/status NoNewPrivs=0", p.pid)],
         );
     }
     let limits = [
-        (&CC162, "memory", &p.memory, hc.memory.unwrap_or(0) != 0),
-        (&CC163, "CPU", &p.cpu, false),
-        (&CC164, "PIDs", &p.pids, hc.pids_limit.unwrap_or(0) > 0),
+        (&IP112, "memory", &p.memory, hc.memory.unwrap_or(0) != 0),
+        (&IP113, "CPU", &p.cpu, false),
+        (&IP114, "PIDs", &p.pids, hc.pids_limit.unwrap_or(0) > 0),
     ];
     for (rule, what, view, configured) in limits {
         if let Some(v) = view
@@ -394,6 +417,161 @@ pub(crate) fn container(
             };
             add(rule, msg, vec![v.evidence()]);
         }
+    }
+}
+
+/// The engine socket a bind mount exposes, matched by identity (device and inode)
+/// and real path, whatever the mount's names: the socket itself, or a directory that
+/// holds it. Falls back to the name `docker.sock` when the source cannot be examined.
+fn engine_socket_in(snap: &Snapshot, src: &str, dst: &str) -> Option<(String, String)> {
+    if let Some(id) = snap.mount_sources.get(src) {
+        for s in &snap.engine_sockets {
+            if id.dev == s.id.dev && id.ino == s.id.ino {
+                return Some((
+                    format!("the {} ({})", s.what, s.path),
+                    format!(
+                        "{src} is {} (device {}, inode {})",
+                        s.id.real, s.id.dev, s.id.ino
+                    ),
+                ));
+            }
+            let dir = id.real.trim_end_matches('/');
+            if id.is_dir && !dir.is_empty() && s.id.real.starts_with(&format!("{dir}/")) {
+                return Some((
+                    format!("the {} ({})", s.what, s.path),
+                    format!("{src} is the directory {} holding {}", id.real, s.id.real),
+                ));
+            }
+            if id.is_dir && dir.is_empty() {
+                return Some((
+                    format!("the {} ({})", s.what, s.path),
+                    format!("{src} is the host's root, holding {}", s.id.real),
+                ));
+            }
+        }
+        return None;
+    }
+    let name_is_sock = |p: &str| Path::new(p).file_name().is_some_and(|n| n == "docker.sock");
+    (name_is_sock(src) || name_is_sock(dst)).then(|| {
+        (
+            "the Docker socket".to_string(),
+            format!("{src} is named docker.sock (not examined on this host)"),
+        )
+    })
+}
+
+/// `--userns=host` asked for explicitly (else a shared user namespace is the daemon's
+/// default: no remapping).
+fn explicit_host_userns(c: &ContainerInspectResponse) -> bool {
+    c.host_config
+        .as_ref()
+        .and_then(|h| h.userns_mode.as_deref())
+        == Some("host")
+}
+
+/// The daemon's default cgroup namespace mode: `default-cgroupns-mode`, else `host` on
+/// cgroup v1 and `private` on v2 (Docker's defaults).
+fn daemon_cgroupns_default(snap: &Snapshot) -> String {
+    if let Some(s) = snap
+        .daemon
+        .setting(&["--default-cgroupns-mode"], "default-cgroupns-mode")
+        .pop()
+    {
+        return s.value;
+    }
+    match snap.info.cgroup_version.as_ref().map(|v| v.to_string()) {
+        Some(v) if v == "2" => "private".into(),
+        _ => "host".into(),
+    }
+}
+
+/// `--cgroupns host` asked for where the daemon's default is private.
+fn explicit_host_cgroupns(snap: &Snapshot, c: &ContainerInspectResponse) -> bool {
+    let mode = c
+        .host_config
+        .as_ref()
+        .and_then(|h| h.cgroupns_mode.as_ref())
+        .map(|m| m.to_string());
+    mode.as_deref() == Some("host") && daemon_cgroupns_default(snap) != "host"
+}
+
+/// CIS 5.19, reported once: the containers to which no ulimit applies (no `--ulimit`
+/// and no daemon-wide `default-ulimits`). With daemon defaults nothing is reported: a
+/// container need not override them.
+pub(crate) fn daemon_wide_ulimits(snap: &Snapshot, out: &mut Sink) {
+    let daemon_ulimits = snap
+        .daemon
+        .setting(&["--default-ulimit"], "default-ulimits")
+        .iter()
+        .any(|s| s.value != "{}");
+    if daemon_ulimits {
+        return;
+    }
+    let bare: Vec<String> = snap
+        .containers
+        .iter()
+        .filter(|c| {
+            c.host_config
+                .as_ref()
+                .and_then(|h| h.ulimits.as_ref())
+                .is_none_or(|u| u.is_empty())
+        })
+        .map(|c| container_object(c).label())
+        .collect();
+    if !bare.is_empty() {
+        out.push(AuditFinding::new(
+            &CC129,
+            AuditObject::daemon(),
+            format!(
+                "no ulimit applies to {} container(s): no --ulimit and no daemon default-ulimits",
+                bare.len()
+            ),
+            bare,
+        ));
+    }
+}
+
+/// Daemon-wide isolation facts, reported once: the running containers that share the
+/// host's user namespace for want of remapping (IP120) and the host's cgroup namespace
+/// by the daemon's default (IP121).
+pub(crate) fn daemon_wide_proof(snap: &Snapshot, out: &mut Sink) {
+    let mut user = Vec::new();
+    let mut cgroup = Vec::new();
+    for c in &snap.containers {
+        let Some(p) = c.id.as_deref().and_then(|id| snap.proofs.get(id)) else {
+            continue;
+        };
+        let shared = |k: &str| p.namespaces.get(k).is_some_and(|n| n.shared);
+        let label = container_object(c).label();
+        if shared("user") && !explicit_host_userns(c) {
+            user.push(label.clone());
+        }
+        if shared("cgroup") && !explicit_host_cgroupns(snap, c) {
+            cgroup.push(label);
+        }
+    }
+    if !user.is_empty() {
+        out.push(AuditFinding::new(
+            &IP120,
+            AuditObject::daemon(),
+            format!(
+                "{} running container(s) share the host's user namespace: the daemon does not remap users",
+                user.len()
+            ),
+            user,
+        ));
+    }
+    if !cgroup.is_empty() {
+        out.push(AuditFinding::new(
+            &IP121,
+            AuditObject::daemon(),
+            format!(
+                "{} running container(s) share the host's cgroup namespace: the daemon's default cgroupns mode is {}",
+                cgroup.len(),
+                daemon_cgroupns_default(snap)
+            ),
+            cgroup,
+        ));
     }
 }
 

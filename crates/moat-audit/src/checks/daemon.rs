@@ -1,17 +1,44 @@
 //! Daemon checks (CIS 2): `DD1xx`.
 
+use super::Sink;
 use crate::Snapshot;
 use crate::finding::{AuditFinding, AuditObject};
 use crate::rules::*;
 use moat_engine::{HostAddr, models::LocalNodeState};
 use moat_lint::rules::{dd004_no_new_privileges, dd008_userland_proxy, dd009_iptables_disabled};
 
-pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
+pub(crate) fn daemon(snap: &Snapshot, out: &mut Sink) {
     let info = &snap.info;
     let d = &snap.daemon;
     // The settings daemon.json lint checks too: one implementation, moat-lint's.
     let spec = crate::spec::daemon_spec(d);
     let obj = AuditObject::daemon;
+    if !d.known() {
+        for n in ["2.8", "2.10", "2.11", "2.14", "2.16"] {
+            out.skip(
+                n,
+                "dockerd's command line and daemon.json could not be read",
+            );
+        }
+    }
+    if !snap
+        .networks
+        .iter()
+        .any(|n| n.name.as_deref() == Some("bridge") && n.driver.as_deref() == Some("bridge"))
+    {
+        out.context("2.2", "no default bridge network (--bridge=none)");
+    }
+    let tcp = d
+        .setting(&["-H", "--host"], "hosts")
+        .iter()
+        .any(|s| !s.value.starts_with("unix://") && !s.value.starts_with("fd://"))
+        || matches!(
+            HostAddr::parse(&snap.host),
+            Ok(HostAddr::Tcp(_) | HostAddr::Https(_))
+        );
+    if !tcp && d.known() {
+        out.context("2.7", "the daemon does not listen on TCP");
+    }
     let mut add = |rule: &moat_model::lint::RuleMeta, msg: String, ev: Vec<String>| {
         out.push(AuditFinding::new(rule, obj(), msg, ev));
     };
@@ -94,17 +121,22 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
             )],
         );
     }
-    // 2.6/2.7 storage driver
-    if let Some(drv) = info.driver.as_deref()
-        && (drv == "aufs" || drv == "devicemapper")
-    {
-        add(
-            &DD105,
-            format!("storage driver {drv} is deprecated"),
-            vec![format!("/info Driver={drv}")],
-        );
+    // 2.6 aufs; devicemapper is deprecated too but no v1.6.0 item.
+    if let Some(drv) = info.driver.as_deref() {
+        let rule = match drv {
+            "aufs" => Some(&DD105),
+            "devicemapper" => Some(&DD118),
+            _ => None,
+        };
+        if let Some(rule) = rule {
+            add(
+                rule,
+                format!("storage driver {drv} is deprecated"),
+                vec![format!("/info Driver={drv}")],
+            );
+        }
     }
-    // 2.8 TCP without TLS
+    // 2.7 TCP without TLS
     let tlsverify = d
         .bool_setting(&["--tlsverify"], "tlsverify")
         .is_some_and(|(v, _)| v);
@@ -130,7 +162,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
         );
     }
     if d.known() {
-        // 2.9 default ulimits
+        // 2.8 default ulimits
         if d.setting(&["--default-ulimit"], "default-ulimits")
             .is_empty()
         {
@@ -140,7 +172,21 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
                 vec!["no --default-ulimit flag or \"default-ulimits\" key".into()],
             );
         }
-        // 2.11 cgroup parent
+        // 2.11 base device size (devicemapper's dm.basesize)
+        let basesize: Vec<String> = d
+            .setting(&["--storage-opt"], "storage-opts")
+            .into_iter()
+            .filter(|s| s.value.contains("dm.basesize"))
+            .map(|s| s.source)
+            .collect();
+        if !basesize.is_empty() {
+            add(
+                &DD119,
+                "the base device size is changed (dm.basesize)".into(),
+                basesize,
+            );
+        }
+        // 2.10 cgroup parent
         if let Some(s) = d.setting(&["--cgroup-parent"], "cgroup-parent").pop() {
             add(
                 &DD109,
@@ -148,7 +194,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
                 vec![s.source],
             );
         }
-        // 2.15 no-new-privileges
+        // 2.14 no-new-privileges
         if dd004_no_new_privileges::check(&spec) {
             add(
                 &DD112,
@@ -156,7 +202,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
                 vec!["no --no-new-privileges flag or \"no-new-privileges\": true".into()],
             );
         }
-        // 2.17 userland proxy
+        // 2.16 userland proxy
         let proxy = d.bool_setting(&["--userland-proxy"], "userland-proxy");
         if dd008_userland_proxy::check(&spec) {
             add(
@@ -170,7 +216,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
             );
         }
     }
-    // 2.10 userns
+    // 2.9 userns
     let secopts = info.security_options.clone().unwrap_or_default();
     if !secopts.iter().any(|o| o.contains("name=userns")) {
         add(
@@ -179,7 +225,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
             vec![format!("/info SecurityOptions={secopts:?}")],
         );
     }
-    // 2.13 authorization plugin
+    // 2.12 authorization plugin
     let authz = info
         .plugins
         .as_ref()
@@ -192,7 +238,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
             vec!["/info Plugins.Authorization=[]".into()],
         );
     }
-    // 2.14 logging
+    // 2.13 logging
     if let Some(drv) = info.logging_driver.as_deref()
         && matches!(drv, "json-file" | "local" | "none")
     {
@@ -202,7 +248,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
             vec![format!("/info LoggingDriver={drv}")],
         );
     }
-    // 2.16 live restore
+    // 2.15 live restore
     if info.live_restore_enabled != Some(true) {
         add(
             &DD113,
@@ -213,7 +259,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
             )],
         );
     }
-    // 2.18 seccomp
+    // 2.17 seccomp
     match secopts.iter().find(|o| o.contains("name=seccomp")) {
         None => add(
             &DD115,
@@ -227,7 +273,7 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
         ),
         Some(_) => {}
     }
-    // 2.19 experimental
+    // 2.18 experimental
     if info.experimental_build == Some(true) {
         add(
             &DD116,

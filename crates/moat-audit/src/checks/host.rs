@@ -1,10 +1,130 @@
-//! Host file checks (CIS 1, 3): `DH1xx`.
+//! Host file checks (CIS 1, 3) and the audited environment (CIS 4.5): `DH1xx`, `DD120`.
 
-use crate::Snapshot;
+use super::Sink;
 use crate::finding::{AuditFinding, AuditObject};
 use crate::rules::*;
+use crate::{AuditOptions, Snapshot};
 
-pub(crate) fn host_files(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
+/// CIS 4.5: content trust in the audited environment.
+pub(crate) fn environment(opts: &AuditOptions, out: &mut Sink) {
+    if opts.content_trust.as_deref() != Some("1") {
+        out.push(AuditFinding::new(
+            &DD120,
+            AuditObject::host("environment"),
+            "content trust is not enabled: unsigned images are pulled and run",
+            vec![match &opts.content_trust {
+                Some(v) => format!("DOCKER_CONTENT_TRUST={v:?}"),
+                None => "DOCKER_CONTENT_TRUST is not set".to_string(),
+            }],
+        ));
+    }
+}
+
+fn audit_files(snap: &Snapshot, out: &mut Sink) {
+    let Some(rules) = &snap.audit_rules else {
+        for t in &snap.audit_targets {
+            out.skip(&t.cis, "audit rules not read");
+        }
+        return;
+    };
+    for t in &snap.audit_targets {
+        if !t.exists {
+            out.skip(&t.cis, format!("{} not found", t.path));
+            continue;
+        }
+        let same = |p: &str| t.real.as_deref() == Some(p);
+        if rules.watching(&t.path, same).is_some()
+            || t.real
+                .as_deref()
+                .is_some_and(|r| rules.watching(r, |_| false).is_some())
+        {
+            continue;
+        }
+        out.push_item(
+            AuditFinding::new(
+                &DH108,
+                AuditObject::host(&t.path),
+                format!("no audit rule watches {} (CIS {})", t.path, t.cis),
+                vec![format!(
+                    "audit rules read from {}: none names {}",
+                    rules.source, t.path
+                )],
+            ),
+            &t.cis,
+        );
+    }
+}
+
+pub(crate) fn host_files(snap: &Snapshot, out: &mut Sink) {
+    audit_files(snap, out);
+    match &snap.data_root {
+        Some(d) => match d.mountpoint {
+            Some(false) => out.push(AuditFinding::new(
+                &DH109,
+                AuditObject::host(&d.path),
+                format!("{} is not a mount point of its own", d.path),
+                vec![format!("/proc/self/mountinfo has no mount at {}", d.path)],
+            )),
+            Some(true) => {}
+            None => out.skip("1.1.1", "the mount table could not be read"),
+        },
+        None => out.skip("1.1.1", "the engine did not report its data root"),
+    }
+    for (cis, file) in [
+        ("3.1", "docker.service"),
+        ("3.3", "docker.socket"),
+        ("3.5", "/etc/docker"),
+        ("3.7", "/etc/docker/certs.d/"),
+        ("3.19", "/etc/default/docker"),
+        ("3.22", "/etc/sysconfig/docker"),
+        ("3.23", "containerd.sock"),
+    ] {
+        let found = snap.docker_files.iter().any(|f| f.cis_owner == cis);
+        if !found {
+            let what = if file.starts_with('/') || file.ends_with('/') {
+                format!("{file} not found")
+            } else {
+                format!("no {file} found")
+            };
+            out.skip(cis, what.clone());
+            let mode = match cis {
+                "3.22" => "3.21".to_string(),
+                n => {
+                    let (s, i) = n.split_once('.').unwrap_or(("3", "0"));
+                    format!("{s}.{}", i.parse::<u32>().unwrap_or(0) + 1)
+                }
+            };
+            out.skip(&mode, what);
+        }
+    }
+    let tls = |flag: &str, key: &str| snap.daemon.setting(&[flag], key).pop().is_some();
+    for (flag, key, own, mode) in [
+        ("--tlscacert", "tlscacert", "3.9", "3.10"),
+        ("--tlscert", "tlscert", "3.11", "3.12"),
+        ("--tlskey", "tlskey", "3.13", "3.14"),
+    ] {
+        if !tls(flag, key) {
+            out.skip(own, format!("no {flag} configured"));
+            out.skip(mode, format!("no {flag} configured"));
+        }
+    }
+    if snap.daemon_json.is_none() {
+        let what = snap
+            .daemon
+            .config_file
+            .clone()
+            .unwrap_or_else(|| "daemon.json".into());
+        out.skip("3.17", format!("{what} not found"));
+        out.skip("3.18", format!("{what} not found"));
+    }
+    if snap.socket.is_none() {
+        out.skip("3.15", "the Docker socket is not on this host");
+        out.skip("3.16", "the Docker socket is not on this host");
+    }
+    if snap.docker_group.is_none() {
+        out.skip("1.1.2", "no docker group");
+    }
+
     if let Some(s) = &snap.socket {
         let group_ok = s.gid == 0 || snap.docker_group.as_ref().is_some_and(|g| g.gid == s.gid);
         if s.uid != 0 || !group_ok {
@@ -48,29 +168,35 @@ pub(crate) fn host_files(snap: &Snapshot, out: &mut Vec<AuditFinding>) {
     for f in &snap.docker_files {
         let x = &f.facts;
         if x.uid != 0 || x.gid != 0 {
-            out.push(AuditFinding::new(
-                &DH106,
-                AuditObject::host(&x.path),
-                format!(
-                    "owned by {} (want root:root, CIS {})",
-                    x.owner_str(),
-                    f.cis_owner
+            out.push_item(
+                AuditFinding::new(
+                    &DH106,
+                    AuditObject::host(&x.path),
+                    format!(
+                        "owned by {} (want root:root, CIS {})",
+                        x.owner_str(),
+                        f.cis_owner
+                    ),
+                    vec![format!("stat {}: uid={} gid={}", x.path, x.uid, x.gid)],
                 ),
-                vec![format!("stat {}: uid={} gid={}", x.path, x.uid, x.gid)],
-            ));
+                &f.cis_owner,
+            );
         }
         if x.mode & !f.max_mode & 0o7777 != 0 {
-            out.push(AuditFinding::new(
-                &DH107,
-                AuditObject::host(&x.path),
-                format!(
-                    "mode {} (want {:o} or stricter, CIS {})",
-                    x.mode_str(),
-                    f.max_mode,
-                    f.cis_mode
+            out.push_item(
+                AuditFinding::new(
+                    &DH107,
+                    AuditObject::host(&x.path),
+                    format!(
+                        "mode {} (want {:o} or stricter, CIS {})",
+                        x.mode_str(),
+                        f.max_mode,
+                        f.cis_mode
+                    ),
+                    vec![format!("stat {}: mode={}", x.path, x.mode_str())],
                 ),
-                vec![format!("stat {}: mode={}", x.path, x.mode_str())],
-            ));
+                &f.cis_mode,
+            );
         }
     }
     if let Some(g) = &snap.docker_group

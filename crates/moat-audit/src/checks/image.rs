@@ -1,7 +1,7 @@
 //! Image checks (CIS 4): `IC1xx`, and the walk of image layers for setuid files.
 
 use super::container::is_root_user;
-use super::image_object;
+use super::{Sink, image_object};
 use crate::finding::AuditFinding;
 use crate::rules::*;
 use crate::sys::HostPaths;
@@ -19,9 +19,10 @@ pub(crate) fn image(
     id: &str,
     img: &ImageInspect,
     opts: &AuditOptions,
-    out: &mut Vec<AuditFinding>,
+    out: &mut Sink,
 ) {
     let obj = image_object(id, img);
+    history(snap, id, &obj, out);
     let cfg = img.config.clone().unwrap_or_default();
     if is_root_user(cfg.user.as_deref()) {
         out.push(AuditFinding::new(
@@ -81,8 +82,73 @@ pub(crate) fn image(
     }
 }
 
-/// Walks an image's layer directories on the host (overlay2 `LowerDir`/`UpperDir`) for
-/// setuid/setgid regular files.
+/// The instruction of a history step: `#(nop) ADD ...` (classic builder), `ADD ... #
+/// buildkit`, `RUN /bin/sh -c apt-get update` / `/bin/sh -c apt-get update`.
+fn step_words(created_by: &str) -> Vec<&str> {
+    let s = created_by.trim();
+    let s = s.strip_prefix("/bin/sh -c ").unwrap_or(s).trim_start();
+    let s = s.strip_prefix("#(nop)").unwrap_or(s).trim_start();
+    s.split_whitespace().collect()
+}
+
+fn is_add(created_by: &str) -> bool {
+    step_words(created_by).first() == Some(&"ADD")
+}
+
+/// A package-index update without an install or upgrade in the same step.
+fn is_update_alone(created_by: &str) -> bool {
+    let words = step_words(created_by);
+    let updates = words.windows(2).any(|w| {
+        matches!(
+            w[0].rsplit('/').next().unwrap_or(""),
+            "apt-get" | "apt" | "apk" | "yum" | "dnf" | "zypper" | "microdnf"
+        ) && matches!(w[1], "update" | "refresh" | "makecache")
+    });
+    let installs = words
+        .iter()
+        .any(|w| matches!(*w, "install" | "add" | "upgrade" | "dist-upgrade" | "in"));
+    updates && !installs
+}
+
+fn history(snap: &Snapshot, id: &str, obj: &crate::finding::AuditObject, out: &mut Sink) {
+    let Some(steps) = snap.image_history.get(id) else {
+        out.skip("4.7", "image history not read");
+        out.skip("4.9", "image history not read");
+        return;
+    };
+    let updates: Vec<String> = steps
+        .iter()
+        .filter(|s| is_update_alone(s))
+        .cloned()
+        .collect();
+    if !updates.is_empty() {
+        out.push(AuditFinding::new(
+            &IC105,
+            obj.clone(),
+            format!(
+                "{} history step(s) update the package index alone",
+                updates.len()
+            ),
+            updates,
+        ));
+    }
+    // The first step is the base image's root filesystem (`ADD file:... in /`).
+    let adds: Vec<String> = steps
+        .iter()
+        .skip(1)
+        .filter(|s| is_add(s))
+        .cloned()
+        .collect();
+    if !adds.is_empty() {
+        out.push(AuditFinding::new(
+            &IC106,
+            obj.clone(),
+            format!("{} history step(s) use ADD", adds.len()),
+            adds,
+        ));
+    }
+}
+
 /// Why an image's layers were not walked (the audit notes it and goes on).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -95,6 +161,8 @@ pub enum LayerScanError {
     Unreadable(String),
 }
 
+/// Walks an image's layer directories on the host (overlay2 `LowerDir`/`UpperDir`) for
+/// setuid/setgid regular files.
 pub(crate) fn scan_image_layers(
     paths: &HostPaths,
     img: &ImageInspect,
@@ -142,4 +210,24 @@ pub(crate) fn scan_image_layers(
     files.setuid.sort();
     files.setuid.dedup();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_steps() {
+        assert!(is_add("/bin/sh -c #(nop) ADD file:abc in / "));
+        assert!(is_add("ADD https://x/y.tgz /opt/ # buildkit"));
+        assert!(!is_add("/bin/sh -c #(nop) COPY file:abc in / "));
+        assert!(!is_add("RUN /bin/sh -c echo ADD # buildkit"));
+        assert!(is_update_alone("/bin/sh -c apt-get update"));
+        assert!(is_update_alone("RUN /bin/sh -c apk update # buildkit"));
+        assert!(!is_update_alone(
+            "/bin/sh -c apt-get update && apt-get install -y curl"
+        ));
+        assert!(!is_update_alone("/bin/sh -c apk add --update curl"));
+        assert!(!is_update_alone("/bin/sh -c echo update"));
+    }
 }

@@ -2,6 +2,7 @@
 
 use super::schema::{SCHEMA_VERSION, check_schema, from_json, now_unix};
 use crate::Result;
+use crate::cve::CveRecord;
 use crate::error::Error;
 use crate::eval::affected_by;
 use crate::model::{Advisory, Affected, AffectedEntry, Range, Reference, SeverityScore};
@@ -40,6 +41,9 @@ pub struct Status {
     pub sources: BTreeMap<String, i64>,
     /// Advisories per ecosystem of their affected entries.
     pub ecosystems: BTreeMap<String, i64>,
+    /// CVE records (ratings, KEV) per format (`cve-json-5`, `nvd-cve-api-2`).
+    #[serde(default)]
+    pub cve_records: BTreeMap<String, i64>,
     pub origins: Vec<OriginStatus>,
 }
 
@@ -371,6 +375,64 @@ impl Database {
         Ok(meta_i64(&self.conn, "last_update", &self.path)?.map(|t| (now_unix() - t).max(0)))
     }
 
+    /// What the CVE records say about `id` (`CVE-…`), merged across formats; `None`
+    /// when no CVE record of it was imported.
+    pub fn cve(&self, id: &str) -> Result<Option<CveRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT record FROM cve_records WHERE id = ?1 ORDER BY format")
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<String> = st
+            .query_map([id], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut out: Option<CveRecord> = None;
+        for r in rows {
+            let Ok(rec) = serde_json::from_str::<CveRecord>(&r) else {
+                continue;
+            };
+            match out.as_mut() {
+                Some(o) => o.merge(rec),
+                None => out = Some(rec),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The advisories that name CVE `id` (as id, alias or upstream) and their
+    /// advisory-level severities, sorted by advisory id: the other records of the
+    /// same CVE, for their ratings.
+    pub fn advisories_naming_cve(&self, id: &str) -> Result<Vec<(String, Vec<SeverityScore>)>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT a.id, a.severity FROM cve_refs r JOIN advisories a ON a.rowid = r.advisory
+                 WHERE r.cve = ?1 ORDER BY a.id, a.source, a.scope",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    from_json::<Vec<SeverityScore>>(r.get(1)?),
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Whether any CVE record (ratings, KEV) was imported: without them, KEV membership
+    /// is unknown rather than absent.
+    pub fn has_cve_records(&self) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM cve_records LIMIT 1")
+            .and_then(|mut st| st.exists([]))
+            .map_err(|e| self.err(e))
+    }
+
     /// Whether any advisory covers `ecosystem` (`Debian:12`, `PyPI`): one index seek,
     /// where [`Database::status`] counts everything.
     pub fn has_ecosystem(&self, ecosystem: &str) -> Result<bool> {
@@ -435,6 +497,11 @@ pub(super) fn status_of(conn: &Connection, path: &Path) -> Result<Status> {
         path,
         "SELECT ecosystem, COUNT(DISTINCT advisory) FROM affected GROUP BY ecosystem",
     )?;
+    let cve_records = counts(
+        conn,
+        path,
+        "SELECT format, COUNT(*) FROM cve_records GROUP BY format",
+    )?;
     let mut origins = Vec::new();
     {
         let mut st = conn
@@ -474,6 +541,7 @@ pub(super) fn status_of(conn: &Connection, path: &Path) -> Result<Status> {
         withdrawn,
         sources,
         ecosystems,
+        cve_records,
         origins,
     })
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The schema this build reads and writes. A database of another version is
 /// refused (rebuild it with `moat db update` or `moat db import`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,6 +72,24 @@ CREATE TABLE affected_extra (
     database_specific TEXT,
     PRIMARY KEY (advisory, idx)
 ) WITHOUT ROWID;
+-- CVE records (CVE JSON 5, NVD CVE API 2.0): ratings, CWEs, KEV; one row per CVE and
+-- format, the record as JSON (`CveRecord`), merged across formats when read.
+CREATE TABLE cve_records (
+    id TEXT NOT NULL,
+    format TEXT NOT NULL,
+    origin INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (id, format)
+) WITHOUT ROWID;
+CREATE INDEX cve_records_origin ON cve_records (origin);
+-- Every CVE id an advisory names (its id, aliases, upstream): the other records of
+-- the same CVE, for their ratings.
+CREATE TABLE cve_refs (
+    cve TEXT NOT NULL,
+    advisory INTEGER NOT NULL,
+    PRIMARY KEY (cve, advisory)
+) WITHOUT ROWID;
+CREATE INDEX cve_refs_advisory ON cve_refs (advisory);
 "#;
 
 /// Now, in seconds since the epoch.
@@ -93,6 +111,23 @@ pub(super) fn json_list<T: Serialize>(v: &[T]) -> Option<String> {
 pub(super) fn from_json<T: DeserializeOwned + Default>(s: Option<String>) -> T {
     s.and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default()
+}
+
+/// The schema version of a moat database at `path` when it is an older one than this
+/// build's (a database `moat db import`/`update` rebuild from scratch); `None` for
+/// the current version, a newer one, or a file that is not a moat database.
+pub(super) fn older_schema(path: &Path) -> Option<i64> {
+    let conn =
+        Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    let v: String = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .ok()?;
+    let v: i64 = v.parse().ok()?;
+    (v < SCHEMA_VERSION).then_some(v)
 }
 
 pub(super) fn check_schema(conn: &Connection, path: &Path) -> Result<()> {

@@ -1,8 +1,9 @@
 //! The [`Writer`]: builds a new database beside the target and renames it over it.
 
 use super::query::{Database, OriginStatus, Status};
-use super::schema::{SCHEMA, SCHEMA_VERSION, json_list, now_unix};
+use super::schema::{SCHEMA, SCHEMA_VERSION, json_list, now_unix, older_schema};
 use crate::Result;
+use crate::cve::CveRecord;
 use crate::error::Error;
 use crate::import::{self, ImportReport, InputKind, Unit};
 use crate::model::Advisory;
@@ -19,6 +20,7 @@ pub struct Writer {
     tmp: tempfile::TempPath,
     conn: Connection,
     now: i64,
+    replaced_schema: Option<i64>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -53,9 +55,16 @@ impl Writer {
             .tempfile_in(&dir)
             .map_err(|e| Error::io(&dir, e))?
             .into_temp_path();
-        let existing = keep && target.exists();
+        // A database of an older schema is rebuilt from scratch (what it held is
+        // re-imported or re-fetched by the caller); anything else that is not ours is
+        // refused, never overwritten.
+        let replaced_schema = if keep && target.exists() {
+            older_schema(target)
+        } else {
+            None
+        };
+        let existing = keep && target.exists() && replaced_schema.is_none();
         if existing {
-            // Refuse to build on something that is not ours.
             Database::open_read_only(target)?;
             std::fs::copy(target, &tmp).map_err(|e| Error::io(target, e))?;
         }
@@ -82,7 +91,14 @@ impl Writer {
             tmp,
             conn,
             now,
+            replaced_schema,
         })
+    }
+
+    /// The schema version of the database this writer replaces from scratch because
+    /// it was older than this build's (its advisories are not carried over).
+    pub fn replaced_schema(&self) -> Option<i64> {
+        self.replaced_schema
     }
 
     fn err(&self, e: rusqlite::Error) -> Error {
@@ -122,7 +138,7 @@ impl Writer {
         } else {
             InputKind::OsvJson
         };
-        self.import_origin(&location, kind, None, None, |report, sink| {
+        self.import_origin(&location, kind, None, None, true, |report, sink| {
             import::read_path(path, report, sink)
         })
     }
@@ -137,9 +153,52 @@ impl Writer {
         etag: Option<&str>,
         last_modified: Option<&str>,
     ) -> Result<ImportReport> {
-        self.import_origin(location, kind, etag, last_modified, |report, sink| {
+        self.import_origin(location, kind, etag, last_modified, true, |report, sink| {
             import::read_file(file, Some(kind), report, sink)
         })
+    }
+
+    /// Import one page of a paged source (the NVD CVE API) as part of origin
+    /// `location`, keeping what earlier pages (and earlier runs) of that origin gave
+    /// unless `replace`: a record in the page replaces the stored record of the same
+    /// CVE and format. The origin's validators are left as they were (see
+    /// [`Writer::set_origin_state`]).
+    pub fn import_page(
+        &mut self,
+        location: &str,
+        file: &Path,
+        kind: InputKind,
+        replace: bool,
+    ) -> Result<ImportReport> {
+        let old = self.origin(location)?;
+        let (etag, lm) = old.map_or((None, None), |o| (o.etag, o.last_modified));
+        self.import_origin(
+            location,
+            kind,
+            etag.as_deref(),
+            lm.as_deref(),
+            replace,
+            |report, sink| import::read_file(file, Some(kind), report, sink),
+        )
+    }
+
+    /// Record origin `location`'s validators after a paged fetch: `last_modified`
+    /// holds the source's own watermark (the NVD CVE API's last-modified time the
+    /// next incremental fetch starts from), `skipped` the records skipped in this run.
+    pub fn set_origin_state(
+        &mut self,
+        location: &str,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+        skipped: usize,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE origins SET etag = ?2, last_modified = ?3, skipped = ?4, fetched_at = ?5 WHERE location = ?1",
+                params![location, etag, last_modified, skipped as i64, self.now],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// Mark origin `location` as confirmed current (HTTP 304).
@@ -159,6 +218,7 @@ impl Writer {
         kind: InputKind,
         etag: Option<&str>,
         last_modified: Option<&str>,
+        replace: bool,
         read: impl FnOnce(&mut ImportReport, &mut import::Sink<'_>) -> Result<()>,
     ) -> Result<ImportReport> {
         let kind_s = serde_json::to_value(kind)
@@ -175,22 +235,34 @@ impl Writer {
                 |r| r.get(0),
             )
             .map_err(|e| self.err(e))?;
-        // Replace whatever this origin gave last time.
-        self.conn
-            .execute(
-                "DELETE FROM affected WHERE advisory IN (SELECT rowid FROM advisories WHERE origin = ?1)",
-                [origin],
-            )
-            .map_err(|e| self.err(e))?;
-        self.conn
-            .execute(
-                "DELETE FROM affected_extra WHERE advisory IN (SELECT rowid FROM advisories WHERE origin = ?1)",
-                [origin],
-            )
-            .map_err(|e| self.err(e))?;
-        self.conn
-            .execute("DELETE FROM advisories WHERE origin = ?1", [origin])
-            .map_err(|e| self.err(e))?;
+        // Replace whatever this origin gave last time (a page of a paged source adds
+        // to it instead).
+        if replace {
+            self.conn
+                .execute(
+                    "DELETE FROM affected WHERE advisory IN (SELECT rowid FROM advisories WHERE origin = ?1)",
+                    [origin],
+                )
+                .map_err(|e| self.err(e))?;
+            self.conn
+                .execute(
+                    "DELETE FROM affected_extra WHERE advisory IN (SELECT rowid FROM advisories WHERE origin = ?1)",
+                    [origin],
+                )
+                .map_err(|e| self.err(e))?;
+            self.conn
+                .execute(
+                    "DELETE FROM cve_refs WHERE advisory IN (SELECT rowid FROM advisories WHERE origin = ?1)",
+                    [origin],
+                )
+                .map_err(|e| self.err(e))?;
+            self.conn
+                .execute("DELETE FROM advisories WHERE origin = ?1", [origin])
+                .map_err(|e| self.err(e))?;
+            self.conn
+                .execute("DELETE FROM cve_records WHERE origin = ?1", [origin])
+                .map_err(|e| self.err(e))?;
+        }
 
         let mut report = ImportReport {
             location: location.to_string(),
@@ -206,6 +278,7 @@ impl Writer {
             let mut sink = |u: Unit| -> Result<()> {
                 match u {
                     Unit::Skip(s) => skipped.push(s),
+                    Unit::Cve(c) => insert_cve(conn, origin, &c).map_err(|e| Error::sql(tmp, e))?,
                     Unit::Advisory(a) => {
                         insert(conn, origin, &a).map_err(|e| Error::sql(tmp, e))?;
                         *stored.entry(a.source.clone()).or_default() += 1;
@@ -233,7 +306,11 @@ impl Writer {
         self.conn
             .execute(
                 "UPDATE origins SET records = ?2, skipped = ?3 WHERE id = ?1",
-                params![origin, report.total() as i64, report.skipped.len() as i64],
+                params![
+                    origin,
+                    (report.total() + report.other_records.values().sum::<usize>()) as i64,
+                    report.skipped.len() as i64
+                ],
             )
             .map_err(|e| self.err(e))?;
         Ok(report)
@@ -247,12 +324,14 @@ impl Writer {
             tmp,
             conn,
             now,
+            ..
         } = self;
         let e = |err| Error::sql(&*tmp, err);
         // Origins that no longer own any advisory (all replaced by later imports)
         // stay listed with records = 0; recount them so status is honest.
         conn.execute_batch(
-            "UPDATE origins SET records = (SELECT COUNT(*) FROM advisories WHERE origin = origins.id);",
+            "UPDATE origins SET records = (SELECT COUNT(*) FROM advisories WHERE origin = origins.id)
+               + (SELECT COUNT(*) FROM cve_records WHERE origin = origins.id);",
         )
         .map_err(e)?;
         conn.execute(
@@ -318,6 +397,8 @@ fn insert(conn: &Connection, origin: i64, a: &Advisory) -> rusqlite::Result<()> 
             .execute([old])?;
         conn.prepare_cached("DELETE FROM affected_extra WHERE advisory = ?1")?
             .execute([old])?;
+        conn.prepare_cached("DELETE FROM cve_refs WHERE advisory = ?1")?
+            .execute([old])?;
         conn.prepare_cached("DELETE FROM advisories WHERE rowid = ?1")?
             .execute([old])?;
     }
@@ -342,6 +423,15 @@ fn insert(conn: &Connection, origin: i64, a: &Advisory) -> rusqlite::Result<()> 
         json_list(&a.severity),
     ])?;
     let row = conn.last_insert_rowid();
+    let mut refs =
+        conn.prepare_cached("INSERT OR IGNORE INTO cve_refs (cve, advisory) VALUES (?1, ?2)")?;
+    for id in std::iter::once(a.id.as_str()).chain(a.other_ids()) {
+        // `DEBIAN-CVE-…`, `UBUNTU-CVE-…` name their CVE in the id too.
+        let cve = id.find("CVE-").map_or(id, |i| &id[i..]);
+        if crate::cve::valid_cve_id(cve) {
+            refs.execute(params![cve, row])?;
+        }
+    }
     let mut light = conn.prepare_cached(
         "INSERT OR REPLACE INTO affected (ecosystem, name, advisory, idx, advisory_id, source, scope, withdrawn, name_orig, ranges, versions)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -376,5 +466,18 @@ fn insert(conn: &Connection, origin: i64, a: &Advisory) -> rusqlite::Result<()> 
                 .and_then(|v| serde_json::to_string(v).ok()),
         ])?;
     }
+    Ok(())
+}
+
+/// Store a CVE record: one row per CVE and format (a later import of the same record
+/// replaces it).
+fn insert_cve(conn: &Connection, origin: i64, c: &CveRecord) -> rusqlite::Result<()> {
+    let record = serde_json::to_string(c)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let format = c.formats.first().map_or("", String::as_str);
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO cve_records (id, format, origin, record) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![c.id, format, origin, record])?;
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! DF001 — the last `USER` of the final stage is root.
+//! DF001 — the last `USER` of a stage is root.
 //!
-//! **What it does:** reports a final stage whose last `USER` instruction names `root`
+//! **What it does:** reports a stage (as hadolint: every stage) whose last `USER` names `root`
 //! or UID 0.
 //!
 //! **Why is this bad?** a container running as root turns any escape or write
@@ -33,10 +33,18 @@ impl Rule for This {
         &META
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
-        let last = cx.last_stage().filter(|i| i.is("USER")).last();
-        if let Some(u) = last
-            && is_root(u.expanded.as_deref().unwrap_or(&u.args)) {
+        // As hadolint: the last USER of every stage (a stage another one builds on
+        // passes its user on).
+        let mut last: Vec<Option<&Instruction>> = vec![None; cx.df.stages.len()];
+        for i in cx.df.instructions.iter().filter(|i| i.is("USER")) {
+            if let Some(slot) = i.stage.and_then(|s| last.get_mut(s)) {
+                *slot = Some(i);
+            }
+        }
+        for u in last.into_iter().flatten() {
+            if is_root(u.expanded.as_deref().unwrap_or(&u.args)) {
                 out.at(u, format!("last USER is {}: run as an unprivileged user", u.args.trim()));
             }
+        }
     }
 }

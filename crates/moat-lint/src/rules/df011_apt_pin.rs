@@ -30,7 +30,7 @@ impl Rule for This {
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for (ins, s) in cx.runs() {
             let bad = super::apt_sub(s, &["apt-get"], "install").any(|(_, args)| {
-                super::packages(args, &[]).iter().any(|p| {
+                super::packages(args, &["-t", "--target-release", "-o", "--option", "-c", "--config-file"]).iter().any(|p| {
                     !(p.contains('=') || p.contains('/') || p.ends_with(".deb"))
                 })
             });

@@ -40,22 +40,18 @@ impl Rule for This {
         &META
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
-        let df = cx.df;
-        // Only stages that end up in an image matter: the final one and those another
-        // stage builds on (`FROM <stage>`). A builder stage's lists are thrown away.
-        let matters = |st: Option<usize>| match st {
-            None => true,
-            Some(i) => {
-                i + 1 == df.stages.len()
-                    || df.stages.get(i).and_then(|s| s.name.as_ref()).is_some_and(|n| cx.bases.contains(n))
-            }
-        };
-        for (ins, s) in cx.runs() {
-            if !matters(ins.stage) {
+        for (ins, onbuild, s) in cx.effective() {
+            let Some(s) = s else { continue };
+            // An ONBUILD RUN runs in the child image, whichever stage holds it.
+            if !onbuild && !cx.stage_ships(ins.stage) {
                 continue;
             }
             let update = super::apt_sub(s, &["apt-get"], "update").next().is_some();
-            if !update || has_cache_mount(ins, "/var/lib/apt/lists") {
+            // The lists in a cache mount never reach the layer: a mount of the lists
+            // directory, or (as hadolint) of both apt directories.
+            let cached = has_cache_mount(ins, "/var/lib/apt/lists")
+                || (has_cache_mount(ins, "/var/lib/apt") && has_cache_mount(ins, "/var/cache/apt"));
+            if !update || cached {
                 continue;
             }
             let cleaned = s.named(&["rm"]).any(|c| {

@@ -31,7 +31,7 @@ impl Rule for This {
             let bad = super::apt_sub(s, &["apk"], "add").any(|(_, args)| {
                 super::packages(args, &["--virtual", "-t", "--repository", "-X", "--root", "-p", "--arch"])
                     .iter()
-                    .any(|p| !(p.contains('=') || p.ends_with(".apk")))
+                    .any(|p| !(p.contains('=') || p.contains('~') || p.ends_with(".apk")))
             });
             if bad {
                 out.at(ins, "pin versions in apk add: use <package>=<version>");

@@ -73,6 +73,12 @@ impl Rule for This {
                         skip = TAKES_VALUE.contains(&a.as_str());
                         return false;
                     }
+                    // A VCS URL is pinned by `@<ref>` after the repository path.
+                    if let Some(url) = a.strip_prefix("git+") {
+                        let path = url.split('#').next().unwrap_or(url);
+                        let last = path.rsplit('/').next().unwrap_or(path);
+                        return !last.contains('@');
+                    }
                     let pinned = ["==", ">=", "<=", "~=", "!=", "<", ">", "@"].iter().any(|op| a.contains(op))
                         || a.contains('/')
                         || a.starts_with('.')

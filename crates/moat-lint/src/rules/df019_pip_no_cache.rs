@@ -27,13 +27,48 @@ impl Rule for This {
         &META
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
-        let mut env_stage: Option<Option<usize>> = None;
-        for (ins, script) in cx.df.instructions.iter().zip(&cx.scripts) {
-            if ins.is("ENV") && ins.args.contains("PIP_NO_CACHE_DIR") {
-                env_stage = Some(ins.stage);
+        // PIP_NO_CACHE_DIR set by ENV in each stage (the last value; a stage built on
+        // another inherits it).
+        let mut env: Vec<Option<bool>> = vec![None; cx.df.stages.len()];
+        for ins in cx.df.instructions.iter().filter(|i| i.is("ENV")) {
+            if let (Some(st), Some(v)) = (ins.stage, no_cache_value(&ins.args))
+                && let Some(slot) = env.get_mut(st)
+            {
+                *slot = Some(v);
+            }
+        }
+        let inherited = |mut st: Option<usize>| {
+            for _ in 0..crate::dockerfile::MAX_INHERIT_DEPTH {
+                let i = st?;
+                if let Some(v) = env.get(i).copied().flatten() {
+                    return Some(v);
+                }
+                st = cx.df.stages.get(i).and_then(|s| s.parent);
+            }
+            None
+        };
+        // ENV values before the RUN only: walk in order. Slot 0 holds the instructions
+        // before any FROM; stage i is slot i+1.
+        let mut seen: Vec<Option<bool>> = vec![None; cx.df.stages.len() + 1];
+        for (ins, _, script) in cx.effective() {
+            if ins.is("ENV") {
+                if let (st, Some(v)) = (ins.stage.map_or(0, |s| s + 1), no_cache_value(&ins.args))
+                    && let Some(slot) = seen.get_mut(st)
+                {
+                    *slot = Some(v);
+                }
+                continue;
             }
             let Some(s) = script else { continue };
-            if env_stage == Some(ins.stage) {
+            let own = seen.get(ins.stage.map_or(0, |s| s + 1)).copied().flatten();
+            let parent = ins
+                .stage
+                .and_then(|st| cx.df.stages.get(st))
+                .and_then(|s| s.parent)
+                .and_then(|p| inherited(Some(p)));
+            // Set in the RUN itself (`PIP_NO_CACHE_DIR=1 pip …`, `export …`).
+            let inline = no_cache_value(&ins.args);
+            if inline.or(own).or(parent) == Some(true) {
                 continue;
             }
             if ins.flags.iter().any(|f| f.name == "mount" && f.value.as_deref().is_some_and(|v| v.contains("type=cache") && v.contains(".cache/pip"))) {
@@ -48,4 +83,18 @@ impl Rule for This {
             }
         }
     }
+}
+
+/// The value of `PIP_NO_CACHE_DIR=…` in an instruction's text: pip reads `0`, `off`,
+/// `no` and `false` as false, anything else as true.
+fn no_cache_value(text: &str) -> Option<bool> {
+    let at = text.rfind("PIP_NO_CACHE_DIR")?;
+    let rest = text[at + "PIP_NO_CACHE_DIR".len()..].trim_start();
+    let rest = rest.strip_prefix('=').unwrap_or(rest).trim_start();
+    let v: String = rest
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    Some(!matches!(v.to_ascii_lowercase().as_str(), "0" | "off" | "no" | "false"))
 }

@@ -23,6 +23,10 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 fn pinned(p: &str) -> bool {
+    // A git URL is pinned by `#<commit-ish>`.
+    if p.starts_with("git") && p.contains("://") {
+        return p.contains('#');
+    }
     let name_ver = p.strip_prefix('@').map(|r| r.split_once('@').map(|(_, v)| v)).unwrap_or_else(|| p.split_once('@').map(|(_, v)| v));
     name_ver.is_some_and(|v| !v.is_empty())
         || p.contains("://")
@@ -30,6 +34,8 @@ fn pinned(p: &str) -> bool {
         || p.starts_with('.')
         || p.starts_with('/')
         || p.starts_with('$')
+        || p.starts_with('~')
+        || p.ends_with(".tar")
         || p.ends_with(".tgz")
         || p.ends_with(".tar.gz")
         || p.contains(':')
@@ -44,7 +50,7 @@ impl Rule for This {
             let bad = s.named(&["npm"]).any(|c| {
                 ["install", "i", "add"].iter().any(|sub| {
                     super::sub_args(c, sub).is_some_and(|a| {
-                        super::packages(a, &["--prefix", "--registry", "--cache", "-w", "--workspace"])
+                        super::packages(a, &["--prefix", "--registry", "--cache", "-w", "--workspace", "--loglevel", "--tag"])
                             .iter()
                             .any(|p| !pinned(p))
                     })

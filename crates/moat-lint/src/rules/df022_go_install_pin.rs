@@ -28,9 +28,17 @@ impl Rule for This {
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for (ins, s) in cx.runs() {
             let bad = s.named(&["go"]).any(|c| {
-                ["install", "get"].iter().filter_map(|sub| super::sub_args(c, sub)).any(|a| {
-                    super::packages(a, &["-o", "-tags", "-ldflags", "-gcflags", "-mod", "-p"])
-                        .iter()
+                ["install", "get", "run"].iter().filter_map(|sub| super::sub_args(c, sub).map(|a| (*sub, a))).any(|(sub, a)| {
+                    let mut pkgs = super::packages(a, &["-o", "-tags", "-ldflags", "-gcflags", "-mod", "-p"]);
+                    // `go install tool x`: `tool` is a keyword; `go run pkg args…`: only
+                    // the first word is a package.
+                    if sub == "install" && pkgs.first().is_some_and(|p| *p == "tool") {
+                        pkgs.remove(0);
+                    }
+                    if sub == "run" {
+                        pkgs.truncate(1);
+                    }
+                    pkgs.iter()
                         .any(|p| (!p.contains('@') || p.ends_with("@latest")) && !p.starts_with('.') && !p.starts_with('/') && !p.starts_with('$'))
                 })
             });

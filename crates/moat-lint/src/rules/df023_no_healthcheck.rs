@@ -30,9 +30,6 @@ impl Rule for This {
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         let df = cx.df;
         let Some(last) = df.stages.last() else { return };
-        if last.image.eq_ignore_ascii_case("scratch") && df.instructions.iter().all(|i| !i.is("CMD") && !i.is("ENTRYPOINT")) {
-            return;
-        }
         // A HEALTHCHECK anywhere in the chain of stages the final one builds on counts.
         let mut idx = df.stages.len() - 1;
         for _ in 0..64 {

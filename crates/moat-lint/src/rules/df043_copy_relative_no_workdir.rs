@@ -28,12 +28,13 @@ impl Rule for This {
     }
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         let df = cx.df;
-        let mut has_wd = vec![false; df.stages.len()];
-        for ins in &df.instructions {
-            let Some(st) = ins.stage else { continue };
+        // Slot 0: instructions before any FROM (a file without one); stage i is slot i+1.
+        let mut has_wd = vec![false; df.stages.len() + 1];
+        for (ins, _, _) in cx.effective() {
+            let st = ins.stage.map_or(0, |s| s + 1);
             if ins.is("FROM") {
-                if let Some(p) = df.stages.get(st).and_then(|s| s.parent) {
-                    has_wd[st] = has_wd[p];
+                if let Some(p) = ins.stage.and_then(|s| df.stages.get(s)).and_then(|s| s.parent) {
+                    has_wd[st] = has_wd[p + 1];
                 }
             } else if ins.is("WORKDIR") {
                 has_wd[st] = true;

@@ -29,7 +29,9 @@ impl Rule for This {
     fn dockerfile(&self, cx: &DfCtx<'_>, out: &mut Sink<'_>) {
         for ins in cx.df.instructions.iter().filter(|i| i.is("COPY") && i.flag("from").is_some()) {
             let w = ins.words();
-            if w[..w.len().saturating_sub(1)].iter().any(|s| s == "/" || s == "/.") {
+            // As hadolint: the root of another stage copied onto the root.
+            let to_root = w.last().is_some_and(|d| d == "/" || d == "/.");
+            if to_root && w[..w.len().saturating_sub(1)].iter().any(|s| s == "/" || s == "/.") {
                 out.at(ins, "do not copy an entire filesystem from another stage");
             }
         }

@@ -11,6 +11,7 @@ use crate::image_input::ImageInput;
 use crate::shell::Script;
 use moat_model::{ConfigFinding, RuleMeta};
 
+mod labels;
 mod pm;
 
 mod prelude {
@@ -56,9 +57,59 @@ impl Sink<'_> {
     }
 }
 
+/// What some rules need to know beyond the file: hadolint's configuration keys
+/// (`trustedRegistries`, `label-schema`, `strict-labels`). Empty by default: the rules
+/// that need it then report nothing, as in hadolint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleConfig {
+    /// Registries `FROM` may name (`docker.io`, `*.example.com`, `*`); empty: any.
+    pub trusted_registries: Vec<String>,
+    /// Labels every stage must set, with the type of their value.
+    pub label_schema: std::collections::BTreeMap<String, LabelType>,
+    /// Labels not in the schema are reported (DL3050).
+    pub strict_labels: bool,
+}
+
+/// The type of a label's value in a label schema (hadolint's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LabelType {
+    Text,
+    Url,
+    Rfc3339,
+    Spdx,
+    Hash,
+    Semver,
+    Email,
+}
+
+impl LabelType {
+    /// hadolint's spelling in `.hadolint.yaml` (`text`, `url`, `rfc3339`, `spdx`,
+    /// `hash`, `semver`, `email`).
+    pub fn parse(s: &str) -> Option<LabelType> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "text" => LabelType::Text,
+            "url" => LabelType::Url,
+            "rfc3339" => LabelType::Rfc3339,
+            "spdx" => LabelType::Spdx,
+            "hash" => LabelType::Hash,
+            "semver" => LabelType::Semver,
+            "email" => LabelType::Email,
+            _ => return None,
+        })
+    }
+}
+
+static NO_CONFIG: RuleConfig = RuleConfig {
+    trusted_registries: Vec::new(),
+    label_schema: std::collections::BTreeMap::new(),
+    strict_labels: false,
+};
+
 /// A Dockerfile with each `RUN`'s shell script parsed once.
 pub struct DfCtx<'a> {
     pub df: &'a Dockerfile,
+    /// The configuration rules read (trusted registries, label schema).
+    pub config: &'a RuleConfig,
     /// Parallel to `df.instructions`: the parsed script of each `RUN`.
     pub scripts: Vec<Option<Script>>,
     /// The first stage of each (lower-cased) name.
@@ -69,10 +120,16 @@ pub struct DfCtx<'a> {
 
 impl<'a> DfCtx<'a> {
     pub fn new(df: &'a Dockerfile) -> Self {
+        Self::with_config(df, &NO_CONFIG)
+    }
+    pub fn with_config(df: &'a Dockerfile, config: &'a RuleConfig) -> Self {
         let scripts = df
             .instructions
             .iter()
-            .map(|i| i.is("RUN").then(|| Script::parse(&i.shell_script())))
+            .map(|i| {
+                let r = i.onbuild.as_deref().unwrap_or(i);
+                r.is("RUN").then(|| Script::parse(&r.shell_script()))
+            })
             .collect();
         let mut first_stage = std::collections::HashMap::new();
         let mut bases = std::collections::HashSet::new();
@@ -84,6 +141,7 @@ impl<'a> DfCtx<'a> {
         }
         DfCtx {
             df,
+            config,
             scripts,
             first_stage,
             bases,
@@ -93,13 +151,43 @@ impl<'a> DfCtx<'a> {
     pub fn named_before(&self, name: &str, before: usize) -> bool {
         self.first_stage.get(name).is_some_and(|&i| i < before)
     }
-    /// Every `RUN` with its script.
+    /// Every `RUN` with its script; an `ONBUILD RUN` gives its inner `RUN` (at the
+    /// `ONBUILD`'s position), as hadolint lints the instruction inside `ONBUILD`.
     pub fn runs(&self) -> impl Iterator<Item = (&'a Instruction, &Script)> + '_ {
         self.df
             .instructions
             .iter()
             .zip(self.scripts.iter())
-            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i.onbuild.as_deref().unwrap_or(i), s)))
+    }
+    /// Every instruction, with the one inside each `ONBUILD` in place of the `ONBUILD`
+    /// (`(instruction, inside ONBUILD)`), and its script when it is a `RUN`.
+    pub fn effective(&self) -> impl Iterator<Item = (&'a Instruction, bool, Option<&Script>)> + '_ {
+        self.df
+            .instructions
+            .iter()
+            .zip(self.scripts.iter())
+            .map(|(i, s)| match i.onbuild.as_deref() {
+                Some(inner) => (inner, true, s.as_ref()),
+                None => (i, false, s.as_ref()),
+            })
+    }
+    /// Whether stage `stage` ends up in an image: the final stage, one another stage
+    /// builds on (`FROM <stage>`), or no stage at all. A builder stage's files are
+    /// thrown away.
+    pub fn stage_ships(&self, stage: Option<usize>) -> bool {
+        match stage {
+            None => true,
+            Some(i) => {
+                i + 1 == self.df.stages.len()
+                    || self
+                        .df
+                        .stages
+                        .get(i)
+                        .and_then(|s| s.name.as_ref())
+                        .is_some_and(|n| self.bases.contains(n))
+            }
+        }
     }
     /// Instructions of the final stage.
     pub fn last_stage(&self) -> impl Iterator<Item = &'a Instruction> + '_ {
@@ -183,6 +271,25 @@ rules!(
     df062_zypper_clean,
     df063_zypper_pin,
     df064_shell_symlink,
+    df065_consecutive_run,
+    df066_yarn_cache,
+    df067_wget_progress,
+    df068_label_key,
+    df069_copy_then_extract,
+    df070_trusted_registry,
+    df071_redundant_target_platform,
+    df072_inline_ignore,
+    df073_reserved_stage_name,
+    df074_sensitive_arg_env,
+    df075_label_missing,
+    df076_label_superfluous,
+    df077_label_url,
+    df078_label_time,
+    df079_label_spdx,
+    df080_label_hash,
+    df081_label_semver,
+    df082_label_email,
+    df083_label_empty,
     dc001_privileged,
     dc002_dangerous_cap_add,
     dc003_host_network,

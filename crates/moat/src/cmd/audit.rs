@@ -15,6 +15,38 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `moat audit`'s output formats: the report's (table, JSON, SARIF) and the CIS-report
+/// view (every benchmark item with its verdict, per section) as text, JSON or HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditFormat {
+    Report(Format),
+    Cis,
+    CisJson,
+    CisHtml,
+}
+
+impl AuditFormat {
+    pub const NAMES: [&'static str; 6] = ["table", "json", "sarif", "cis", "cis-json", "cis-html"];
+}
+
+fn audit_formats() -> impl clap::builder::TypedValueParser<Value = AuditFormat> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(AuditFormat::NAMES)
+        .try_map(|s| s.parse::<AuditFormat>())
+}
+
+impl std::str::FromStr for AuditFormat {
+    type Err = moat_report::format::ParseFormatError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cis" => Ok(AuditFormat::Cis),
+            "cis-json" => Ok(AuditFormat::CisJson),
+            "cis-html" => Ok(AuditFormat::CisHtml),
+            other => other.parse().map(AuditFormat::Report),
+        }
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The engine: unix:///PATH or tcp://HOST:PORT (default: $DOCKER_HOST, else unix:///var/run/docker.sock).
@@ -32,9 +64,10 @@ pub struct Args {
     /// Client key (default: $DOCKER_CERT_PATH/key.pem).
     #[arg(long, value_name = "FILE")]
     pub tlskey: Option<PathBuf>,
+    /// table, json, sarif; or the CIS-report view: cis (text), cis-json, cis-html.
     #[arg(long, default_value = "table",
-          value_parser = super::formats(&[Format::Table, Format::Json, Format::Sarif]))]
-    pub format: Format,
+          value_parser = audit_formats())]
+    pub format: AuditFormat,
     /// Exit 1 when a finding of this severity or higher remains.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
@@ -101,26 +134,47 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let lookup = db
         .as_ref()
         .map(|d| d as &dyn moat_audit::patch::AdvisoryLookup);
-    let mut report =
-        moat_audit::audit(&engine, &opts, lookup).with_context(|| format!("audit of {host}"))?;
-    report.findings.retain(|f| {
+    let snap = moat_audit::collect(&engine, &opts).with_context(|| format!("audit of {host}"))?;
+    let (mut report, coverage) = moat_audit::report_with_coverage(&snap, &opts, lookup);
+    let selected = |f: &moat_model::lint::ConfigFinding| {
         (args.select.is_empty()
             || args
                 .select
                 .iter()
-                .any(|c| moat_lint::suppress::code_matches(c, &f.finding)))
+                .any(|c| moat_lint::suppress::code_matches(c, f)))
             && !args
                 .ignore
                 .iter()
-                .any(|c| moat_lint::suppress::code_matches(c, &f.finding))
-    });
+                .any(|c| moat_lint::suppress::code_matches(c, f))
+    };
+    report.findings.retain(|f| selected(&f.finding));
+    // The rules --select/--ignore leave out (for the CIS view's "not selected").
+    let excluded: std::collections::BTreeSet<String> = moat_audit::rules::RULES
+        .iter()
+        .filter(|r| !selected(&r.finding("", 0, 0, "")))
+        .map(|r| r.code.to_string())
+        .collect();
 
     let mut buf = Vec::new();
     match args.format {
-        Format::Table => moat_report::audit::table(&report, &mut buf)?,
-        Format::Json => moat_report::json::write(&report, &mut buf)?,
-        Format::Sarif => moat_report::sarif::audit(&report, moat_audit::rules::RULES, &mut buf)?,
-        _ => unreachable!("clap admits only audit's formats"),
+        AuditFormat::Report(Format::Table) => moat_report::audit::table(&report, &mut buf)?,
+        AuditFormat::Report(Format::Json) => moat_report::json::write(&report, &mut buf)?,
+        AuditFormat::Report(Format::Sarif) => {
+            moat_report::sarif::audit(&report, moat_audit::rules::RULES, &mut buf)?
+        }
+        AuditFormat::Cis => moat_report::audit::cis_table(
+            &moat_audit::cis::view(&report, &coverage, &excluded),
+            &mut buf,
+        )?,
+        AuditFormat::CisJson => moat_report::json::write(
+            &moat_audit::cis::view(&report, &coverage, &excluded),
+            &mut buf,
+        )?,
+        AuditFormat::CisHtml => moat_report::audit::cis_html(
+            &moat_audit::cis::view(&report, &coverage, &excluded),
+            &mut buf,
+        )?,
+        AuditFormat::Report(_) => unreachable!("clap admits only audit's formats"),
     }
     match &args.output {
         Some(p) => std::fs::write(p, &buf).with_context(|| format!("{}", p.display()))?,

@@ -12,7 +12,7 @@ use crate::Global;
 use anyhow::Context;
 use moat_db::update::{self, Config, Source};
 use moat_db::{Database, ImportReport, Status, Writer};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -53,6 +53,9 @@ struct ImportArgs {
     /// Start from an empty database instead of adding to the current one.
     #[arg(long)]
     fresh: bool,
+    /// List every skipped record (with its file and reason) under its source's line.
+    #[arg(long, short = 'v')]
+    verbose: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
@@ -79,6 +82,10 @@ struct UpdateArgs {
     /// Abandon a source that sends fewer bytes per second than this over a --timeout window.
     #[arg(long, value_name = "BYTES", default_value_t = 1024)]
     min_rate: u64,
+    /// The NVD CVE API key for an `nvd-api` source (sent as the `apiKey` header; allows
+    /// 50 requests per 30 s instead of 5).
+    #[arg(long, value_name = "KEY", env = "NVD_API_KEY", hide_env_values = true)]
+    nvd_api_key: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
@@ -147,12 +154,26 @@ fn import(db: &Path, a: ImportArgs) -> anyhow::Result<ExitCode> {
         Writer::begin(db)
     }
     .with_context(|| format!("opening {} for import", db.display()))?;
+    if let Some(old) = w.replaced_schema() {
+        eprintln!(
+            "moat: note: {} had database schema {old}; this moat writes {}: it is rebuilt from what this import reads",
+            db.display(),
+            moat_db::SCHEMA_VERSION
+        );
+    }
     let mut reports = Vec::new();
     for p in &a.paths {
-        let r = w
-            .import_path(p)
-            .with_context(|| format!("importing {}", p.display()))?;
-        reports.push(r);
+        let progress = std::io::stderr().is_terminal().then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_message(format!("importing {}", p.display()));
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb
+        });
+        let r = w.import_path(p);
+        if let Some(pb) = &progress {
+            pb.finish_and_clear();
+        }
+        reports.push(r.with_context(|| format!("importing {}", p.display()))?);
     }
     let status = w.commit()?;
     let mut out = std::io::stdout().lock();
@@ -164,7 +185,7 @@ fn import(db: &Path, a: ImportArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Table => {
             for r in &reports {
-                print_import(&mut out, r)?;
+                print_import(&mut out, r, a.verbose)?;
             }
             writeln!(
                 out,
@@ -177,7 +198,7 @@ fn import(db: &Path, a: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_import(out: &mut impl Write, r: &ImportReport) -> std::io::Result<()> {
+fn print_import(out: &mut impl Write, r: &ImportReport, verbose: bool) -> std::io::Result<()> {
     let per: Vec<String> = r.stored.iter().map(|(k, v)| format!("{k} {v}")).collect();
     writeln!(
         out,
@@ -199,20 +220,40 @@ fn print_import(out: &mut impl Write, r: &ImportReport) -> std::io::Result<()> {
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
-        writeln!(
-            out,
-            "  not advisories (CVE records, not imported as such yet): {}",
-            other.join(", ")
-        )?;
+        writeln!(out, "  CVE records (ratings, KEV): {}", other.join(", "))?;
     }
-    for s in &r.skipped {
-        let line = format!(
-            "  skipped {} ({}): {}",
-            s.id.as_deref().unwrap_or("-"),
-            s.location,
-            s.reason
-        );
+    // One line per source: records, and skipped records by reason.
+    for (source, sum) in &r.sources {
+        let mut line = format!("  {source}: {} records", sum.records);
+        if !sum.skipped.is_empty() {
+            let reasons: Vec<String> = sum
+                .skipped
+                .iter()
+                .map(|(why, n)| format!("{why} {n}"))
+                .collect();
+            line.push_str(&format!(
+                ", skipped {} ({})",
+                sum.skipped.values().sum::<usize>(),
+                reasons.join(", ")
+            ));
+        }
         writeln!(out, "{}", moat_model::escape_control(&line))?;
+        if verbose {
+            for s in r.skipped.iter().filter(|s| {
+                s.location == *source
+                    || s.location
+                        .strip_prefix(source.as_str())
+                        .is_some_and(|rest| rest.starts_with('!') || rest.starts_with('/'))
+            }) {
+                let line = format!(
+                    "    skipped {} ({}): {}",
+                    s.id.as_deref().unwrap_or("-"),
+                    s.location,
+                    s.reason
+                );
+                writeln!(out, "{}", moat_model::escape_control(&line))?;
+            }
+        }
     }
     Ok(())
 }
@@ -228,6 +269,10 @@ fn run_update(db: &Path, a: UpdateArgs) -> anyhow::Result<ExitCode> {
         force: a.force,
         deadline: Duration::from_secs(a.deadline.max(1)),
         min_bytes_per_sec: a.min_rate,
+        nvd: update::NvdOptions {
+            api_key: a.nvd_api_key.clone().filter(|k| !k.trim().is_empty()),
+            ..update::NvdOptions::default()
+        },
     };
     let report = update::update(db, &sources, &opts).with_context(|| {
         format!(
@@ -244,6 +289,20 @@ fn run_update(db: &Path, a: UpdateArgs) -> anyhow::Result<ExitCode> {
         Format::Table => {
             for s in &report.sources {
                 match &s.import {
+                    Some(r) if !r.other_records.is_empty() => writeln!(
+                        out,
+                        "{}: updated, {} bytes, {} advisories, {} CVE records, {} skipped{}",
+                        s.url,
+                        s.bytes,
+                        r.total(),
+                        r.other_records.values().sum::<usize>(),
+                        r.skipped.len(),
+                        if s.requests.len() > 1 {
+                            format!(", {} requests", s.requests.len())
+                        } else {
+                            String::new()
+                        }
+                    )?,
                     Some(r) => writeln!(
                         out,
                         "{}: updated, {} bytes, {} advisories, {} skipped",
@@ -337,6 +396,12 @@ fn status(db: &Path, a: StatusArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "ecosystems:")?;
             for (k, v) in &s.ecosystems {
                 writeln!(out, "  {k:<28} {v:>8}")?;
+            }
+            if !s.cve_records.is_empty() {
+                writeln!(out, "CVE records (ratings, KEV):")?;
+                for (k, v) in &s.cve_records {
+                    writeln!(out, "  {k:<28} {v:>8}")?;
+                }
             }
             writeln!(out, "origins:")?;
             for o in &s.origins {

@@ -8,6 +8,7 @@ pub mod rules;
 pub mod sbom;
 pub mod scan;
 pub mod source;
+pub mod verify;
 
 use moat_report::Format;
 

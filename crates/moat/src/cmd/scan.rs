@@ -33,23 +33,35 @@ pub struct Args {
     /// Leave out vulnerabilities that have no fixed version.
     #[arg(long)]
     pub ignore_unfixed: bool,
-    /// Exit 1 when a remaining finding is at or above this severity.
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<Severity>,
+    /// Exit 1 when a remaining finding is at or above this severity, or (`kev`) is
+    /// known exploited; comma-separated, e.g. `high,kev`.
+    #[arg(long, value_name = "SEVERITY|kev", value_delimiter = ',', value_parser = parse_gate)]
+    pub fail_on: Vec<Gate>,
+    /// A previous `moat scan --format json` report: mark each finding `new` or
+    /// `unchanged` and list the fixed ones.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit 1 when a finding that is new against --baseline is at or above this
+    /// severity (or, `kev`, known exploited).
+    #[arg(long, value_name = "SEVERITY|kev", value_delimiter = ',', value_parser = parse_gate, requires = "baseline")]
+    pub fail_on_new: Vec<Gate>,
     /// Ignore rules (YAML: id, package, path, reason, expires).
     #[arg(long, value_name = "FILE")]
     pub ignore_file: Option<PathBuf>,
     /// OpenVEX documents whose not_affected/fixed statements suppress findings.
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
-    /// Scanners to run (comma-separated): vuln, misconfig.
+    /// Scanners to run (comma-separated): vuln, misconfig, secret, malware, file,
+    /// integrity, or all.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "vuln",
+        default_value = "vuln,secret",
         value_name = "LIST"
     )]
     pub scanners: Vec<String>,
+    #[command(flatten)]
+    pub content: Box<ContentArgs>,
     /// Explain one vulnerability id: how it matched, or why each candidate was dropped.
     #[arg(long, value_name = "ID")]
     pub explain: Option<String>,
@@ -64,6 +76,95 @@ pub struct Args {
     pub max_db_age: u64,
     #[command(flatten)]
     pub image: super::source::SourceArgs,
+}
+
+/// One `--fail-on` condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// A finding at or above this severity.
+    Severity(Severity),
+    /// A finding known to be exploited (CISA KEV).
+    Kev,
+}
+
+fn parse_gate(s: &str) -> Result<Gate, String> {
+    if s.trim().eq_ignore_ascii_case("kev") {
+        return Ok(Gate::Kev);
+    }
+    s.parse::<Severity>()
+        .map(Gate::Severity)
+        .map_err(|e| format!("{e}, or kev"))
+}
+
+impl Gate {
+    fn fails_vuln(self, v: &moat_model::VulnFinding) -> bool {
+        match self {
+            Gate::Severity(t) => v.severity >= t,
+            Gate::Kev => v.kev.is_some(),
+        }
+    }
+}
+
+/// Whether the gates fail the report: any finding (with `only_new`, any new one) that
+/// meets one gate. Misconfigurations meet severity gates only.
+fn gate_fails(gates: &[Gate], report: &ScanReport, only_new: bool) -> bool {
+    let vuln_fails = report
+        .vulnerabilities
+        .iter()
+        .filter(|v| !only_new || v.baseline == Some(moat_model::remediation::BaselineStatus::New))
+        .any(|v| gates.iter().any(|g| g.fails_vuln(v)));
+    let config_fails = !only_new
+        && report.misconfigurations.iter().any(|m| {
+            gates
+                .iter()
+                .any(|g| matches!(g, Gate::Severity(t) if m.severity >= *t))
+        });
+    // Content findings (secrets, malware, risky files, integrity) gate by severity.
+    let content_fails = !only_new
+        && report
+            .findings()
+            .filter(|h| {
+                !matches!(
+                    h.kind,
+                    moat_model::FindingKind::Vulnerability
+                        | moat_model::FindingKind::Misconfiguration
+                )
+            })
+            .any(|h| {
+                gates
+                    .iter()
+                    .any(|g| matches!(g, Gate::Severity(t) if h.severity >= *t))
+            });
+    vuln_fails || config_fails || content_fails
+}
+
+/// Read a baseline report, before the scan runs.
+fn read_baseline(path: &std::path::Path) -> anyhow::Result<ScanReport> {
+    let f = std::fs::File::open(path).with_context(|| format!("--baseline {}", path.display()))?;
+    // A report is at most as large as the budget for JSON documents read from images.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(f, 512 << 20), &mut bytes)
+        .with_context(|| format!("--baseline {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "--baseline {}: not a `moat scan --format json` report",
+            path.display()
+        )
+    })
+}
+
+/// The content scanners' files (boxed: keeps `Command` small).
+#[derive(clap::Args, Debug)]
+pub struct ContentArgs {
+    /// Extra secret rules and allow-lists (YAML: rules, allow.paths, allow.values, disable).
+    #[arg(long, value_name = "FILE")]
+    pub secret_config: Option<PathBuf>,
+    /// A directory of YARA rules (*.yar, *.yara) added to the bundled malware rules.
+    #[arg(long, value_name = "DIR")]
+    pub yara_rules: Option<PathBuf>,
+    /// Known-bad files: one sha256 a line (an optional label after it; # comments).
+    #[arg(long, value_name = "FILE")]
+    pub malware_hashes: Option<PathBuf>,
 }
 
 fn now() -> anyhow::Result<time::OffsetDateTime> {
@@ -85,13 +186,31 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         vuln: false,
         misconfig: false,
     };
+    let mut content = moat_content::ContentOptions {
+        secret_config: args.content.secret_config.clone(),
+        yara_rules: args.content.yara_rules.clone(),
+        malware_hashes: args.content.malware_hashes.clone(),
+        ..Default::default()
+    };
     for s in &args.scanners {
         match s.trim() {
             "vuln" => scanners.vuln = true,
             "misconfig" | "config" => scanners.misconfig = true,
-            other => {
-                anyhow::bail!("--scanners: unknown scanner {other:?} (known: vuln, misconfig)")
+            "secret" => content.secret = true,
+            "malware" => content.malware = true,
+            "file" => content.file = true,
+            "integrity" => content.integrity = true,
+            "all" => {
+                scanners.vuln = true;
+                scanners.misconfig = true;
+                content.secret = true;
+                content.malware = true;
+                content.file = true;
+                content.integrity = true;
             }
+            other => anyhow::bail!(
+                "--scanners: unknown scanner {other:?} (known: vuln, misconfig, secret, malware, file, integrity, all)"
+            ),
         }
     }
     let opts = ScanOptions {
@@ -111,7 +230,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     };
     // Everything is validated before the source is opened: a bad ignore file, VEX
     // document or database, or a network source under --offline, fails here.
-    let plan = moat_scan::ScanPlan::new(&args.source, opts)?;
+    let plan = moat_scan::ScanPlan::new(&args.source, opts)?.with_content(content)?;
+    let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
 
     let progress = std::io::stderr().is_terminal().then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -124,7 +244,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         pb.finish_and_clear();
     }
     let outcome = outcome?;
-    let report = outcome.report;
+    let mut report = outcome.report;
+    if let (Some(prev), Some(path)) = (&baseline, &args.baseline) {
+        moat_scan::remediation::compare(&mut report, prev, &path.display().to_string());
+    }
     for w in &report.warnings {
         eprintln!("moat: warning: {}", moat_model::escape_control(w));
     }
@@ -154,9 +277,12 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     w.flush().context("writing the report")?;
 
-    Ok(match (args.fail_on, report.max_severity()) {
-        (Some(threshold), Some(max)) if max >= threshold => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
+    let fails =
+        gate_fails(&args.fail_on, &report, false) || gate_fails(&args.fail_on_new, &report, true);
+    Ok(if fails {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

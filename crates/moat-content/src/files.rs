@@ -1,0 +1,256 @@
+//! Risky files in the final file system: setuid/setgid executables that no installed
+//! package owns, world-writable directories without the sticky bit, private SSH host
+//! keys and `authorized_keys`, `.git` directories, package-manager caches.
+//!
+//! Package ownership comes from dpkg (`/var/lib/dpkg/info/*.list`) and apk
+//! (`/lib/apk/db/installed`). RPM's database is not read: on an RPM image every
+//! setuid file is checked against nothing, so the setuid check is skipped there.
+
+use moat_fs::{FileKind, FileMeta, FileResolver};
+use moat_model::Severity;
+use moat_model::content::FileFinding;
+use moat_model::report::FindingLocation;
+use std::collections::{BTreeMap, HashSet};
+
+/// The paths installed packages own.
+#[derive(Debug, Default, Clone)]
+pub struct Ownership {
+    paths: HashSet<String>,
+    /// A package database was found (dpkg or apk).
+    pub has_db: bool,
+    /// An RPM database exists (its ownership is not read).
+    pub rpm: bool,
+}
+
+const MAX_DB_FILE: u64 = 64 << 20;
+
+impl Ownership {
+    pub fn load(r: &dyn FileResolver) -> Ownership {
+        let mut o = Ownership::default();
+        if let Ok(lists) = r.glob(&["/var/lib/dpkg/info/*.list"]) {
+            for m in lists {
+                o.has_db = true;
+                let Ok(b) = r.read_limited(&m.path, MAX_DB_FILE) else {
+                    continue;
+                };
+                for line in String::from_utf8_lossy(&b).lines() {
+                    if line.starts_with('/') && line != "/." {
+                        o.add(r, line);
+                    }
+                }
+            }
+        }
+        if let Ok(b) = r.read_limited("/lib/apk/db/installed", MAX_DB_FILE) {
+            o.has_db = true;
+            let mut dir = String::new();
+            for line in String::from_utf8_lossy(&b).lines() {
+                if let Some(d) = line.strip_prefix("F:") {
+                    dir = format!("/{d}");
+                    o.add(r, &dir.clone());
+                } else if let Some(f) = line.strip_prefix("R:") {
+                    let p = if dir == "/" {
+                        format!("/{f}")
+                    } else {
+                        format!("{dir}/{f}")
+                    };
+                    o.add(r, &p);
+                }
+            }
+        }
+        o.rpm = r.lstat("/var/lib/rpm").is_some() || r.lstat("/usr/lib/sysimage/rpm").is_some();
+        o
+    }
+
+    fn add(&mut self, r: &dyn FileResolver, path: &str) {
+        let path = moat_fs::normalize(path);
+        // The same file through a symlinked directory (/bin → usr/bin).
+        let parent = moat_fs::parent(&path);
+        if let Ok(Some(real)) = r.resolve(parent) {
+            let name = path.rsplit('/').next().unwrap_or("");
+            let alt = moat_fs::join(&real, name);
+            if alt != path {
+                self.paths.insert(alt);
+            }
+        }
+        self.paths.insert(path);
+    }
+
+    pub fn owns(&self, path: &str) -> bool {
+        self.paths.contains(path)
+    }
+
+    /// Installed by a package manager: an OS package's file, or a file inside a
+    /// language package directory (site-packages, node_modules, gems, Go and cargo
+    /// module caches).
+    pub fn packaged(&self, path: &str) -> bool {
+        self.owns(path) || LANGUAGE_PACKAGE_DIRS.iter().any(|d| path.contains(d))
+    }
+}
+
+/// Directories whose content a language package manager installs.
+const LANGUAGE_PACKAGE_DIRS: &[&str] = &[
+    "/site-packages/",
+    "/dist-packages/",
+    "/node_modules/",
+    "/gems/",
+    "/go/pkg/mod/",
+    "/.cargo/registry/",
+    "/vendor/bundle/",
+];
+
+/// Package caches: (directory, what it is).
+const CACHES: &[(&str, &str)] = &[
+    ("/var/cache/apt/archives", "apt package cache"),
+    ("/var/lib/apt/lists", "apt package lists"),
+    ("/var/cache/apk", "apk package cache"),
+    ("/etc/apk/cache", "apk package cache"),
+    ("/var/cache/yum", "yum cache"),
+    ("/var/cache/dnf", "dnf cache"),
+    ("/var/cache/zypp", "zypper cache"),
+    ("/root/.cache/pip", "pip cache"),
+    ("/root/.npm/_cacache", "npm cache"),
+    ("/usr/local/share/.cache/yarn", "yarn cache"),
+    ("/root/.cache/yarn", "yarn cache"),
+    ("/root/.cache/go-build", "Go build cache"),
+    ("/root/.cargo/registry/cache", "cargo registry cache"),
+    ("/root/.gem/cache", "RubyGems cache"),
+    ("/root/.composer/cache", "Composer cache"),
+];
+
+fn finding(rule: &str, severity: Severity, title: String, m: &FileMeta, size: u64) -> FileFinding {
+    FileFinding {
+        rule: rule.into(),
+        severity,
+        title,
+        location: FindingLocation {
+            path: m.path.clone(),
+            layer: m.layer.clone().unwrap_or_default(),
+            line: 0,
+            column: 0,
+        },
+        mode: m.mode,
+        uid: m.uid,
+        gid: m.gid,
+        size,
+    }
+}
+
+fn is_cache_filler(name: &str) -> bool {
+    matches!(
+        name,
+        "lock" | "partial" | ".lock" | "CACHEDIR.TAG" | "auxfiles"
+    )
+}
+
+/// Risky files of the final tree.
+pub fn scan(r: &dyn FileResolver, own: &Ownership) -> Vec<FileFinding> {
+    let mut out = Vec::new();
+    let mut git_dirs: BTreeMap<String, (FileMeta, u64)> = BTreeMap::new();
+    let mut caches: BTreeMap<&str, (u64, Option<FileMeta>)> = BTreeMap::new();
+    for m in r.entries() {
+        let p = m.path.as_str();
+        let name = p.rsplit('/').next().unwrap_or("");
+        match m.kind {
+            FileKind::File => {
+                if m.mode & 0o6000 != 0 && !own.owns(p) && !own.rpm {
+                    let (rule, sev, what) = if m.mode & 0o4000 != 0 {
+                        ("setuid-unowned", Severity::High, "setuid")
+                    } else {
+                        ("setgid-unowned", Severity::Medium, "setgid")
+                    };
+                    out.push(finding(
+                        rule,
+                        sev,
+                        format!(
+                            "{what} file not installed by any package (mode {:o})",
+                            m.mode
+                        ),
+                        &m,
+                        m.size,
+                    ));
+                }
+                if p.starts_with("/etc/ssh/ssh_host_") && p.ends_with("_key") {
+                    out.push(finding(
+                        "ssh-host-key",
+                        Severity::High,
+                        "private SSH host key baked into the image (every container shares it)"
+                            .into(),
+                        &m,
+                        m.size,
+                    ));
+                }
+                if (p.contains("/.ssh/")
+                    && (name == "authorized_keys" || name == "authorized_keys2"))
+                    && m.size > 0
+                {
+                    out.push(finding(
+                        "authorized-keys",
+                        Severity::Medium,
+                        "SSH authorized_keys baked into the image (a standing login)".into(),
+                        &m,
+                        m.size,
+                    ));
+                }
+                for (d, v) in git_dirs.iter_mut() {
+                    if p.starts_with(d.as_str()) && p.as_bytes().get(d.len()) == Some(&b'/') {
+                        v.1 += m.size;
+                    }
+                }
+                for (dir, _) in CACHES {
+                    if p.starts_with(dir)
+                        && p.as_bytes().get(dir.len()) == Some(&b'/')
+                        && !is_cache_filler(name)
+                    {
+                        caches.entry(dir).or_insert((0, None)).0 += m.size;
+                    }
+                }
+            }
+            FileKind::Dir => {
+                if m.mode & 0o002 != 0 && m.mode & 0o1000 == 0 {
+                    out.push(finding(
+                        "world-writable-dir",
+                        Severity::Medium,
+                        format!(
+                            "world-writable directory without the sticky bit (mode {:o})",
+                            m.mode
+                        ),
+                        &m,
+                        0,
+                    ));
+                }
+                if name == ".git" && !git_dirs.keys().any(|d| p.starts_with(&format!("{d}/"))) {
+                    git_dirs.insert(p.to_string(), (m.clone(), 0));
+                }
+                for (dir, _) in CACHES {
+                    if p == *dir {
+                        caches.entry(dir).or_insert((0, None)).1 = Some(m.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (_, (m, size)) in git_dirs {
+        out.push(finding(
+            "git-directory",
+            Severity::Medium,
+            "a .git directory in the image (history, remotes, maybe credentials)".into(),
+            &m,
+            size,
+        ));
+    }
+    for (dir, what) in CACHES {
+        if let Some((size, Some(m))) = caches.get(dir)
+            && *size > 0
+        {
+            out.push(finding(
+                "package-cache",
+                Severity::Low,
+                format!("{what} left in the image ({size} bytes)"),
+                m,
+                *size,
+            ));
+        }
+    }
+    out
+}
