@@ -9,12 +9,13 @@ use std::process::Command;
 
 fn layer(name: &str) -> Option<u8> {
     Some(match name {
-        "moat-model" | "moat-version" | "moat-fs" => 0,
-        "moat-db" | "moat-report" | "moat-engine" => 1,
+        // moat-testkit is test support, a dev-dependency only (dev edges are not checked).
+        "moat-model" | "moat-version" | "moat-fs" | "moat-testkit" => 0,
+        "moat-db" | "moat-report" | "moat-engine" | "moat-store" | "moat-compose" => 1,
         // moat-image reads `docker:` sources through moat-engine's bounded client.
-        "moat-image" | "moat-catalog" | "moat-match" | "moat-lint" | "moat-content"
-        | "moat-netseg" => 2,
-        "moat-scan" | "moat-audit" | "moat-monitor" | "moat-verify" => 3,
+        "moat-image" | "moat-catalog" | "moat-match" | "moat-lint" | "moat-content" => 2,
+        "moat-scan" | "moat-audit" | "moat-monitor" | "moat-verify" | "moat-respond"
+        | "moat-netseg" => 3,
         "moat" | "moat-server" => 4,
         _ => return None,
     })
