@@ -139,8 +139,12 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataRoot {
     pub path: String,
+    /// Whether it is a filesystem of its own (not a bind mount of its parent's);
     /// `None` when the mount table could not be read.
     pub mountpoint: Option<bool>,
+    /// What the mount table shows.
+    #[serde(default)]
+    pub evidence: String,
 }
 
 /// A file CIS 1.1.x asks to audit.
@@ -349,8 +353,10 @@ pub fn collect(engine: &dyn Engine, opts: &AuditOptions) -> Result<Snapshot, Aud
         } else {
             r.to_string()
         };
+        let facts = sys::partition_of(host, Path::new(&path));
         DataRoot {
-            mountpoint: sys::is_mountpoint(host, Path::new(&path)),
+            mountpoint: facts.as_ref().map(|f| f.separate),
+            evidence: facts.map(|f| f.evidence).unwrap_or_default(),
             path,
         }
     });
@@ -519,9 +525,16 @@ fn audit_targets(
         .find(|s| s.what == "containerd socket")
         .map(|s| s.path.clone())
         .unwrap_or_else(|| "/run/containerd/containerd.sock".to_string());
+    // 1.1.4's /run/containerd is the directory of containerd's socket (a daemon that
+    // runs its own containerd keeps it under its exec-root).
+    let containerd_dir = Path::new(&containerd_sock)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.len() > 1)
+        .unwrap_or_else(|| "/run/containerd".to_string());
     let wanted: Vec<(&str, String)> = vec![
         ("1.1.3", dockerd),
-        ("1.1.4", "/run/containerd".into()),
+        ("1.1.4", containerd_dir),
         (
             "1.1.5",
             data_root

@@ -63,8 +63,9 @@ rule!(
     cis [("2.2", "Ensure network traffic is restricted between containers on the default bridge")],
     aliases []);
 rule!(
-    /// The daemon logs at debug level, which can leak secrets and floods the log.
-    DD102, "DD102", Low, Daemon, "daemon log level is debug",
+    /// The daemon logs at another level than `info`: debug leaks secrets and floods the
+    /// log, warn/error/fatal lose the events an investigation needs.
+    DD102, "DD102", Low, Daemon, "daemon log level is not info",
     cis [("2.3", "Ensure the logging level is set to 'info'")],
     aliases []);
 rule!(
@@ -266,8 +267,10 @@ rule!(
     cis [("5.11", "Ensure that the memory usage for containers is limited")],
     aliases []);
 rule!(
-    /// Without CPU shares, quota or a cpuset one container can starve the others.
-    CC112, "CC112", Low, Container, "no CPU limit or priority",
+    /// No CPU priority: CPU shares unset (0) or the default 1024, so the container
+    /// competes with every other on equal terms (CIS 5.12 asks for shares; a quota or
+    /// cpuset limits CPU but sets no priority).
+    CC112, "CC112", Low, Container, "no CPU priority (CPU shares)",
     cis [("5.12", "Ensure that CPU priority is set appropriately on containers")],
     aliases []);
 rule!(

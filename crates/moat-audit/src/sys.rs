@@ -607,21 +607,64 @@ fn unescape_mountinfo(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Whether `abs` is a mount point (in the host's mount table, /proc/self/mountinfo
-/// under the proc root): `None` when the table cannot be read.
-pub fn is_mountpoint(paths: &HostPaths, abs: &Path) -> Option<bool> {
+/// Where `abs` stands in the host's mount table (/proc/self/mountinfo under the proc
+/// root): a separate partition is a mount at `abs` of another filesystem than the one
+/// holding its parent directory. dockerd bind-mounts its data root onto itself, so a
+/// mount point alone proves nothing: the device numbers must differ. `None` when the
+/// table cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionFacts {
+    pub separate: bool,
+    /// What was seen, for the evidence.
+    pub evidence: String,
+}
+
+pub fn partition_of(paths: &HostPaths, abs: &Path) -> Option<PartitionFacts> {
     let table = fs::read_to_string(paths.proc.join("self/mountinfo")).ok()?;
-    let want = abs.to_string_lossy().trim_end_matches('/').to_string();
-    let want = if want.is_empty() {
-        "/".to_string()
-    } else {
-        want
+    let norm = |p: &str| {
+        let p = p.trim_end_matches('/');
+        if p.is_empty() { "/".to_string() } else { p.to_string() }
     };
-    Some(table.lines().any(|l| {
-        l.split(' ')
-            .nth(4)
-            .is_some_and(|m| unescape_mountinfo(m) == want)
-    }))
+    let want = norm(&abs.to_string_lossy());
+    // (mount point, device) in table order: a later mount hides an earlier one.
+    let mounts: Vec<(String, String)> = table
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            Some((norm(&unescape_mountinfo(f.get(4)?)), f.get(2)?.to_string()))
+        })
+        .collect();
+    let Some((_, dev)) = mounts.iter().rev().find(|(m, _)| *m == want) else {
+        return Some(PartitionFacts {
+            separate: false,
+            evidence: format!("/proc/self/mountinfo has no mount at {want}"),
+        });
+    };
+    let parent = Path::new(&want)
+        .parent()
+        .map(|p| norm(&p.to_string_lossy()))
+        .unwrap_or_else(|| "/".to_string());
+    let under = |m: &str| m == "/" || parent == m || parent.starts_with(&format!("{m}/"));
+    let holder = mounts
+        .iter()
+        .filter(|(m, _)| *m != want && under(m))
+        .max_by_key(|(m, _)| m.len());
+    Some(match holder {
+        Some((hm, hdev)) if hdev == dev => PartitionFacts {
+            separate: false,
+            evidence: format!(
+                "{want} is a mount of device {dev}, the same filesystem as {hm} (a bind mount, not a partition)"
+            ),
+        },
+        Some((hm, hdev)) => PartitionFacts {
+            separate: true,
+            evidence: format!("{want} is device {dev}; {hm} is device {hdev}"),
+        },
+        None => PartitionFacts {
+            separate: true,
+            evidence: format!("{want} is device {dev}"),
+        },
+    })
 }
 
 /// The audit rules in force: `auditctl -l` when it runs (the loaded rules), else the
@@ -791,13 +834,21 @@ mod host_facts_tests {
             proc: r.join("proc"),
             root: r.to_path_buf(),
         };
-        assert_eq!(
-            is_mountpoint(&paths, Path::new("/var/lib/my docker")),
-            Some(true)
-        );
-        assert_eq!(
-            is_mountpoint(&paths, Path::new("/var/lib/docker")),
-            Some(false)
+        let sep = |p: &str| partition_of(&paths, Path::new(p)).map(|f| f.separate);
+        assert_eq!(sep("/var/lib/my docker"), Some(true));
+        assert_eq!(sep("/var/lib/docker"), Some(false));
+        // dockerd's bind mount of its data root onto itself is no partition.
+        fs::write(
+            r.join("proc/self/mountinfo"),
+            "22 1 8:1 / / rw - ext4 /dev/vda rw\n45 22 8:1 /srv/docker /srv/docker rw - ext4 /dev/vda rw\n50 22 0:40 / /srv/docker/overlay2/x/merged rw - overlay overlay rw\n",
+        )
+        .unwrap();
+        assert_eq!(sep("/srv/docker"), Some(false));
+        assert!(
+            partition_of(&paths, Path::new("/srv/docker"))
+                .unwrap()
+                .evidence
+                .contains("bind mount")
         );
         assert_eq!(
             listens_on_all_interfaces(&paths, 2377),

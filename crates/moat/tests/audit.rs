@@ -44,6 +44,65 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// How to start a private dockerd.
+struct Opts<'a> {
+    /// daemon.json
+    config: &'a str,
+    extra: &'a [&'a str],
+    tls: &'a dyn Fn(&Path) -> Vec<String>,
+    /// Also listen on a loopback TCP port (plain, unless `tls` says otherwise).
+    tcp: bool,
+    /// A bridge of its own with iptables on (see [`Bridge`]); else `--bridge=none
+    /// --iptables=false`.
+    network: Option<&'a Bridge>,
+    /// The data root on a tmpfs of its own (CIS 1.1.1's separate partition).
+    tmpfs_data_root: bool,
+}
+
+/// An iptables-on daemon's network, as moat-testkit makes it (not a dependency of this
+/// crate's tests): a bridge made for it (`mt-audit`, 10.231.0.1/24, this helper's
+/// number block), an address pool for user networks, and the machine-wide lock that
+/// serialises iptables-on daemons, held while it lives.
+struct Bridge {
+    bridge: String,
+    pool: String,
+    _lock: std::fs::File,
+}
+
+impl Bridge {
+    fn take() -> Bridge {
+        let lock = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open("/tmp/moat-testkit-iptables.lock")
+            .unwrap();
+        lock.lock().unwrap();
+        let bridge = "mt-audit".to_string();
+        let _ = Command::new("ip")
+            .args(["link", "del", &bridge])
+            .stderr(Stdio::null())
+            .status();
+        run(Command::new("ip").args(["link", "add", &bridge, "type", "bridge"]));
+        run(Command::new("ip").args(["addr", "add", "10.231.0.1/24", "dev", &bridge]));
+        run(Command::new("ip").args(["link", "set", &bridge, "up"]));
+        Bridge {
+            bridge,
+            pool: "base=10.232.0.0/16,size=24".into(),
+            _lock: lock,
+        }
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.bridge])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// A private dockerd, stopped by PID on drop.
 struct Dockerd {
     dir: tempfile::TempDir,
@@ -74,21 +133,39 @@ impl Dockerd {
 
     /// `tls(dir)` returns extra dockerd arguments (TLS files made under the daemon's dir).
     fn start_with(config: &str, extra: &[&str], tls: impl Fn(&Path) -> Vec<String>) -> Dockerd {
+        Dockerd::start_opts(Opts {
+            config,
+            extra,
+            tls: &tls,
+            tcp: true,
+            network: None,
+            tmpfs_data_root: false,
+        })
+    }
+
+    fn start_opts(o: Opts<'_>) -> Dockerd {
         // Short path: the containerd socket under exec-root must fit in sun_path.
         let dir = tempfile::Builder::new()
             .prefix("moat-audit-")
             .tempdir_in("/tmp")
             .unwrap();
         let d = dir.path();
-        std::fs::write(d.join("daemon.json"), config).unwrap();
-        let tls_args = tls(d);
+        std::fs::write(d.join("daemon.json"), o.config).unwrap();
+        if o.tmpfs_data_root {
+            // A partition of its own for the data root (CIS 1.1.1).
+            std::fs::create_dir_all(d.join("data")).unwrap();
+            run(Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=512m", "moat-audit-data"])
+                .arg(d.join("data")));
+        }
+        let tls_args = (o.tls)(d);
         let tcp_port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
         let log = std::fs::File::create(d.join("log")).unwrap();
-        let child = Command::new("dockerd")
-            .arg("--data-root")
+        let mut cmd = Command::new("dockerd");
+        cmd.arg("--data-root")
             .arg(d.join("data"))
             .arg("--exec-root")
             .arg(d.join("exec"))
@@ -97,11 +174,21 @@ impl Dockerd {
             .arg("--config-file")
             .arg(d.join("daemon.json"))
             .arg("-H")
-            .arg(format!("unix://{}", d.join("sock").display()))
-            .arg("-H")
-            .arg(format!("tcp://127.0.0.1:{tcp_port}"))
-            .args(["--bridge=none", "--iptables=false"])
-            .args(extra)
+            .arg(format!("unix://{}", d.join("sock").display()));
+        if o.tcp {
+            cmd.arg("-H").arg(format!("tcp://127.0.0.1:{tcp_port}"));
+        }
+        match &o.network {
+            Some(net) => {
+                cmd.arg(format!("--bridge={}", net.bridge))
+                    .arg(format!("--default-address-pool={}", net.pool));
+            }
+            None => {
+                cmd.args(["--bridge=none", "--iptables=false"]);
+            }
+        }
+        let child = cmd
+            .args(o.extra)
             .args(&tls_args)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -602,6 +689,8 @@ fn live_engine_audit() {
         "64m",
         "--cpus",
         "0.5",
+        "--cpu-shares",
+        "512",
         "--pids-limit",
         "64",
         "--restart",
@@ -1327,4 +1416,405 @@ fn live_engine_audit() {
     assert_eq!(code, 0);
     assert!(out.contains("container:/m-priv ("), "{out}");
     assert!(out.contains("isolation proof"), "{out}");
+}
+
+// ---- docker-bench parity ---------------------------------------------------------------
+
+/// docker-bench-security v1.6.0's verdicts, restated as a shell script (it cannot be
+/// installed here: not in Debian, PyPI or npm); see the script's header.
+const ORACLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../scripts/oracles/docker-bench-cis.sh"
+);
+
+/// Where moat and docker-bench differ on purpose, seen live below: (item, moat's verdict
+/// flags it, docker-bench's does, why). Every entry must occur, so the list cannot go
+/// stale; any other difference fails the test.
+const INTENDED: &[(&str, bool, bool, &str)] = &[
+    (
+        "1.1.1",
+        true,
+        false,
+        "dockerd bind-mounts its data root onto itself: docker-bench's `mountpoint` takes that \
+         for a partition, moat compares the device with the parent directory's",
+    ),
+    (
+        "2.2",
+        false,
+        true,
+        "no default bridge (--bridge=none): nothing to restrict; docker-bench reads only the \
+         --icc flag and daemon.json",
+    ),
+    (
+        "3.15",
+        false,
+        true,
+        "a socket owned by root:root admits root only, which is stricter than root:docker; \
+         moat reports another owner or another group (tested on data in moat-audit), \
+         docker-bench anything but root:docker",
+    ),
+    (
+        "5.2",
+        false,
+        true,
+        "this host has no AppArmor (the daemon lists none in SecurityOptions): the item is \
+         'if applicable'; docker-bench warns for every container without a profile",
+    ),
+    (
+        "5.3",
+        false,
+        true,
+        "the daemon does not enforce SELinux: the item is 'if applicable'; docker-bench warns \
+         for every container without any security option",
+    ),
+    (
+        "5.15",
+        false,
+        true,
+        "CIS 5.15's audit: restart policy `no`, or on-failure with at most 5 retries, is \
+         compliant; docker-bench wants a retry count of exactly 5 on every container",
+    ),
+    (
+        "5.26",
+        false,
+        true,
+        "the daemon sets no-new-privileges for every container (2.14), and the kernel shows \
+         NoNewPrivs=1; docker-bench reads only the container's own security options",
+    ),
+];
+
+/// docker-bench's verdict per item: (flagged, `VERDICT detail`).
+fn bench_verdicts(d: &Dockerd, content_trust: bool) -> std::collections::BTreeMap<String, (bool, String)> {
+    let pid = std::fs::read_to_string(d.dir.path().join("pid")).unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.arg(ORACLE)
+        .env("DOCKER_HOST", d.host())
+        .env("DOCKERD_PID", pid.trim())
+        .env("SOCK", d.sock())
+        .env("CONFIG_FILE", d.config())
+        .env(
+            "CONTAINERD_SOCK",
+            d.dir.path().join("exec/containerd/containerd.sock"),
+        )
+        .env("CONTAINERD_DIR", d.dir.path().join("exec/containerd"))
+        .env("DATA_ROOT", d.dir.path().join("data"));
+    if content_trust {
+        cmd.env("DOCKER_CONTENT_TRUST", "1");
+    } else {
+        cmd.env_remove("DOCKER_CONTENT_TRUST");
+    }
+    run(&mut cmd)
+        .lines()
+        .map(|l| {
+            let mut f = l.splitn(3, '\t');
+            let n = f.next().unwrap().to_string();
+            let v = f.next().unwrap().to_string();
+            let detail = f.next().unwrap_or("").to_string();
+            (n, (v == "WARN" || v == "INFO", format!("{v} {detail}")))
+        })
+        .collect()
+}
+
+/// moat's verdict per item from the CIS view: (flagged, `status: findings or note`,
+/// automated).
+type MoatVerdicts = std::collections::BTreeMap<String, (bool, String, bool)>;
+
+fn moat_verdicts(d: &Dockerd, content_trust: bool) -> MoatVerdicts {
+    let mut cmd = Command::new(MOAT);
+    cmd.args(["audit", "--host", &d.host(), "--format", "cis-json"]);
+    if content_trust {
+        cmd.env("DOCKER_CONTENT_TRUST", "1");
+    } else {
+        cmd.env_remove("DOCKER_CONTENT_TRUST");
+    }
+    let cis: Value = serde_json::from_str(&run(&mut cmd)).unwrap();
+    cis["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["items"].as_array().unwrap())
+        .map(|i| {
+            let status = i["status"].as_str().unwrap();
+            let findings = i["findings"].as_array().map_or(0, |f| f.len());
+            let flagged = status == "warn" || (status == "info" && findings > 0);
+            let what: Vec<String> = i["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| format!("{} {}", f["object"].as_str().unwrap_or(""), f["message"]))
+                .collect();
+            (
+                i["number"].as_str().unwrap().to_string(),
+                (
+                    flagged,
+                    format!("{status}: {}{}", what.join("; "), i["note"].as_str().unwrap_or("")),
+                    i["automated"] == true,
+                ),
+            )
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Parity {
+    /// item → docker-bench's verdicts seen (flagged or not).
+    seen: std::collections::BTreeMap<String, std::collections::BTreeSet<bool>>,
+    comparisons: usize,
+    agree: usize,
+    intended: std::collections::BTreeMap<&'static str, usize>,
+    wrong: Vec<String>,
+    /// The benchmark's automated items, as moat's CIS view lists them.
+    automated: std::collections::BTreeSet<String>,
+}
+
+impl Parity {
+    fn compare(&mut self, scenario: &str, d: &Dockerd, content_trust: bool) {
+        let bench = bench_verdicts(d, content_trust);
+        let moat = moat_verdicts(d, content_trust);
+        self.automated
+            .extend(moat.iter().filter(|(_, v)| v.2).map(|(k, _)| k.clone()));
+        for (n, (b, bwhat)) in &bench {
+            let Some((m, mwhat, _)) = moat.get(n) else {
+                self.wrong.push(format!("{scenario} {n}: moat has no such item"));
+                continue;
+            };
+            self.comparisons += 1;
+            self.seen.entry(n.clone()).or_default().insert(*b);
+            if m == b {
+                self.agree += 1;
+                continue;
+            }
+            match INTENDED
+                .iter()
+                .find(|(i, im, ib, _)| i == n && im == m && ib == b)
+            {
+                Some((i, ..)) => *self.intended.entry(i).or_default() += 1,
+                None => self.wrong.push(format!(
+                    "{scenario} {n}: moat {mwhat} | docker-bench {bwhat}"
+                )),
+            }
+        }
+    }
+}
+
+/// A port below 1024 free on 127.0.0.1.
+fn free_low_port() -> u16 {
+    (1000..1024)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .unwrap()
+}
+
+/// Every automated CIS item that can be set up on a private daemon here, good and bad,
+/// with moat's verdict beside docker-bench-security's (the oracle script): four daemons
+/// (misconfigured, configured by the book, swarm, and TLS in `tls_engine_audit`'s
+/// manner), compared item by item.
+#[test]
+fn docker_bench_parity() {
+    if !have("dockerd") || !have("docker") || !have("jq") || !is_root() {
+        eprintln!("skipped: needs root, docker.io and jq");
+        return;
+    }
+    let mut p = Parity::default();
+    let work = tempfile::tempdir().unwrap();
+    let now = run(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]));
+    let now = now.trim();
+
+    // 1. Configured by the book, on a bridge of its own with iptables on (the
+    // machine-wide lock is held only while this daemon lives).
+    {
+        let net = Bridge::take();
+        let config = r#"{"icc": false, "log-level": "info", "no-new-privileges": true,
+            "live-restore": true, "userland-proxy": false, "default-cgroupns-mode": "private",
+            "default-ulimits": {"nofile": {"Name": "nofile", "Hard": 2048, "Soft": 1024}},
+            "log-driver": "syslog", "log-opts": {"syslog-address": "udp://127.0.0.1:5514"}}"#;
+        let d = Dockerd::start_opts(Opts {
+            config,
+            extra: &["--userns-remap=default"],
+            tls: &|_| Vec::new(),
+            tcp: false,
+            network: Some(&net),
+            tmpfs_data_root: true,
+        });
+        load_image(&d, work.path(), "moat-test/good:1", now, "1000:1000", true);
+        d.docker(&["network", "create", "moat-net"]);
+        let high = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let good_args = |name: &str, port: String, restart: &str, nnp: bool| -> Vec<String> {
+            let mut a: Vec<String> = [
+                "run", "-d", "--name", name, "--user", "1000:1000", "--read-only",
+                "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--memory", "64m",
+                "--cpu-shares", "512", "--cpus", "0.5", "--pids-limit", "64", "--restart", restart,
+                "--network", "moat-net", "--ulimit", "nofile=1024:2048", "-p", &port,
+                "-v", "/etc/localtime:/etc/localtime:ro",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            if nnp {
+                a.extend(["--security-opt".into(), "no-new-privileges".into()]);
+            }
+            a.extend(["moat-test/good:1".into(), "sleep".into(), "3600".into()]);
+            a
+        };
+        let args = good_args("g-good", format!("127.0.0.1:{high}:8080"), "on-failure:5", true);
+        d.docker(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        // Only its port differs: a privileged host port (5.8), no restart policy (5.15
+        // allows it) and no no-new-privileges of its own (the daemon's applies).
+        let low = free_low_port();
+        let args = good_args("g-lowport", format!("127.0.0.1:{low}:80"), "no", false);
+        d.docker(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        p.compare("by-the-book", &d, true);
+        // A container configured by the book gets no finding.
+        let (_, out, _) = d.audit(&d.host(), &["--format", "json"]);
+        let report: Value = serde_json::from_str(&out).unwrap();
+        let good = findings_for(&report, "/g-good");
+        assert!(good.is_empty(), "{good:#?}");
+    }
+
+    // 2. Misconfigured: no TLS on TCP, a warn log level, insecure registries, iptables
+    // off, a daemon cgroup parent, experimental; loose socket and files; one container
+    // per misconfiguration (created only where running it would expose the host: the
+    // host's /etc read-write, the Docker socket; or cannot run: privileged, published
+    // ports without a bridge).
+    {
+        let d = Dockerd::start_opts(Opts {
+            config: r#"{"insecure-registries": ["10.99.0.0/16"], "log-level": "warn", "experimental": true}"#,
+            extra: &["--userns-remap=default", "--cgroup-parent=/moat-bench"],
+            tls: &|_| Vec::new(),
+            tcp: true,
+            network: None,
+            tmpfs_data_root: false,
+        });
+        load_image(&d, work.path(), "moat-test/old:1", "2019-01-01T00:00:00Z", "", false);
+        let old = "moat-test/old:1";
+        let shared_src = work.path().join("shared");
+        std::fs::create_dir_all(&shared_src).unwrap();
+        let sock_mount = format!("{}:/var/run/docker.sock", d.sock().display());
+        let prop = format!(
+            "type=bind,source={},target=/shared,bind-propagation=rshared",
+            shared_src.display()
+        );
+        for args in [
+            &["run", "-d", "--name", "b-root", old, "sleep", "3600"][..],
+            &[
+                "run", "-d", "--name", "b-hostns", "--userns", "host", "--pid", "host", "--net",
+                "host", "--ipc", "host", "--uts", "host", old, "sleep", "3600",
+            ][..],
+            &[
+                "run", "-d", "--name", "b-caps", "--cap-add", "SYS_ADMIN", "--security-opt",
+                "seccomp=unconfined", old, "sleep", "3600",
+            ][..],
+            &["run", "-d", "--name", "b-sshd", old, "sh", "-c", "exec -a sleep /bin/sshd 3600"][..],
+            &[
+                "create", "--name", "b-mounts", "--userns", "host", "-v", "/etc:/host-etc",
+                "-v", &sock_mount, "--mount", &prop, old,
+            ][..],
+            &["run", "-d", "--name", "b-cgroup", "--cgroup-parent", "/moat-bench-c", old, "sleep", "3600"][..],
+            &["run", "-d", "--name", "b-restart", "--restart", "always", old, "sleep", "3600"][..],
+            &["create", "--name", "b-priv", "--userns", "host", "--privileged", old][..],
+            &["create", "--name", "b-ports", "-p", "0.0.0.0:80:80", old][..],
+        ] {
+            d.docker(args);
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d.sock(), std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::os::unix::fs::chown(d.sock(), Some(0), Some(0)).unwrap();
+        std::fs::set_permissions(d.config(), std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::os::unix::fs::chown(d.config(), Some(1000), Some(1000)).unwrap();
+        let csock = d.dir.path().join("exec/containerd/containerd.sock");
+        std::fs::set_permissions(&csock, std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::os::unix::fs::chown(&csock, Some(1000), None).unwrap();
+        p.compare("misconfigured", &d, false);
+    }
+
+    // 3. A swarm manager on loopback, without user namespaces; an unencrypted and an
+    // encrypted overlay network; then auto-lock.
+    {
+        let d = Dockerd::start_opts(Opts {
+            config: "{}",
+            extra: &[],
+            tls: &|_| Vec::new(),
+            tcp: false,
+            network: None,
+            tmpfs_data_root: false,
+        });
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        d.docker(&[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            "127.0.0.1",
+            "--listen-addr",
+            &format!("127.0.0.1:{port}"),
+        ]);
+        d.docker(&["network", "create", "-d", "overlay", "plain"]);
+        d.docker(&["network", "create", "-d", "overlay", "--opt", "encrypted", "sealed"]);
+        p.compare("swarm", &d, false);
+        d.docker(&["swarm", "update", "--autolock=true"]);
+        p.compare("swarm-autolock", &d, false);
+        d.docker(&["swarm", "leave", "--force"]);
+    }
+
+    // 4. TCP with TLS and client verification; the TLS files as openssl left them.
+    if have("openssl") {
+        let d = Dockerd::start_with("{}", &[], |dir| {
+            let certs = dir.join("certs");
+            std::fs::create_dir_all(&certs).unwrap();
+            make_certs(&certs);
+            let p = |f: &str| certs.join(f).display().to_string();
+            vec![
+                "--tlsverify".into(),
+                format!("--tlscacert={}", p("ca.pem")),
+                format!("--tlscert={}", p("server-cert.pem")),
+                format!("--tlskey={}", p("server-key.pem")),
+            ]
+        });
+        // The CA certificate and the key handed to another owner (3.9, 3.13), after
+        // the daemon read them.
+        let certs = d.dir.path().join("certs");
+        for f in ["ca.pem", "server-key.pem"] {
+            std::os::unix::fs::chown(certs.join(f), Some(1000), None).unwrap();
+        }
+        p.compare("tls", &d, false);
+    }
+
+    let both: Vec<&String> = p
+        .seen
+        .iter()
+        .filter(|(_, v)| v.len() == 2)
+        .map(|(k, _)| k)
+        .collect();
+    let one: Vec<String> = p
+        .seen
+        .iter()
+        .filter(|(_, v)| v.len() == 1)
+        .map(|(k, v)| format!("{k}:{}", if v.contains(&true) { "flagged" } else { "met" }))
+        .collect();
+    eprintln!(
+        "docker-bench parity: {} automated items compared live ({} both met and not met, \
+         {} in one state only: {}), {} verdicts, {} agree, {} intended differences {:?}",
+        p.seen.len(),
+        both.len(),
+        one.len(),
+        one.join(" "),
+        p.comparisons,
+        p.agree,
+        p.intended.values().sum::<usize>(),
+        p.intended
+    );
+    assert!(p.wrong.is_empty(), "{:#?}", p.wrong);
+    for (n, ..) in INTENDED {
+        assert!(p.intended.contains_key(n), "intended difference {n} not seen");
+    }
+    // Every automated benchmark item but 5.23 (`docker exec --privileged`: in the audit
+    // log only, a NOTE in docker-bench, manual in moat) is compared.
+    let mut want = p.automated.clone();
+    want.remove("5.23");
+    let seen: std::collections::BTreeSet<String> = p.seen.keys().cloned().collect();
+    assert_eq!(seen, want);
 }

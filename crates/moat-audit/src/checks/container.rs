@@ -7,7 +7,7 @@ use crate::rules::*;
 use moat_engine::models::{ContainerInspectResponse, RestartPolicyNameEnum};
 use moat_lint::rules::{
     dc001_privileged, dc002_dangerous_cap_add, dc004_host_namespaces, dc007_no_user,
-    dc009_no_memory_limit, dc010_no_cpu_limit, dc011_no_pids_limit, dc012_writable_rootfs,
+    dc009_no_memory_limit, dc011_no_pids_limit, dc012_writable_rootfs,
     dc013_no_new_privileges, dc017_host_devices,
 };
 use moat_model::container::Namespace;
@@ -16,12 +16,16 @@ use std::path::Path;
 /// Host directories that must not be mounted (CIS 5.6), exact or as a parent.
 const SENSITIVE_DIRS: &[&str] = &["/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr"];
 
-fn is_sensitive_source(src: &str) -> bool {
+/// Whether a bind mount of `src` exposes a sensitive host directory (CIS 5.6): one of
+/// them (read-only too: the benchmark says not to mount them, "especially" read-write),
+/// or anything below one read-write. A read-only file or directory below one
+/// (`/etc/localtime:ro`, `/etc/ssl/certs:ro`) is not reported.
+fn is_sensitive_source(src: &str, rw: bool) -> bool {
     let src = src.trim_end_matches('/');
     src.is_empty()
         || SENSITIVE_DIRS
             .iter()
-            .any(|d| src == *d || src.starts_with(&format!("{d}/")))
+            .any(|d| src == *d || (rw && src.starts_with(&format!("{d}/"))))
 }
 
 /// Root, or no user at all (a live container's empty `Config.User` is root).
@@ -55,10 +59,20 @@ pub(crate) fn container(snap: &Snapshot, c: &ContainerInspectResponse, out: &mut
             vec!["HostConfig.Privileged=true".into()],
         );
     }
+    // Adding back one of Docker's default capabilities (`--cap-drop ALL --cap-add
+    // NET_BIND_SERVICE`, the benchmark's own remediation) restricts, not extends.
     let caps: Vec<String> = spec
         .cap_add
         .iter()
         .map(|c| c.value.to_ascii_uppercase())
+        .filter(|c| {
+            let full = if c.starts_with("CAP_") {
+                c.clone()
+            } else {
+                format!("CAP_{c}")
+            };
+            !crate::proof::DOCKER_DEFAULT_CAPS.contains(&full.as_str())
+        })
         .collect();
     if !caps.is_empty() {
         let dangerous: Vec<String> = dc002_dangerous_cap_add::check(&spec)
@@ -119,7 +133,7 @@ pub(crate) fn container(snap: &Snapshot, c: &ContainerInspectResponse, out: &mut
                 vec![ev.clone(), why],
             );
         }
-        if bind && is_sensitive_source(&src) {
+        if bind && is_sensitive_source(&src, rw) {
             add(
                 &CC108,
                 format!(
@@ -148,11 +162,26 @@ pub(crate) fn container(snap: &Snapshot, c: &ContainerInspectResponse, out: &mut
             vec!["HostConfig.Memory=0".into()],
         );
     }
-    if dc010_no_cpu_limit::check(&spec) {
+    // 5.12 is about priority: CPU shares, unset (0) or Docker's default 1024 (CIS 5.12's
+    // audit). A quota or cpuset limits CPU (the isolation proof shows it) but sets none.
+    let shares = hc.cpu_shares.unwrap_or(0);
+    if shares == 0 || shares == 1024 {
+        let limit = hc.nano_cpus.unwrap_or(0) != 0
+            || hc.cpu_quota.unwrap_or(0) > 0
+            || !hc.cpuset_cpus.as_deref().unwrap_or("").is_empty();
         add(
             &CC112,
-            "no CPU limit or priority".into(),
-            vec!["HostConfig.CpuShares=0, NanoCpus=0, CpuQuota=0, CpusetCpus=\"\"".into()],
+            format!(
+                "no CPU priority: CPU shares {}{}",
+                if shares == 0 { "unset" } else { "at the default 1024" },
+                if limit { " (a CPU limit is set, but no priority)" } else { "" }
+            ),
+            vec![format!(
+                "HostConfig.CpuShares={shares}, NanoCpus={}, CpuQuota={}, CpusetCpus={:?}",
+                hc.nano_cpus.unwrap_or(0),
+                hc.cpu_quota.unwrap_or(0),
+                hc.cpuset_cpus.as_deref().unwrap_or("")
+            )],
         );
     }
     if dc011_no_pids_limit::check(&spec) {
@@ -581,12 +610,16 @@ mod tests {
 
     #[test]
     fn sensitive_sources() {
-        assert!(is_sensitive_source("/"));
-        assert!(is_sensitive_source("/etc"));
-        assert!(is_sensitive_source("/etc/ssl/"));
-        assert!(is_sensitive_source("/proc"));
-        assert!(!is_sensitive_source("/etcetera"));
-        assert!(!is_sensitive_source("/srv/data"));
+        for rw in [true, false] {
+            assert!(is_sensitive_source("/", rw));
+            assert!(is_sensitive_source("/etc", rw));
+            assert!(is_sensitive_source("/proc/", rw));
+            assert!(!is_sensitive_source("/etcetera", rw));
+            assert!(!is_sensitive_source("/srv/data", rw));
+        }
+        assert!(is_sensitive_source("/etc/ssl/", true));
+        assert!(!is_sensitive_source("/etc/ssl/", false));
+        assert!(!is_sensitive_source("/etc/localtime", false));
     }
 
     #[test]

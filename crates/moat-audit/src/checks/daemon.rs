@@ -39,6 +39,19 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Sink) {
     if !tcp && d.known() {
         out.context("2.7", "the daemon does not listen on TCP");
     }
+    // 2.15: dockerd refuses live restore on a swarm node ("--live-restore daemon
+    // configuration is incompatible with swarm mode"), so a swarm node passes.
+    let swarm_active = info
+        .swarm
+        .as_ref()
+        .and_then(|s| s.local_node_state)
+        .is_some_and(|s| s == LocalNodeState::ACTIVE);
+    if swarm_active && info.live_restore_enabled != Some(true) {
+        out.context(
+            "2.15",
+            "swarm mode is active: dockerd does not allow live restore with it",
+        );
+    }
     let mut add = |rule: &moat_model::lint::RuleMeta, msg: String, ev: Vec<String>| {
         out.push(AuditFinding::new(rule, obj(), msg, ev));
     };
@@ -65,17 +78,23 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Sink) {
             );
         }
     }
-    // 2.3 log level
+    // 2.3 log level: anything but info (debug leaks and floods, the others lose events).
     let level = d.setting(&["-l", "--log-level"], "log-level").pop();
     let debug_flag = d.bool_setting(&["-D", "--debug"], "debug");
-    if info.debug == Some(true)
-        || level.as_ref().is_some_and(|l| l.value == "debug")
-        || debug_flag.as_ref().is_some_and(|(v, _)| *v)
-    {
+    let debug = info.debug == Some(true) || debug_flag.as_ref().is_some_and(|(v, _)| *v);
+    let off_level = level.as_ref().filter(|l| l.value != "info");
+    if debug || off_level.is_some() {
+        let shown = off_level
+            .map(|l| l.value.clone())
+            .unwrap_or_else(|| "debug".to_string());
         let mut ev = vec![format!("/info Debug={}", info.debug.unwrap_or(false))];
         ev.extend(level.map(|l| l.source));
         ev.extend(debug_flag.map(|(_, s)| s));
-        add(&DD102, "the daemon logs at debug level".into(), ev);
+        add(
+            &DD102,
+            format!("the daemon logs at level {shown} (CIS 2.3 asks for info)"),
+            ev,
+        );
     }
     // 2.4 iptables
     if dd009_iptables_disabled::check(&spec).is_some()
@@ -248,8 +267,8 @@ pub(crate) fn daemon(snap: &Snapshot, out: &mut Sink) {
             vec![format!("/info LoggingDriver={drv}")],
         );
     }
-    // 2.15 live restore
-    if info.live_restore_enabled != Some(true) {
+    // 2.15 live restore (a swarm node passes: see above)
+    if info.live_restore_enabled != Some(true) && !swarm_active {
         add(
             &DD113,
             "live restore is off: restarting dockerd stops every container".into(),

@@ -62,8 +62,8 @@ pub(crate) fn host_files(snap: &Snapshot, out: &mut Sink) {
             Some(false) => out.push(AuditFinding::new(
                 &DH109,
                 AuditObject::host(&d.path),
-                format!("{} is not a mount point of its own", d.path),
-                vec![format!("/proc/self/mountinfo has no mount at {}", d.path)],
+                format!("{} is not on a partition of its own", d.path),
+                vec![d.evidence.clone()],
             )),
             Some(true) => {}
             None => out.skip("1.1.1", "the mount table could not be read"),

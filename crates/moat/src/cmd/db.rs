@@ -12,6 +12,7 @@ use crate::Global;
 use anyhow::Context;
 use moat_db::update::{self, Config, Source};
 use moat_db::{Database, ImportReport, Status, Writer};
+use moat_report::db::{ImportView, OriginView, SkippedView, SourceView, StatusView};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -184,78 +185,50 @@ fn import(db: &Path, a: ImportArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
         Format::Table => {
-            for r in &reports {
-                print_import(&mut out, r, a.verbose)?;
-            }
-            writeln!(
-                out,
-                "database {}: {} advisories",
-                status.path.display(),
-                status.advisories
+            let views: Vec<ImportView> = reports.iter().map(import_view).collect();
+            moat_report::db::import_text(
+                &mut out,
+                &views,
+                a.verbose,
+                &status.path.display().to_string(),
+                status.advisories,
             )?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_import(out: &mut impl Write, r: &ImportReport, verbose: bool) -> std::io::Result<()> {
-    let per: Vec<String> = r.stored.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    writeln!(
-        out,
-        "{}: stored {} ({}), skipped {}, withdrawn {}, git ranges ignored {}",
-        r.location,
-        r.total(),
-        if per.is_empty() {
-            "none".into()
-        } else {
-            per.join(", ")
-        },
-        r.skipped.len(),
-        r.withdrawn,
-        r.git_ranges
-    )?;
-    if !r.other_records.is_empty() {
-        let other: Vec<String> = r
-            .other_records
+fn import_view(r: &ImportReport) -> ImportView {
+    ImportView {
+        location: r.location.clone(),
+        stored: r.stored.clone(),
+        total: r.total(),
+        withdrawn: r.withdrawn,
+        git_ranges: r.git_ranges,
+        skipped: r
+            .skipped
             .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        writeln!(out, "  CVE records (ratings, KEV): {}", other.join(", "))?;
+            .map(|s| SkippedView {
+                location: s.location.clone(),
+                id: s.id.clone(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        other_records: r.other_records.clone(),
+        sources: r
+            .sources
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    SourceView {
+                        records: v.records,
+                        skipped: v.skipped.clone(),
+                    },
+                )
+            })
+            .collect(),
     }
-    // One line per source: records, and skipped records by reason.
-    for (source, sum) in &r.sources {
-        let mut line = format!("  {source}: {} records", sum.records);
-        if !sum.skipped.is_empty() {
-            let reasons: Vec<String> = sum
-                .skipped
-                .iter()
-                .map(|(why, n)| format!("{why} {n}"))
-                .collect();
-            line.push_str(&format!(
-                ", skipped {} ({})",
-                sum.skipped.values().sum::<usize>(),
-                reasons.join(", ")
-            ));
-        }
-        writeln!(out, "{}", moat_model::escape_control(&line))?;
-        if verbose {
-            for s in r.skipped.iter().filter(|s| {
-                s.location == *source
-                    || s.location
-                        .strip_prefix(source.as_str())
-                        .is_some_and(|rest| rest.starts_with('!') || rest.starts_with('/'))
-            }) {
-                let line = format!(
-                    "    skipped {} ({}): {}",
-                    s.id.as_deref().unwrap_or("-"),
-                    s.location,
-                    s.reason
-                );
-                writeln!(out, "{}", moat_model::escape_control(&line))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 fn run_update(db: &Path, a: UpdateArgs) -> anyhow::Result<ExitCode> {
@@ -372,49 +345,31 @@ fn status(db: &Path, a: StatusArgs) -> anyhow::Result<ExitCode> {
             )?;
         }
         Format::Table => {
-            writeln!(out, "path:           {}", s.path.display())?;
-            writeln!(out, "schema version: {}", s.schema_version)?;
-            writeln!(out, "size:           {} bytes", s.size_bytes)?;
-            match (s.last_update, age) {
-                (Some(t), Some(age)) => writeln!(
-                    out,
-                    "last update:    {} ({} ago)",
-                    moat_db::format_unix(t),
-                    moat_db::format_age(age)
-                )?,
-                _ => writeln!(out, "last update:    never")?,
-            }
-            writeln!(
-                out,
-                "advisories:     {} ({} withdrawn)",
-                s.advisories, s.withdrawn
-            )?;
-            writeln!(out, "sources:")?;
-            for (k, v) in &s.sources {
-                writeln!(out, "  {k:<28} {v:>8}")?;
-            }
-            writeln!(out, "ecosystems:")?;
-            for (k, v) in &s.ecosystems {
-                writeln!(out, "  {k:<28} {v:>8}")?;
-            }
-            if !s.cve_records.is_empty() {
-                writeln!(out, "CVE records (ratings, KEV):")?;
-                for (k, v) in &s.cve_records {
-                    writeln!(out, "  {k:<28} {v:>8}")?;
-                }
-            }
-            writeln!(out, "origins:")?;
-            for o in &s.origins {
-                writeln!(
-                    out,
-                    "  {} ({}): {} records, {} skipped, fetched {}",
-                    o.location,
-                    o.kind,
-                    o.records,
-                    o.skipped,
-                    moat_db::format_unix(o.fetched_at)
-                )?;
-            }
+            let view = StatusView {
+                path: s.path.display().to_string(),
+                schema_version: s.schema_version,
+                size_bytes: s.size_bytes,
+                last_update: s.last_update.zip(age).map(|(t, age)| {
+                    (moat_db::format_unix(t), moat_db::format_age(age))
+                }),
+                advisories: s.advisories,
+                withdrawn: s.withdrawn,
+                sources: s.sources.clone(),
+                ecosystems: s.ecosystems.clone(),
+                cve_records: s.cve_records.clone(),
+                origins: s
+                    .origins
+                    .iter()
+                    .map(|o| OriginView {
+                        location: o.location.clone(),
+                        kind: o.kind.clone(),
+                        records: o.records,
+                        skipped: o.skipped,
+                        fetched: moat_db::format_unix(o.fetched_at),
+                    })
+                    .collect(),
+            };
+            moat_report::db::status_text(&mut out, &view)?;
         }
     }
     if age.is_none_or(|a| a as u64 > max_age.as_secs()) {
