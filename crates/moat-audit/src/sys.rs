@@ -623,7 +623,11 @@ pub fn partition_of(paths: &HostPaths, abs: &Path) -> Option<PartitionFacts> {
     let table = fs::read_to_string(paths.proc.join("self/mountinfo")).ok()?;
     let norm = |p: &str| {
         let p = p.trim_end_matches('/');
-        if p.is_empty() { "/".to_string() } else { p.to_string() }
+        if p.is_empty() {
+            "/".to_string()
+        } else {
+            p.to_string()
+        }
     };
     let want = norm(&abs.to_string_lossy());
     // (mount point, device) in table order: a later mount hides an earlier one.

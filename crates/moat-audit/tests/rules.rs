@@ -613,7 +613,11 @@ fn swarm_items() {
         .map(|x| x.message())
         .collect();
     assert_eq!(sw103.len(), 2, "{sw103:?}");
-    assert!(sw103.iter().any(|m| m.contains("ingress network ingress (routing mesh)")));
+    assert!(
+        sw103
+            .iter()
+            .any(|m| m.contains("ingress network ingress (routing mesh)"))
+    );
     assert_eq!(cov.context["7.7"], "node certificates expire after 2160 h");
 
     // No swarm: section 7 passes with the reason.
@@ -739,10 +743,14 @@ fn parity_semantics() {
     s.containers[1].name = Some("/nanocpus-only".into());
     s.containers[2].name = Some("/default-shares".into());
     s.containers[2].mounts = Some(vec![
-        serde_json::from_value(json!({"Type": "bind", "Source": "/etc", "Destination": "/host-etc", "RW": false}))
-            .unwrap(),
-        serde_json::from_value(json!({"Type": "bind", "Source": "/etc/ssl", "Destination": "/ssl", "RW": true}))
-            .unwrap(),
+        serde_json::from_value(
+            json!({"Type": "bind", "Source": "/etc", "Destination": "/host-etc", "RW": false}),
+        )
+        .unwrap(),
+        serde_json::from_value(
+            json!({"Type": "bind", "Source": "/etc/ssl", "Destination": "/ssl", "RW": true}),
+        )
+        .unwrap(),
     ]);
     let f = check(&s, &opts());
     let of = |name: &str, rule: &str| -> Vec<String> {
@@ -751,22 +759,36 @@ fn parity_semantics() {
             .map(|x| x.message().to_string())
             .collect()
     };
-    assert_eq!(of("/web", "CC102"), vec!["adds capabilities SYS_ADMIN (escape-grade: SYS_ADMIN)"]);
+    assert_eq!(
+        of("/web", "CC102"),
+        vec!["adds capabilities SYS_ADMIN (escape-grade: SYS_ADMIN)"]
+    );
     assert!(of("/web", "CC112").is_empty());
     assert_eq!(
         of("/nanocpus-only", "CC112"),
         vec!["no CPU priority: CPU shares unset (a CPU limit is set, but no priority)"]
     );
-    assert_eq!(of("/default-shares", "CC112"), vec!["no CPU priority: CPU shares at the default 1024"]);
+    assert_eq!(
+        of("/default-shares", "CC112"),
+        vec!["no CPU priority: CPU shares at the default 1024"]
+    );
     let cc108 = of("/default-shares", "CC108");
     assert_eq!(cc108.len(), 2, "{cc108:?}");
-    assert!(of("/web", "CC108").is_empty(), "/etc/localtime read-only is fine");
+    assert!(
+        of("/web", "CC108").is_empty(),
+        "/etc/localtime read-only is fine"
+    );
 
     // Live restore off without swarm: 2.15 is not met.
     let s = snapshot(json!({"LiveRestoreEnabled": false}), vec![]);
     assert!(codes(&s).contains(&"DD113".to_string()));
 
-    for (level, flagged) in [("info", false), ("debug", true), ("warn", true), ("error", true)] {
+    for (level, flagged) in [
+        ("info", false),
+        ("debug", true),
+        ("warn", true),
+        ("error", true),
+    ] {
         let mut s = snapshot(info.clone(), vec![]);
         s.daemon.config = Some(json!({ "log-level": level }));
         let dd102: Vec<String> = check(&s, &opts())
@@ -776,7 +798,10 @@ fn parity_semantics() {
             .collect();
         assert_eq!(!dd102.is_empty(), flagged, "{level}: {dd102:?}");
         if flagged {
-            assert_eq!(dd102[0], format!("the daemon logs at level {level} (CIS 2.3 asks for info)"));
+            assert_eq!(
+                dd102[0],
+                format!("the daemon logs at level {level} (CIS 2.3 asks for info)")
+            );
         }
     }
 }

@@ -1484,7 +1484,10 @@ const INTENDED: &[(&str, bool, bool, &str)] = &[
 ];
 
 /// docker-bench's verdict per item: (flagged, `VERDICT detail`).
-fn bench_verdicts(d: &Dockerd, content_trust: bool) -> std::collections::BTreeMap<String, (bool, String)> {
+fn bench_verdicts(
+    d: &Dockerd,
+    content_trust: bool,
+) -> std::collections::BTreeMap<String, (bool, String)> {
     let pid = std::fs::read_to_string(d.dir.path().join("pid")).unwrap();
     let mut cmd = Command::new("bash");
     cmd.arg(ORACLE)
@@ -1547,7 +1550,11 @@ fn moat_verdicts(d: &Dockerd, content_trust: bool) -> MoatVerdicts {
                 i["number"].as_str().unwrap().to_string(),
                 (
                     flagged,
-                    format!("{status}: {}{}", what.join("; "), i["note"].as_str().unwrap_or("")),
+                    format!(
+                        "{status}: {}{}",
+                        what.join("; "),
+                        i["note"].as_str().unwrap_or("")
+                    ),
                     i["automated"] == true,
                 ),
             )
@@ -1575,7 +1582,8 @@ impl Parity {
             .extend(moat.iter().filter(|(_, v)| v.2).map(|(k, _)| k.clone()));
         for (n, (b, bwhat)) in &bench {
             let Some((m, mwhat, _)) = moat.get(n) else {
-                self.wrong.push(format!("{scenario} {n}: moat has no such item"));
+                self.wrong
+                    .push(format!("{scenario} {n}: moat has no such item"));
                 continue;
             };
             self.comparisons += 1;
@@ -1643,11 +1651,35 @@ fn docker_bench_parity() {
         };
         let good_args = |name: &str, port: String, restart: &str, nnp: bool| -> Vec<String> {
             let mut a: Vec<String> = [
-                "run", "-d", "--name", name, "--user", "1000:1000", "--read-only",
-                "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--memory", "64m",
-                "--cpu-shares", "512", "--cpus", "0.5", "--pids-limit", "64", "--restart", restart,
-                "--network", "moat-net", "--ulimit", "nofile=1024:2048", "-p", &port,
-                "-v", "/etc/localtime:/etc/localtime:ro",
+                "run",
+                "-d",
+                "--name",
+                name,
+                "--user",
+                "1000:1000",
+                "--read-only",
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "NET_BIND_SERVICE",
+                "--memory",
+                "64m",
+                "--cpu-shares",
+                "512",
+                "--cpus",
+                "0.5",
+                "--pids-limit",
+                "64",
+                "--restart",
+                restart,
+                "--network",
+                "moat-net",
+                "--ulimit",
+                "nofile=1024:2048",
+                "-p",
+                &port,
+                "-v",
+                "/etc/localtime:/etc/localtime:ro",
             ]
             .iter()
             .map(|s| s.to_string())
@@ -1658,7 +1690,12 @@ fn docker_bench_parity() {
             a.extend(["moat-test/good:1".into(), "sleep".into(), "3600".into()]);
             a
         };
-        let args = good_args("g-good", format!("127.0.0.1:{high}:8080"), "on-failure:5", true);
+        let args = good_args(
+            "g-good",
+            format!("127.0.0.1:{high}:8080"),
+            "on-failure:5",
+            true,
+        );
         d.docker(&args.iter().map(String::as_str).collect::<Vec<_>>());
         // Only its port differs: a privileged host port (5.8), no restart policy (5.15
         // allows it) and no no-new-privileges of its own (the daemon's applies).
@@ -1687,7 +1724,14 @@ fn docker_bench_parity() {
             network: None,
             tmpfs_data_root: false,
         });
-        load_image(&d, work.path(), "moat-test/old:1", "2019-01-01T00:00:00Z", "", false);
+        load_image(
+            &d,
+            work.path(),
+            "moat-test/old:1",
+            "2019-01-01T00:00:00Z",
+            "",
+            false,
+        );
         let old = "moat-test/old:1";
         let shared_src = work.path().join("shared");
         std::fs::create_dir_all(&shared_src).unwrap();
@@ -1703,17 +1747,73 @@ fn docker_bench_parity() {
                 "host", "--ipc", "host", "--uts", "host", old, "sleep", "3600",
             ][..],
             &[
-                "run", "-d", "--name", "b-caps", "--cap-add", "SYS_ADMIN", "--security-opt",
-                "seccomp=unconfined", old, "sleep", "3600",
+                "run",
+                "-d",
+                "--name",
+                "b-caps",
+                "--cap-add",
+                "SYS_ADMIN",
+                "--security-opt",
+                "seccomp=unconfined",
+                old,
+                "sleep",
+                "3600",
             ][..],
-            &["run", "-d", "--name", "b-sshd", old, "sh", "-c", "exec -a sleep /bin/sshd 3600"][..],
             &[
-                "create", "--name", "b-mounts", "--userns", "host", "-v", "/etc:/host-etc",
-                "-v", &sock_mount, "--mount", &prop, old,
+                "run",
+                "-d",
+                "--name",
+                "b-sshd",
+                old,
+                "sh",
+                "-c",
+                "exec -a sleep /bin/sshd 3600",
             ][..],
-            &["run", "-d", "--name", "b-cgroup", "--cgroup-parent", "/moat-bench-c", old, "sleep", "3600"][..],
-            &["run", "-d", "--name", "b-restart", "--restart", "always", old, "sleep", "3600"][..],
-            &["create", "--name", "b-priv", "--userns", "host", "--privileged", old][..],
+            &[
+                "create",
+                "--name",
+                "b-mounts",
+                "--userns",
+                "host",
+                "-v",
+                "/etc:/host-etc",
+                "-v",
+                &sock_mount,
+                "--mount",
+                &prop,
+                old,
+            ][..],
+            &[
+                "run",
+                "-d",
+                "--name",
+                "b-cgroup",
+                "--cgroup-parent",
+                "/moat-bench-c",
+                old,
+                "sleep",
+                "3600",
+            ][..],
+            &[
+                "run",
+                "-d",
+                "--name",
+                "b-restart",
+                "--restart",
+                "always",
+                old,
+                "sleep",
+                "3600",
+            ][..],
+            &[
+                "create",
+                "--name",
+                "b-priv",
+                "--userns",
+                "host",
+                "--privileged",
+                old,
+            ][..],
             &["create", "--name", "b-ports", "-p", "0.0.0.0:80:80", old][..],
         ] {
             d.docker(args);
@@ -1753,7 +1853,15 @@ fn docker_bench_parity() {
             &format!("127.0.0.1:{port}"),
         ]);
         d.docker(&["network", "create", "-d", "overlay", "plain"]);
-        d.docker(&["network", "create", "-d", "overlay", "--opt", "encrypted", "sealed"]);
+        d.docker(&[
+            "network",
+            "create",
+            "-d",
+            "overlay",
+            "--opt",
+            "encrypted",
+            "sealed",
+        ]);
         p.compare("swarm", &d, false);
         d.docker(&["swarm", "update", "--autolock=true"]);
         p.compare("swarm-autolock", &d, false);
@@ -1809,7 +1917,10 @@ fn docker_bench_parity() {
     );
     assert!(p.wrong.is_empty(), "{:#?}", p.wrong);
     for (n, ..) in INTENDED {
-        assert!(p.intended.contains_key(n), "intended difference {n} not seen");
+        assert!(
+            p.intended.contains_key(n),
+            "intended difference {n} not seen"
+        );
     }
     // Every automated benchmark item but 5.23 (`docker exec --privileged`: in the audit
     // log only, a NOTE in docker-bench, manual in moat) is compared.

@@ -7,8 +7,8 @@ use crate::rules::*;
 use moat_engine::models::{ContainerInspectResponse, RestartPolicyNameEnum};
 use moat_lint::rules::{
     dc001_privileged, dc002_dangerous_cap_add, dc004_host_namespaces, dc007_no_user,
-    dc009_no_memory_limit, dc011_no_pids_limit, dc012_writable_rootfs,
-    dc013_no_new_privileges, dc017_host_devices,
+    dc009_no_memory_limit, dc011_no_pids_limit, dc012_writable_rootfs, dc013_no_new_privileges,
+    dc017_host_devices,
 };
 use moat_model::container::Namespace;
 use std::path::Path;
@@ -173,8 +173,16 @@ pub(crate) fn container(snap: &Snapshot, c: &ContainerInspectResponse, out: &mut
             &CC112,
             format!(
                 "no CPU priority: CPU shares {}{}",
-                if shares == 0 { "unset" } else { "at the default 1024" },
-                if limit { " (a CPU limit is set, but no priority)" } else { "" }
+                if shares == 0 {
+                    "unset"
+                } else {
+                    "at the default 1024"
+                },
+                if limit {
+                    " (a CPU limit is set, but no priority)"
+                } else {
+                    ""
+                }
             ),
             vec![format!(
                 "HostConfig.CpuShares={shares}, NanoCpus={}, CpuQuota={}, CpusetCpus={:?}",

@@ -349,9 +349,10 @@ fn status(db: &Path, a: StatusArgs) -> anyhow::Result<ExitCode> {
                 path: s.path.display().to_string(),
                 schema_version: s.schema_version,
                 size_bytes: s.size_bytes,
-                last_update: s.last_update.zip(age).map(|(t, age)| {
-                    (moat_db::format_unix(t), moat_db::format_age(age))
-                }),
+                last_update: s
+                    .last_update
+                    .zip(age)
+                    .map(|(t, age)| (moat_db::format_unix(t), moat_db::format_age(age))),
                 advisories: s.advisories,
                 withdrawn: s.withdrawn,
                 sources: s.sources.clone(),
