@@ -13,7 +13,7 @@
 # for sshd through `docker exec`), so that the test shows every difference, and the
 # test names each intended one with its reason.
 #
-# Two deliberate departures, both because the daemon under test is a private one:
+# Three deliberate departures, the first two because the daemon under test is a private one:
 # - docker-bench reads the one dockerd it finds with `ps`; here DOCKERD_PID names it.
 # - docker-bench's fixed per-daemon paths (/var/run/docker.sock, /etc/docker/daemon.json,
 #   /var/lib/docker, /run/containerd and its socket) are those of the daemon under test
