@@ -1827,6 +1827,12 @@ fn docker_bench_parity() {
         std::fs::set_permissions(&csock, std::fs::Permissions::from_mode(0o666)).unwrap();
         std::os::unix::fs::chown(&csock, Some(1000), None).unwrap();
         p.compare("misconfigured", &d, false);
+        drop(d);
+        // The cgroup parents the containers left (empty once they are gone).
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg("rmdir /sys/fs/cgroup/*/moat-bench /sys/fs/cgroup/*/moat-bench-c /sys/fs/cgroup/*/*/moat-bench /sys/fs/cgroup/*/*/moat-bench-c 2>/dev/null")
+            .status();
     }
 
     // 3. A swarm manager on loopback, without user namespaces; an unencrypted and an
