@@ -297,18 +297,27 @@ pub fn check(
             let nets = t.networks_of(i);
             let joined: Vec<String> = match zones {
                 Some(z) => {
-                    let mut v: Vec<String> = nodes
+                    let own = z.get(i).cloned().flatten();
+                    // The other zones each of its networks reaches.
+                    let per_net: Vec<std::collections::BTreeSet<String>> = nets
                         .iter()
-                        .enumerate()
-                        .filter(|(j, _)| {
-                            *j != i && t.networks_of(*j).iter().any(|x| nets.contains(x))
+                        .map(|net| {
+                            nodes
+                                .iter()
+                                .enumerate()
+                                .filter(|(j, _)| t.owner(*j) != i && t.networks_of(*j).contains(net))
+                                .filter_map(|(j, _)| z.get(j).cloned().flatten())
+                                .filter(|zn| Some(zn) != own.as_ref())
+                                .collect()
                         })
-                        .filter_map(|(j, _)| z.get(j).cloned().flatten())
-                        .filter(|zn| Some(zn) != z.get(i).and_then(Option::as_ref))
                         .collect();
-                    v.sort();
-                    v.dedup();
-                    v
+                    let all: std::collections::BTreeSet<String> = per_net.iter().flatten().cloned().collect();
+                    // Bridging: it joins zones no single one of its networks joins.
+                    if per_net.iter().any(|s| s.is_superset(&all)) {
+                        Vec::new()
+                    } else {
+                        all.into_iter().collect()
+                    }
                 }
                 None => nets.iter().map(|s| s.to_string()).collect(),
             };

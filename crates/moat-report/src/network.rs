@@ -120,9 +120,9 @@ pub fn table(r: &NetworkReport, w: &mut dyn Write) -> io::Result<()> {
             esc(&n.name),
             esc(n.zone.as_deref().unwrap_or("")),
             esc(&mode),
-            esc(&nets.join("\n")),
-            esc(&published.join("\n")),
-            esc(&listening),
+            nets.iter().map(|x| esc(x)).collect::<Vec<_>>().join("\n"),
+            published.iter().map(|x| esc(x)).collect::<Vec<_>>().join("\n"),
+            listening,
         ]);
     }
     writeln!(w, "{t}")?;
