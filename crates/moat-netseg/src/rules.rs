@@ -305,13 +305,16 @@ pub fn check(
                             nodes
                                 .iter()
                                 .enumerate()
-                                .filter(|(j, _)| t.owner(*j) != i && t.networks_of(*j).contains(net))
+                                .filter(|(j, _)| {
+                                    t.owner(*j) != i && t.networks_of(*j).contains(net)
+                                })
                                 .filter_map(|(j, _)| z.get(j).cloned().flatten())
                                 .filter(|zn| Some(zn) != own.as_ref())
                                 .collect()
                         })
                         .collect();
-                    let all: std::collections::BTreeSet<String> = per_net.iter().flatten().cloned().collect();
+                    let all: std::collections::BTreeSet<String> =
+                        per_net.iter().flatten().cloned().collect();
                     // Bridging: it joins zones no single one of its networks joins.
                     if per_net.iter().any(|s| s.is_superset(&all)) {
                         Vec::new()

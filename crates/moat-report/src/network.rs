@@ -121,7 +121,11 @@ pub fn table(r: &NetworkReport, w: &mut dyn Write) -> io::Result<()> {
             esc(n.zone.as_deref().unwrap_or("")),
             esc(&mode),
             nets.iter().map(|x| esc(x)).collect::<Vec<_>>().join("\n"),
-            published.iter().map(|x| esc(x)).collect::<Vec<_>>().join("\n"),
+            published
+                .iter()
+                .map(|x| esc(x))
+                .collect::<Vec<_>>()
+                .join("\n"),
             listening,
         ]);
     }

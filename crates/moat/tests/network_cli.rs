@@ -445,6 +445,13 @@ fn live_engine_model_policy_and_probe_agree() {
         )
     };
     assert_eq!(c, 1, "the violation fails the policy: {err}");
+    eprintln!(
+        "live model: {} edges, {} findings, {} probes, {} disagreements",
+        r["summary"]["edges"],
+        r["summary"]["findings"],
+        r["summary"]["probes"],
+        r["summary"]["disagreements"]
+    );
     assert_eq!(r["source"], "engine");
     // The model: settings and the firewall read from the host.
     assert_eq!(r["daemon"]["iptables"], true, "{:#}", r["daemon"]);
@@ -639,6 +646,13 @@ fn iptables_off_loses_isolation_in_model_and_probe() {
         "700",
     ]);
     let r = json_of(&out);
+    eprintln!(
+        "iptables off: {} edges, {} findings, {} probes, {} disagreements",
+        r["summary"]["edges"],
+        r["summary"]["findings"],
+        r["summary"]["probes"],
+        r["summary"]["disagreements"]
+    );
     assert_eq!(r["daemon"]["iptables"], false, "{:#}", r["daemon"]);
     assert_eq!(r["daemon"]["ip_forward"], true, "{:#}", r["daemon"]);
     // NS007: isolation disabled while user networks exist.
