@@ -19,6 +19,7 @@ pub mod finding;
 pub mod image;
 pub mod lint;
 pub mod location;
+pub mod network;
 pub mod package;
 pub mod remediation;
 pub mod report;

@@ -19,10 +19,14 @@ pub enum Format {
     Gitlab,
     /// GitHub Actions annotations (lint).
     Github,
+    /// Graphviz DOT (network).
+    Dot,
+    /// Mermaid flowchart (network).
+    Mermaid,
 }
 
 impl Format {
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 11] = [
         Format::Table,
         Format::Json,
         Format::Sarif,
@@ -32,6 +36,8 @@ impl Format {
         Format::Checkstyle,
         Format::Gitlab,
         Format::Github,
+        Format::Dot,
+        Format::Mermaid,
     ];
 
     /// The name on the command line (`cyclonedx-json`).
@@ -46,6 +52,8 @@ impl Format {
             Format::Checkstyle => "checkstyle",
             Format::Gitlab => "gitlab",
             Format::Github => "github",
+            Format::Dot => "dot",
+            Format::Mermaid => "mermaid",
         }
     }
 }
@@ -58,7 +66,7 @@ impl fmt::Display for Format {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown format {0:?} (known: table, json, sarif, cyclonedx-json, spdx-json, html, checkstyle, gitlab, github)"
+    "unknown format {0:?} (known: table, json, sarif, cyclonedx-json, spdx-json, html, checkstyle, gitlab, github, dot, mermaid)"
 )]
 pub struct ParseFormatError(pub String);
 

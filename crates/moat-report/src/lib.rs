@@ -22,6 +22,8 @@ pub mod gitlab;
 pub mod html;
 pub mod inspect;
 pub mod json;
+pub mod network;
+pub mod network_html;
 pub mod packages;
 pub mod sarif;
 pub mod spdx;

@@ -69,6 +69,8 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Verify images' sources, pinning, signatures and attestations against a policy.
     Verify(cmd::verify::Args),
+    /// Which containers can reach which, against a segmentation policy (compose or live).
+    Network(cmd::network::Args),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(&cli.global, a),
         Command::Audit(a) => cmd::audit::run(&cli.global, a),
         Command::Verify(a) => cmd::verify::run(&cli.global, a),
+        Command::Network(a) => cmd::network::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

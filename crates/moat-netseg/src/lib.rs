@@ -1,0 +1,170 @@
+//! `moat network`: who can reach whom, against a segmentation policy, measured for real.
+//!
+//! 1. A model of the deployment: from compose files (`compose`, through moat-lint's
+//!    compose parser; no daemon) or from a live engine (`live`: the Engine API, the
+//!    containers' /proc/PID/net listeners, dockerd's settings and the host firewall).
+//! 2. The reachability graph (`graph`): edges `source → destination:port/proto`, each
+//!    with its reason.
+//! 3. The built-in rules (`rules`) and a segmentation policy (`policy`).
+//! 4. Optionally the probe (`probe`): TCP connects from inside each container's network
+//!    namespace, compared with the model and the policy.
+//!
+//! The result is one [`NetworkReport`] (moat-model) that moat-report renders.
+
+#![forbid(unsafe_code)]
+
+pub mod compose;
+pub mod graph;
+pub mod host;
+pub mod live;
+pub mod policy;
+pub mod ports;
+pub mod probe;
+pub mod rules;
+
+pub use moat_engine;
+pub use moat_model::network::NetworkReport;
+pub use policy::Policy;
+
+use moat_model::network::{DaemonNet, ModelSource, NetworkInfo, NodeInfo, PolicySummary};
+use std::path::PathBuf;
+
+/// What went wrong building the model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetsegError {
+    /// A compose file that could not be read or understood.
+    #[error("{path}: {message}")]
+    Compose { path: String, message: String },
+    /// The engine could not be queried.
+    #[error(transparent)]
+    Engine(#[from] moat_engine::EngineError),
+    /// Too many objects on the engine.
+    #[error("{what}: {count}, more than the limit of {limit}")]
+    TooMany {
+        what: &'static str,
+        count: usize,
+        limit: usize,
+    },
+}
+
+/// How to build and judge the model.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub policy: Option<Policy>,
+    /// Probe the graph (live engines only).
+    pub probe: Option<probe::ProbeOptions>,
+    pub compose: compose::ComposeLimits,
+    pub host: host::HostOptions,
+}
+
+/// The model of the deployment that compose files plan, judged (no daemon).
+pub fn from_compose(files: &[PathBuf], opts: &Options) -> Result<NetworkReport, NetsegError> {
+    let mut loaded = Vec::new();
+    for f in files {
+        loaded.push(compose::load(f, None, &opts.compose)?);
+    }
+    // Projects named alike in different files are told apart by file.
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for (p, _) in &loaded {
+        *seen.entry(p.clone()).or_default() += 1;
+    }
+    let several = loaded.len() > 1;
+    let mut networks: Vec<NetworkInfo> = Vec::new();
+    let mut nodes: Vec<NodeInfo> = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, (project, mut m)) in loaded.into_iter().enumerate() {
+        let mut prefix = String::new();
+        if several {
+            prefix = if seen.get(&project).copied().unwrap_or(0) > 1 {
+                format!("{project}#{}/", i + 1)
+            } else {
+                format!("{project}/")
+            };
+        }
+        for n in &mut m.nodes {
+            n.name = format!("{prefix}{}", n.name);
+            if let moat_model::network::NetMode::Container(t) = &mut n.mode {
+                *t = format!("{prefix}{t}");
+            }
+            n.links = n.links.iter().map(|l| format!("{prefix}{l}")).collect();
+        }
+        for net in m.networks {
+            if !networks.iter().any(|x| x.name == net.name) {
+                networks.push(net);
+            }
+        }
+        nodes.extend(m.nodes);
+        warnings.extend(m.warnings);
+    }
+    let daemon = DaemonNet {
+        notes: vec![
+            "compose only: the engine's defaults are assumed (iptables, icc, userland-proxy and ip-forward on)"
+                .to_string(),
+        ],
+        ..Default::default()
+    };
+    let mut report = NetworkReport {
+        source: ModelSource::Compose,
+        inputs: files.iter().map(|f| f.display().to_string()).collect(),
+        daemon,
+        networks,
+        nodes,
+        edges: Vec::new(),
+        findings: Vec::new(),
+        policy: None,
+        probes: None,
+        warnings,
+        summary: Default::default(),
+    };
+    if opts.probe.is_some() {
+        report
+            .warnings
+            .push("--probe needs a live engine (--host): nothing probed".to_string());
+    }
+    judge(&mut report, opts);
+    Ok(report)
+}
+
+/// The model of a live engine's deployment, judged and, with `opts.probe`, probed.
+pub fn from_engine(
+    engine: &dyn moat_engine::Engine,
+    opts: &Options,
+) -> Result<NetworkReport, NetsegError> {
+    let mut report = live::collect(engine, &opts.host)?;
+    judge(&mut report, opts);
+    if let Some(p) = &opts.probe {
+        probe::run(&mut report, opts.policy.as_ref(), p, &opts.host);
+    }
+    report.finish();
+    Ok(report)
+}
+
+/// Edges, built-in rules and the policy over a collected model.
+fn judge(report: &mut NetworkReport, opts: &Options) {
+    let zones = opts
+        .policy
+        .as_ref()
+        .map(|p| policy::zones(p, &report.nodes));
+    if let Some(z) = &zones {
+        for (n, z) in report.nodes.iter_mut().zip(z) {
+            n.zone = z.clone();
+        }
+    }
+    let t = graph::Topology::new(&report.networks, &report.nodes, &report.daemon);
+    let edges = graph::edges(&t);
+    let mut findings = rules::check(&t, &edges, zones.as_deref());
+    if let (Some(p), Some(z)) = (&opts.policy, &zones) {
+        findings.extend(policy::check(p, &report.nodes, &edges, z));
+        report.policy = Some(PolicySummary {
+            file: p.file.clone(),
+            zones: p.zones.iter().map(|(n, _)| n.clone()).collect(),
+            allowed_flows: p.allow.len(),
+            violations: 0,
+            passed: true,
+        });
+    }
+    report.edges = edges;
+    report.findings = findings;
+    report.finish();
+}

@@ -1,0 +1,692 @@
+//! `moat network` end to end: compose-only models (formats, exit codes, SARIF against
+//! the official schema), the HTML page in headless Chromium, and live engines — a real
+//! private dockerd (moat-testkit) with iptables on, three user networks, busybox
+//! services listening with `nc -ll`, one deliberate violation and one host-published
+//! admin port, where model, policy and `--probe` must agree; and a dockerd with
+//! `--iptables=false`, where the model and the probe must both show the lost isolation.
+
+#![allow(clippy::unwrap_used)]
+
+use moat_testkit::{Dockerd, DockerdOptions, Network, skip_unless};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../moat-netseg/tests/fixtures")
+        .join(name)
+}
+
+fn moat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_moat"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn compose_policy_exit_codes_and_formats() {
+    let compose = s(&fixture("segmented/compose.yaml"));
+    let fixed = s(&fixture("segmented/compose-fixed.yaml"));
+    let policy = s(&fixture("segmented/policy.yaml"));
+
+    // Without a policy: a model and built-in findings, exit 0 (no --fail-on).
+    let out = moat(&["network", &compose, "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json_of(&out);
+    assert_eq!(r["source"], "compose");
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for want in ["NS001", "NS005", "NS006"] {
+        assert!(rules.contains(&want), "{want} missing: {rules:?}");
+    }
+    // --fail-on high: NS001 is high.
+    assert_eq!(code(&moat(&["network", &compose, "--fail-on", "high"])), 1);
+
+    // With the policy: violations carry the edge and its reason; exit 1.
+    let out = moat(&["network", &compose, "--policy", &policy, "--format", "json"]);
+    assert_eq!(code(&out), 1);
+    let r = json_of(&out);
+    assert_eq!(r["policy"]["passed"], false);
+    let v = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "NP001" && f["edge"]["from"] == "web" && f["edge"]["to"] == "db")
+        .unwrap_or_else(|| panic!("no web -> db violation: {:#}", r["findings"]));
+    assert_eq!(v["edge"]["port"]["port"], 5432);
+    assert_eq!(v["edge"]["reason"]["kind"], "same-network");
+    assert_eq!(v["edge"]["reason"]["network"], "seg_frontend");
+
+    // The fixed deployment passes: exit 0.
+    let out = moat(&["network", &fixed, "--policy", &policy]);
+    assert_eq!(
+        code(&out),
+        0,
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("passed"), "{text}");
+
+    // Table: the edge and its reason.
+    let out = moat(&["network", &compose, "--policy", &policy]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("same network seg_frontend"), "{text}");
+    assert!(text.contains("FAILED"), "{text}");
+
+    // SARIF: valid against the official 2.1.0 schema, the violation with its edge.
+    let out = moat(&[
+        "network", &compose, "--policy", &policy, "--format", "sarif",
+    ]);
+    let doc = json_of(&out);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{SHARED}/schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| {
+        r["ruleId"] == "NP001"
+            && r["properties"]["edge"]["to"] == "db"
+            && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with("compose.yaml")
+    }));
+
+    // DOT and Mermaid: the violation in red.
+    let dot = String::from_utf8_lossy(
+        &moat(&["network", &compose, "--policy", &policy, "--format", "dot"]).stdout,
+    )
+    .into_owned();
+    assert!(dot.starts_with("digraph"), "{dot}");
+    assert!(
+        dot.contains("\"web\" -> \"db\" [label=\"5432/tcp\", color=red"),
+        "{dot}"
+    );
+    let mm = String::from_utf8_lossy(
+        &moat(&[
+            "network", &compose, "--policy", &policy, "--format", "mermaid",
+        ])
+        .stdout,
+    )
+    .into_owned();
+    assert!(mm.starts_with("flowchart LR"), "{mm}");
+    assert!(
+        mm.contains("linkStyle") && mm.contains("stroke:#d00"),
+        "{mm}"
+    );
+
+    // Errors: exit 2 with a line naming the input.
+    let out = moat(&["network", "/nonexistent/compose.yaml"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/compose.yaml"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad-policy.yaml");
+    std::fs::write(&bad, "zones: {a: {}}\nallow: [a -> nowhere:80]\n").unwrap();
+    let out = moat(&["network", &compose, "--policy", &s(&bad)]);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad-policy.yaml") && err.contains("nowhere"),
+        "{err}"
+    );
+    let out = moat(&["network", &compose, "--probe"]);
+    assert_eq!(code(&out), 2, "--probe needs a live engine");
+}
+
+#[test]
+fn compose_corpus_through_the_cli() {
+    let dir = Path::new(SHARED).join("corpus/compose");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut ok = 0;
+    for f in &files {
+        let out = moat(&["network", &s(f), "--format", "json"]);
+        match code(&out) {
+            0 | 1 => {
+                let r = json_of(&out);
+                assert!(
+                    !r["nodes"].as_array().unwrap().is_empty(),
+                    "{}",
+                    f.display()
+                );
+                ok += 1;
+            }
+            2 => {
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    err.starts_with("moat: error: ") && err.contains(&s(f)),
+                    "{err}"
+                );
+            }
+            c => panic!("{}: exit {c}", f.display()),
+        }
+    }
+    assert!(
+        ok >= files.len() - 2,
+        "{ok} of {} files gave a graph",
+        files.len()
+    );
+}
+
+fn chromium(args: &[&str], profile: &Path) -> Output {
+    Command::new("timeout")
+        .arg("120")
+        .arg("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn html_page_in_headless_chromium() {
+    if !moat_testkit::have("chromium") {
+        eprintln!("html_page_in_headless_chromium: skipped, chromium is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("network.html");
+    let out = moat(&[
+        "network",
+        &s(&fixture("segmented/compose.yaml")),
+        "--policy",
+        &s(&fixture("segmented/policy.yaml")),
+        "--format",
+        "html",
+        "--output",
+        &s(&html),
+    ]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !page.contains("http://")
+            || page
+                .matches("http://")
+                .all(|_| page.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+    );
+    assert!(!page.contains("<script"), "self-contained, no script");
+
+    let url = format!("file://{}", html.display());
+    let dom = chromium(&["--dump-dom", &url], &dir.path().join("p1"));
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    // The violation is in the DOM: a red edge web -> db and its finding row.
+    assert!(
+        dom.contains(r#"class="edge violation" data-from="web" data-to="db""#),
+        "{dom}"
+    );
+    assert!(
+        dom.contains(r#"class="finding violation" data-rule="NP001""#),
+        "{dom}"
+    );
+    assert!(dom.contains("web -&gt; db:5432/tcp"), "{dom}");
+    // Zones are boxes.
+    for z in ["frontend", "backend", "data"] {
+        assert!(dom.contains(&format!(r#"data-zone="{z}""#)), "zone {z}");
+    }
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let png_path = shots.join("network.png");
+    let _ = std::fs::remove_file(&png_path);
+    let out = chromium(
+        &[
+            &format!("--screenshot={}", png_path.display()),
+            "--window-size=1400,900",
+            &url,
+        ],
+        &dir.path().join("p2"),
+    );
+    assert!(
+        png_path.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = info.color_type.samples();
+    let mut colours = std::collections::BTreeSet::new();
+    let mut red = 0usize;
+    for p in buf[..info.buffer_size()].chunks(px) {
+        colours.insert(p[..3].to_vec());
+        // The violation's red (#d00000, anti-aliased).
+        if p[0] > 180 && p[1] < 60 && p[2] < 60 {
+            red += 1;
+        }
+    }
+    assert!(
+        colours.len() > 30,
+        "the screenshot looks blank ({} colours)",
+        colours.len()
+    );
+    assert!(red > 50, "no red violation drawn ({red} red pixels)");
+}
+
+// ---------------------------------------------------------------------------------
+// Live engines.
+
+/// Busybox `nc` (1.35) has no `-k`: `-ll` with `-e` keeps listening.
+fn listen(port: u16) -> Vec<String> {
+    ["nc", "-ll", "-p", &port.to_string(), "-e", "/bin/true"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn run_container(d: &Dockerd, name: &str, net: &str, extra: &[&str], port: u16) {
+    let mut args: Vec<String> = ["run", "-d", "--name", name, "--network", net]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push("bb".into());
+    args.extend(listen(port));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    d.docker(&refs);
+}
+
+/// Waits until each container's namespace listens on its port (read from the host).
+fn wait_listening(d: &Dockerd, names: &[(&str, u16)]) {
+    for (name, port) in names {
+        let pid = d
+            .docker(&["inspect", "-f", "{{.State.Pid}}", name])
+            .trim()
+            .to_string();
+        let hex = format!(":{port:04X} ");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let t = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).unwrap_or_default()
+                + &std::fs::read_to_string(format!("/proc/{pid}/net/tcp6")).unwrap_or_default();
+            if t.lines()
+                .any(|l| l.contains(&hex) && l.split_whitespace().nth(3) == Some("0A"))
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} does not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+fn probes<'a>(r: &'a Value, from: &str, to: &str) -> Vec<&'a Value> {
+    r["probes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|p| p["from"] == from && p["to"] == to)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ip_on(r: &Value, node: &str, net: &str) -> String {
+    r["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == node)
+        .and_then(|n| {
+            n["endpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["network"] == net)
+        })
+        .and_then(|e| e["ipv4"].as_str())
+        .unwrap_or_else(|| panic!("{node} has no address on {net}"))
+        .to_string()
+}
+
+#[test]
+fn live_engine_model_policy_and_probe_agree() {
+    if !skip_unless(
+        "live_engine_model_policy_and_probe_agree",
+        &["dockerd", "docker", "iptables-save"],
+    ) {
+        return;
+    }
+    let d = Dockerd::start(DockerdOptions {
+        network: Some(Network::block("net", 201)),
+        ..Default::default()
+    });
+    let host = d.host();
+    let d = &d;
+    d.import_busybox("bb", &[]);
+    d.docker(&["network", "create", "frontend"]);
+    d.docker(&["network", "create", "backend"]);
+    d.docker(&["network", "create", "--internal", "db"]);
+    // web: the public service; api: frontend, backend and db; admin: a host-published
+    // admin port (loopback); db: on db, and on frontend too (the violation).
+    run_container(d, "web", "frontend", &["-p", "18201:80"], 80);
+    run_container(d, "api", "frontend", &[], 8080);
+    d.docker(&["network", "connect", "backend", "api"]);
+    d.docker(&["network", "connect", "db", "api"]);
+    run_container(d, "admin", "backend", &["-p", "127.0.0.1:19201:9000"], 9000);
+    run_container(d, "db", "db", &[], 5432);
+    d.docker(&["network", "connect", "frontend", "db"]);
+    wait_listening(
+        d,
+        &[("web", 80), ("api", 8080), ("admin", 9000), ("db", 5432)],
+    );
+
+    let policy = s(&fixture("segmented/policy.yaml"));
+    let (c, r, err) = {
+        let mut args = vec![
+            "network",
+            "--host",
+            &host,
+            "--format",
+            "json",
+            "--probe-timeout",
+            "700",
+        ];
+        args.extend_from_slice(&["--policy", &policy, "--probe"]);
+        let out = moat(&args);
+        (
+            code(&out),
+            json_of(&out),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(c, 1, "the violation fails the policy: {err}");
+    eprintln!(
+        "live model: {} edges, {} findings, {} probes, {} disagreements",
+        r["summary"]["edges"],
+        r["summary"]["findings"],
+        r["summary"]["probes"],
+        r["summary"]["disagreements"]
+    );
+    assert_eq!(r["source"], "engine");
+    // The model: settings and the firewall read from the host.
+    assert_eq!(r["daemon"]["iptables"], true, "{:#}", r["daemon"]);
+    assert_eq!(r["daemon"]["firewall_read"], true);
+    assert!(
+        r["daemon"]["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "DOCKER-ISOLATION-STAGE-1")
+    );
+    // Listening ports from /proc/PID/net.
+    let db = r["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "db")
+        .unwrap();
+    assert!(
+        db["listening"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["port"]["port"] == 5432)
+    );
+    let admin = r["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "admin")
+        .unwrap();
+    assert_eq!(admin["published"][0]["host_ip"], "127.0.0.1");
+    // Policy: web -> db:5432 on frontend is a violation, confirmed by the probe.
+    let v = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule"] == "NP001"
+                && f["edge"]["from"] == "web"
+                && f["edge"]["to"] == "db"
+                && f["edge"]["port"]["port"] == 5432
+        })
+        .unwrap_or_else(|| panic!("no violation web -> db: {:#}", r["findings"]));
+    assert_eq!(v["edge"]["reason"]["network"], "frontend");
+    assert!(
+        v["evidence"].as_array().unwrap().iter().any(|e| e
+            .as_str()
+            .unwrap()
+            .starts_with("probe: web connected to db")),
+        "{v:#}"
+    );
+    // NS001: PostgreSQL reachable on a network with a published service.
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "NS001" && f["object"] == "db")
+    );
+    // The probe agrees with the model everywhere.
+    assert_eq!(r["summary"]["disagreements"], 0, "{:#}", r["findings"]);
+    let db_front = ip_on(&r, "db", "frontend");
+    let db_db = ip_on(&r, "db", "db");
+    let wd = probes(&r, "web", "db");
+    let at = |addr: &str, port: u64| {
+        wd.iter()
+            .find(|p| p["address"] == addr && p["port"] == port)
+            .unwrap_or_else(|| panic!("no probe web -> {addr}:{port}: {wd:#?}"))
+    };
+    assert_eq!(at(&db_front, 5432)["outcome"], "open");
+    assert_eq!(at(&db_front, 5432)["modelled"], true);
+    assert_eq!(at(&db_front, 5432)["allowed"], false);
+    // db's address on the internal db network: isolated, not modelled.
+    assert_ne!(at(&db_db, 5432)["outcome"], "open");
+    assert_eq!(at(&db_db, 5432)["modelled"], false);
+    // web -> admin (backend): isolated by the daemon, in model and measurement.
+    for p in probes(&r, "web", "admin") {
+        assert_ne!(p["outcome"], "open", "{p:#}");
+        assert_eq!(p["modelled"], false);
+    }
+    // api -> admin:9000 over backend: open, modelled, allowed (same zone).
+    assert!(probes(&r, "api", "admin").iter().any(|p| p["port"] == 9000
+        && p["outcome"] == "open"
+        && p["modelled"] == true
+        && p["allowed"] == true));
+    // Sample ports never connect.
+    assert!(
+        r["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["sample"] == true)
+            .all(|p| p["outcome"] != "open")
+    );
+
+    // Removing the violation makes it pass: model, policy and probe.
+    d.docker(&["network", "disconnect", "frontend", "db"]);
+    let out = {
+        let args = [
+            "network",
+            "--host",
+            &host,
+            "--format",
+            "json",
+            "--probe-timeout",
+            "700",
+            "--policy",
+            &policy,
+            "--probe",
+        ];
+        moat(&args)
+    };
+    let r = json_of(&out);
+    assert_eq!(code(&out), 0, "{:#}", r["findings"]);
+    assert_eq!(r["policy"]["passed"], true);
+    assert_eq!(r["summary"]["disagreements"], 0);
+    assert!(
+        probes(&r, "web", "db")
+            .iter()
+            .all(|p| p["outcome"] != "open")
+    );
+    assert!(
+        probes(&r, "api", "db")
+            .iter()
+            .any(|p| p["outcome"] == "open" && p["allowed"] == true)
+    );
+}
+
+/// Sets the filter FORWARD policy for the test's life (under the testkit's iptables lock,
+/// which the daemon holds), restoring it on drop.
+struct ForwardPolicy(Option<String>);
+
+impl ForwardPolicy {
+    fn accept() -> ForwardPolicy {
+        let save = moat_testkit::run(Command::new("iptables-save").args(["-t", "filter"]));
+        let cur = save
+            .lines()
+            .find(|l| l.starts_with(":FORWARD "))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(str::to_string);
+        if cur.as_deref() == Some("DROP") {
+            moat_testkit::run(Command::new("iptables").args(["-P", "FORWARD", "ACCEPT"]));
+            ForwardPolicy(cur)
+        } else {
+            ForwardPolicy(None)
+        }
+    }
+}
+
+impl Drop for ForwardPolicy {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = Command::new("iptables").args(["-P", "FORWARD", p]).status();
+        }
+    }
+}
+
+#[test]
+fn iptables_off_loses_isolation_in_model_and_probe() {
+    if !skip_unless(
+        "iptables_off_loses_isolation_in_model_and_probe",
+        &["dockerd", "docker", "iptables-save", "iptables"],
+    ) {
+        return;
+    }
+    let mut net = Network::block("neti", 203);
+    net.iptables = false;
+    let d = Dockerd::start(DockerdOptions {
+        network: Some(net),
+        ..Default::default()
+    });
+    // A previous iptables-on daemon may have left the FORWARD policy at DROP, which
+    // would hide the lost isolation; the daemon under test would not set it.
+    let _fwd = ForwardPolicy::accept();
+    d.import_busybox("bb", &[]);
+    d.docker(&["network", "create", "frontend"]);
+    d.docker(&["network", "create", "backend"]);
+    run_container(&d, "web", "frontend", &[], 80);
+    run_container(&d, "db", "backend", &[], 5432);
+    wait_listening(&d, &[("web", 80), ("db", 5432)]);
+
+    let host = d.host();
+    let out = moat(&[
+        "network",
+        "--host",
+        &host,
+        "--format",
+        "json",
+        "--probe",
+        "--probe-timeout",
+        "700",
+    ]);
+    let r = json_of(&out);
+    eprintln!(
+        "iptables off: {} edges, {} findings, {} probes, {} disagreements",
+        r["summary"]["edges"],
+        r["summary"]["findings"],
+        r["summary"]["probes"],
+        r["summary"]["disagreements"]
+    );
+    assert_eq!(r["daemon"]["iptables"], false, "{:#}", r["daemon"]);
+    assert_eq!(r["daemon"]["ip_forward"], true, "{:#}", r["daemon"]);
+    // NS007: isolation disabled while user networks exist.
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "NS007"),
+        "{:#}",
+        r["findings"]
+    );
+    // The model: web reaches db:5432 across networks, for missing isolation.
+    let edge = r["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["from"] == "web" && e["to"] == "db" && e["port"]["port"] == 5432)
+        .unwrap_or_else(|| panic!("no edge web -> db: {:#}", r["edges"]));
+    assert_eq!(edge["reason"]["kind"], "missing-isolation");
+    // The probe: it really connects, and agrees with the model.
+    let db_ip = ip_on(&r, "db", "backend");
+    assert!(
+        probes(&r, "web", "db")
+            .iter()
+            .any(|p| p["address"] == db_ip.as_str()
+                && p["port"] == 5432
+                && p["outcome"] == "open"
+                && p["modelled"] == true),
+        "{:#}",
+        r["probes"]
+    );
+    assert_eq!(r["summary"]["disagreements"], 0, "{:#}", r["findings"]);
+    // --fail-on high fails on NS007.
+    let out = moat(&["network", "--host", &host, "--fail-on", "high"]);
+    assert_eq!(code(&out), 1);
+}
