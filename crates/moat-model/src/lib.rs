@@ -22,6 +22,7 @@ pub mod location;
 pub mod package;
 pub mod remediation;
 pub mod report;
+pub mod response;
 pub mod text;
 pub mod vuln;
 

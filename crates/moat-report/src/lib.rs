@@ -22,6 +22,7 @@ pub mod html;
 pub mod inspect;
 pub mod json;
 pub mod packages;
+pub mod respond;
 pub mod sarif;
 pub mod spdx;
 pub mod table;

@@ -69,6 +69,9 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Verify images' sources, pinning, signatures and attestations against a policy.
     Verify(cmd::verify::Args),
+    /// Contain a compromised container (isolate, pause, stop, kill), snapshot its
+    /// evidence, verify an evidence bundle.
+    Respond(cmd::respond::Args),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(&cli.global, a),
         Command::Audit(a) => cmd::audit::run(&cli.global, a),
         Command::Verify(a) => cmd::verify::run(&cli.global, a),
+        Command::Respond(a) => cmd::respond::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,
