@@ -121,6 +121,13 @@ pub fn verify_table(c: &BundleCheck, w: &mut dyn Write) -> io::Result<()> {
                 None => " (no record of it in the action log)".to_string(),
             }
         )?;
+        match &c.sidecar_sha256 {
+            Some(s) if s.eq_ignore_ascii_case(&c.file_sha256) => {
+                writeln!(w, "  matches its .sha256 file")?
+            }
+            Some(s) => writeln!(w, "  its .sha256 file says {}", esc(s))?,
+            None => writeln!(w, "  no .sha256 file beside it")?,
+        }
     }
     if let Some(m) = &c.manifest {
         writeln!(

@@ -8,6 +8,7 @@ use crate::Global;
 use anyhow::Context;
 use moat_model::response::{ActionKind, RespondReport};
 use moat_report::Format;
+use moat_respond::ActionLog;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
