@@ -141,18 +141,17 @@ pub fn state_of(v: &Value) -> ContainerState {
 /// Why a network mode cannot be detached (host, container:ID), if it cannot.
 pub fn undetachable(mode: &str) -> Option<String> {
     if mode == "host" {
-        Some(
+        return Some(
             "it shares the host's network namespace (network mode host), which cannot be detached"
                 .into(),
-        )
-    } else if let Some(other) = mode.strip_prefix("container:") {
-        Some(format!(
+        );
+    }
+    mode.strip_prefix("container:").map(|other| {
+        format!(
             "it shares the network namespace of container {} (network mode container:), which cannot be detached",
             short_id(other)
-        ))
-    } else {
-        None
-    }
+        )
+    })
 }
 
 /// The isolation records of one evidence directory.

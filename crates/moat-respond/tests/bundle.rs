@@ -138,8 +138,11 @@ fn a_written_bundle_verifies_and_every_flipped_byte_fails_it() {
     }
 }
 
+/// One raw member: name, type, content.
+type Member<'a> = (&'a str, tar::EntryType, &'a [u8]);
+
 /// A tar.gz with raw members (name bytes as given, any type), for hostile cases.
-fn raw_bundle(path: &Path, members: &[(&str, tar::EntryType, &[u8])]) {
+fn raw_bundle(path: &Path, members: &[Member<'_>]) {
     let f = std::fs::File::create(path).unwrap();
     let gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
     let mut t = tar::Builder::new(gz);
@@ -193,7 +196,7 @@ fn hostile_bundles_are_reported_not_trusted() {
     let c = verify(&p, VerifyLimits::default()).unwrap();
     assert!(c.ok, "{:?}", c.problems);
 
-    let cases: Vec<(&str, Vec<(&str, tar::EntryType, &[u8])>, &str)> = vec![
+    let cases: Vec<(&str, Vec<Member<'_>>, &str)> = vec![
         (
             "escape",
             vec![
