@@ -176,7 +176,7 @@ fn isolate_release_and_lifecycle_on_a_real_engine() {
     assert_eq!(rec["reason"], "shell spawned in web");
     let id = inspect(&d, "target")["Id"].as_str().unwrap().to_string();
     let q = format!("moat-quarantine-{}", &id[..12]);
-    assert_eq!(networks(&d, "target"), [q.clone()]);
+    assert_eq!(networks(&d, "target"), std::slice::from_ref(&q));
     assert_eq!(inspect(&d, "target")["State"]["Status"], "running");
     let qn: Value = serde_json::from_str(&d.docker(&["network", "inspect", &q])).unwrap();
     assert_eq!(qn[0]["Internal"], true, "{qn}");
