@@ -293,15 +293,44 @@ impl Client {
     /// `GET path` with the whole exchange due by `until`; the status line and headers
     /// are read, the body is left to the caller.
     pub fn get(&self, path: &str, what: &str, until: Instant) -> Result<Reply, RawError> {
+        self.request("GET", path, None, what, until)
+    }
+
+    /// `METHOD path` with an optional JSON body (`POST`, `DELETE`, `HEAD`…), due by
+    /// `until`; like [`Client::get`] the body of the reply is left to the caller.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        what: &str,
+        until: Instant,
+    ) -> Result<Reply, RawError> {
         let mut conn = self.connect(what)?;
         conn.set_timeouts(self.bounds.idle)
             .map_err(|e| self.unreachable(e))?;
-        let req = format!(
-            "GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: moat/{}\r\n\r\n",
+        let mut req = format!(
+            "{method} {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: moat/{}\r\n",
             env!("CARGO_PKG_VERSION")
-        );
-        conn.write_all(req.as_bytes())
-            .map_err(|e| self.unreachable(e))?;
+        )
+        .into_bytes();
+        match body {
+            Some(b) => {
+                req.extend_from_slice(
+                    format!(
+                        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        b.len()
+                    )
+                    .as_bytes(),
+                );
+                req.extend_from_slice(b);
+            }
+            None if method != "GET" && method != "HEAD" => {
+                req.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+            }
+            None => req.extend_from_slice(b"\r\n"),
+        }
+        conn.write_all(&req).map_err(|e| self.unreachable(e))?;
         let mut reply = Reply {
             status: 0,
             headers: Vec::new(),

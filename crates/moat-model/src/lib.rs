@@ -23,6 +23,7 @@ pub mod network;
 pub mod package;
 pub mod remediation;
 pub mod report;
+pub mod response;
 pub mod text;
 pub mod vuln;
 

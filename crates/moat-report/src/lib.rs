@@ -25,6 +25,7 @@ pub mod json;
 pub mod network;
 pub mod network_html;
 pub mod packages;
+pub mod respond;
 pub mod sarif;
 pub mod spdx;
 pub mod table;

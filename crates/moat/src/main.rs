@@ -71,6 +71,9 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Which containers can reach which, against a segmentation policy (compose or live).
     Network(cmd::network::Args),
+    /// Contain a compromised container (isolate, pause, stop, kill), snapshot its
+    /// evidence, verify an evidence bundle.
+    Respond(cmd::respond::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => cmd::audit::run(&cli.global, a),
         Command::Verify(a) => cmd::verify::run(&cli.global, a),
         Command::Network(a) => cmd::network::run(&cli.global, a),
+        Command::Respond(a) => cmd::respond::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

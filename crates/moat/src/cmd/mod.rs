@@ -5,6 +5,7 @@ pub mod db;
 pub mod inspect;
 pub mod lint;
 pub mod network;
+pub mod respond;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
