@@ -21,6 +21,7 @@ pub mod gitlab;
 pub mod html;
 pub mod inspect;
 pub mod json;
+pub mod monitor;
 pub mod packages;
 pub mod sarif;
 pub mod spdx;

@@ -69,6 +69,8 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Verify images' sources, pinning, signatures and attestations against a policy.
     Verify(cmd::verify::Args),
+    /// Watch running containers, raise alerts on rules, keep a durable security log.
+    Monitor(cmd::monitor::Args),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(&cli.global, a),
         Command::Audit(a) => cmd::audit::run(&cli.global, a),
         Command::Verify(a) => cmd::verify::run(&cli.global, a),
+        Command::Monitor(a) => cmd::monitor::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

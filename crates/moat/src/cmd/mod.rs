@@ -4,6 +4,7 @@ pub mod audit;
 pub mod db;
 pub mod inspect;
 pub mod lint;
+pub mod monitor;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
