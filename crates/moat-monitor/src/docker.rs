@@ -265,7 +265,7 @@ impl EventStream {
             return Err(StreamError::Status {
                 host: shown,
                 status,
-                body: moat_model::escape_control(String::from_utf8_lossy(&text).trim()),
+                body: moat_model::escape_control(String::from_utf8_lossy(&text).trim()).into_owned(),
             });
         }
         Ok(EventStream {

@@ -251,14 +251,19 @@ pub fn container_info(id: &str, inspect: &serde_json::Value) -> (ContainerInfo, 
             .unwrap_or("")
             .to_string()
     };
-    let mut exposed: Vec<u16> = json_str(inspect, &["Config", "ExposedPorts"])
-        .and_then(|v| v.as_object())
-        .map(|m| {
-            m.keys()
-                .filter_map(|k| k.split('/').next().and_then(|p| p.parse().ok()))
-                .collect()
-        })
-        .unwrap_or_default();
+    // `{"8080/tcp": {}}` as the engine writes it, or a list of the same keys.
+    let port_keys: Vec<String> = match json_str(inspect, &["Config", "ExposedPorts"]) {
+        Some(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut exposed: Vec<u16> = port_keys
+        .iter()
+        .filter_map(|k| k.split('/').next().and_then(|p| p.parse().ok()))
+        .collect();
     exposed.sort_unstable();
     exposed.dedup();
     let mounts = json_str(inspect, &["Mounts"])
@@ -651,13 +656,8 @@ pub fn run(
     let src_stop = Arc::new(AtomicBool::new(false));
 
     if opts.sources.proc {
-        match procconn::open() {
-            Ok(sock) => {
-                let (s, st) = (sender.clone(), Arc::clone(&src_stop));
-                threads.push(std::thread::spawn(move || procconn::run(sock, s, st)));
-            }
-            Err(e) => sender.note("proc", &format!("unavailable: {e}")),
-        }
+        let (s, st) = (sender.clone(), Arc::clone(&src_stop));
+        threads.push(std::thread::spawn(move || procconn::run(s, st)));
     }
     let mut watch_tx = None;
     if opts.sources.files {

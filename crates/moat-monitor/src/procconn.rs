@@ -41,7 +41,7 @@ pub fn open() -> Result<NlSocketHandle, String> {
     let pid = std::process::id();
     let socket = NlSocketHandle::connect(
         NlFamily::Connector,
-        Some(0),
+        None,
         Groups::new_bitmask(CnMsgIdx::Proc.into()),
     )
     .map_err(|e| format!("proc connector: {e}"))?;
@@ -82,7 +82,14 @@ fn now_ns() -> i64 {
 
 /// Reads events until `stop`; sends container processes' exec and uid events, and a
 /// drop count whenever events were lost.
-pub fn run(socket: NlSocketHandle, tx: Sender, stop: Arc<AtomicBool>) {
+pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
+    let socket = match open() {
+        Ok(s) => s,
+        Err(e) => {
+            tx.note("proc", &format!("unavailable: {e}"));
+            return;
+        }
+    };
     let proc = Proc::default();
     let mut last_seq: HashMap<u32, u32> = HashMap::new();
     while !stop.load(Ordering::Relaxed) {

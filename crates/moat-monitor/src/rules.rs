@@ -279,12 +279,12 @@ impl RuleSet {
                         macros.push(name.value.clone());
                     }
                     defs.insert(name.value.clone(), Def::Macro(expanded));
-                } else if let Some(name) = &item.rule {
-                    if name.value.trim().is_empty() {
+                } else if let Some(rname) = item.rule.as_ref().map(|n| n.value.clone()) {
+                    if rname.trim().is_empty() {
                         return Err(err("a rule needs a name".into()));
                     }
-                    if !raw_rules.contains_key(&name.value) {
-                        order.push(name.value.clone());
+                    if !raw_rules.contains_key(&rname) {
+                        order.push(rname.clone());
                     }
                     let origin = Origin {
                         file: src.name.clone(),
@@ -296,7 +296,7 @@ impl RuleSet {
                     if let Some(c) = &it.condition {
                         it.condition = Some(expand(c, &defs).map_err(&err)?);
                     }
-                    raw_rules.insert(name.value.clone(), (it, origin));
+                    raw_rules.insert(rname, (it, origin));
                 }
             }
         }

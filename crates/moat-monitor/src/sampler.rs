@@ -310,7 +310,7 @@ fn sample_cgroup(_proc: &Proc, t: &Target, st: &mut ContainerState, tx: &Sender)
         }
         st.cpu_prev = Some((ns, now));
     }
-    let mut emit = |kind: &'static str, r: &ResourceInfo| {
+    let emit = |kind: &'static str, r: &ResourceInfo| {
         tx.send(Msg::Cgroup(CgroupMsg {
             time_ns: crate::now_ns(),
             container: t.id.clone(),

@@ -112,8 +112,7 @@ fn restart_of_monitor_and_engine_loses_and_repeats_no_engine_event() {
     let log = logdir.join("events.jsonl");
 
     let mut mon = spawn_monitor(&d, &store, &log);
-    // Ready when a first event reaches the log.
-    let t0 = now_secs();
+    // Ready when a first event reaches the log; the window starts then.
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut ready = false;
     let mut i = 0;
@@ -124,6 +123,7 @@ fn restart_of_monitor_and_engine_loses_and_repeats_no_engine_event() {
         ready = log_keys(&log).keys().any(|k| k.contains(":container:create:"));
     }
     assert!(ready, "the monitor did not store an engine event within 20 s");
+    let t0 = now_secs();
 
     // Events while it runs, then a SIGKILL in the middle of a stream of events.
     run_containers(&d, 2, "a");
