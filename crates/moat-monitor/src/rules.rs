@@ -331,11 +331,14 @@ impl RuleSet {
             let program = env
                 .compile(&expanded)
                 .map_err(|e| err(format!("condition: {}", one_line(&e.to_string()))))?;
+            // Names: field groups, or the variable of a comprehension (`m` in
+            // `mounts.exists(m, ...)`). CEL's `&&`/`||` absorb errors (`unknown && false`
+            // is false), so evaluation alone would not catch a misspelt name.
             let refs = program.references();
             let mut vars = refs.variables();
             vars.sort_unstable();
             for v in vars {
-                if !VARIABLES.contains(&v) {
+                if !VARIABLES.contains(&v) && !is_comprehension_var(&expanded, v) {
                     return Err(err(format!(
                         "condition: unknown name {v:?} (not a field group, list or macro; \
                          field groups: {})",
@@ -343,8 +346,10 @@ impl RuleSet {
                     )));
                 }
             }
-            // Every field it reads must exist and the result must be a bool: evaluate
-            // it on events of every kind with all fields at their defaults.
+            // Every name and field it reads must exist and the result must be a bool:
+            // evaluate it on events of every kind with all fields at their defaults (an
+            // unknown name is CEL's "undeclared reference"; comprehension variables such
+            // as `m` in `mounts.exists(m, ...)` are fine).
             probe.check(&program).map_err(|m| err(format!("condition: {m}")))?;
             check_output(&output).map_err(|m| err(format!("output: {m}")))?;
             rules.push(Rule {
@@ -404,6 +409,18 @@ impl RuleSet {
         }
         out
     }
+}
+
+/// Whether `name` is bound by a comprehension macro in `cond` (`.exists(name,` …).
+fn is_comprehension_var(cond: &str, name: &str) -> bool {
+    ["exists", "all", "exists_one", "map", "filter"].iter().any(|m| {
+        let pat = format!(".{m}(");
+        cond.match_indices(&pat).any(|(i, _)| {
+            let rest = cond[i + pat.len()..].trim_start();
+            rest.strip_prefix(name)
+                .is_some_and(|r| r.trim_start().starts_with(','))
+        })
+    })
 }
 
 fn read_source(f: &Path) -> Result<Source, RuleError> {

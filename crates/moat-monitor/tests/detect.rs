@@ -132,11 +132,13 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
 
     // docker exec … sh
     let t = Instant::now();
-    d.docker(&["exec", "cli", "sh", "-c", "id >/dev/null"]);
+    // (The shell must live a moment: one that execs its last command in place at once
+    // is read from /proc as that command; see docs/monitor.md, limits.)
+    d.docker(&["exec", "cli", "sh", "-c", "sleep 0.5; id >/dev/null"]);
     let a = check(&r, "Terminal shell in container", "cli", t);
     let p = a.process.expect("the shell's process");
     assert_eq!(p.name, "sh");
-    assert!(p.pid > 0 && p.cmdline.contains("id >/dev/null"), "{p:?}");
+    assert!(p.pid > 0 && p.cmdline.contains("sleep 0.5; id >/dev/null"), "{p:?}");
     let a = check(&r, "Exec or attach into container", "cli", t);
     assert!(a.output.contains("exec_"), "{}", a.output);
 

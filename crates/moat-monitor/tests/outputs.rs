@@ -48,7 +48,7 @@ fn check_5424(msg: &str) {
     assert_eq!(pri, "<131", "local0 (16) * 8 + err (3)");
     let parts: Vec<&str> = rest.splitn(7, ' ').collect();
     assert_eq!(parts[0], "1");
-    assert_eq!(parts[1], "2026-12-03T18:00:00.250Z");
+    assert_eq!(parts[1], "2025-12-03T18:00:00.250Z");
     assert!(!parts[2].is_empty() && !parts[2].contains(' '));
     assert_eq!(parts[3], "moat");
     assert_eq!(parts[4], std::process::id().to_string());

@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn formats_times_and_syslog() {
         assert_eq!(time_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(time_ms(1_764_784_800_123_456_789), "2026-12-03T18:00:00.123Z");
+        assert_eq!(time_ms(1_764_784_800_123_456_789), "2025-12-03T18:00:00.123Z");
         let a = Alert {
             time_ns: 1_764_784_800_000_000_000,
             rule: "Shell \"x\"".into(),
@@ -273,7 +273,7 @@ mod tests {
         let m = syslog_5424(&a, "host one", 42);
         assert_eq!(
             m,
-            "<131>1 2026-12-03T18:00:00.000Z hostone moat 42 alert [moat@32473 rule=\"Shell \\\"x\\\"\" severity=\"HIGH\"] shell\\nin c1"
+            "<131>1 2025-12-03T18:00:00.000Z hostone moat 42 alert [moat@32473 rule=\"Shell \\\"x\\\"\" severity=\"HIGH\"] shell\\nin c1"
         );
     }
 }
