@@ -171,7 +171,9 @@ fn sample_net(proc: &Proc, t: &Target, st: &mut ContainerState, tx: &Sender) {
         // Listening sockets first: their ports tell inbound from outbound connections.
         for s in &socks {
             let listening = if tcp { s.state == 0x0A } else { s.state == 0x07 && s.remote.1 == 0 };
-            if listening {
+            // Loopback listeners are not reachable from outside the container (and the
+            // engine's embedded DNS listens on 127.0.0.11 in user networks).
+            if listening && !is_loopback(&s.local.0) {
                 let key = (proto.trim_end_matches('6').to_string(), s.local.1);
                 if listens.insert(key.clone()) && !st.listens.contains(&key) {
                     found.push((

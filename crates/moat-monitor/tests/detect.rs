@@ -123,7 +123,7 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     let mut r = start(&d);
 
     // A clean workload: a server on its EXPOSEd port, a sleeper, a writer to /tmp.
-    d.docker(&["run", "-d", "--name", "srv", "web", "sh", "-c", "while true; do nc -l -p 8080; done"]);
+    d.docker(&["run", "-d", "--name", "srv", "web", "sh", "-c", "while true; do nc -l -p 8080 -e sleep 3; done"]);
     d.docker(&["run", "-d", "--name", "cli", "bb", "sleep", "600"]);
     d.docker(&["run", "-d", "--name", "tmpw", "bb", "sh", "-c", "echo x > /tmp/f; sleep 600"]);
     std::thread::sleep(Duration::from_secs(3));
@@ -177,7 +177,7 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     let wget = std::thread::spawn(move || {
         std::process::Command::new("docker")
             .env("DOCKER_HOST", host)
-            .args(["exec", "cli", "wget", "-q", "-T", "4", "-O", "/dev/null", &url])
+            .args(["exec", "cli", "wget", "-q", "-O", "/dev/null", &url])
             .output()
     });
     let a = check(&r, "Unexpected outbound connection", "cli", t);
@@ -188,7 +188,7 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
 
     // A listener on a port the image does not EXPOSE, and a connection to a pool port.
     let t = Instant::now();
-    d.docker(&["run", "-d", "--name", "pool", "bb", "sh", "-c", "while true; do nc -l -p 3333; done"]);
+    d.docker(&["run", "-d", "--name", "pool", "bb", "sh", "-c", "while true; do nc -l -p 3333 -e sleep 3; done"]);
     let a = check(&r, "Listening port not in EXPOSE", "pool", t);
     assert_eq!(a.evidence.net.unwrap().sport, 3333);
     assert_eq!(a.process.map(|p| p.name).as_deref(), Some("nc"));
@@ -202,7 +202,7 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     let wget = std::thread::spawn(move || {
         std::process::Command::new("docker")
             .env("DOCKER_HOST", host)
-            .args(["exec", "cli", "wget", "-q", "-T", "4", "-O", "/dev/null", &url])
+            .args(["exec", "cli", "wget", "-q", "-O", "/dev/null", &url])
             .output()
     });
     check(&r, "Outbound connection to mining pool port", "cli", t);
