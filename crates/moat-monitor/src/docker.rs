@@ -95,7 +95,11 @@ pub fn event_type(ev: &DockerEventInfo) -> String {
 
 /// A cursor (unix ns) as the engine's `since` parameter (`SECONDS.NANOSECONDS`).
 pub fn since_param(ns: i64) -> String {
-    format!("{}.{:09}", ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000))
+    format!(
+        "{}.{:09}",
+        ns.div_euclid(1_000_000_000),
+        ns.rem_euclid(1_000_000_000)
+    )
 }
 
 trait Conn: Read + Write + Send {}
@@ -147,7 +151,9 @@ impl Read for Body {
             }
             self.left = n;
         }
-        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let got = self.inner.read(&mut buf[..want])?;
         if got == 0 {
             self.done = true;
@@ -175,7 +181,8 @@ impl EventStream {
         };
         let conn: Box<dyn Conn> = match &addr {
             HostAddr::Unix(p) => {
-                let s = std::os::unix::net::UnixStream::connect(p).map_err(|e| connect(e.to_string()))?;
+                let s = std::os::unix::net::UnixStream::connect(p)
+                    .map_err(|e| connect(e.to_string()))?;
                 s.set_write_timeout(Some(Duration::from_secs(10)))
                     .map_err(|e| connect(e.to_string()))?;
                 Box::new(s)
@@ -205,7 +212,8 @@ impl EventStream {
             format!("/events?{}", query.join("&"))
         };
         let mut inner = BufReader::new(conn);
-        let req = format!("GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: moat-monitor\r\n\r\n");
+        let req =
+            format!("GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: moat-monitor\r\n\r\n");
         inner
             .get_mut()
             .write_all(req.as_bytes())
@@ -227,7 +235,9 @@ impl EventStream {
             }
             total += n;
             if total > MAX_HEADER_BYTES {
-                return Err(connect(format!("reply headers over {MAX_HEADER_BYTES} bytes")));
+                return Err(connect(format!(
+                    "reply headers over {MAX_HEADER_BYTES} bytes"
+                )));
             }
             let l = line.trim_end();
             if first {
@@ -265,7 +275,8 @@ impl EventStream {
             return Err(StreamError::Status {
                 host: shown,
                 status,
-                body: moat_model::escape_control(String::from_utf8_lossy(&text).trim()).into_owned(),
+                body: moat_model::escape_control(String::from_utf8_lossy(&text).trim())
+                    .into_owned(),
             });
         }
         Ok(EventStream {
@@ -302,10 +313,12 @@ impl EventStream {
                 // Cut mid-event: the engine went away.
                 return Ok(None);
             }
-            return parse_event(&line).map(Some).map_err(|e| StreamError::Stream {
-                host: self.host.clone(),
-                reason: format!("malformed event: {e}"),
-            });
+            return parse_event(&line)
+                .map(Some)
+                .map_err(|e| StreamError::Stream {
+                    host: self.host.clone(),
+                    reason: format!("malformed event: {e}"),
+                });
         }
     }
 }
@@ -325,6 +338,9 @@ mod tests {
             event_key(&ev),
             "docker:1764784800123456789:container:exec_start: sh -c id:abc"
         );
-        assert_eq!(since_param(1_764_784_800_000_000_001), "1764784800.000000001");
+        assert_eq!(
+            since_param(1_764_784_800_000_000_001),
+            "1764784800.000000001"
+        );
     }
 }

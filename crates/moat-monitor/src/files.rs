@@ -184,7 +184,9 @@ pub fn run(requests: Receiver<WatchRequest>, tx: Sender, stop: Arc<AtomicBool>) 
                 tx.dropped(0, "inotify: event queue overflow (file writes lost)");
                 continue;
             }
-            let Some(w) = st.watches.get(&wd) else { continue };
+            let Some(w) = st.watches.get(&wd) else {
+                continue;
+            };
             let (container, upper, dir) = (w.container.clone(), w.upper.clone(), w.dir.clone());
             if m.contains(EventMask::IGNORED) {
                 st.watches.remove(&wd);

@@ -66,9 +66,15 @@ pub enum Msg {
     Cgroup(sampler::CgroupMsg),
     File(files::FileMsg),
     /// Events lost (count 0: unknown, at least one).
-    Dropped { count: u64, note: String },
+    Dropped {
+        count: u64,
+        note: String,
+    },
     /// A source's state changed (connected, reconnecting, unavailable).
-    Note { source: String, note: String },
+    Note {
+        source: String,
+        note: String,
+    },
 }
 
 /// The sources' end of the queue: a full queue drops the message and counts it (never
@@ -244,7 +250,10 @@ fn json_str<'v>(v: &'v serde_json::Value, path: &[&str]) -> Option<&'v serde_jso
 }
 
 /// A container's facts from its inspection (the engine's JSON).
-pub fn container_info(id: &str, inspect: &serde_json::Value) -> (ContainerInfo, i64, bool, Option<PathBuf>) {
+pub fn container_info(
+    id: &str,
+    inspect: &serde_json::Value,
+) -> (ContainerInfo, i64, bool, Option<PathBuf>) {
     let s = |path: &[&str]| {
         json_str(inspect, path)
             .and_then(|v| v.as_str())
@@ -279,7 +288,12 @@ pub fn container_info(id: &str, inspect: &serde_json::Value) -> (ContainerInfo, 
             .unwrap_or(false),
         mounts: mounts
             .iter()
-            .map(|m| m.get("Source").and_then(|v| v.as_str()).unwrap_or("").to_string())
+            .map(|m| {
+                m.get("Source")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            })
             .collect(),
         mount_targets: mounts
             .iter()
@@ -642,9 +656,7 @@ pub fn run(
         Some(p) => Some(JsonlLog::open(p, opts.rotation)?),
         None => None,
     };
-    let cursor: Option<i64> = store
-        .cursor(DOCKER_CURSOR)?
-        .and_then(|c| c.parse().ok());
+    let cursor: Option<i64> = store.cursor(DOCKER_CURSOR)?.and_then(|c| c.parse().ok());
     let (tx, rx): (SyncSender<Msg>, Receiver<Msg>) = std::sync::mpsc::sync_channel(QUEUE);
     let lost = Arc::new(AtomicU64::new(0));
     let sender = Sender {
@@ -689,7 +701,10 @@ pub fn run(
     // The containers running now.
     if let Some(list) = pipe.engine().and_then(|e| e.containers().ok()) {
         for c in list {
-            if c.state.as_ref().map(|s| format!("{s:?}").to_ascii_lowercase()).is_some_and(|s| s.contains("running"))
+            if c.state
+                .as_ref()
+                .map(|s| format!("{s:?}").to_ascii_lowercase())
+                .is_some_and(|s| s.contains("running"))
                 && let Some(id) = &c.id
             {
                 pipe.learn(id, true);
@@ -731,9 +746,7 @@ pub fn run(
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => flush = true,
             }
-            if pending.len() >= MAX_BATCH
-                || window_start.elapsed() >= opts.batch_interval
-            {
+            if pending.len() >= MAX_BATCH || window_start.elapsed() >= opts.batch_interval {
                 flush = true;
             }
         } else {
@@ -750,7 +763,13 @@ pub fn run(
             reported_lost = lost_now;
         }
         if flush && !pending.is_empty() {
-            write_batch(&mut pipe, &mut store, log.as_mut(), sinks, std::mem::take(&mut pending))?;
+            write_batch(
+                &mut pipe,
+                &mut store,
+                log.as_mut(),
+                sinks,
+                std::mem::take(&mut pending),
+            )?;
         }
         if flush {
             window_start = Instant::now();
@@ -787,7 +806,8 @@ fn write_batch(
             continue;
         };
         let matches = pipe.rules.evaluate(&ev);
-        let keep = pipe.opts.store_proc_events || ev.source != EventSource::Proc || !matches.is_empty();
+        let keep =
+            pipe.opts.store_proc_events || ev.source != EventSource::Proc || !matches.is_empty();
         if keep {
             records.push(event_record(&ev, &key, cid.as_deref()));
         }
@@ -882,7 +902,10 @@ fn docker_source(host: &str, cursor: Option<i64>, tx: Sender, stop: Arc<AtomicBo
             }
             Err(e) => {
                 if !announced_down {
-                    tx.note("docker", &format!("event stream unavailable, retrying: {e}"));
+                    tx.note(
+                        "docker",
+                        &format!("event stream unavailable, retrying: {e}"),
+                    );
                     announced_down = true;
                 }
             }

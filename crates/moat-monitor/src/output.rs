@@ -96,9 +96,10 @@ pub struct SyslogSink {
 impl SyslogSink {
     /// A sink sending to `target`.
     pub fn new(target: SyslogTarget) -> Result<SyslogSink, String> {
-        let hostname = crate::procinfo::read_bounded(std::path::Path::new("/proc/sys/kernel/hostname"), 256)
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|| "-".to_string());
+        let hostname =
+            crate::procinfo::read_bounded(std::path::Path::new("/proc/sys/kernel/hostname"), 256)
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|| "-".to_string());
         let mut s = SyslogSink {
             target: target.clone(),
             hostname,
@@ -107,8 +108,10 @@ impl SyslogSink {
         };
         match &target {
             SyslogTarget::Udp(a) => {
-                let sock = std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("syslog: {e}"))?;
-                sock.connect(a).map_err(|e| format!("syslog udp://{a}: {e}"))?;
+                let sock =
+                    std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("syslog: {e}"))?;
+                sock.connect(a)
+                    .map_err(|e| format!("syslog udp://{a}: {e}"))?;
                 s.udp = Some(sock);
             }
             SyslogTarget::Unix(p) => {
@@ -190,7 +193,9 @@ impl WebhookSink {
     /// A sink posting to `url` (http:// or https://).
     pub fn new(url: &str, opts: WebhookOptions) -> Result<WebhookSink, String> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("webhook {url:?}: expected an http:// or https:// URL"));
+            return Err(format!(
+                "webhook {url:?}: expected an http:// or https:// URL"
+            ));
         }
         let (tx, rx) = std::sync::mpsc::sync_channel::<String>(opts.queue.max(1));
         let stats = Arc::new(WebhookStats::default());

@@ -119,12 +119,15 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
                 lost += u64::from(seq - prev - 1);
             }
             let (kind, pid) = match hdr.event {
-                ProcEvent::Exec { process_tgid, process_pid } if process_pid == process_tgid => {
-                    ("execve", i64::from(process_tgid))
-                }
-                ProcEvent::Uid { process_pid, process_tgid, .. } if process_pid == process_tgid => {
-                    ("setuid", i64::from(process_tgid))
-                }
+                ProcEvent::Exec {
+                    process_tgid,
+                    process_pid,
+                } if process_pid == process_tgid => ("execve", i64::from(process_tgid)),
+                ProcEvent::Uid {
+                    process_pid,
+                    process_tgid,
+                    ..
+                } if process_pid == process_tgid => ("setuid", i64::from(process_tgid)),
                 _ => continue,
             };
             // Read at once: a short-lived process may be gone in a moment.
@@ -143,7 +146,10 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
             }));
         }
         if lost > 0 {
-            tx.dropped(lost, "proc connector: sequence gap (events lost in the kernel)");
+            tx.dropped(
+                lost,
+                "proc connector: sequence gap (events lost in the kernel)",
+            );
         }
     }
 }

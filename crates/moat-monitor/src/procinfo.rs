@@ -163,7 +163,9 @@ impl Proc {
                 info.pcmdline = self.cmdline(cur);
                 first = false;
             }
-            let outside = pname.starts_with("containerd-shim") || pname == "runc" || pname.starts_with("runc:");
+            let outside = pname.starts_with("containerd-shim")
+                || pname == "runc"
+                || pname.starts_with("runc:");
             info.ancestors.push(pname);
             // The container's init (pid 1 inside) or the runtime shim ends the chain.
             if outside || pvpid == 1 {

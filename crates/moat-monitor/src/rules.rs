@@ -35,15 +35,7 @@ pub const MAX_RULE_ITEMS: usize = 4096;
 pub const MAX_CONDITION_BYTES: usize = 64 << 10;
 
 /// The variables a condition may use.
-pub const VARIABLES: &[&str] = &[
-    "evt",
-    "proc",
-    "container",
-    "fd",
-    "file",
-    "docker",
-    "res",
-];
+pub const VARIABLES: &[&str] = &["evt", "proc", "container", "fd", "file", "docker", "res"];
 
 /// A rules problem, naming the file and line.
 #[derive(Debug, thiserror::Error)]
@@ -263,10 +255,9 @@ impl RuleSet {
                     defs.insert(name.value.clone(), Def::List(items));
                 } else if let Some(name) = &item.macro_ {
                     check_name(&name.value).map_err(&err)?;
-                    let cond = item
-                        .condition
-                        .clone()
-                        .ok_or_else(|| err(format!("macro {:?} has no `condition:`", name.value)))?;
+                    let cond = item.condition.clone().ok_or_else(|| {
+                        err(format!("macro {:?} has no `condition:`", name.value))
+                    })?;
                     let expanded = expand(&cond, &defs).map_err(&err)?;
                     env.compile(&expanded).map_err(|e| {
                         err(format!(
@@ -318,7 +309,10 @@ impl RuleSet {
                 .condition
                 .clone()
                 .ok_or_else(|| err("no `condition:`".into()))?;
-            let output = item.output.clone().ok_or_else(|| err("no `output:`".into()))?;
+            let output = item
+                .output
+                .clone()
+                .ok_or_else(|| err("no `output:`".into()))?;
             let severity = match &item.priority {
                 Some(p) => parse_priority(p).ok_or_else(|| {
                     err(format!(
@@ -350,7 +344,9 @@ impl RuleSet {
             // evaluate it on events of every kind with all fields at their defaults (an
             // unknown name is CEL's "undeclared reference"; comprehension variables such
             // as `m` in `mounts.exists(m, ...)` are fine).
-            probe.check(&program).map_err(|m| err(format!("condition: {m}")))?;
+            probe
+                .check(&program)
+                .map_err(|m| err(format!("condition: {m}")))?;
             check_output(&output).map_err(|m| err(format!("output: {m}")))?;
             rules.push(Rule {
                 name: name.clone(),
@@ -413,14 +409,16 @@ impl RuleSet {
 
 /// Whether `name` is bound by a comprehension macro in `cond` (`.exists(name,` …).
 fn is_comprehension_var(cond: &str, name: &str) -> bool {
-    ["exists", "all", "exists_one", "map", "filter"].iter().any(|m| {
-        let pat = format!(".{m}(");
-        cond.match_indices(&pat).any(|(i, _)| {
-            let rest = cond[i + pat.len()..].trim_start();
-            rest.strip_prefix(name)
-                .is_some_and(|r| r.trim_start().starts_with(','))
+    ["exists", "all", "exists_one", "map", "filter"]
+        .iter()
+        .any(|m| {
+            let pat = format!(".{m}(");
+            cond.match_indices(&pat).any(|(i, _)| {
+                let rest = cond[i + pat.len()..].trim_start();
+                rest.strip_prefix(name)
+                    .is_some_and(|r| r.trim_start().starts_with(','))
+            })
         })
-    })
 }
 
 fn read_source(f: &Path) -> Result<Source, RuleError> {
@@ -745,9 +743,15 @@ mod tests {
             "shells".to_string(),
             Def::List(vec!["sh".into(), "bash".into()]),
         );
-        defs.insert("spawned".to_string(), Def::Macro("evt.type == 'execve'".into()));
-        let e = expand("spawned && proc.name in shells && proc.cmdline != 'shells'", &defs)
-            .unwrap_or_default();
+        defs.insert(
+            "spawned".to_string(),
+            Def::Macro("evt.type == 'execve'".into()),
+        );
+        let e = expand(
+            "spawned && proc.name in shells && proc.cmdline != 'shells'",
+            &defs,
+        )
+        .unwrap_or_default();
         assert_eq!(
             e,
             "(evt.type == 'execve') && proc.name in [\"sh\", \"bash\"] && proc.cmdline != 'shells'"

@@ -170,7 +170,11 @@ fn sample_net(proc: &Proc, t: &Target, st: &mut ContainerState, tx: &Sender) {
         let socks = parse_sockets(&text);
         // Listening sockets first: their ports tell inbound from outbound connections.
         for s in &socks {
-            let listening = if tcp { s.state == 0x0A } else { s.state == 0x07 && s.remote.1 == 0 };
+            let listening = if tcp {
+                s.state == 0x0A
+            } else {
+                s.state == 0x07 && s.remote.1 == 0
+            };
             // Loopback listeners are not reachable from outside the container (and the
             // engine's embedded DNS listens on 127.0.0.11 in user networks).
             if listening && !is_loopback(&s.local.0) {
@@ -192,7 +196,11 @@ fn sample_net(proc: &Proc, t: &Target, st: &mut ContainerState, tx: &Sender) {
         }
         for s in &socks {
             // TCP: established or SYN_SENT; UDP: connected (state ESTABLISHED).
-            let active = if tcp { s.state == 0x01 || s.state == 0x02 } else { s.state == 0x01 };
+            let active = if tcp {
+                s.state == 0x01 || s.state == 0x02
+            } else {
+                s.state == 0x01
+            };
             if !active || is_unspecified(&s.remote.0) || is_loopback(&s.remote.0) {
                 continue;
             }
@@ -308,7 +316,8 @@ fn sample_cgroup(_proc: &Proc, t: &Target, st: &mut ContainerState, tx: &Sender)
     if let Some(ns) = cpu_ns {
         if let Some((prev, at)) = st.cpu_prev {
             let dt = now.duration_since(at).as_nanos().max(1);
-            r.cpu_percent = u64::try_from(u128::from(ns.saturating_sub(prev)) * 100 / dt).unwrap_or(0);
+            r.cpu_percent =
+                u64::try_from(u128::from(ns.saturating_sub(prev)) * 100 / dt).unwrap_or(0);
         }
         st.cpu_prev = Some((ns, now));
     }
@@ -325,7 +334,8 @@ fn sample_cgroup(_proc: &Proc, t: &Target, st: &mut ContainerState, tx: &Sender)
         _ => {}
     }
     st.oom_kills = Some(r.oom_kills);
-    let high = r.memory_limit > 0 && r.memory_bytes.saturating_mul(10) >= r.memory_limit.saturating_mul(9);
+    let high =
+        r.memory_limit > 0 && r.memory_bytes.saturating_mul(10) >= r.memory_limit.saturating_mul(9);
     if high && !st.mem_high {
         emit("memory_high", &r);
     }

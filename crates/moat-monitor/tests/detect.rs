@@ -83,7 +83,12 @@ impl Running {
     }
 
     fn all(&self) -> Vec<Alert> {
-        self.seen.lock().unwrap().iter().map(|(_, a)| a.clone()).collect()
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, a)| a.clone())
+            .collect()
     }
 }
 
@@ -105,7 +110,10 @@ fn check(r: &Running, rule: &str, name: &str, started: Instant) -> Alert {
         .map(|(t, _)| *t)
         .unwrap();
     let lat = delivered.saturating_duration_since(returned);
-    assert!(lat <= WITHIN, "{rule:?} for {name} took {lat:?} after the action returned");
+    assert!(
+        lat <= WITHIN,
+        "{rule:?} for {name} took {lat:?} after the action returned"
+    );
     a
 }
 
@@ -123,12 +131,33 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     let mut r = start(&d);
 
     // A clean workload: a server on its EXPOSEd port, a sleeper, a writer to /tmp.
-    d.docker(&["run", "-d", "--name", "srv", "web", "sh", "-c", "while true; do nc -l -p 8080 -e sleep 3; done"]);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "web",
+        "sh",
+        "-c",
+        "while true; do nc -l -p 8080 -e sleep 3; done",
+    ]);
     d.docker(&["run", "-d", "--name", "cli", "bb", "sleep", "600"]);
-    d.docker(&["run", "-d", "--name", "tmpw", "bb", "sh", "-c", "echo x > /tmp/f; sleep 600"]);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "tmpw",
+        "bb",
+        "sh",
+        "-c",
+        "echo x > /tmp/f; sleep 600",
+    ]);
     std::thread::sleep(Duration::from_secs(3));
     let clean = r.all();
-    assert!(clean.is_empty(), "a clean workload raised alerts: {clean:#?}");
+    assert!(
+        clean.is_empty(),
+        "a clean workload raised alerts: {clean:#?}"
+    );
 
     // docker exec … sh
     let t = Instant::now();
@@ -138,7 +167,10 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     let a = check(&r, "Terminal shell in container", "cli", t);
     let p = a.process.expect("the shell's process");
     assert_eq!(p.name, "sh");
-    assert!(p.pid > 0 && p.cmdline.contains("sleep 0.5; id >/dev/null"), "{p:?}");
+    assert!(
+        p.pid > 0 && p.cmdline.contains("sleep 0.5; id >/dev/null"),
+        "{p:?}"
+    );
     let a = check(&r, "Exec or attach into container", "cli", t);
     assert!(a.output.contains("exec_"), "{}", a.output);
 
@@ -157,12 +189,22 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     let t = Instant::now();
     d.docker(&["exec", "cli", "/tmp/xmrig", "--donate-level", "1"]);
     let a = check(&r, "Miner process in container", "cli", t);
-    assert!(a.process.unwrap().cmdline.contains("/tmp/xmrig --donate-level 1"));
+    assert!(
+        a.process
+            .unwrap()
+            .cmdline
+            .contains("/tmp/xmrig --donate-level 1")
+    );
 
     // A write below /etc in the writable layer.
     let t = Instant::now();
     d.docker(&["exec", "cli", "/bin/busybox", "touch", "/etc/moat-was-here"]);
-    let a = check(&r, "Write below binary or configuration directory", "cli", t);
+    let a = check(
+        &r,
+        "Write below binary or configuration directory",
+        "cli",
+        t,
+    );
     assert_eq!(a.evidence.file.unwrap().path, "/etc/moat-was-here");
 
     // wget to another container's port: an outbound connection with its process.
@@ -188,7 +230,16 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
 
     // A listener on a port the image does not EXPOSE, and a connection to a pool port.
     let t = Instant::now();
-    d.docker(&["run", "-d", "--name", "pool", "bb", "sh", "-c", "while true; do nc -l -p 3333 -e sleep 3; done"]);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "pool",
+        "bb",
+        "sh",
+        "-c",
+        "while true; do nc -l -p 3333 -e sleep 3; done",
+    ]);
     let a = check(&r, "Listening port not in EXPOSE", "pool", t);
     assert_eq!(a.evidence.net.unwrap().sport, 3333);
     assert_eq!(a.process.map(|p| p.name).as_deref(), Some("nc"));
@@ -211,14 +262,39 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     // The Docker socket mounted into a container.
     let sock = d.sock().display().to_string();
     let t = Instant::now();
-    d.docker(&["run", "-d", "--name", "dsock", "-v", &format!("{sock}:/var/run/docker.sock"), "bb", "sleep", "600"]);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "dsock",
+        "-v",
+        &format!("{sock}:/var/run/docker.sock"),
+        "bb",
+        "sleep",
+        "600",
+    ]);
     let a = check(&r, "Sensitive mount in container", "dsock", t);
-    assert!(a.container.unwrap().mount_targets.contains(&"/var/run/docker.sock".to_string()));
+    assert!(
+        a.container
+            .unwrap()
+            .mount_targets
+            .contains(&"/var/run/docker.sock".to_string())
+    );
 
     // An OOM kill under a memory limit (the shell doubles a string until killed).
     let t = Instant::now();
     d.docker(&[
-        "run", "-d", "--name", "oom", "-m", "16m", "--memory-swap", "16m", "bb", "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        "oom",
+        "-m",
+        "16m",
+        "--memory-swap",
+        "16m",
+        "bb",
+        "sh",
+        "-c",
         "sleep 0.5; a=xxxxxxxxxxxxxxxx; while true; do a=$a$a; done",
     ]);
     let (lat, _) = r
@@ -230,7 +306,18 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
 
     // A restart loop.
     let t = Instant::now();
-    d.docker(&["run", "-d", "--name", "loop", "--restart", "always", "bb", "sh", "-c", "exit 1"]);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "loop",
+        "--restart",
+        "always",
+        "bb",
+        "sh",
+        "-c",
+        "exit 1",
+    ]);
     let (lat, _) = r
         .wait("Container restart loop", "loop", t)
         .unwrap_or_else(|| panic!("no restart-loop alert; alerts: {:#?}", r.all()));
@@ -238,5 +325,8 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
 
     let stats = r.stop();
     assert_eq!(stats.dropped, 0, "{stats:?}");
-    assert!(stats.proc_events > 0 && stats.docker_events > 0, "{stats:?}");
+    assert!(
+        stats.proc_events > 0 && stats.docker_events > 0,
+        "{stats:?}"
+    );
 }

@@ -54,11 +54,16 @@ fn check_5424(msg: &str) {
     assert_eq!(parts[4], std::process::id().to_string());
     assert_eq!(parts[5], "alert");
     assert!(
-        parts[6].starts_with("[moat@32473 rule=\"Terminal shell in container\" severity=\"HIGH\" container=\""),
+        parts[6].starts_with(
+            "[moat@32473 rule=\"Terminal shell in container\" severity=\"HIGH\" container=\""
+        ),
         "{msg}"
     );
     assert!(parts[6].contains(" pid=\"4242\"]"), "{msg}");
-    assert!(parts[6].ends_with("] Shell in container web (cmdline=sh -c id)"), "{msg}");
+    assert!(
+        parts[6].ends_with("] Shell in container web (cmdline=sh -c id)"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -76,8 +81,9 @@ fn syslog_over_udp_and_a_unix_socket() {
     let path = dir.path().join("log.sock");
     let rx = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
     rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut s = SyslogSink::new(SyslogTarget::parse(&format!("unix://{}", path.display())).unwrap())
-        .unwrap();
+    let mut s =
+        SyslogSink::new(SyslogTarget::parse(&format!("unix://{}", path.display())).unwrap())
+            .unwrap();
     s.send(&alert()).unwrap();
     let n = rx.recv(&mut buf).unwrap();
     check_5424(std::str::from_utf8(&buf[..n]).unwrap());
@@ -113,9 +119,17 @@ fn receiver(fail: usize, total: usize) -> (String, std::thread::JoinHandle<Vec<S
             let mut body = vec![0u8; len];
             r.read_exact(&mut body).unwrap();
             bodies.push(String::from_utf8(body).unwrap());
-            let status = if i < fail { "503 Service Unavailable" } else { "204 No Content" };
+            let status = if i < fail {
+                "503 Service Unavailable"
+            } else {
+                "204 No Content"
+            };
             let mut s = s;
-            write!(s, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+            write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
         }
         bodies
     });

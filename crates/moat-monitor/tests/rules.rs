@@ -68,18 +68,28 @@ fn the_default_rules_compile_and_cover_the_issue() {
 fn errors_name_the_file_and_line() {
     let e = err("- rule: A\n  condition: evt.type ==\n  output: x\n  priority: HIGH\n");
     assert!(e.starts_with("my.yaml:1: rule \"A\": condition:"), "{e}");
-    let e = err("- list: l\n  items: [a]\n\n- rule: B\n  condition: proc.nmae == 'x'\n  output: x\n  priority: HIGH\n");
+    let e = err(
+        "- list: l\n  items: [a]\n\n- rule: B\n  condition: proc.nmae == 'x'\n  output: x\n  priority: HIGH\n",
+    );
     assert!(e.starts_with("my.yaml:4: rule \"B\""), "{e}");
     assert!(e.contains("nmae"), "{e}");
-    let e = err("- rule: C\n  condition: nosuchmacro && evt.type == 'x'\n  output: x\n  priority: HIGH\n");
-    assert!(e.starts_with("my.yaml:1:") && e.contains("nosuchmacro"), "{e}");
+    let e = err(
+        "- rule: C\n  condition: nosuchmacro && evt.type == 'x'\n  output: x\n  priority: HIGH\n",
+    );
+    assert!(
+        e.starts_with("my.yaml:1:") && e.contains("nosuchmacro"),
+        "{e}"
+    );
     let e = err("- rule: D\n  condition: evt.type\n  output: x\n  priority: HIGH\n");
     assert!(e.contains("true or false"), "{e}");
     let e = err("\n\n- rule: E\n  condition: evt.type == 'x'\n  output: x\n  priority: LOUD\n");
     assert!(e.starts_with("my.yaml:3:") && e.contains("LOUD"), "{e}");
-    let e = err("- rule: F\n  condition: evt.type == 'x'\n  output: \"%proc.nope\"\n  priority: LOW\n");
+    let e =
+        err("- rule: F\n  condition: evt.type == 'x'\n  output: \"%proc.nope\"\n  priority: LOW\n");
     assert!(e.contains("%proc.nope"), "{e}");
-    let e = err("- rule: G\n  condition: evt.type == 'x'\n  output: x\n  priority: LOW\n  severity: HIGH\n");
+    let e = err(
+        "- rule: G\n  condition: evt.type == 'x'\n  output: x\n  priority: LOW\n  severity: HIGH\n",
+    );
     assert!(e.starts_with("my.yaml:") && e.contains("severity"), "{e}");
     let e = err("- macro: bad name\n  condition: true\n");
     assert!(e.starts_with("my.yaml:1:"), "{e}");
@@ -106,7 +116,10 @@ fn lists_and_macros_expand_and_conditions_read_typed_fields() {
     assert_eq!(m[0].severity, Severity::Medium);
     // Control characters from the event are escaped in the output.
     assert_eq!(m[0].output, "shell sh -c id\\nfake in web (pid 42)");
-    assert!(set.evaluate(&exec("sh", "sh", 1)).is_empty(), "the container's init");
+    assert!(
+        set.evaluate(&exec("sh", "sh", 1)).is_empty(),
+        "the container's init"
+    );
     assert!(set.evaluate(&exec("ls", "ls", 7)).is_empty());
     let mut conn = exec("wget", "wget", 9);
     conn.kind = "connect".into();

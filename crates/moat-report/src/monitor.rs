@@ -147,8 +147,14 @@ fn detail(r: &QueryRow) -> String {
     let mut out = kind.clone();
     let extra = match s(&["source"]).as_str() {
         "docker" => s(&["docker", "action"]),
-        "proc" => format!("pid {} {}", s(&["process", "pid"]), s(&["process", "cmdline"])),
-        "net" if kind == "listen" => format!("{} port {}", s(&["net", "proto"]), s(&["net", "sport"])),
+        "proc" => format!(
+            "pid {} {}",
+            s(&["process", "pid"]),
+            s(&["process", "cmdline"])
+        ),
+        "net" if kind == "listen" => {
+            format!("{} port {}", s(&["net", "proto"]), s(&["net", "sport"]))
+        }
         "net" => format!(
             "{} {}:{} pid {}",
             s(&["net", "proto"]),
@@ -192,7 +198,14 @@ pub fn query_table(rows: &[QueryRow], w: &mut dyn Write) -> io::Result<()> {
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(160)
-        .set_header(vec!["Time", "Kind", "Severity", "Rule", "Container", "Detail"]);
+        .set_header(vec![
+            "Time",
+            "Kind",
+            "Severity",
+            "Rule",
+            "Container",
+            "Detail",
+        ]);
     for r in rows {
         t.add_row(vec![
             time_ms(r.time_ns),
@@ -259,7 +272,10 @@ mod tests {
     #[test]
     fn formats_times_and_syslog() {
         assert_eq!(time_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(time_ms(1_764_784_800_123_456_789), "2025-12-03T18:00:00.123Z");
+        assert_eq!(
+            time_ms(1_764_784_800_123_456_789),
+            "2025-12-03T18:00:00.123Z"
+        );
         let a = Alert {
             time_ns: 1_764_784_800_000_000_000,
             rule: "Shell \"x\"".into(),

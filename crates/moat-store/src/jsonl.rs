@@ -57,7 +57,10 @@ impl JsonlLog {
             .open(path)
             .map_err(io(path))?;
         let meta = file.metadata().map_err(io(path))?;
-        let opened = meta.created().or_else(|_| meta.modified()).unwrap_or_else(|_| SystemTime::now());
+        let opened = meta
+            .created()
+            .or_else(|_| meta.modified())
+            .unwrap_or_else(|_| SystemTime::now());
         Ok(JsonlLog {
             path: path.to_path_buf(),
             file,
@@ -112,7 +115,10 @@ impl JsonlLog {
         for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
             let entry = entry.map_err(io(&dir))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&format!("{stem}.")) && name.ends_with(".jsonl") && entry.path() != self.path {
+            if name.starts_with(&format!("{stem}."))
+                && name.ends_with(".jsonl")
+                && entry.path() != self.path
+            {
                 out.push(entry.path());
             }
         }

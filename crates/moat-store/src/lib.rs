@@ -88,7 +88,9 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     /// A time argument could not be read.
-    #[error("cannot read time {0:?} (expected RFC 3339, e.g. 2026-12-03T18:00:00Z, or unix seconds)")]
+    #[error(
+        "cannot read time {0:?} (expected RFC 3339, e.g. 2026-12-03T18:00:00Z, or unix seconds)"
+    )]
     BadTime(String),
 }
 

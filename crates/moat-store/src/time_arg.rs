@@ -53,6 +53,9 @@ mod tests {
         );
         assert!(parse_time_arg("yesterday").is_err());
         assert!(parse_time_arg("1.2.3").is_err());
-        assert_eq!(format_rfc3339_ns(10_500_000_000), "1970-01-01T00:00:10.500000000Z");
+        assert_eq!(
+            format_rfc3339_ns(10_500_000_000),
+            "1970-01-01T00:00:10.500000000Z"
+        );
     }
 }

@@ -9,9 +9,13 @@ use serde_json::json;
 use std::time::Duration;
 
 fn ev(t: i64, key: &str, container: &str) -> Record {
-    Record::new("event", t, json!({"type": "x", "container": {"name": format!("n-{container}")}}))
-        .container(container)
-        .key(key)
+    Record::new(
+        "event",
+        t,
+        json!({"type": "x", "container": {"name": format!("n-{container}")}}),
+    )
+    .container(container)
+    .key(key)
 }
 
 #[test]
@@ -21,14 +25,21 @@ fn duplicates_are_dropped_and_cursors_survive_a_reopen() {
     {
         let mut s = Store::open(&path).unwrap();
         let out = s
-            .append(&[ev(1, "k1", "aaaa"), ev(2, "k2", "bbbb")], &[("docker", "2")])
+            .append(
+                &[ev(1, "k1", "aaaa"), ev(2, "k2", "bbbb")],
+                &[("docker", "2")],
+            )
             .unwrap();
         assert_eq!(out.inserted.len(), 2);
         assert!(out.inserted[0].seq < out.inserted[1].seq);
         // The same keys again (a replay after a restart) plus one new record.
         let out = s
             .append(
-                &[ev(2, "k2", "bbbb"), ev(3, "k3", "aaaa"), ev(1, "k1", "aaaa")],
+                &[
+                    ev(2, "k2", "bbbb"),
+                    ev(3, "k3", "aaaa"),
+                    ev(1, "k1", "aaaa"),
+                ],
                 &[("docker", "3")],
             )
             .unwrap();
@@ -54,7 +65,11 @@ fn queries_filter_by_time_container_rule_and_severity() {
     let mut s = Store::open(&dir.path().join("s.db")).unwrap();
     let mut recs = Vec::new();
     for i in 0..10 {
-        recs.push(ev(i * 10, &format!("e{i}"), if i % 2 == 0 { "abcdef01" } else { "99887766" }));
+        recs.push(ev(
+            i * 10,
+            &format!("e{i}"),
+            if i % 2 == 0 { "abcdef01" } else { "99887766" },
+        ));
     }
     recs.push(
         Record::new("alert", 35, json!({"output": "shell"}))
@@ -82,17 +97,71 @@ fn queries_filter_by_time_container_rule_and_severity() {
         vec![20, 30, 35, 40]
     );
     // Id prefix, full id, and name from the body.
-    assert_eq!(q(Query { container: Some("abcd".into()), ..Query::default() }).len(), 6);
-    assert_eq!(q(Query { container: Some("99887766".into()), ..Query::default() }).len(), 6);
-    assert_eq!(q(Query { container: Some("n-abcdef01".into()), ..Query::default() }).len(), 5);
     assert_eq!(
-        q(Query { rule: Some("Terminal shell in container".into()), ..Query::default() })[0].key.as_deref(),
+        q(Query {
+            container: Some("abcd".into()),
+            ..Query::default()
+        })
+        .len(),
+        6
+    );
+    assert_eq!(
+        q(Query {
+            container: Some("99887766".into()),
+            ..Query::default()
+        })
+        .len(),
+        6
+    );
+    assert_eq!(
+        q(Query {
+            container: Some("n-abcdef01".into()),
+            ..Query::default()
+        })
+        .len(),
+        5
+    );
+    assert_eq!(
+        q(Query {
+            rule: Some("Terminal shell in container".into()),
+            ..Query::default()
+        })[0]
+            .key
+            .as_deref(),
         Some("a1")
     );
-    assert_eq!(q(Query { severity: Some("medium".into()), ..Query::default() }).len(), 2);
-    assert_eq!(q(Query { severity: Some("HIGH".into()), ..Query::default() }).len(), 1);
-    assert_eq!(q(Query { kind: Some("alert".into()), limit: Some(1), ..Query::default() }).len(), 1);
-    assert!(s.query(&Query { severity: Some("loud".into()), ..Query::default() }).is_err());
+    assert_eq!(
+        q(Query {
+            severity: Some("medium".into()),
+            ..Query::default()
+        })
+        .len(),
+        2
+    );
+    assert_eq!(
+        q(Query {
+            severity: Some("HIGH".into()),
+            ..Query::default()
+        })
+        .len(),
+        1
+    );
+    assert_eq!(
+        q(Query {
+            kind: Some("alert".into()),
+            limit: Some(1),
+            ..Query::default()
+        })
+        .len(),
+        1
+    );
+    assert!(
+        s.query(&Query {
+            severity: Some("loud".into()),
+            ..Query::default()
+        })
+        .is_err()
+    );
 }
 
 #[test]
@@ -132,7 +201,10 @@ fn jsonl_log_appends_rotates_and_prunes() {
         }
     }
     assert!(keys.contains(&"k11".to_string()));
-    assert!(!keys.contains(&"k0".to_string()), "the oldest file was pruned");
+    assert!(
+        !keys.contains(&"k0".to_string()),
+        "the oldest file was pruned"
+    );
     assert!(std::fs::metadata(&path).unwrap().len() <= 300 + 200);
 
     // Age: a log older than max_age rotates on the next batch.

@@ -120,15 +120,20 @@ fn restart_of_monitor_and_engine_loses_and_repeats_no_engine_event() {
         d.docker(&["create", "--name", &format!("warm{i}"), "bb", "true"]);
         i += 1;
         std::thread::sleep(Duration::from_millis(500));
-        ready = log_keys(&log).keys().any(|k| k.contains(":container:create:"));
+        ready = log_keys(&log)
+            .keys()
+            .any(|k| k.contains(":container:create:"));
     }
-    assert!(ready, "the monitor did not store an engine event within 20 s");
+    assert!(
+        ready,
+        "the monitor did not store an engine event within 20 s"
+    );
     let t0 = now_secs();
 
     // Events while it runs, then a SIGKILL in the middle of a stream of events.
     run_containers(&d, 2, "a");
     let host = d.host();
-    let gen = std::thread::spawn(move || {
+    let generator = std::thread::spawn(move || {
         for i in 0..6 {
             let _ = Command::new("docker")
                 .env("DOCKER_HOST", &host)
@@ -139,7 +144,7 @@ fn restart_of_monitor_and_engine_loses_and_repeats_no_engine_event() {
     std::thread::sleep(Duration::from_millis(700));
     mon.kill().unwrap();
     mon.wait().unwrap();
-    gen.join().unwrap();
+    generator.join().unwrap();
     run_containers(&d, 2, "c"); // while the monitor is down
     let before_restart = engine_events(&d, &t0, &now_secs());
     assert!(before_restart.len() >= 20, "{before_restart:?}");
@@ -191,7 +196,11 @@ fn restart_of_monitor_and_engine_loses_and_repeats_no_engine_event() {
         .args(["--container", "a0", "--format", "json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let actions: BTreeSet<&str> = rows
         .iter()
@@ -241,7 +250,11 @@ fn rules_validate_names_file_and_line() {
         .arg(&good)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Netcat listener"), "{text}");
     assert!(text.contains("Terminal shell in container"), "{text}");

@@ -9,7 +9,9 @@
 use crate::Global;
 use anyhow::{Context, bail};
 use moat_model::runtime::QueryRow;
-use moat_monitor::output::{LineFormat, SyslogSink, SyslogTarget, WebhookOptions, WebhookSink, WriterSink};
+use moat_monitor::output::{
+    LineFormat, SyslogSink, SyslogTarget, WebhookOptions, WebhookSink, WriterSink,
+};
 use moat_monitor::rules::RuleSet;
 use moat_monitor::{AlertSink, Options};
 use moat_report::monitor::{RuleRow, query_json, query_table, rules_table};
@@ -154,9 +156,9 @@ fn sink(spec: &str) -> anyhow::Result<Box<dyn AlertSink>> {
                 .map_err(anyhow::Error::msg)?;
             Box::new(SyslogSink::new(t).map_err(anyhow::Error::msg)?)
         }
-        ("webhook", Some(url)) => Box::new(
-            WebhookSink::new(url, WebhookOptions::default()).map_err(anyhow::Error::msg)?,
-        ),
+        ("webhook", Some(url)) => {
+            Box::new(WebhookSink::new(url, WebhookOptions::default()).map_err(anyhow::Error::msg)?)
+        }
         _ => bail!(
             "--output {spec:?}: expected stdout, jsonl, syslog, syslog=udp://HOST:PORT, syslog=unix:///PATH or webhook=URL"
         ),
@@ -204,7 +206,12 @@ fn monitor(global: &Global, a: RunArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("monitor {}", opts.store.display()))?;
     eprintln!(
         "moat monitor: {} events stored ({} engine, {} process), {} alerts, {} events dropped, {} duplicates skipped",
-        stats.events, stats.docker_events, stats.proc_events, stats.alerts, stats.dropped, stats.duplicates
+        stats.events,
+        stats.docker_events,
+        stats.proc_events,
+        stats.alerts,
+        stats.dropped,
+        stats.duplicates
     );
     Ok(if stats.alerts > 0 {
         ExitCode::from(1)
@@ -265,7 +272,10 @@ fn rules(r: RulesArgs) -> anyhow::Result<ExitCode> {
         Some(f) => match RuleSet::load(std::slice::from_ref(f), true) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("moat: invalid rules: {}", moat_model::escape_control(&e.to_string()));
+                eprintln!(
+                    "moat: invalid rules: {}",
+                    moat_model::escape_control(&e.to_string())
+                );
                 return Ok(ExitCode::from(1));
             }
         },
@@ -290,7 +300,11 @@ fn rules(r: RulesArgs) -> anyhow::Result<ExitCode> {
     } else {
         rules_table(&rows, &mut out)?;
         if let Some(f) = &r.validate {
-            writeln!(out, "{}: valid", moat_model::escape_control(&f.display().to_string()))?;
+            writeln!(
+                out,
+                "{}: valid",
+                moat_model::escape_control(&f.display().to_string())
+            )?;
         }
     }
     out.flush()?;
