@@ -195,7 +195,7 @@ pub trait AlertSink: Send {
     /// A name for errors (`syslog udp://127.0.0.1:514`).
     fn name(&self) -> String;
     /// Delivers one alert.
-    fn send(&mut self, alert: &Alert) -> Result<(), String>;
+    fn send(&mut self, alert: &Alert) -> Result<(), output::OutputError>;
     /// Called when the monitor stops.
     fn close(&mut self) {}
 }

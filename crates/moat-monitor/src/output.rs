@@ -6,11 +6,37 @@ use crate::AlertSink;
 use moat_model::runtime::Alert;
 use moat_report::monitor::{alert_json, alert_line, syslog_5424};
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// An output that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// The target is not understood.
+    #[error("{target:?}: expected {expected}")]
+    BadTarget {
+        target: String,
+        expected: &'static str,
+    },
+    /// Writing or sending failed.
+    #[error("{sink}: {source}")]
+    Io {
+        sink: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The sink's queue is full: the alert was not sent (counted).
+    #[error("{sink}: queue full, alert not sent")]
+    QueueFull { sink: String },
+    /// The sink was closed.
+    #[error("{sink}: closed")]
+    Closed { sink: String },
+}
 
 /// How a writer sink prints alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,14 +70,17 @@ impl AlertSink for WriterSink {
         self.name.clone()
     }
 
-    fn send(&mut self, a: &Alert) -> Result<(), String> {
+    fn send(&mut self, a: &Alert) -> Result<(), OutputError> {
         let line = match self.format {
             LineFormat::Text => alert_line(a),
             LineFormat::Json => alert_json(a),
         };
         writeln!(self.w, "{line}")
             .and_then(|_| self.w.flush())
-            .map_err(|e| format!("{}: {e}", self.name))
+            .map_err(|source| OutputError::Io {
+                sink: self.name.clone(),
+                source,
+            })
     }
 }
 
@@ -66,21 +95,23 @@ pub enum SyslogTarget {
 
 impl SyslogTarget {
     /// Reads `udp://HOST:PORT` or `unix:///PATH`.
-    pub fn parse(s: &str) -> Result<SyslogTarget, String> {
+    pub fn parse(s: &str) -> Result<SyslogTarget, OutputError> {
+        let bad = || OutputError::BadTarget {
+            target: s.to_string(),
+            expected: "a syslog target udp://HOST:PORT or unix:///PATH",
+        };
         if let Some(a) = s.strip_prefix("udp://") {
             if a.is_empty() || !a.contains(':') {
-                return Err(format!("syslog target {s:?}: expected udp://HOST:PORT"));
+                return Err(bad());
             }
             Ok(SyslogTarget::Udp(a.to_string()))
         } else if let Some(p) = s.strip_prefix("unix://") {
             if p.is_empty() {
-                return Err(format!("syslog target {s:?}: expected unix:///PATH"));
+                return Err(bad());
             }
-            Ok(SyslogTarget::Unix(p.into()))
+            Ok(SyslogTarget::Unix(PathBuf::from(p)))
         } else {
-            Err(format!(
-                "syslog target {s:?}: expected udp://HOST:PORT or unix:///PATH"
-            ))
+            Err(bad())
         }
     }
 }
@@ -95,7 +126,7 @@ pub struct SyslogSink {
 
 impl SyslogSink {
     /// A sink sending to `target`.
-    pub fn new(target: SyslogTarget) -> Result<SyslogSink, String> {
+    pub fn new(target: SyslogTarget) -> Result<SyslogSink, OutputError> {
         let hostname =
             crate::procinfo::read_bounded(std::path::Path::new("/proc/sys/kernel/hostname"), 256)
                 .map(|h| h.trim().to_string())
@@ -106,19 +137,19 @@ impl SyslogSink {
             udp: None,
             unix: None,
         };
+        let io = |source| OutputError::Io {
+            sink: s_name(&target),
+            source,
+        };
         match &target {
             SyslogTarget::Udp(a) => {
-                let sock =
-                    std::net::UdpSocket::bind("0.0.0.0:0").map_err(|e| format!("syslog: {e}"))?;
-                sock.connect(a)
-                    .map_err(|e| format!("syslog udp://{a}: {e}"))?;
+                let sock = std::net::UdpSocket::bind("0.0.0.0:0").map_err(io)?;
+                sock.connect(a).map_err(io)?;
                 s.udp = Some(sock);
             }
             SyslogTarget::Unix(p) => {
-                let sock = std::os::unix::net::UnixDatagram::unbound()
-                    .map_err(|e| format!("syslog: {e}"))?;
-                sock.connect(p)
-                    .map_err(|e| format!("syslog unix://{}: {e}", p.display()))?;
+                let sock = std::os::unix::net::UnixDatagram::unbound().map_err(io)?;
+                sock.connect(p).map_err(io)?;
                 s.unix = Some(sock);
             }
         }
@@ -126,15 +157,19 @@ impl SyslogSink {
     }
 }
 
+fn s_name(t: &SyslogTarget) -> String {
+    match t {
+        SyslogTarget::Udp(a) => format!("syslog udp://{a}"),
+        SyslogTarget::Unix(p) => format!("syslog unix://{}", p.display()),
+    }
+}
+
 impl AlertSink for SyslogSink {
     fn name(&self) -> String {
-        match &self.target {
-            SyslogTarget::Udp(a) => format!("syslog udp://{a}"),
-            SyslogTarget::Unix(p) => format!("syslog unix://{}", p.display()),
-        }
+        s_name(&self.target)
     }
 
-    fn send(&mut self, a: &Alert) -> Result<(), String> {
+    fn send(&mut self, a: &Alert) -> Result<(), OutputError> {
         let msg = syslog_5424(a, &self.hostname, std::process::id());
         // Datagrams: keep a message within 8 KiB (RFC 5426 asks receivers for 2 KiB at
         // least; most take 8).
@@ -144,7 +179,10 @@ impl AlertSink for SyslogSink {
             (_, Some(u)) => u.send(bytes).map(|_| ()),
             _ => Ok(()),
         };
-        r.map_err(|e| format!("{}: {e}", self.name()))
+        r.map_err(|source| OutputError::Io {
+            sink: self.name(),
+            source,
+        })
     }
 }
 
@@ -191,11 +229,12 @@ pub struct WebhookSink {
 
 impl WebhookSink {
     /// A sink posting to `url` (http:// or https://).
-    pub fn new(url: &str, opts: WebhookOptions) -> Result<WebhookSink, String> {
+    pub fn new(url: &str, opts: WebhookOptions) -> Result<WebhookSink, OutputError> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!(
-                "webhook {url:?}: expected an http:// or https:// URL"
-            ));
+            return Err(OutputError::BadTarget {
+                target: url.to_string(),
+                expected: "a webhook URL (http:// or https://)",
+            });
         }
         let (tx, rx) = std::sync::mpsc::sync_channel::<String>(opts.queue.max(1));
         let stats = Arc::new(WebhookStats::default());
@@ -263,17 +302,17 @@ impl AlertSink for WebhookSink {
         format!("webhook {}", self.url)
     }
 
-    fn send(&mut self, a: &Alert) -> Result<(), String> {
+    fn send(&mut self, a: &Alert) -> Result<(), OutputError> {
         let Some(tx) = &self.tx else {
-            return Err(format!("{}: closed", self.name()));
+            return Err(OutputError::Closed { sink: self.name() });
         };
         match tx.try_send(alert_json(a)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
                 self.stats.lost.fetch_add(1, Ordering::Relaxed);
-                Err(format!("{}: queue full, alert not sent", self.name()))
+                Err(OutputError::QueueFull { sink: self.name() })
             }
-            Err(TrySendError::Disconnected(_)) => Err(format!("{}: stopped", self.name())),
+            Err(TrySendError::Disconnected(_)) => Err(OutputError::Closed { sink: self.name() }),
         }
     }
 

@@ -36,15 +36,20 @@ pub struct ProcMsg {
     pub process: ProcessInfo,
 }
 
+/// The connector could not be opened (not root, not the host's PID namespace…).
+#[derive(Debug, thiserror::Error)]
+#[error("proc connector: {0}")]
+pub struct ConnectorError(String);
+
 /// Opens the connector socket and subscribes (needs root in the host's PID namespace).
-pub fn open() -> Result<NlSocketHandle, String> {
+pub fn open() -> Result<NlSocketHandle, ConnectorError> {
     let pid = std::process::id();
     let socket = NlSocketHandle::connect(
         NlFamily::Connector,
         None,
         Groups::new_bitmask(CnMsgIdx::Proc.into()),
     )
-    .map_err(|e| format!("proc connector: {e}"))?;
+    .map_err(|e| ConnectorError(e.to_string()))?;
     let _ = socket.set_recv_buffer_size(RECV_BUFFER);
     let subscribe = NlmsghdrBuilder::default()
         .nl_type(Nlmsg::Done)
@@ -56,13 +61,13 @@ pub fn open() -> Result<NlSocketHandle, String> {
                 .val(CnMsgVal::Proc)
                 .payload(ProcCnMcastOp::Listen)
                 .build()
-                .map_err(|e| format!("proc connector: {e}"))?,
+                .map_err(|e| ConnectorError(e.to_string()))?,
         ))
         .build()
-        .map_err(|e| format!("proc connector: {e}"))?;
+        .map_err(|e| ConnectorError(e.to_string()))?;
     socket
         .send(&subscribe)
-        .map_err(|e| format!("proc connector: subscribe: {e}"))?;
+        .map_err(|e| ConnectorError(format!("subscribe: {e}")))?;
     Ok(socket)
 }
 

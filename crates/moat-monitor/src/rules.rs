@@ -148,6 +148,22 @@ enum Def {
     Macro(String),
 }
 
+/// What is wrong with an item (becomes [`RuleError::Item`] with its file and line).
+#[derive(Debug)]
+struct Problem(String);
+
+impl From<String> for Problem {
+    fn from(s: String) -> Problem {
+        Problem(s)
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Where an item came from, for errors.
 struct Origin {
     file: PathBuf,
@@ -236,7 +252,7 @@ impl RuleSet {
                     ));
                 }
                 if let Some(name) = &item.list {
-                    check_name(&name.value).map_err(&err)?;
+                    check_name(&name.value).map_err(|p| err(p.0))?;
                     let items = item
                         .items
                         .clone()
@@ -254,11 +270,11 @@ impl RuleSet {
                     }
                     defs.insert(name.value.clone(), Def::List(items));
                 } else if let Some(name) = &item.macro_ {
-                    check_name(&name.value).map_err(&err)?;
+                    check_name(&name.value).map_err(|p| err(p.0))?;
                     let cond = item.condition.clone().ok_or_else(|| {
                         err(format!("macro {:?} has no `condition:`", name.value))
                     })?;
-                    let expanded = expand(&cond, &defs).map_err(&err)?;
+                    let expanded = expand(&cond, &defs).map_err(|p| err(p.0))?;
                     env.compile(&expanded).map_err(|e| {
                         err(format!(
                             "macro {:?}: condition: {}",
@@ -285,7 +301,7 @@ impl RuleSet {
                     // rule: done now, compiled below.
                     let mut it = item;
                     if let Some(c) = &it.condition {
-                        it.condition = Some(expand(c, &defs).map_err(&err)?);
+                        it.condition = Some(expand(c, &defs).map_err(|p| err(p.0))?);
                     }
                     raw_rules.insert(rname, (it, origin));
                 }
@@ -451,7 +467,7 @@ fn one_line(s: &str) -> String {
         .join(" | ")
 }
 
-fn check_name(name: &str) -> Result<(), String> {
+fn check_name(name: &str) -> Result<(), Problem> {
     let ok = !name.is_empty()
         && name
             .chars()
@@ -461,10 +477,11 @@ fn check_name(name: &str) -> Result<(), String> {
     if !ok {
         return Err(format!(
             "name {name:?}: lists and macros are named like identifiers ([A-Za-z_][A-Za-z0-9_]*)"
-        ));
+        )
+        .into());
     }
     if VARIABLES.contains(&name) {
-        return Err(format!("name {name:?} is a field group"));
+        return Err(format!("name {name:?} is a field group").into());
     }
     Ok(())
 }
@@ -483,7 +500,7 @@ pub fn parse_priority(p: &str) -> Option<Severity> {
 
 /// Replaces list and macro names in `cond` (identifiers outside string literals, not
 /// after a `.`) by their definitions.
-fn expand(cond: &str, defs: &BTreeMap<String, Def>) -> Result<String, String> {
+fn expand(cond: &str, defs: &BTreeMap<String, Def>) -> Result<String, Problem> {
     let chars: Vec<char> = cond.chars().collect();
     let mut out = String::with_capacity(cond.len());
     let mut i = 0;
@@ -535,7 +552,8 @@ fn expand(cond: &str, defs: &BTreeMap<String, Def>) -> Result<String, String> {
             if out.len() > MAX_CONDITION_BYTES {
                 return Err(format!(
                     "condition longer than {MAX_CONDITION_BYTES} bytes after expanding macros"
-                ));
+                )
+                .into());
             }
             prev_sig = Some('a');
             continue;
@@ -613,13 +631,13 @@ impl Probe {
         }
     }
 
-    fn check(&self, program: &cel::Program) -> Result<(), String> {
+    fn check(&self, program: &cel::Program) -> Result<(), Problem> {
         for ev in &self.events {
             let ctx = context(&self.env, ev);
             match program.execute(&ctx) {
                 Ok(cel::Value::Bool(_)) => {}
-                Ok(v) => return Err(format!("must be true or false, is {v:?}")),
-                Err(e) => return Err(one_line(&e.to_string())),
+                Ok(v) => return Err(format!("must be true or false, is {v:?}").into()),
+                Err(e) => return Err(one_line(&e.to_string()).into()),
             }
         }
         Ok(())
@@ -665,11 +683,11 @@ fn get<T: Serialize>(v: &T, field: &str) -> Option<serde_json::Value> {
     json.get(field).cloned()
 }
 
-fn check_output(out: &str) -> Result<(), String> {
+fn check_output(out: &str) -> Result<(), Problem> {
     let full = Probe::new(&Arc::new(cel::Env::stdlib()));
     for name in output_fields(out) {
         if field_text(&full.events[0], &name).is_none() {
-            return Err(format!("unknown field %{name}"));
+            return Err(format!("unknown field %{name}").into());
         }
     }
     Ok(())

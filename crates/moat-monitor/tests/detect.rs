@@ -23,7 +23,7 @@ impl AlertSink for Collect {
     fn name(&self) -> String {
         "test".into()
     }
-    fn send(&mut self, a: &Alert) -> Result<(), String> {
+    fn send(&mut self, a: &Alert) -> Result<(), moat_monitor::output::OutputError> {
         self.0.lock().unwrap().push((Instant::now(), a.clone()));
         Ok(())
     }
