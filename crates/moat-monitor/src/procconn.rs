@@ -97,6 +97,10 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
     };
     let proc = Proc::default();
     let mut last_seq: HashMap<u32, u32> = HashMap::new();
+    // Exec events whose process was gone before /proc could be read (its container,
+    // if any, unknown): reported every 10 s, never silently lost.
+    let mut gone = 0u64;
+    let mut gone_since = std::time::Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let msgs = match socket.recv::<Nlmsg, CnMsg<ProcEventHeader>>() {
             Ok((msgs, _)) => msgs,
@@ -137,6 +141,9 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
             };
             // Read at once: a short-lived process may be gone in a moment.
             let Some(container) = proc.container_of(pid) else {
+                if kind == "execve" && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                    gone += 1;
+                }
                 continue;
             };
             let Some(process) = proc.process(pid) else {
@@ -149,6 +156,14 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
                 container,
                 process,
             }));
+        }
+        if gone > 0 && gone_since.elapsed() >= std::time::Duration::from_secs(10) {
+            tx.note(
+                "proc",
+                &format!("{gone} exec events of processes that exited before /proc could be read (container unknown)"),
+            );
+            gone = 0;
+            gone_since = std::time::Instant::now();
         }
         if lost > 0 {
             tx.dropped(
