@@ -226,7 +226,7 @@ fn rules_validate_names_file_and_line() {
     let f = dir.path().join("bad.yaml");
     std::fs::write(
         &f,
-        "- list: my_ports\n  items: [1, 2]\n\n- rule: Bad field\n  condition: evt.type == \"execve\" && proc.nmae == \"sh\"\n  output: x\n  priority: HIGH\n",
+        "- list: my_ports\n  items: [1, 2]\n\n- rule: Bad field\n  condition: proc.nmae == \"sh\"\n  output: x\n  priority: HIGH\n",
     )
     .unwrap();
     let out = moat()
