@@ -452,13 +452,11 @@ impl Pipeline<'_> {
                         k.info.recent_starts = u32::try_from(k.starts.len()).unwrap_or(u32::MAX);
                     }
                 }
-                "container_die" | "container_stop" | "container_kill" => {
-                    if kind == "container_die" {
-                        if let Some(k) = self.known.get_mut(&id) {
-                            k.running = false;
-                        }
-                        self.sync_targets(&id);
+                "container_die" => {
+                    if let Some(k) = self.known.get_mut(&id) {
+                        k.running = false;
                     }
+                    self.sync_targets(&id);
                 }
                 _ => {}
             }
@@ -494,7 +492,7 @@ impl Pipeline<'_> {
         (ev, cid)
     }
 
-    fn to_event(&mut self, m: Msg) -> Option<(RuntimeEvent, String, Option<String>)> {
+    fn event_of(&mut self, m: Msg) -> Option<(RuntimeEvent, String, Option<String>)> {
         match m {
             Msg::Docker(d) => {
                 self.stats.docker_events += 1;
@@ -802,7 +800,7 @@ fn write_batch(
         if let Msg::Docker(d) = &m {
             cursor = Some(cursor.map_or(d.time_nano, |c: i64| c.max(d.time_nano)));
         }
-        let Some((ev, key, cid)) = pipe.to_event(m) else {
+        let Some((ev, key, cid)) = pipe.event_of(m) else {
             continue;
         };
         let matches = pipe.rules.evaluate(&ev);
