@@ -9,6 +9,7 @@
 //! - `finding`: vulnerability findings, how they matched, why candidates dropped.
 //! - `content`: secret, malware, risky-file and integrity findings (content).
 //! - `remediation`: the remediation plan and the baseline comparison.
+//! - `runtime`: runtime events and alerts (monitor).
 //! - `report`: the one report every renderer reads, and the common finding header.
 
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod package;
 pub mod remediation;
 pub mod report;
 pub mod response;
+pub mod runtime;
 pub mod text;
 pub mod vuln;
 

@@ -24,6 +24,7 @@ pub mod inspect;
 pub mod json;
 pub mod network;
 pub mod network_html;
+pub mod monitor;
 pub mod packages;
 pub mod respond;
 pub mod sarif;

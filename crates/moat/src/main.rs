@@ -74,6 +74,8 @@ enum Command {
     /// Contain a compromised container (isolate, pause, stop, kill), snapshot its
     /// evidence, verify an evidence bundle.
     Respond(cmd::respond::Args),
+    /// Watch running containers, raise alerts on rules, keep a durable security log.
+    Monitor(cmd::monitor::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd::verify::run(&cli.global, a),
         Command::Network(a) => cmd::network::run(&cli.global, a),
         Command::Respond(a) => cmd::respond::run(&cli.global, a),
+        Command::Monitor(a) => cmd::monitor::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@ pub mod inspect;
 pub mod lint;
 pub mod network;
 pub mod respond;
+pub mod monitor;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
