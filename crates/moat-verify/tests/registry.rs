@@ -209,6 +209,8 @@ fn tag_moved_to_another_digest_fails() {
     );
 }
 
+/// Each test writes its own file: tests run in parallel, and two writers of one path
+/// let a reader see it truncated.
 fn write_policy(name: &str, text: &str) -> PathBuf {
     let p = env().out.join(name);
     std::fs::write(&p, text).unwrap();
@@ -230,7 +232,7 @@ rules:
 
 #[test]
 fn attestations_with_slsa_builder_and_materials() {
-    let p = write_policy("att.yml", ATT_POLICY);
+    let p = write_policy("att-builder.yml", ATT_POLICY);
     let r = run(opts(&[], false, Some(&p)), &reference("attested", "ref"));
     let img = one(&r);
     assert!(r.passed, "{}", show(&r));
@@ -274,7 +276,7 @@ fn attestations_with_slsa_builder_and_materials() {
 
 #[test]
 fn attestation_with_a_wrong_subject_fails() {
-    let p = write_policy("att.yml", ATT_POLICY);
+    let p = write_policy("att-subject.yml", ATT_POLICY);
     let r = run(
         opts(&[], false, Some(&p)),
         &reference("att-wrong-subject", "ref"),
