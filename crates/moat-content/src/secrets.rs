@@ -125,8 +125,12 @@ pub struct SecretScanner {
     any_binary: bool,
 }
 
+/// Rules are ASCII: `\b`, `\w`, `\s` and case folding are ASCII too, which keeps every
+/// regex on the fast DFA engines (a Unicode `\b` forces the slow PikeVM on bytes) and
+/// compiles the rule set in a fraction of the time.
 fn re(origin: &str, what: &str, src: &str) -> Result<Regex, ContentError> {
     regex::bytes::RegexBuilder::new(src)
+        .unicode(false)
         .size_limit(1 << 22)
         .build()
         .map_err(|e| ContentError::rules(origin, format!("{what}: {e}")))

@@ -133,9 +133,17 @@ pub struct RuleMatch {
 #[derive(Debug, Clone, Copy)]
 enum Slot {
     /// A literal string (rule, string); `exact`: compare case-sensitively.
-    Lit { rule: usize, string: usize, exact: bool },
+    Lit {
+        rule: usize,
+        string: usize,
+        exact: bool,
+    },
     /// An atom of a regex pattern (rule, string, pattern).
-    Atom { rule: usize, string: usize, pattern: usize },
+    Atom {
+        rule: usize,
+        string: usize,
+        pattern: usize,
+    },
 }
 
 /// Compiled rules with one Aho-Corasick automaton over every literal string and every
@@ -286,7 +294,10 @@ impl Rules {
                 r.strings
                     .iter()
                     .map(|s| {
-                        let lit = s.patterns.iter().all(|p| matches!(p, Pattern::Literal { .. }));
+                        let lit = s
+                            .patterns
+                            .iter()
+                            .all(|p| matches!(p, Pattern::Literal { .. }));
                         lit.then(Vec::new)
                     })
                     .collect()
@@ -432,7 +443,11 @@ fn regex_matches(
         (Some(_), Some(h)) => {
             // Many hits: one search from the first (no match starts before it).
             let first = h.iter().copied().min().unwrap_or(0);
-            for m in rp.re.find_iter(Input::new(data).range(first..)).take(MAX_OFFSETS) {
+            for m in rp
+                .re
+                .find_iter(Input::new(data).range(first..))
+                .take(MAX_OFFSETS)
+            {
                 push(m.start(), m.end(), v);
             }
         }
@@ -902,9 +917,8 @@ impl<'a> Parser<'a> {
                                     nocase: false,
                                 }],
                                 _ => {
-                                    let re = hex_to_regex(&h).map_err(|e| {
-                                        self.lx.err(format!("{name}: ${id}: {e}"))
-                                    })?;
+                                    let re = hex_to_regex(&h)
+                                        .map_err(|e| self.lx.err(format!("{name}: ${id}: {e}")))?;
                                     vec![Pattern::Regex(
                                         build_re(&re, &re).map_err(|e| {
                                             self.lx.err(format!("{name}: ${id}: {e}"))

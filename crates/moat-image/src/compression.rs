@@ -170,10 +170,9 @@ pub(crate) fn take_extension<R: Read>(
                     && name.len() <= 255
                     && v.len() <= MAX_XATTR_VALUE
                 {
-                    pending.xattrs.push((
-                        String::from_utf8_lossy(name).into_owned(),
-                        v.to_vec(),
-                    ));
+                    pending
+                        .xattrs
+                        .push((String::from_utf8_lossy(name).into_owned(), v.to_vec()));
                 }
             }
             b"size" => {

@@ -148,8 +148,7 @@ impl LayerIndex {
             let mut kept: Vec<(Box<str>, Box<[u8]>)> = Vec::new();
             for (k, v) in e.xattrs {
                 let n = k.len() + v.len();
-                if self.xattr_bytes + n > MAX_XATTR_BYTES_PER_LAYER && k != "security.capability"
-                {
+                if self.xattr_bytes + n > MAX_XATTR_BYTES_PER_LAYER && k != "security.capability" {
                     continue;
                 }
                 self.xattr_bytes += n;
@@ -768,7 +767,9 @@ mod tests {
             }
             [format!("{n} ").into_bytes(), body].concat()
         }
-        let cap = [1u8, 0, 0, 2, 0, 0x20, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let cap = [
+            1u8, 0, 0, 2, 0, 0x20, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
         let mut pax = Vec::new();
         for i in 0..20 {
             pax.extend(record(&format!("SCHILY.xattr.user.k{i:02}"), b"v"));

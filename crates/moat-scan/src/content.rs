@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What the content scanners found in one image.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -57,11 +57,7 @@ fn workers() -> usize {
 /// Secrets and malware of every regular file of every tree in `trees` (the layers,
 /// bottom first, or one directory), on all cores. Findings come back per tree, in
 /// path order within it (deterministic whatever the threads do).
-fn scan_trees(
-    engine: &Engine,
-    trees: &[&dyn FileResolver],
-    own: &Ownership,
-) -> Vec<ContentResult> {
+fn scan_trees(engine: &Engine, trees: &[&dyn FileResolver], own: &Ownership) -> Vec<ContentResult> {
     let cap = engine.max_file();
     let mut jobs = Vec::new();
     for (tree, r) in trees.iter().enumerate() {
