@@ -267,7 +267,7 @@ impl FileCaps {
             }
             let name = CAP_NAMES
                 .get(bit as usize)
-                .map_or(format!("cap_{bit}"), |n| format!("cap_{n}"));
+                .map_or_else(|| format!("cap_{bit}"), |n| format!("cap_{n}"));
             match groups.iter_mut().find(|(f, _)| *f == flags) {
                 Some((_, names)) => names.push(name),
                 None => groups.push((flags, vec![name])),

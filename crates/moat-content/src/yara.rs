@@ -355,10 +355,10 @@ impl Rules {
             }
         }
         // Literal strings are known now; a string with a regex pattern still is not.
-        for (ri, r) in self.rules.iter().enumerate() {
-            for si in 0..r.strings.len() {
-                if let Some(v) = offs[ri][si].as_mut() {
-                    v.append(&mut lit_offs[ri][si]);
+        for (os, ls) in offs.iter_mut().zip(lit_offs.iter_mut()) {
+            for (o, l) in os.iter_mut().zip(ls.iter_mut()) {
+                if let Some(v) = o.as_mut() {
+                    v.append(l);
                 }
             }
         }
