@@ -928,7 +928,8 @@ impl<'a> Parser<'a> {
                             },
                             Some(Tok::Regex(body, flags)) => {
                                 // The atoms come from the case-sensitive form (the
-                                // automaton ignores ASCII case anyway).
+                                // automaton ignores ASCII case anyway). Flags before
+                                // the `-` are set: `(?-ui)` would turn `i` off.
                                 let dot = if flags.contains('s') { "s" } else { "" };
                                 let ci = if flags.contains('i') || has("nocase") {
                                     "i"
@@ -937,8 +938,8 @@ impl<'a> Parser<'a> {
                                 };
                                 vec![Pattern::Regex(
                                     build_re(
-                                        &format!("(?-u{ci}{dot}){body}"),
-                                        &format!("(?-u{dot}){body}"),
+                                        &format!("(?{ci}{dot}-u){body}"),
+                                        &format!("(?{dot}-u){body}"),
                                     )
                                     .map_err(|e| self.lx.err(format!("{name}: ${id}: {e}")))?,
                                 )]
