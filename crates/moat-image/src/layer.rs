@@ -80,10 +80,13 @@ pub(crate) struct LayerIndex {
     /// Owner ids that do not fit in 32 bits, by record index.
     pub wide_ids: BTreeMap<u32, (u64, u64)>,
     /// Extended attributes, by record index (most entries have none).
-    pub xattrs: BTreeMap<u32, Box<[(Box<str>, Box<[u8]>)]>>,
+    pub xattrs: BTreeMap<u32, Xattrs>,
     /// Bytes of names and values in `xattrs`.
     xattr_bytes: usize,
 }
+
+/// One entry's extended attributes (name, value), sorted by name.
+pub(crate) type Xattrs = Box<[(Box<str>, Box<[u8]>)]>;
 
 /// Bytes of extended attributes kept per layer; past this only file capabilities
 /// (`security.capability`) are kept, so padding cannot hide one.
