@@ -123,6 +123,16 @@ expect("malware", "ReverseShell_Netcat", "/tmp/.x/run.sh", 1, deleted_in=2)
 bash = open(os.path.join(rootfs, "usr/bin/bash"), "rb").read()
 put(L1, "/usr/local/bin/rootsh", bash, 0o4755, binary=True)
 expect("file", "setuid-unowned", "/usr/local/bin/rootsh", 1)
+# File capabilities, set by the real setcap on copies of Debian's binaries (the tar of
+# build-content-image keeps them as PAX SCHILY.xattr.security.capability records).
+dirbin = open(os.path.join(rootfs, "usr/bin/dir"), "rb").read()
+put(L1, "/usr/local/bin/netdiag", dirbin, 0o755, binary=True)
+subprocess.run(["setcap", "cap_net_raw,cap_sys_admin,cap_setuid+ep",
+                os.path.join(L1, "usr/local/bin/netdiag")], check=True)
+expect("file", "file-capabilities", "/usr/local/bin/netdiag", 1)
+put(L1, "/usr/local/bin/pinger", dirbin, 0o755, binary=True)
+subprocess.run(["setcap", "cap_net_raw+p", os.path.join(L1, "usr/local/bin/pinger")], check=True)
+expect("file", "file-capabilities", "/usr/local/bin/pinger", 1)
 os.makedirs(os.path.join(L1, "srv/drop"), exist_ok=True)
 os.chmod(os.path.join(L1, "srv/drop"), 0o777)
 expect("file", "world-writable-dir", "/srv/drop", 1)

@@ -1,6 +1,7 @@
 //! Risky files in the final file system: setuid/setgid executables that no installed
 //! package owns, world-writable directories without the sticky bit, private SSH host
-//! keys and `authorized_keys`, `.git` directories, package-manager caches.
+//! keys and `authorized_keys`, `.git` directories, package-manager caches, files with
+//! file capabilities (`security.capability` extended attributes of the layer tar).
 //!
 //! Package ownership comes from dpkg (`/var/lib/dpkg/info/*.list`) and apk
 //! (`/lib/apk/db/installed`). RPM's database is not read: on an RPM image every
@@ -142,6 +143,182 @@ fn is_cache_filler(name: &str) -> bool {
     )
 }
 
+/// Capability names by bit (linux/capability.h), without the `cap_` prefix.
+const CAP_NAMES: [&str; 41] = [
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+    "syslog",
+    "wake_alarm",
+    "block_suspend",
+    "audit_read",
+    "perfmon",
+    "bpf",
+    "checkpoint_restore",
+];
+
+/// Capabilities that amount to root (or a short step to it): file ownership and
+/// permission overrides, identity changes, kernel modules, raw devices, ptrace,
+/// `sys_admin`, capability grants, network administration, BPF.
+const PRIVILEGED_CAPS: &[u32] = &[0, 1, 2, 3, 4, 6, 7, 8, 12, 16, 17, 19, 21, 31, 32, 33, 39];
+
+/// A decoded `security.capability` value (`struct vfs_cap_data`, revisions 1-3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCaps {
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub effective: bool,
+    /// Revision 3: the user namespace root the capabilities apply in.
+    pub rootid: Option<u32>,
+}
+
+impl FileCaps {
+    /// Decode a `security.capability` value; `None` when it is not one the kernel
+    /// would accept (wrong revision or size).
+    pub fn parse(v: &[u8]) -> Option<FileCaps> {
+        let u32_at = |i: usize| -> Option<u32> {
+            let b: [u8; 4] = v.get(i..i + 4)?.try_into().ok()?;
+            Some(u32::from_le_bytes(b))
+        };
+        let magic = u32_at(0)?;
+        let words = match (magic & 0xff00_0000, v.len()) {
+            (0x0100_0000, 12) => 1,
+            (0x0200_0000, 20) | (0x0300_0000, 24) => 2,
+            _ => return None,
+        };
+        let mut permitted = 0u64;
+        let mut inheritable = 0u64;
+        for w in 0..words {
+            permitted |= u64::from(u32_at(4 + 8 * w)?) << (32 * w);
+            inheritable |= u64::from(u32_at(8 + 8 * w)?) << (32 * w);
+        }
+        Some(FileCaps {
+            permitted,
+            inheritable,
+            effective: magic & 1 != 0,
+            rootid: if magic & 0xff00_0000 == 0x0300_0000 {
+                u32_at(20)
+            } else {
+                None
+            },
+        })
+    }
+
+    /// The capability bits granted (permitted or inheritable).
+    pub fn any(&self) -> u64 {
+        self.permitted | self.inheritable
+    }
+
+    /// True when a granted capability is root-equivalent ([`PRIVILEGED_CAPS`]).
+    pub fn privileged(&self) -> bool {
+        PRIVILEGED_CAPS.iter().any(|&b| self.any() & (1 << b) != 0)
+    }
+
+    /// `getcap`'s notation: `cap_net_raw,cap_sys_admin=ep` (capabilities grouped by
+    /// their flags), unknown bits as `cap_N`.
+    pub fn text(&self) -> String {
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for bit in 0..64u32 {
+            let p = self.permitted & (1 << bit) != 0;
+            let i = self.inheritable & (1 << bit) != 0;
+            if !p && !i {
+                continue;
+            }
+            let mut flags = String::new();
+            if self.effective {
+                flags.push('e');
+            }
+            if i {
+                flags.push('i');
+            }
+            if p {
+                flags.push('p');
+            }
+            let name = CAP_NAMES
+                .get(bit as usize)
+                .map_or_else(|| format!("cap_{bit}"), |n| format!("cap_{n}"));
+            match groups.iter_mut().find(|(f, _)| *f == flags) {
+                Some((_, names)) => names.push(name),
+                None => groups.push((flags, vec![name])),
+            }
+        }
+        let mut out: Vec<String> = groups
+            .into_iter()
+            .map(|(f, names)| format!("{}={f}", names.join(",")))
+            .collect();
+        if let Some(r) = self.rootid.filter(|&r| r != 0) {
+            out.push(format!("[rootid={r}]"));
+        }
+        out.join(" ")
+    }
+}
+
+/// A regular file with file capabilities (`security.capability`, kept from the layer
+/// tar's PAX records): HIGH when a capability is root-equivalent and no package
+/// installed the file, MEDIUM for root-equivalent ones a package owns or narrower ones
+/// (`cap_net_raw`) on a file no package owns, LOW for narrow ones on a package's file
+/// (as Debian's `ping`).
+fn capability_finding(r: &dyn FileResolver, own: &Ownership, m: &FileMeta) -> Option<FileFinding> {
+    let x = r.xattrs(&m.path);
+    let (_, v) = x.iter().find(|(k, _)| k == "security.capability")?;
+    let caps = FileCaps::parse(v)?;
+    if caps.any() == 0 {
+        return None;
+    }
+    // On an RPM image ownership is not known: counted as owned (no HIGH for ping).
+    let owned = own.owns(&m.path) || own.rpm;
+    let severity = match (caps.privileged(), owned) {
+        (true, false) => Severity::High,
+        (true, true) | (false, false) => Severity::Medium,
+        (false, true) => Severity::Low,
+    };
+    let whose = if own.owns(&m.path) {
+        "installed by a package"
+    } else if own.rpm {
+        "RPM image: package ownership not read"
+    } else {
+        "not installed by any package"
+    };
+    Some(finding(
+        "file-capabilities",
+        severity,
+        format!("file capabilities {} ({whose})", caps.text()),
+        m,
+        m.size,
+    ))
+}
+
 /// Risky files of the final tree.
 pub fn scan(r: &dyn FileResolver, own: &Ownership) -> Vec<FileFinding> {
     let mut out = Vec::new();
@@ -168,6 +345,9 @@ pub fn scan(r: &dyn FileResolver, own: &Ownership) -> Vec<FileFinding> {
                         &m,
                         m.size,
                     ));
+                }
+                if let Some(f) = capability_finding(r, own, &m) {
+                    out.push(f);
                 }
                 if p.starts_with("/etc/ssh/ssh_host_") && p.ends_with("_key") {
                     out.push(finding(

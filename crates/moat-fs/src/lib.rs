@@ -115,6 +115,14 @@ pub trait FileResolver: Send + Sync {
     /// Content of the regular file at `path` (already resolved: no symlinks in it).
     fn open_resolved(&self, path: &str) -> Result<Box<dyn Read + Send + '_>, FsError>;
 
+    /// Extended attributes of the entry at `path` (already resolved), name and value,
+    /// sorted by name: for an image, what the layer tar recorded (PAX
+    /// `SCHILY.xattr.*`, bounded by the image reader). The default: none.
+    fn xattrs(&self, path: &str) -> Vec<(String, Vec<u8>)> {
+        let _ = path;
+        Vec::new()
+    }
+
     /// Follow every symlink in `path` inside the root; `None` when a component is
     /// missing. The result names an entry that is not a symlink.
     fn resolve(&self, path: &str) -> Result<Option<String>, FsError> {

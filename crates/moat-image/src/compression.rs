@@ -101,7 +101,17 @@ pub(crate) struct Pending {
     pub(crate) link: Option<Vec<u8>>,
     pub(crate) uid: Option<u64>,
     pub(crate) gid: Option<u64>,
+    /// Extended attributes (PAX `SCHILY.xattr.NAME`), at most [`MAX_XATTRS`] with
+    /// values of at most [`MAX_XATTR_VALUE`] bytes; others are not kept.
+    pub(crate) xattrs: Vec<(String, Vec<u8>)>,
 }
+
+/// Extended attributes kept per entry (Linux allows far more, but no image needs
+/// them: capabilities, SELinux labels, ACLs).
+pub(crate) const MAX_XATTRS: usize = 16;
+/// Bytes of one kept extended attribute's value (a file capability is 20-24 bytes, an
+/// ACL of a few entries under 100).
+pub(crate) const MAX_XATTR_VALUE: usize = 1024;
 
 /// When `entry` is an extension header (GNU long name or link, PAX local or global),
 /// read it within the budgets of `limits` into `pending` and return true; a real entry
@@ -150,6 +160,21 @@ pub(crate) fn take_extension<R: Read>(
             b"linkpath" => pending.link = Some(ext.value_bytes().to_vec()),
             b"uid" => pending.uid = ext.value().ok().and_then(|v| v.parse().ok()),
             b"gid" => pending.gid = ext.value().ok().and_then(|v| v.parse().ok()),
+            k if k.starts_with(b"SCHILY.xattr.") => {
+                let name = &k[b"SCHILY.xattr.".len()..];
+                let v = ext.value_bytes();
+                // A file capability is always kept: junk records before it cannot
+                // push it out.
+                if (pending.xattrs.len() < MAX_XATTRS || name == b"security.capability")
+                    && !name.is_empty()
+                    && name.len() <= 255
+                    && v.len() <= MAX_XATTR_VALUE
+                {
+                    pending
+                        .xattrs
+                        .push((String::from_utf8_lossy(name).into_owned(), v.to_vec()));
+                }
+            }
             b"size" => {
                 // The tar reader would skip the wrong number of bytes.
                 return Err(ImageError::new(

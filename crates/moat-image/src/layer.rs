@@ -50,6 +50,9 @@ pub struct RawEntry {
     pub offset: u64,
     /// Symlink target (raw) or hardlink target (normalized absolute path).
     pub link: Option<String>,
+    /// Extended attributes recorded for the entry (PAX `SCHILY.xattr.*`), sorted by
+    /// name; bounded per entry and per layer (see [`LayerIndex::push`]).
+    pub xattrs: Vec<(String, Vec<u8>)>,
 }
 
 /// One indexed tar entry, compact: its path is a node of the image's [`Paths`].
@@ -76,7 +79,18 @@ pub(crate) struct LayerIndex {
     pub links: Vec<Box<str>>,
     /// Owner ids that do not fit in 32 bits, by record index.
     pub wide_ids: BTreeMap<u32, (u64, u64)>,
+    /// Extended attributes, by record index (most entries have none).
+    pub xattrs: BTreeMap<u32, Xattrs>,
+    /// Bytes of names and values in `xattrs`.
+    xattr_bytes: usize,
 }
+
+/// One entry's extended attributes (name, value), sorted by name.
+pub(crate) type Xattrs = Box<[(Box<str>, Box<[u8]>)]>;
+
+/// Bytes of extended attributes kept per layer; past this only file capabilities
+/// (`security.capability`) are kept, so padding cannot hide one.
+pub(crate) const MAX_XATTR_BYTES_PER_LAYER: usize = 8 << 20;
 
 impl LayerIndex {
     pub(crate) fn len(&self) -> usize {
@@ -91,6 +105,14 @@ impl LayerIndex {
             }
         }
         (u64::from(r.uid), u64::from(r.gid))
+    }
+
+    /// The extended attributes of record `i`.
+    pub(crate) fn xattrs_of(&self, i: usize) -> &[(Box<str>, Box<[u8]>)] {
+        u32::try_from(i)
+            .ok()
+            .and_then(|k| self.xattrs.get(&k))
+            .map_or(&[], |v| &v[..])
     }
 
     pub(crate) fn symlink_target(&self, r: &Rec) -> Option<&str> {
@@ -124,6 +146,22 @@ impl LayerIndex {
                 (u32::MAX, u32::MAX)
             }
         };
+        if !e.xattrs.is_empty() {
+            let i = u32::try_from(self.recs.len()).map_err(|_| full(paths::Full))?;
+            let mut kept: Vec<(Box<str>, Box<[u8]>)> = Vec::new();
+            for (k, v) in e.xattrs {
+                let n = k.len() + v.len();
+                if self.xattr_bytes + n > MAX_XATTR_BYTES_PER_LAYER && k != "security.capability" {
+                    continue;
+                }
+                self.xattr_bytes += n;
+                kept.push((k.into_boxed_str(), v.into_boxed_slice()));
+            }
+            kept.sort();
+            if !kept.is_empty() {
+                self.xattrs.insert(i, kept.into_boxed_slice());
+            }
+        }
         self.recs.push(Rec {
             node,
             kind: e.kind,
@@ -157,6 +195,11 @@ impl LayerIndex {
                         RawKind::Hardlink => Some(paths.path(r.link)),
                         _ => None,
                     },
+                    xattrs: self
+                        .xattrs_of(i)
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_vec()))
+                        .collect(),
                 }
             })
             .collect()
@@ -617,6 +660,7 @@ fn index_one<R: Read>(
         size: 0,
         offset: 0,
         link: None,
+        xattrs: Vec::new(),
     };
     if let Some(rest) = base.strip_prefix(".wh.") {
         if rest == ".wh..opq" {
@@ -679,6 +723,8 @@ fn index_one<R: Read>(
     } else {
         (0, 0)
     };
+    let mut xattrs = p.xattrs;
+    xattrs.sort();
     Ok(Some(RawEntry {
         path,
         kind,
@@ -688,6 +734,7 @@ fn index_one<R: Read>(
         size,
         offset,
         link,
+        xattrs,
     }))
 }
 
@@ -705,6 +752,56 @@ mod tests {
         assert_eq!(entry_path("/etc/passwd").unwrap().unwrap(), "/etc/passwd");
         assert_eq!(entry_path("/ko-app/app").unwrap().unwrap(), "/ko-app/app");
         assert!(entry_path("/../etc/passwd").is_err());
+    }
+
+    /// PAX `SCHILY.xattr.*` records (as GNU tar `--xattrs` writes them): kept, bounded
+    /// per entry (count, value size), a file capability always kept.
+    #[test]
+    fn xattrs_are_kept_bounded() {
+        fn record(key: &str, value: &[u8]) -> Vec<u8> {
+            let body = [key.as_bytes(), b"=", value, b"\n"].concat();
+            let mut n = body.len() + 1;
+            loop {
+                let len = n.to_string().len() + 1 + body.len();
+                if len == n {
+                    break;
+                }
+                n = len;
+            }
+            [format!("{n} ").into_bytes(), body].concat()
+        }
+        let cap = [
+            1u8, 0, 0, 2, 0, 0x20, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        let mut pax = Vec::new();
+        for i in 0..20 {
+            pax.extend(record(&format!("SCHILY.xattr.user.k{i:02}"), b"v"));
+        }
+        pax.extend(record("SCHILY.xattr.user.big", &[b'x'; 2000]));
+        pax.extend(record("SCHILY.xattr.security.capability", &cap));
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(tar::EntryType::XHeader);
+        h.set_size(pax.len() as u64);
+        h.set_cksum();
+        b.append(&h, &pax[..]).unwrap();
+        let mut h = tar::Header::new_ustar();
+        h.set_path("usr/bin/x").unwrap();
+        h.set_size(3);
+        h.set_mode(0o755);
+        h.set_cksum();
+        b.append(&h, &b"abc"[..]).unwrap();
+        let data = b.into_inner().unwrap();
+        let mut ar = tar::Archive::new(std::io::Cursor::new(data));
+        let mut paths = Paths::new();
+        let idx = index_entries(ar.entries().unwrap(), &Limits::default(), &mut paths).unwrap();
+        let e = &idx.raw_entries(&paths)[0];
+        assert_eq!(e.path, "/usr/bin/x");
+        assert_eq!(e.xattrs.len(), crate::compression::MAX_XATTRS + 1);
+        let c = e.xattrs.iter().find(|(k, _)| k == "security.capability");
+        assert_eq!(c.map(|(_, v)| v.as_slice()), Some(&cap[..]));
+        assert!(!e.xattrs.iter().any(|(k, _)| k == "user.big"));
+        assert!(e.xattrs.windows(2).all(|w| w[0].0 <= w[1].0), "sorted");
     }
 
     #[test]

@@ -54,6 +54,8 @@ struct Node {
     meta: FileMeta,
     /// (layer index, content offset) of a regular file.
     content: Option<(usize, u64)>,
+    /// Extended attributes (PAX `SCHILY.xattr.*`).
+    xattrs: Vec<(String, Vec<u8>)>,
 }
 
 fn key(path: &str) -> String {
@@ -98,6 +100,7 @@ fn implicit_dir(path: &str, layer: &str) -> Node {
             layer: Some(layer.to_string()),
         },
         content: None,
+        xattrs: Vec::new(),
     }
 }
 
@@ -540,6 +543,25 @@ impl FileResolver for LayeredView {
         self.look().meta(id)
     }
 
+    fn xattrs(&self, path: &str) -> Vec<(String, Vec<u8>)> {
+        let look = self.look();
+        let Some(id) = self.paths.lookup(path) else {
+            return Vec::new();
+        };
+        let s = look.slot(id);
+        if s.writer == NONE {
+            return Vec::new();
+        }
+        match look.rec(s) {
+            Some((idx, i, _)) => idx
+                .xattrs_of(i)
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_vec()))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
     fn open_resolved(&self, path: &str) -> Result<Box<dyn Read + Send + '_>, FsError> {
         let look = self.look();
         let id = self
@@ -615,6 +637,7 @@ impl<'a> LayerView<'a> {
                             layer: Some(diff.to_string()),
                         },
                         content: None,
+                        xattrs: e.xattrs.clone(),
                     },
                 }
             } else {
@@ -630,6 +653,7 @@ impl<'a> LayerView<'a> {
                         layer: Some(diff.to_string()),
                     },
                     content: (e.kind == RawKind::File).then_some((0, e.offset)),
+                    xattrs: e.xattrs.clone(),
                 }
             };
             nodes.insert(key(&e.path), node);
@@ -670,6 +694,13 @@ impl<'a> LayerView<'a> {
 impl FileResolver for LayerView<'_> {
     fn entries(&self) -> Box<dyn Iterator<Item = FileMeta> + '_> {
         Box::new(self.nodes.values().map(|n| n.meta.clone()))
+    }
+
+    fn xattrs(&self, path: &str) -> Vec<(String, Vec<u8>)> {
+        self.nodes
+            .get(&key(path))
+            .map(|n| n.xattrs.clone())
+            .unwrap_or_default()
     }
 
     fn lstat(&self, path: &str) -> Option<FileMeta> {

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What the content scanners found in one image.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -29,46 +30,134 @@ pub struct ContentResult {
     pub integrity: Vec<IntegrityFinding>,
 }
 
-fn read_capped(r: &dyn FileResolver, path: &str, cap: u64) -> Option<Vec<u8>> {
+fn read_capped(r: &dyn FileResolver, path: &str, size: u64, cap: u64) -> Option<Vec<u8>> {
     let mut f = r.open_resolved(path).ok()?;
-    let mut buf = Vec::new();
+    // The size is known: one allocation and one read for most files.
+    let mut buf = Vec::with_capacity(usize::try_from(size.min(cap)).unwrap_or(0));
     (&mut f).take(cap).read_to_end(&mut buf).ok()?;
     Some(buf)
 }
 
-/// Secrets and malware of every regular file of `r` (one layer, or a directory).
-fn scan_tree(
-    engine: &Engine,
-    r: &dyn FileResolver,
-    own: &Ownership,
-    layer: &str,
-    out: &mut ContentResult,
-) {
+/// One file to search: the tree (layer) it is in, its path and size.
+struct Job {
+    tree: usize,
+    path: String,
+    size: u64,
+}
+
+/// Threads for the per-file work: the machine's parallelism, at most 4 (the work is
+/// CPU-bound; more threads only add memory).
+fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+/// Secrets and malware of every regular file of every tree in `trees` (the layers,
+/// bottom first, or one directory), on all cores. Findings come back per tree, in
+/// path order within it (deterministic whatever the threads do).
+fn scan_trees(engine: &Engine, trees: &[&dyn FileResolver], own: &Ownership) -> Vec<ContentResult> {
     let cap = engine.max_file();
-    for m in r.entries() {
-        if m.kind != FileKind::File || m.size > cap || m.size == 0 {
-            continue;
-        }
-        let Some(data) = read_capped(r, &m.path, cap) else {
-            continue;
-        };
-        let hits = engine.scan_file(&m.path, &data, own.packaged(&m.path));
-        for mut s in hits.secrets {
-            s.location.layer = layer.to_string();
-            out.secrets.push(s);
-        }
-        for mut x in hits.malware {
-            x.location.layer = layer.to_string();
-            out.malware.push(x);
+    let mut jobs = Vec::new();
+    for (tree, r) in trees.iter().enumerate() {
+        for m in r.entries() {
+            if m.kind == FileKind::File && m.size <= cap && m.size > 0 {
+                jobs.push(Job {
+                    tree,
+                    path: m.path,
+                    size: m.size,
+                });
+            }
         }
     }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done: Vec<(usize, moat_content::FileHits)> = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let r = trees[job.tree];
+            let Some(data) = read_capped(r, &job.path, job.size, cap) else {
+                continue;
+            };
+            let hits = engine.scan_file(&job.path, &data, own.packaged(&job.path));
+            if !hits.secrets.is_empty() || !hits.malware.is_empty() {
+                done.push((i, hits));
+            }
+        }
+        done
+    };
+    let n = workers().min(jobs.len().max(1));
+    let mut found: Vec<(usize, moat_content::FileHits)> = if n <= 1 {
+        work()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (1..n).map(|_| s.spawn(work)).collect();
+            let mut all = work();
+            for h in handles {
+                // A worker that panicked loses its files' findings; the panic itself
+                // is a bug in a scanner, surfaced by the tests, not by the scan.
+                if let Ok(v) = h.join() {
+                    all.extend(v);
+                }
+            }
+            all
+        })
+    };
+    found.sort_by_key(|(i, _)| *i);
+    let mut out: Vec<ContentResult> = trees.iter().map(|_| ContentResult::default()).collect();
+    for (i, hits) in found {
+        let Some(job) = jobs.get(i) else { continue };
+        let res = &mut out[job.tree];
+        res.secrets.extend(hits.secrets);
+        res.malware.extend(hits.malware);
+    }
+    out
 }
 
 /// Run every selected content scanner over `image`.
 pub fn scan_image(engine: &Engine, image: &moat_image::Image) -> ContentResult {
-    let mut out = ContentResult::default();
     let squashed = image.resolver();
     let own = Ownership::load(squashed);
+    // The final-tree checks (integrity hashes every package file) run beside the
+    // per-layer walk, on their own thread.
+    let (mut out, (files, integrity)) = std::thread::scope(|s| {
+        let tree = s.spawn(|| {
+            let files = if engine.opts.file {
+                moat_content::files::scan(squashed, &own)
+            } else {
+                Vec::new()
+            };
+            let integrity = if engine.opts.integrity {
+                moat_content::integrity::scan(squashed, engine.opts.limits.integrity_max_file)
+            } else {
+                Vec::new()
+            };
+            (files, integrity)
+        });
+        let out = walk(engine, image, squashed, &own);
+        // A panic in a final-tree check is a bug the tests surface; the walk's
+        // findings are still reported.
+        (out, tree.join().unwrap_or_default())
+    });
+    if let Some(s) = &engine.secrets {
+        out.secrets
+            .extend(moat_content::config::scan(s, image.metadata()));
+    }
+    out.files = files;
+    out.integrity = integrity;
+    out
+}
+
+/// Secrets and malware of every layer (or of the one tree of a directory).
+fn walk(
+    engine: &Engine,
+    image: &moat_image::Image,
+    squashed: &dyn FileResolver,
+    own: &Ownership,
+) -> ContentResult {
+    let mut out = ContentResult::default();
     if engine.reads_files() {
         match image.layered() {
             Some(lv) => {
@@ -85,10 +174,11 @@ pub fn scan_image(engine: &Engine, image: &moat_image::Image) -> ContentResult {
                         )
                     })
                     .collect();
-                for (i, v) in views.iter().enumerate() {
+                let trees: Vec<&dyn FileResolver> =
+                    views.iter().map(|v| v as &dyn FileResolver).collect();
+                let per_layer = scan_trees(engine, &trees, own);
+                for ((i, v), found) in views.iter().enumerate().zip(per_layer) {
                     let diff = v.diff_id().to_string();
-                    let mut found = ContentResult::default();
-                    scan_tree(engine, v, &own, &diff, &mut found);
                     let gone = |path: &str| -> Option<String> {
                         let live = squashed
                             .lstat(path)
@@ -105,28 +195,24 @@ pub fn scan_image(engine: &Engine, image: &moat_image::Image) -> ContentResult {
                         })
                     };
                     for mut s in found.secrets {
+                        s.location.layer.clone_from(&diff);
                         s.deleted_in = gone(&s.location.path);
                         out.secrets.push(s);
                     }
                     for mut m in found.malware {
+                        m.location.layer.clone_from(&diff);
                         m.deleted_in = gone(&m.location.path);
                         out.malware.push(m);
                     }
                 }
             }
-            None => scan_tree(engine, squashed, &own, "", &mut out),
+            None => {
+                if let Some(found) = scan_trees(engine, &[squashed], own).pop() {
+                    out.secrets.extend(found.secrets);
+                    out.malware.extend(found.malware);
+                }
+            }
         }
-    }
-    if let Some(s) = &engine.secrets {
-        out.secrets
-            .extend(moat_content::config::scan(s, image.metadata()));
-    }
-    if engine.opts.file {
-        out.files = moat_content::files::scan(squashed, &own);
-    }
-    if engine.opts.integrity {
-        out.integrity =
-            moat_content::integrity::scan(squashed, engine.opts.limits.integrity_max_file);
     }
     out
 }
@@ -181,21 +267,19 @@ fn write_cached(path: &Path, r: &ContentResult) {
 /// What the user's policy keeps: (rule id, severity, path, package) → keep?
 pub(crate) type Keep<'a> = &'a dyn Fn(&str, moat_model::Severity, &str, &str) -> bool;
 
-/// The hook of `ScanPlan::run`: scan (or read the cache under `cache_dir`), apply the
-/// policy (`keep`), and put the findings in the report.
-pub(crate) fn run(
+/// The content result of `image`: from the cache under `cache_dir`, or scanned (and
+/// then cached). Runs beside the catalog (see `ScanPlan::run`).
+pub(crate) fn compute(
     engine: &Engine,
     image: &moat_image::Image,
-    report: &mut Report,
     cache_dir: Option<&Path>,
-    keep: Keep<'_>,
-) {
+) -> ContentResult {
     let cache = cache_path(cache_dir, engine, image);
     let cached = cache
         .as_deref()
         .and_then(|p| std::fs::read(p).ok())
         .and_then(|b| serde_json::from_slice::<ContentResult>(&b).ok());
-    let r = match cached {
+    match cached {
         Some(r) => r,
         None => {
             let r = scan_image(engine, image);
@@ -204,7 +288,11 @@ pub(crate) fn run(
             }
             r
         }
-    };
+    }
+}
+
+/// Apply the policy (`keep`) and put the findings in the report.
+pub(crate) fn apply(r: ContentResult, report: &mut Report, keep: Keep<'_>) {
     report.secrets.extend(
         r.secrets
             .into_iter()

@@ -144,10 +144,27 @@ impl ScanPlan {
     /// Open the source and catalog it (the cached inventory when the layer chain was
     /// seen before): what `moat sbom` needs.
     pub fn inventory(&self) -> Result<Cataloged, ScanError> {
-        let opts = &self.opts;
-        let mut image = moat_image::open_source(&self.source, &opts.image)?;
+        let image = self.open()?;
+        let (inventory, cache_hit) = self.catalog(&image);
+        Ok(Cataloged {
+            image,
+            inventory,
+            cache_hit,
+        })
+    }
+
+    /// Open the source.
+    fn open(&self) -> Result<moat_image::Image, ScanError> {
+        let mut image = moat_image::open_source(&self.source, &self.opts.image)?;
         image.metadata.source = self.source_text.clone();
-        let meta = image.metadata().clone();
+        Ok(image)
+    }
+
+    /// The inventory of an opened image (cached by its layer chain), and whether it
+    /// came from the cache.
+    fn catalog(&self, image: &moat_image::Image) -> (Inventory, bool) {
+        let opts = &self.opts;
+        let meta = image.metadata();
         let diff_ids: Vec<String> = meta.layers.iter().map(|l| l.diff_id.clone()).collect();
         let cache_path = (!diff_ids.is_empty() && opts.use_cache).then(|| {
             opts.image
@@ -156,11 +173,7 @@ impl ScanPlan {
                 .join(format!("{}.json", chain_key(&diff_ids)))
         });
         if let Some(inv) = cache_path.as_deref().and_then(read_cached) {
-            return Ok(Cataloged {
-                image,
-                inventory: inv,
-                cache_hit: true,
-            });
+            return (inv, true);
         }
         // A source tree also gets its declared dependencies (lockfiles).
         let mode = match self.source {
@@ -177,11 +190,7 @@ impl ScanPlan {
         if let Some(p) = &cache_path {
             write_cached(p, &inv);
         }
-        Ok(Cataloged {
-            image,
-            inventory: inv,
-            cache_hit: false,
-        })
+        (inv, false)
     }
 }
 
@@ -248,11 +257,19 @@ impl ScanPlan {
     pub fn run(&self) -> Result<ScanOutcome, ScanError> {
         let opts = &self.opts;
         let source = self.source_text.as_str();
-        let Cataloged {
-            image,
-            inventory,
-            cache_hit,
-        } = self.inventory()?;
+        let image = self.open()?;
+        // The content scanners read the layers beside the catalog (both cores).
+        let content_cache = opts.use_cache.then_some(opts.image.cache_dir.as_path());
+        let ((inventory, cache_hit), content) = std::thread::scope(|s| {
+            let content = self
+                .content
+                .as_ref()
+                .map(|engine| s.spawn(|| crate::content::compute(engine, &image, content_cache)));
+            let cataloged = self.catalog(&image);
+            // A panic in a content scanner is a bug the tests surface; the scan goes
+            // on without its findings.
+            (cataloged, content.and_then(|h| h.join().ok()))
+        });
         let meta = image.metadata().clone();
         let mut report = ScanReport {
             schema_version: SCHEMA_VERSION,
@@ -311,12 +328,11 @@ impl ScanPlan {
             }
             report.misconfigurations = found;
         }
-        if let Some(engine) = &self.content {
-            let cache = opts.use_cache.then_some(opts.image.cache_dir.as_path());
+        if let Some(found) = content {
             let keep = |id: &str, sev: Severity, path: &str, pkg: &str| {
                 self.keeps_content(id, sev, path, pkg)
             };
-            crate::content::run(engine, &image, &mut report, cache, &keep);
+            crate::content::apply(found, &mut report, &keep);
         }
         report.finish();
         report.remediations = crate::remediation::plan(&report);
