@@ -739,12 +739,18 @@ fn locations(e: &Entry) -> Vec<Location> {
 }
 
 /// One entry as a package, or why it is not one.
-fn package(e: &Entry, default_found_by: &str) -> Result<Option<Package>, String> {
+/// Why an entry with a PURL is not a package moat can match (it becomes an unknown).
+struct NotMatched(String);
+
+fn package(e: &Entry, default_found_by: &str) -> Result<Option<Package>, NotMatched> {
     if e.purl.is_empty() {
         return Ok(None);
     }
     let Some(pp) = parse_purl(&e.purl) else {
-        return Err(format!("{}: not a package URL: {:?}", e.name, e.purl));
+        return Err(NotMatched(format!(
+            "{}: not a package URL: {:?}",
+            e.name, e.purl
+        )));
     };
     // The image itself (syft's SPDX root package), not a package in it.
     if matches!(pp.ty.as_str(), "oci" | "docker") {
@@ -755,10 +761,10 @@ fn package(e: &Entry, default_found_by: &str) -> Result<Option<Package>, String>
         .and_then(Ecosystem::from_purl_type)
         .or_else(|| Ecosystem::from_purl_type(&pp.ty));
     let Some(eco) = eco else {
-        return Err(format!(
+        return Err(NotMatched(format!(
             "{} {}: PURL type {:?} is not matched by moat ({})",
             e.name, e.version, pp.ty, e.purl
-        ));
+        )));
     };
     let is_moat = e.prop("moat:package:ecosystem").is_some();
     let moat_spdx = moat_source_info(&e.source_info);
@@ -893,7 +899,7 @@ fn build(
                 found.packages.push(p);
             }
             Ok(None) => {}
-            Err(why) => found.unknowns.push(Unknown {
+            Err(NotMatched(why)) => found.unknowns.push(Unknown {
                 location: Location {
                     path: path.to_string(),
                     layer: None,
