@@ -14,6 +14,21 @@ pub struct ApkEntry {
     pub origin: String,
     pub license: String,
     pub files: Vec<String>,
+    /// `D:` names (`so:libc.musl-x86_64.so.1`, `scanelf`), conflicts (`!x`) left out.
+    pub depends: Vec<String>,
+    /// `p:` names (`so:libcrypto.so.3`, `cmd:openssl`).
+    pub provides: Vec<String>,
+}
+
+/// The names of an apk `D:` or `p:` line, version constraints dropped.
+pub fn apk_names(v: &str) -> Vec<String> {
+    v.split_whitespace()
+        .filter(|w| !w.starts_with('!'))
+        .filter_map(|w| {
+            let n = w.split(['=', '<', '>', '~']).next()?;
+            (!n.is_empty()).then(|| n.to_string())
+        })
+        .collect()
 }
 
 /// Entries of an installed database; entries without a name or version are skipped.
@@ -69,6 +84,8 @@ pub fn parse_installed_limited(
             "A" => cur.arch = v.to_string(),
             "o" => cur.origin = v.to_string(),
             "L" => cur.license = v.to_string(),
+            "D" => cur.depends = apk_names(v),
+            "p" => cur.provides = apk_names(v),
             "F" => dir = v.to_string(),
             "R" if !files_full => {
                 let f = moat_fs::normalize(&format!("/{dir}/{v}"));
@@ -125,6 +142,16 @@ impl Cataloger for ApkInstalled {
                 e.origin.clone()
             });
             p.licenses = license_list(&e.license);
+            for d in &e.depends {
+                found
+                    .deps
+                    .push(crate::DepRef::of(&p, Ecosystem::Apk, d, None));
+            }
+            for v in &e.provides {
+                found
+                    .provides
+                    .push((Ecosystem::Apk, v.clone(), p.purl.clone()));
+            }
             found.packages.push(p);
             found.owned_files.extend(e.files);
         }

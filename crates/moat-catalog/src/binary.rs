@@ -5,7 +5,7 @@ use crate::golang::{GO_MAGIC, parse_go_pointer_format};
 pub use crate::golang::{GoBuildInfo, parse_go_buildinfo, pseudo_version};
 use crate::{CatalogError, Cataloger, Ctx, Found, Selector, package, purl};
 use moat_fs::FileMeta;
-use moat_model::Ecosystem;
+use moat_model::{Ecosystem, Package};
 use object::{Object, ObjectSection};
 use std::io::Read;
 
@@ -128,6 +128,7 @@ impl Cataloger for Binaries {
                 p.found_by = "go-binary".into();
                 p
             };
+            let mut main = None;
             if let Some((m, v)) = &info.main() {
                 let v = if v == "(devel)" {
                     pseudo_version(&info)
@@ -136,10 +137,22 @@ impl Cataloger for Binaries {
                 } else {
                     v.clone()
                 };
-                found.packages.push(go(m, &v));
+                main = Some(go(m, &v));
             }
+            // The main module depends on every module built in, and on the toolchain.
+            let dep = |found: &mut Found, p: Package| {
+                if let Some(m) = &main {
+                    found.deps.push(crate::DepRef::of(
+                        m,
+                        Ecosystem::Golang,
+                        &p.name,
+                        Some(&p.version),
+                    ));
+                }
+                found.packages.push(p);
+            };
             for (m, v) in &info.deps {
-                found.packages.push(go(m, v));
+                dep(found, go(m, v));
             }
             if !info.go_version.is_empty() {
                 // Version as the toolchain names itself (`go1.19.8`); the PURL carries the
@@ -147,7 +160,10 @@ impl Cataloger for Binaries {
                 let v = info.go_version.split_whitespace().next().unwrap_or("");
                 let mut p = go("stdlib", v);
                 p.purl = purl::golang("stdlib", v.trim_start_matches("go"));
-                found.packages.push(p);
+                dep(found, p);
+            }
+            if let Some(m) = main {
+                found.packages.push(m);
             }
         }
         if let Some(sec) = obj.as_ref().and_then(|o| o.section_by_name(".dep-v0")) {

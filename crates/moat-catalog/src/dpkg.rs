@@ -51,6 +51,22 @@ pub struct DebEntry {
     pub arch: String,
     pub source_name: Option<String>,
     pub source_version: Option<String>,
+    /// Package names of `Pre-Depends` and `Depends` (every alternative; `:any` and
+    /// version constraints dropped).
+    pub depends: Vec<String>,
+    /// Names of `Provides` (virtual packages).
+    pub provides: Vec<String>,
+}
+
+/// The package names of a dpkg relationship field (`a (>= 1) | b, c:any`).
+pub fn relation_names(s: &str) -> Vec<String> {
+    s.split([',', '|'])
+        .filter_map(|alt| {
+            let n = alt.split(['(', '[', '<']).next()?.trim();
+            let n = n.split(':').next()?.trim();
+            (!n.is_empty()).then(|| n.to_string())
+        })
+        .collect()
 }
 
 /// Installed packages of a status file (stanzas whose Status is not `installed` are
@@ -87,6 +103,14 @@ pub fn parse_status(s: &str, require_status: bool) -> Vec<DebEntry> {
             arch: field(st, "Architecture").unwrap_or("").to_string(),
             source_name,
             source_version,
+            depends: ["Pre-Depends", "Depends"]
+                .iter()
+                .filter_map(|k| field(st, k))
+                .flat_map(relation_names)
+                .collect(),
+            provides: field(st, "Provides")
+                .map(relation_names)
+                .unwrap_or_default(),
         };
         // A repeated stanza is one package (and must not make the list grow).
         if seen.insert((e.name.clone(), e.version.clone(), e.arch.clone())) {
@@ -158,6 +182,16 @@ fn emit(ctx: &Ctx<'_>, file: &FileMeta, entries: Vec<DebEntry>, found: &mut Foun
         // `Source:` is absent when it equals the package: the source is then the package.
         p.source_name = Some(e.source_name.clone().unwrap_or_else(|| e.name.clone()));
         p.source_version = e.source_version.clone();
+        for d in &e.depends {
+            found
+                .deps
+                .push(crate::DepRef::of(&p, Ecosystem::Deb, d, None));
+        }
+        for v in &e.provides {
+            found
+                .provides
+                .push((Ecosystem::Deb, v.clone(), p.purl.clone()));
+        }
         let copyright = format!("/usr/share/doc/{}/copyright", e.name);
         if read.insert(copyright.clone())
             && let Ok(b) = ctx.read(&copyright, 1 << 20)
@@ -252,5 +286,19 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].source_name.as_deref(), Some("glibc"));
         assert_eq!(e[0].source_version.as_deref(), Some("2.36-9"));
+    }
+
+    #[test]
+    fn relationship_fields_give_package_names() {
+        assert_eq!(
+            relation_names(
+                "libc6 (>= 2.34), libtinfo6 (>= 6) | libncurses6, perl:any, foo [amd64] <!nocheck>"
+            ),
+            ["libc6", "libtinfo6", "libncurses6", "perl", "foo"]
+        );
+        let s = "Package: a\nStatus: install ok installed\nVersion: 1\nPre-Depends: libc6 (>= 2.34)\nDepends: b | c, d\nProvides: mail-transport-agent\n";
+        let e = parse_status(s, true);
+        assert_eq!(e[0].depends, ["libc6", "b", "c", "d"]);
+        assert_eq!(e[0].provides, ["mail-transport-agent"]);
     }
 }

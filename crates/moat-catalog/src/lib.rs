@@ -20,15 +20,18 @@
 /// the image's layer chain) are reused only under the same value: bump it in the same
 /// commit as any change that makes a cataloger find, name, version or locate a package
 /// differently (a new cataloger, a parser fix, a new field), never for refactors.
-pub const CATALOG_VERSION: u32 = 3;
+pub const CATALOG_VERSION: u32 = 4;
 
 pub mod apk;
 pub mod binary;
+pub mod classify;
+pub mod conda;
 mod copies;
 pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
+pub mod gradle;
 pub mod java;
 pub mod node;
 pub mod php;
@@ -37,10 +40,11 @@ pub mod python;
 pub mod rpm;
 pub mod ruby;
 pub mod rust;
+pub mod sbom;
 
 use moat_fs::{FileKind, FileMeta, FileResolver};
-use moat_model::{Distro, Ecosystem, Inventory, Location, Package, Unknown};
-use std::collections::{BTreeSet, HashSet};
+use moat_model::{Distro, Ecosystem, Inventory, Location, Package, Purl, Unknown};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub use moat_model::Inventory as Catalog;
 
@@ -281,6 +285,114 @@ pub struct Found {
     pub owned_files: Vec<String>,
     /// Problems inside a file that did not stop the cataloger (one entry each).
     pub unknowns: Vec<Unknown>,
+    /// Dependencies read from metadata, resolved to packages when the run ends.
+    pub deps: Vec<DepRef>,
+    /// Other names a package answers to (dpkg `Provides`, apk `p:`, rpm provides).
+    pub provides: Vec<(Ecosystem, String, Purl)>,
+}
+
+/// One dependency a cataloger read (`from` depends on a package of `ecosystem` named
+/// `name`), resolved to a package of the inventory when the run ends: among the
+/// packages of that name (and `version`, when given), or failing that the packages
+/// that provide the name, the one whose location is nearest `near` (most leading path
+/// components in common, then the shallowest: node's `node_modules` lookup, one
+/// `site-packages`, one `Cargo.lock`). A dependency nothing satisfies is dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepRef {
+    pub from: Purl,
+    pub near: String,
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: Option<String>,
+}
+
+impl DepRef {
+    /// A dependency of `p` (found at its first location) on `name`.
+    pub fn of(p: &Package, ecosystem: Ecosystem, name: &str, version: Option<&str>) -> DepRef {
+        DepRef {
+            from: p.purl.clone(),
+            near: p
+                .locations
+                .first()
+                .map(|l| l.path.clone())
+                .unwrap_or_default(),
+            ecosystem,
+            name: name.to_string(),
+            version: version.map(str::to_string),
+        }
+    }
+}
+
+/// The name under which dependencies look a package up (PyPI names are normalised).
+fn dep_key(eco: Ecosystem, name: &str) -> (Ecosystem, String) {
+    match eco {
+        Ecosystem::Pypi => (eco, name.to_ascii_lowercase().replace(['_', '.'], "-")),
+        _ => (eco, name.to_string()),
+    }
+}
+
+/// Resolve the dependencies read to edges between the inventory's packages.
+fn resolve_deps(
+    packages: &[Package],
+    deps: &[DepRef],
+    provides: &[(Ecosystem, String, Purl)],
+) -> Vec<moat_model::Dependency> {
+    if deps.is_empty() {
+        return Vec::new();
+    }
+    let mut by_name: HashMap<(Ecosystem, String), Vec<&Package>> = HashMap::new();
+    let mut by_purl: HashMap<&str, &Package> = HashMap::new();
+    for p in packages {
+        by_name
+            .entry(dep_key(p.ecosystem, &p.name))
+            .or_default()
+            .push(p);
+        by_purl.entry(p.purl.as_str()).or_insert(p);
+    }
+    let mut by_provide: HashMap<(Ecosystem, String), Vec<&Package>> = HashMap::new();
+    for (eco, name, purl) in provides {
+        if let Some(p) = by_purl.get(purl.as_str()) {
+            by_provide.entry(dep_key(*eco, name)).or_default().push(p);
+        }
+    }
+    let components = |s: &str| s.split('/').filter(|c| !c.is_empty()).count();
+    let common = |a: &str, b: &str| {
+        a.split('/')
+            .filter(|c| !c.is_empty())
+            .zip(b.split('/').filter(|c| !c.is_empty()))
+            .take_while(|(x, y)| x == y)
+            .count()
+    };
+    let mut edges = Vec::new();
+    for d in deps {
+        if !by_purl.contains_key(d.from.as_str()) {
+            continue;
+        }
+        let key = dep_key(d.ecosystem, &d.name);
+        let pick = |cands: &[&Package]| -> Option<Purl> {
+            cands
+                .iter()
+                .filter(|p| d.version.as_deref().is_none_or(|v| p.version == v))
+                .map(|p| {
+                    let path = p.locations.first().map(|l| l.path.as_str()).unwrap_or("");
+                    (
+                        std::cmp::Reverse(common(path, &d.near)),
+                        components(path),
+                        *p,
+                    )
+                })
+                .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))
+                .map(|(_, _, p)| p.purl.clone())
+        };
+        let to = by_name
+            .get(&key)
+            .and_then(|c| pick(c))
+            .or_else(|| by_provide.get(&key).and_then(|c| pick(c)));
+        if let Some(to) = to {
+            edges.push((d.from.clone(), to));
+        }
+    }
+    moat_model::graph::normalize(edges)
 }
 
 /// One cataloger: a name, the files it wants, and a parser.
@@ -314,10 +426,12 @@ pub fn catalogers(mode: Mode) -> Vec<&'static dyn Cataloger> {
         &node::Installed,
         &rust::CargoLock,
         &binary::Binaries,
+        &classify::Classifiers,
         &java::Archives,
         &ruby::Gemspecs,
         &php::Installed,
         &dotnet::DepsJson,
+        &conda::CondaMeta,
     ];
     if mode == Mode::Directory {
         v.extend([
@@ -332,6 +446,8 @@ pub fn catalogers(mode: Mode) -> Vec<&'static dyn Cataloger> {
             &ruby::GemfileLock,
             &php::ComposerLock,
             &java::PomXml,
+            &gradle::GradleLock,
+            &dotnet::PackagesLock,
         ]);
     }
     v
@@ -416,7 +532,7 @@ pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
 }
 
 /// Drop language packages owned by OS packages, sort and de-duplicate.
-fn finish(distro: Option<Distro>, found: Found) -> Inventory {
+pub(crate) fn finish(distro: Option<Distro>, found: Found) -> Inventory {
     let owned: HashSet<&str> = found.owned_files.iter().map(String::as_str).collect();
     let is_owned = |p: &Package| {
         !p.ecosystem.is_os()
@@ -454,6 +570,7 @@ fn finish(distro: Option<Distro>, found: Found) -> Inventory {
     unknowns.dedup();
     Inventory {
         distro,
+        dependencies: resolve_deps(&packages, &found.deps, &found.provides),
         packages,
         unknowns,
     }
@@ -485,6 +602,7 @@ pub(crate) fn package(
         locations: vec![location(meta)],
         licenses: Vec::new(),
         found_by: String::new(),
+        cpes: Vec::new(),
     }
 }
 
@@ -614,6 +732,135 @@ mod tests {
                 .iter()
                 .all(|u| u.reason.contains("max_total_bytes"))
         );
+    }
+
+    #[test]
+    fn one_package_installed_at_two_paths_keeps_both_locations() {
+        // Same name and version, different package.json contents (npm adds fields).
+        let r = MemResolver::new()
+            .file(
+                "/a/node_modules/ms/package.json",
+                r#"{"name":"ms","version":"2.0.0"}"#,
+            )
+            .file(
+                "/b/node_modules/ms/package.json",
+                r#"{"name":"ms","version":"2.0.0","_where":"/b"}"#,
+            );
+        let inv = catalog(&r, &Options::default());
+        let locs: Vec<&str> = inv
+            .packages
+            .iter()
+            .flat_map(|p| p.locations.iter().map(|l| l.path.as_str()))
+            .collect();
+        assert_eq!(
+            locs,
+            [
+                "/a/node_modules/ms/package.json",
+                "/b/node_modules/ms/package.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn node_dependencies_resolve_to_the_nearest_node_modules() {
+        let pj = |n: &str, v: &str, deps: &[&str]| {
+            let d: Vec<String> = deps.iter().map(|d| format!("\"{d}\": \"*\"")).collect();
+            format!(
+                "{{\"name\":\"{n}\",\"version\":\"{v}\",\"dependencies\":{{{}}}}}",
+                d.join(",")
+            )
+        };
+        let r = MemResolver::new()
+            .file(
+                "/app/node_modules/express/package.json",
+                pj("express", "4.16.0", &["statuses", "debug"]),
+            )
+            .file(
+                "/app/node_modules/statuses/package.json",
+                pj("statuses", "1.4.0", &[]),
+            )
+            .file(
+                "/app/node_modules/debug/package.json",
+                pj("debug", "2.6.9", &["ms"]),
+            )
+            .file("/app/node_modules/ms/package.json", pj("ms", "2.0.0", &[]))
+            .file(
+                "/app/node_modules/http-errors/package.json",
+                pj("http-errors", "1.6.2", &["statuses"]),
+            )
+            .file(
+                "/app/node_modules/http-errors/node_modules/statuses/package.json",
+                pj("statuses", "1.3.1", &[]),
+            );
+        let inv = catalog(&r, &Options::default());
+        let edges: Vec<String> = inv
+            .dependencies
+            .iter()
+            .flat_map(|d| {
+                d.depends_on
+                    .iter()
+                    .map(move |t| format!("{} -> {}", d.package, t))
+            })
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                "pkg:npm/debug@2.6.9 -> pkg:npm/ms@2.0.0",
+                "pkg:npm/express@4.16.0 -> pkg:npm/debug@2.6.9",
+                "pkg:npm/express@4.16.0 -> pkg:npm/statuses@1.4.0",
+                "pkg:npm/http-errors@1.6.2 -> pkg:npm/statuses@1.3.1",
+            ]
+        );
+        let g = moat_model::graph::Graph::new(&inv.dependencies);
+        assert_eq!(
+            g.path_to("pkg:npm/ms@2.0.0"),
+            Some(vec![
+                "pkg:npm/express@4.16.0".to_string(),
+                "pkg:npm/debug@2.6.9".to_string(),
+                "pkg:npm/ms@2.0.0".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn dpkg_and_apk_dependencies_resolve_by_name_and_provides() {
+        let status = "Package: a\nStatus: install ok installed\nVersion: 1\nDepends: b (>= 1), mail-transport-agent | exim4, gone\n\nPackage: b\nStatus: install ok installed\nVersion: 2\n\nPackage: postfix\nStatus: install ok installed\nVersion: 3\nProvides: mail-transport-agent\n\n";
+        let r = MemResolver::new().file("/var/lib/dpkg/status", status);
+        let inv = catalog(&r, &Options::default());
+        let d: Vec<(String, Vec<String>)> = inv
+            .dependencies
+            .iter()
+            .map(|d| {
+                (
+                    d.package
+                        .as_str()
+                        .split('?')
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                    d.depends_on
+                        .iter()
+                        .map(|t| t.as_str().split('?').next().unwrap_or("").to_string())
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            d,
+            [(
+                "pkg:deb/debian/a@1".to_string(),
+                vec![
+                    "pkg:deb/debian/b@2".to_string(),
+                    "pkg:deb/debian/postfix@3".to_string()
+                ]
+            )]
+        );
+        let apk = "P:musl\nV:1.2.4-r2\nA:x86_64\np:so:libc.musl-x86_64.so.1=1\n\nP:busybox\nV:1.36.1-r5\nA:x86_64\nD:so:libc.musl-x86_64.so.1 !busybox-extras\n\n";
+        let r = MemResolver::new().file("/lib/apk/db/installed", apk);
+        let inv = catalog(&r, &Options::default());
+        assert_eq!(inv.dependencies.len(), 1);
+        assert!(inv.dependencies[0].package.contains("busybox"));
+        assert!(inv.dependencies[0].depends_on[0].contains("musl"));
     }
 
     #[test]

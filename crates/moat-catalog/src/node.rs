@@ -61,6 +61,17 @@ impl Cataloger for Installed {
         };
         let mut p = npm(name, version, file);
         p.licenses = licenses(&v);
+        // `dependencies` and `optionalDependencies`, resolved as node does: the
+        // nearest `node_modules` up the tree.
+        for key in ["dependencies", "optionalDependencies"] {
+            if let Some(deps) = v.get(key).and_then(Value::as_object) {
+                for d in deps.keys() {
+                    found
+                        .deps
+                        .push(crate::DepRef::of(&p, Ecosystem::Npm, d, None));
+                }
+            }
+        }
         found.packages.push(p);
         Ok(())
     }

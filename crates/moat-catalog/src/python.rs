@@ -49,6 +49,34 @@ pub fn parse_metadata(s: &str) -> Option<(String, String, Vec<String>)> {
     Some((name?, version?, licenses))
 }
 
+/// The names of core metadata's `Requires-Dist` lines that apply without an extra
+/// (`requests (>=2.0)`, `idna<4,>=2.5`, `chardet; python_version < "3"`; not
+/// `pysocks; extra == "socks"`).
+pub fn requires_dist(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in s.lines() {
+        if line.is_empty() {
+            break;
+        }
+        let Some(v) = line.strip_prefix("Requires-Dist:") else {
+            continue;
+        };
+        let (req, marker) = v.split_once(';').unwrap_or((v, ""));
+        if marker.contains("extra") {
+            continue;
+        }
+        let name: String = req
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        if !name.is_empty() {
+            out.push(name);
+        }
+    }
+    out
+}
+
 fn pypi(name: &str, version: &str, file: &FileMeta) -> Package {
     package(
         name,
@@ -76,6 +104,11 @@ impl Cataloger for Installed {
             parse_metadata(&text(&data)).ok_or("no Name or no Version in Python core metadata")?;
         let mut p = pypi(&name, &version, file);
         p.licenses = licenses;
+        for d in requires_dist(&text(&data)) {
+            found
+                .deps
+                .push(crate::DepRef::of(&p, Ecosystem::Pypi, &d, None));
+        }
         found.packages.push(p);
         Ok(())
     }

@@ -22,6 +22,8 @@ const TAG_LICENSE: i32 = 1014;
 const TAG_ARCH: i32 = 1022;
 const TAG_OLDFILENAMES: i32 = 1027;
 const TAG_SOURCERPM: i32 = 1044;
+const TAG_PROVIDENAME: i32 = 1047;
+const TAG_REQUIRENAME: i32 = 1049;
 const TAG_DIRINDEXES: i32 = 1116;
 const TAG_BASENAMES: i32 = 1117;
 const TAG_DIRNAMES: i32 = 1118;
@@ -38,6 +40,10 @@ pub struct RpmEntry {
     pub license: String,
     pub vendor: String,
     pub files: Vec<String>,
+    /// `Requires` names (`libc.so.6()(64bit)`, `/bin/sh`, `bash`), `rpmlib(...)` left out.
+    pub requires: Vec<String>,
+    /// `Provides` names.
+    pub provides: Vec<String>,
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -122,6 +128,15 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
             (TAG_BASENAMES, 8) => basenames = strings(off, count),
             (TAG_DIRNAMES, 8) => dirnames = strings(off, count),
             (TAG_OLDFILENAMES, 8) => e.files = strings(off, count),
+            (TAG_REQUIRENAME, 8) => {
+                e.requires = strings(off, count)
+                    .into_iter()
+                    .filter(|r| !r.starts_with("rpmlib("))
+                    .collect();
+                e.requires.sort();
+                e.requires.dedup();
+            }
+            (TAG_PROVIDENAME, 8) => e.provides = strings(off, count),
             (TAG_DIRINDEXES, 4) => {
                 dirindexes = (0..count).map_while(|k| be32(data, off + 4 * k)).collect()
             }
@@ -401,7 +416,21 @@ impl Cataloger for RpmDb {
     }
     fn parse(&self, ctx: &Ctx<'_>, file: &FileMeta, found: &mut Found) -> Result<(), CatalogError> {
         let data = ctx.read_binary(file)?;
-        for e in parse_db_limited(&file.path, &data, &ctx.limits)? {
+        let entries = parse_db_limited(&file.path, &data, &ctx.limits)?;
+        // Files some package requires by path (`/bin/sh`): their owners provide them.
+        let wanted: std::collections::HashSet<&str> = entries
+            .iter()
+            .flat_map(|e| e.requires.iter())
+            .filter(|r| r.starts_with('/'))
+            .map(String::as_str)
+            .collect();
+        let mut file_provides = Vec::new();
+        for e in &entries {
+            for f in e.files.iter().filter(|f| wanted.contains(f.as_str())) {
+                file_provides.push((e.name.clone(), f.clone()));
+            }
+        }
+        for e in entries {
             let vr = format!("{}-{}", e.version, e.release);
             let version = match e.epoch {
                 Some(ep) => format!("{ep}:{vr}"),
@@ -439,6 +468,21 @@ impl Cataloger for RpmDb {
                 None => pk.source_name = Some(e.name.clone()),
             }
             pk.licenses = license_list(&e.license);
+            for r in &e.requires {
+                found
+                    .deps
+                    .push(crate::DepRef::of(&pk, Ecosystem::Rpm, r, None));
+            }
+            for v in &e.provides {
+                found
+                    .provides
+                    .push((Ecosystem::Rpm, v.clone(), pk.purl.clone()));
+            }
+            for (_, f) in file_provides.iter().filter(|(n, _)| *n == e.name) {
+                found
+                    .provides
+                    .push((Ecosystem::Rpm, f.clone(), pk.purl.clone()));
+            }
             found.packages.push(pk);
             found.owned_files.extend(e.files);
         }

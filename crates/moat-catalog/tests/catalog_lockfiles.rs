@@ -2,16 +2,16 @@
 //! table test: for each case of a parser moat implements, the (name, version) set must
 //! equal Trivy's. Prints pass counts per parser.
 //!
-//! Skipped parsers (formats issue 3 does not ask for): c/conan, conda/*, dart/pub,
-//! frameworks/wordpress, golang/sum, gradle/lockfile, hex/mix, julia/manifest,
-//! nodejs/bun, nodejs/packagejson (a manifest of ranges, not versions), nuget/*,
-//! python/pylock, sbt/lockfile, swift/*.
+//! Skipped parsers (formats issues 3 and 20 do not ask for): c/conan,
+//! conda/environment, dart/pub, frameworks/wordpress, golang/sum, hex/mix,
+//! julia/manifest, nodejs/bun, nodejs/packagejson (a manifest of ranges, not
+//! versions), nuget/config, nuget/packagesprops, python/pylock, sbt/lockfile, swift/*.
 //! Known differences (the cases listed in `KNOWN`) are Trivy parser options or Trivy
 //! conventions moat does not copy; each is named with its reason.
 
 #![allow(clippy::unwrap_used)]
 
-use moat_catalog::{dotnet, golang, node, php, python, ruby, rust};
+use moat_catalog::{conda, dotnet, golang, gradle, node, php, python, ruby, rust};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -82,6 +82,13 @@ fn parse(parser: &str, path: &str) -> Option<Result<Pairs, String>> {
             .ok_or_else(|| "no name/version".to_string()),
         "php/composer" => php::parse_lock(&s).map(three).map_err(|e| e.to_string()),
         "dotnet/core_deps" => dotnet::parse_deps_json(&s).map_err(|e| e.to_string()),
+        "gradle/lockfile" => Ok(gradle::parse_gradle_lockfile(&s)),
+        "nuget/lock" => dotnet::parse_packages_lock(&s)
+            .map(|v| v.into_iter().map(|(n, v, _)| (n, v)).collect())
+            .map_err(|e| e.to_string()),
+        "conda/meta" => conda::parse_conda_meta(&s)
+            .map(|c| vec![(c.name, c.version)])
+            .map_err(|e| e.to_string()),
         _ => return None,
     })
 }

@@ -100,7 +100,11 @@ pub fn language_namespace(eco: Ecosystem) -> Option<&'static str> {
         Ecosystem::Gem => "RubyGems",
         Ecosystem::Composer => "Packagist",
         Ecosystem::Nuget => "NuGet",
-        Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm => return None,
+        Ecosystem::Deb
+        | Ecosystem::Apk
+        | Ecosystem::Rpm
+        | Ecosystem::Generic
+        | Ecosystem::Conda => return None,
     })
 }
 

@@ -232,6 +232,7 @@ fn finding(
         } else {
             format!("{}:{}", adv.source, adv.scope)
         },
+        dependency_path: Vec::new(),
     }
 }
 
@@ -319,6 +320,7 @@ mod tests {
             locations: Vec::new(),
             licenses: Vec::new(),
             found_by: String::new(),
+            cpes: Vec::new(),
         }
     }
 

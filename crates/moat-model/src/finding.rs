@@ -153,6 +153,10 @@ pub struct VulnFinding {
     /// Data source of the advisory (`osv:Debian`, `alpine-secdb`...).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub data_source: String,
+    /// PURLs from a top-level package to this one, both included, when the package is
+    /// a transitive dependency (the direct dependency to upgrade is the second entry).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependency_path: Vec<String>,
 }
 
 impl VulnFinding {

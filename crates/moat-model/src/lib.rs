@@ -10,6 +10,7 @@
 //! - `content`: secret, malware, risky-file and integrity findings (content).
 //! - `remediation`: the remediation plan and the baseline comparison.
 //! - `runtime`: runtime events and alerts (monitor).
+//! - `graph`: the dependency graph of an inventory (catalog).
 //! - `report`: the one report every renderer reads, and the common finding header.
 
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod container;
 pub mod content;
 pub mod distro;
 pub mod finding;
+pub mod graph;
 pub mod image;
 pub mod lint;
 pub mod location;
@@ -32,6 +34,7 @@ pub mod vuln;
 pub use container::{ContainerSpec, DaemonSpec};
 pub use distro::Distro;
 pub use finding::{Suppression, VulnFinding};
+pub use graph::Dependency;
 pub use image::{HistoryEntry, ImageConfigSummary, ImageMetadata, LayerInfo};
 pub use lint::{ConfigFinding, RuleMeta, RuleTarget};
 pub use package::{Ecosystem, Inventory, Location, Package, Purl, PurlError, PurlParts, Unknown};

@@ -18,10 +18,15 @@ pub enum Ecosystem {
     Gem,
     Composer,
     Nuget,
+    /// Software without package metadata, named by a binary classifier
+    /// (`pkg:generic/redis@7.0.15`); no advisory namespace matches it.
+    Generic,
+    /// conda packages (`conda-meta/*.json`); no advisory namespace matches them.
+    Conda,
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 11] = [
+    pub const ALL: [Ecosystem; 13] = [
         Ecosystem::Deb,
         Ecosystem::Apk,
         Ecosystem::Rpm,
@@ -33,6 +38,8 @@ impl Ecosystem {
         Ecosystem::Gem,
         Ecosystem::Composer,
         Ecosystem::Nuget,
+        Ecosystem::Generic,
+        Ecosystem::Conda,
     ];
 
     /// The PURL type (`pkg:<type>/...`).
@@ -49,6 +56,8 @@ impl Ecosystem {
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
             Ecosystem::Nuget => "nuget",
+            Ecosystem::Generic => "generic",
+            Ecosystem::Conda => "conda",
         }
     }
 
@@ -252,6 +261,9 @@ pub struct Package {
     /// Which cataloger found it (for example `dpkg-status`, `python-dist-info`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub found_by: String,
+    /// CPE 2.3 names, for packages a binary classifier found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpes: Vec<String>,
 }
 
 /// A file that looked like package metadata but could not be read.
@@ -269,6 +281,9 @@ pub struct Inventory {
     pub distro: Option<crate::Distro>,
     pub packages: Vec<Package>,
     pub unknowns: Vec<Unknown>,
+    /// Who depends on whom, by PURL (sorted; empty when nothing says).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<crate::graph::Dependency>,
 }
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ pub struct Report {
     pub packages: Vec<Package>,
     #[serde(default)]
     pub unknowns: Vec<Unknown>,
+    /// The inventory's dependency graph (by PURL), when known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<crate::graph::Dependency>,
     pub vulnerabilities: Vec<VulnFinding>,
     /// Findings moved aside by the ignore file, VEX or filters, with the reason.
     #[serde(default)]
@@ -344,6 +347,7 @@ mod tests {
                 constraint: "< 5.36.0-7+deb12u1".into(),
             },
             data_source: "osv:Debian".into(),
+            dependency_path: Vec::new(),
         };
         let rule = RuleMeta {
             code: "IC001",

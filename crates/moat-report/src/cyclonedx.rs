@@ -71,6 +71,9 @@ fn component(p: &Package, bom_ref: &str) -> Value {
     if let (Some(l), Some(o)) = (licenses(p), c.as_object_mut()) {
         o.insert("licenses".into(), l);
     }
+    if let (Some(cpe), Some(o)) = (p.cpes.first(), c.as_object_mut()) {
+        o.insert("cpe".into(), json!(cpe));
+    }
     c
 }
 
@@ -93,7 +96,8 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
         components.push(os);
     }
     components.extend(inv.packages.iter().zip(&refs).map(|(p, r)| component(p, r)));
-    json!({
+    let dependencies = dependencies(inv, &refs);
+    let mut doc = json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
@@ -113,7 +117,46 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
             }
         },
         "components": components,
-    })
+    });
+    if !dependencies.is_empty() {
+        doc["dependencies"] = Value::Array(dependencies);
+    }
+    doc
+}
+
+/// The `dependencies` section: each component that depends on others, by `bom-ref`.
+/// A PURL listed twice (two locations) gets its edges at each of its refs; an edge to
+/// a package the inventory does not hold is left out.
+fn dependencies(inv: &Inventory, refs: &[String]) -> Vec<Value> {
+    if inv.dependencies.is_empty() {
+        return Vec::new();
+    }
+    let mut first: BTreeMap<&str, &str> = BTreeMap::new();
+    for (p, r) in inv.packages.iter().zip(refs) {
+        first.entry(p.purl.as_str()).or_insert(r.as_str());
+    }
+    let by_purl: BTreeMap<&str, &moat_model::Dependency> = inv
+        .dependencies
+        .iter()
+        .map(|d| (d.package.as_str(), d))
+        .collect();
+    let mut out = Vec::new();
+    for (p, r) in inv.packages.iter().zip(refs) {
+        let Some(d) = by_purl.get(p.purl.as_str()) else {
+            continue;
+        };
+        let mut on: Vec<&str> = d
+            .depends_on
+            .iter()
+            .filter_map(|t| first.get(t.as_str()).copied())
+            .collect();
+        on.sort_unstable();
+        on.dedup();
+        if !on.is_empty() {
+            out.push(json!({ "ref": r, "dependsOn": on }));
+        }
+    }
+    out
 }
 
 pub fn render(inv: &Inventory, meta: &SbomMeta, w: &mut dyn Write) -> Result<(), ReportError> {
@@ -129,6 +172,7 @@ pub fn scan(r: &moat_model::Report, meta: &SbomMeta, w: &mut dyn Write) -> Resul
         distro: r.distro.clone(),
         packages: r.packages.clone(),
         unknowns: r.unknowns.clone(),
+        dependencies: r.dependencies.clone(),
     };
     let mut doc = document(&inv, meta);
     let vulns: Vec<Value> = r

@@ -82,6 +82,7 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
             "relatedSpdxElement": "SPDXRef-OperatingSystem",
         }));
     }
+    let mut ids: BTreeMap<&str, String> = BTreeMap::new();
     for (i, p) in inv.packages.iter().enumerate() {
         let id = format!(
             "SPDXRef-Package-{}-{}-{}",
@@ -107,6 +108,15 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
                 "referenceLocator": p.purl,
             }],
         });
+        if let Some(refs) = pkg["externalRefs"].as_array_mut() {
+            for cpe in &p.cpes {
+                refs.push(json!({
+                    "referenceCategory": "SECURITY",
+                    "referenceType": "cpe23Type",
+                    "referenceLocator": cpe,
+                }));
+            }
+        }
         if let (Some(s), Some(o)) = (&p.source_name, pkg.as_object_mut()) {
             o.insert(
                 "sourceInfo".into(),
@@ -127,6 +137,22 @@ pub fn document(inv: &Inventory, meta: &SbomMeta) -> Value {
             "relationshipType": "CONTAINS",
             "relatedSpdxElement": id,
         }));
+        ids.entry(p.purl.as_str()).or_insert(id);
+    }
+    // The dependency graph: `A DEPENDS_ON B`, by each PURL's first package.
+    for d in &inv.dependencies {
+        let Some(from) = ids.get(d.package.as_str()) else {
+            continue;
+        };
+        for t in &d.depends_on {
+            if let Some(to) = ids.get(t.as_str()) {
+                rels.push(json!({
+                    "spdxElementId": from,
+                    "relationshipType": "DEPENDS_ON",
+                    "relatedSpdxElement": to,
+                }));
+            }
+        }
     }
     let mut doc = json!({
         "spdxVersion": "SPDX-2.3",

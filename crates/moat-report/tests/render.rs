@@ -48,6 +48,7 @@ fn sample() -> ScanReport {
             constraint: ">= 0, < 5.36.0-7+deb12u2".into(),
         },
         data_source: "osv:Debian".into(),
+        dependency_path: Vec::new(),
     };
     let mut r = ScanReport {
         source: "docker-archive:test.tar".into(),
@@ -74,6 +75,7 @@ fn sample() -> ScanReport {
             }],
             licenses: vec![],
             found_by: "dpkg-status".into(),
+            cpes: Vec::new(),
         }],
         vulnerabilities: vec![v],
         ..Default::default()

@@ -28,6 +28,7 @@ fn pkg(name: &str, purl: &str, path: &str, licenses: &[&str]) -> Package {
         }],
         licenses: licenses.iter().map(|s| s.to_string()).collect(),
         found_by: "test".into(),
+        cpes: Vec::new(),
     }
 }
 
@@ -61,7 +62,17 @@ fn inventory() -> Inventory {
             pkg("ünï côdé/ name", "pkg:npm/odd@1.0", "/z", &[]),
         ],
         unknowns: Vec::new(),
+        // Edges to both copies of `ms`, and one to a package the inventory lacks.
+        dependencies: moat_model::graph::normalize([
+            (purl("pkg:npm/dual@1.0"), purl("pkg:npm/ms@1.0")),
+            (purl("pkg:npm/dual@1.0"), purl("pkg:npm/many@1.0")),
+            (purl("pkg:npm/many@1.0"), purl("pkg:npm/absent@1.0")),
+        ]),
     }
+}
+
+fn purl(s: &str) -> moat_model::Purl {
+    moat_model::Purl::parse(s).unwrap()
 }
 
 fn meta() -> SbomMeta {
@@ -138,8 +149,16 @@ fn cyclonedx_edge_cases() {
         comps[4]["licenses"][2],
         serde_json::json!({ "license": { "name": "Some licence" } })
     );
+    // The graph, by bom-ref: an edge to a package the inventory lacks is left out.
+    assert_eq!(
+        doc["dependencies"],
+        serde_json::json!([
+            { "ref": "pkg:npm/dual@1.0", "dependsOn": ["pkg:npm/many@1.0", "pkg:npm/ms@1.0"] }
+        ])
+    );
     let empty = cyclonedx::document(&Inventory::default(), &meta());
     validate_cdx(&empty);
+    assert!(empty.get("dependencies").is_none());
 }
 
 #[test]
@@ -157,6 +176,25 @@ fn spdx_edge_cases() {
     );
     let extracted = doc["hasExtractedLicensingInfos"].as_array().unwrap();
     assert_eq!(extracted.len(), 2);
+    let depends: Vec<(&str, &str)> = doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["relationshipType"] == "DEPENDS_ON")
+        .map(|r| {
+            (
+                r["spdxElementId"].as_str().unwrap(),
+                r["relatedSpdxElement"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        depends,
+        [
+            ("SPDXRef-Package-npm-3-dual", "SPDXRef-Package-npm-4-many"),
+            ("SPDXRef-Package-npm-3-dual", "SPDXRef-Package-npm-1-ms")
+        ]
+    );
     validate_spdx(&spdx::document(&Inventory::default(), &meta()));
 }
 

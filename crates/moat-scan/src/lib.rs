@@ -10,5 +10,6 @@ pub use moat_model::report::{
     DbInfo, IgnoredFinding, ImageSummary, LayerSummary, Report as ScanReport, Summary,
 };
 pub use pipeline::{
-    Cataloged, ScanError, ScanOptions, ScanOutcome, ScanPlan, Scanners, network_use, scan,
+    Cataloged, ScanError, ScanOptions, ScanOutcome, ScanPlan, ScanSource, Scanners, network_use,
+    scan,
 };

@@ -28,6 +28,26 @@ pub enum ScanError {
     Offline { input: String, why: &'static str },
     #[error(transparent)]
     Content(#[from] moat_content::ContentError),
+    #[error(transparent)]
+    Sbom(#[from] moat_catalog::sbom::SbomError),
+}
+
+/// What a scan reads: an image or tree, or an SBOM (`sbom:FILE`) whose packages are
+/// matched as an image's inventory would be.
+#[derive(Debug, Clone)]
+pub enum ScanSource {
+    Image(moat_image::Source),
+    Sbom(PathBuf),
+}
+
+impl ScanSource {
+    /// `sbom:FILE`, or any source [`moat_image::Source::parse`] reads.
+    pub fn parse(s: &str) -> Result<ScanSource, ScanError> {
+        match s.strip_prefix("sbom:") {
+            Some(path) => Ok(ScanSource::Sbom(PathBuf::from(path))),
+            None => Ok(ScanSource::Image(moat_image::Source::parse(s)?)),
+        }
+    }
 }
 
 /// Which scanners run.
@@ -74,7 +94,7 @@ pub struct ScanOptions {
 pub struct ScanPlan {
     /// The source as the user wrote it.
     pub source_text: String,
-    pub source: moat_image::Source,
+    pub source: ScanSource,
     pub opts: ScanOptions,
     db: Option<Database>,
     ignore: Option<IgnoreFile>,
@@ -107,9 +127,10 @@ pub fn network_use(source: &moat_image::Source, docker_host: Option<&str>) -> Op
 impl ScanPlan {
     /// Validate everything the scan will need, without opening the source.
     pub fn new(source: &str, opts: ScanOptions) -> Result<ScanPlan, ScanError> {
-        let parsed = moat_image::Source::parse(source)?;
+        let parsed = ScanSource::parse(source)?;
         if opts.offline
-            && let Some(why) = network_use(&parsed, opts.image.docker_host.as_deref())
+            && let ScanSource::Image(img) = &parsed
+            && let Some(why) = network_use(img, opts.image.docker_host.as_deref())
         {
             return Err(ScanError::Offline {
                 input: source.to_string(),
@@ -144,20 +165,38 @@ impl ScanPlan {
     /// Open the source and catalog it (the cached inventory when the layer chain was
     /// seen before): what `moat sbom` needs.
     pub fn inventory(&self) -> Result<Cataloged, ScanError> {
-        let image = self.open()?;
+        let Some(image) = self.open()? else {
+            return Ok(Cataloged {
+                image: None,
+                inventory: self.read_sbom()?,
+                cache_hit: false,
+            });
+        };
         let (inventory, cache_hit) = self.catalog(&image);
         Ok(Cataloged {
-            image,
+            image: Some(image),
             inventory,
             cache_hit,
         })
     }
 
-    /// Open the source.
-    fn open(&self) -> Result<moat_image::Image, ScanError> {
-        let mut image = moat_image::open_source(&self.source, &self.opts.image)?;
+    /// The inventory an SBOM source declares (empty for an image source).
+    fn read_sbom(&self) -> Result<Inventory, ScanError> {
+        match &self.source {
+            ScanSource::Sbom(path) => Ok(moat_catalog::sbom::read(path)?.inventory),
+            ScanSource::Image(_) => Ok(Inventory::default()),
+        }
+    }
+
+    /// Open the source: `None` for an SBOM, which has no image.
+    fn open(&self) -> Result<Option<moat_image::Image>, ScanError> {
+        let source = match &self.source {
+            ScanSource::Image(s) => s,
+            ScanSource::Sbom(_) => return Ok(None),
+        };
+        let mut image = moat_image::open_source(source, &self.opts.image)?;
         image.metadata.source = self.source_text.clone();
-        Ok(image)
+        Ok(Some(image))
     }
 
     /// The inventory of an opened image (cached by its layer chain), and whether it
@@ -176,8 +215,8 @@ impl ScanPlan {
             return (inv, true);
         }
         // A source tree also gets its declared dependencies (lockfiles).
-        let mode = match self.source {
-            moat_image::Source::Dir(_) => moat_catalog::Mode::Directory,
+        let mode = match &self.source {
+            ScanSource::Image(moat_image::Source::Dir(_)) => moat_catalog::Mode::Directory,
             _ => moat_catalog::Mode::Image,
         };
         let inv = moat_catalog::catalog(
@@ -196,7 +235,8 @@ impl ScanPlan {
 
 /// An opened source and its inventory.
 pub struct Cataloged {
-    pub image: moat_image::Image,
+    /// The opened image or tree; `None` for an SBOM source (no files to look at).
+    pub image: Option<moat_image::Image>,
     pub inventory: Inventory,
     /// True when the inventory came from the cache.
     pub cache_hit: bool,
@@ -257,20 +297,27 @@ impl ScanPlan {
     pub fn run(&self) -> Result<ScanOutcome, ScanError> {
         let opts = &self.opts;
         let source = self.source_text.as_str();
-        let image = self.open()?;
-        // The content scanners read the layers beside the catalog (both cores).
-        let content_cache = opts.use_cache.then_some(opts.image.cache_dir.as_path());
-        let ((inventory, cache_hit), content) = std::thread::scope(|s| {
-            let content = self
-                .content
-                .as_ref()
-                .map(|engine| s.spawn(|| crate::content::compute(engine, &image, content_cache)));
-            let cataloged = self.catalog(&image);
-            // A panic in a content scanner is a bug the tests surface; the scan goes
-            // on without its findings.
-            (cataloged, content.and_then(|h| h.join().ok()))
-        });
-        let meta = image.metadata().clone();
+        let (image, (inventory, cache_hit), content) = match self.open()? {
+            None => (None, (self.read_sbom()?, false), None),
+            Some(image) => {
+                // The content scanners read the layers beside the catalog (both cores).
+                let content_cache = opts.use_cache.then_some(opts.image.cache_dir.as_path());
+                let (cataloged, content) = std::thread::scope(|s| {
+                    let content = self.content.as_ref().map(|engine| {
+                        s.spawn(|| crate::content::compute(engine, &image, content_cache))
+                    });
+                    let cataloged = self.catalog(&image);
+                    // A panic in a content scanner is a bug the tests surface; the scan
+                    // goes on without its findings.
+                    (cataloged, content.and_then(|h| h.join().ok()))
+                });
+                (Some(image), cataloged, content)
+            }
+        };
+        let meta = image
+            .as_ref()
+            .map(|i| i.metadata().clone())
+            .unwrap_or_default();
         let mut report = ScanReport {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
@@ -293,6 +340,7 @@ impl ScanPlan {
             distro: inventory.distro.clone(),
             packages: inventory.packages.clone(),
             unknowns: inventory.unknowns.clone(),
+            dependencies: inventory.dependencies.clone(),
             ..Default::default()
         };
 
@@ -319,20 +367,41 @@ impl ScanPlan {
             )?;
             report.warnings.extend(out.warnings);
             dropped = out.dropped;
-            self.apply_policy(&mut report, out.findings);
+            let mut findings = out.findings;
+            add_dependency_paths(&inventory.dependencies, &mut findings);
+            self.apply_policy(&mut report, findings);
         }
-        if opts.scanners.misconfig {
-            let mut found = moat_lint::image_config::check(&meta, image.resolver());
-            if let Some(keep) = &opts.severities {
-                found.retain(|f| keep.contains(&f.severity));
+        match &image {
+            Some(image) => {
+                if opts.scanners.misconfig {
+                    let mut found = moat_lint::image_config::check(&meta, image.resolver());
+                    if let Some(keep) = &opts.severities {
+                        found.retain(|f| keep.contains(&f.severity));
+                    }
+                    report.misconfigurations = found;
+                }
+                if let Some(found) = content {
+                    let keep = |id: &str, sev: Severity, path: &str, pkg: &str| {
+                        self.keeps_content(id, sev, path, pkg)
+                    };
+                    crate::content::apply(found, &mut report, &keep);
+                }
             }
-            report.misconfigurations = found;
-        }
-        if let Some(found) = content {
-            let keep = |id: &str, sev: Severity, path: &str, pkg: &str| {
-                self.keeps_content(id, sev, path, pkg)
-            };
-            crate::content::apply(found, &mut report, &keep);
+            None => {
+                let mut skipped = Vec::new();
+                if opts.scanners.misconfig {
+                    skipped.push("misconfig");
+                }
+                if self.content.is_some() {
+                    skipped.push("content (secret, malware, file, integrity)");
+                }
+                if !skipped.is_empty() {
+                    report.warnings.push(format!(
+                        "{source}: an SBOM holds no files or image configuration: the {} scanners did not run",
+                        skipped.join(" and ")
+                    ));
+                }
+            }
         }
         report.finish();
         report.remediations = crate::remediation::plan(&report);
@@ -341,6 +410,25 @@ impl ScanPlan {
             dropped,
             cache_hit,
         })
+    }
+}
+
+/// Give each finding in a transitive dependency the path from a top-level package.
+fn add_dependency_paths(deps: &[moat_model::Dependency], findings: &mut [VulnFinding]) {
+    if deps.is_empty() {
+        return;
+    }
+    let graph = moat_model::graph::Graph::new(deps);
+    let mut memo: std::collections::BTreeMap<String, Option<Vec<String>>> = Default::default();
+    for f in findings {
+        let purl = f.package.purl.as_str();
+        let path = memo
+            .entry(purl.to_string())
+            .or_insert_with(|| graph.path_to(purl))
+            .clone();
+        if let Some(p) = path {
+            f.dependency_path = p;
+        }
     }
 }
 

@@ -262,6 +262,7 @@ mod tests {
                 constraint: String::new(),
             },
             data_source: String::new(),
+            dependency_path: Vec::new(),
         }
     }
 

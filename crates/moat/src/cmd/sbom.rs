@@ -12,7 +12,8 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// What to inventory: docker-archive:PATH, oci-dir:PATH, oci-archive:PATH,
-    /// registry:REF, docker:REF, rootfs:PATH, dir:PATH (also reads lockfiles), or a path.
+    /// registry:REF, docker:REF, rootfs:PATH, dir:PATH (also reads lockfiles), a path,
+    /// or sbom:FILE (another SBOM, converted).
     pub source: String,
     /// Output format.
     #[arg(long, short = 'f', default_value = "table",

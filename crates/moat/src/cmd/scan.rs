@@ -16,8 +16,9 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The image or tree: docker-archive:PATH, oci-dir:PATH[:TAG|@DIGEST],
-    /// oci-archive:PATH, registry:REF, docker:REF, dir:PATH, rootfs:PATH, or a bare
-    /// path or reference.
+    /// oci-archive:PATH, registry:REF, docker:REF, dir:PATH, rootfs:PATH, a bare
+    /// path or reference, or sbom:FILE (a CycloneDX or SPDX SBOM, matched as an
+    /// image's inventory).
     #[arg(value_name = "SOURCE")]
     pub source: String,
     /// Output format.
