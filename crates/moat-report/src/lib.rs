@@ -15,6 +15,7 @@ pub mod audit;
 pub mod checkstyle;
 pub mod content;
 pub mod cyclonedx;
+pub mod dashboard;
 pub mod format;
 pub mod github;
 pub mod gitlab;

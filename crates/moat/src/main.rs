@@ -69,6 +69,10 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Verify images' sources, pinning, signatures and attestations against a policy.
     Verify(cmd::verify::Args),
+    /// Run moat as a service: API, dashboard, job queue (SQLite or PostgreSQL).
+    Serve(cmd::serve::Args),
+    /// Run a worker of `moat serve`'s queue (any number, any host).
+    Worker(cmd::serve::WorkerArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +86,8 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(&cli.global, a),
         Command::Audit(a) => cmd::audit::run(&cli.global, a),
         Command::Verify(a) => cmd::verify::run(&cli.global, a),
+        Command::Serve(a) => cmd::serve::run(&cli.global, a),
+        Command::Worker(a) => cmd::serve::run_worker(&cli.global, a),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@ pub mod lint;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
+pub mod serve;
 pub mod source;
 pub mod verify;
 
