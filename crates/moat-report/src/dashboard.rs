@@ -94,12 +94,20 @@ pub fn render(tenant: &str, images: &[Value], findings: &[Value]) -> String {
         let _ = write!(
             h,
             "<tr><td class=\"{c}\">{s}</td><td>{id}</td><td>{p}</td><td>{v}</td><td>{fx}</td><td>{img}</td><td>{ti}</td></tr>\n",
-            c = if SEVERITIES.contains(&sev) { sev } else { "UNKNOWN" },
+            c = if SEVERITIES.contains(&sev) {
+                sev
+            } else {
+                "UNKNOWN"
+            },
             s = esc(sev),
             id = esc(text(f, "id")),
             p = esc(text(f, "package")),
             v = esc(text(f, "version")),
-            fx = if fixed.is_empty() { "no fix".to_string() } else { esc(fixed) },
+            fx = if fixed.is_empty() {
+                "no fix".to_string()
+            } else {
+                esc(fixed)
+            },
             img = esc(text(f, "reference")),
             ti = esc(text(f, "title")),
         );
@@ -114,7 +122,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_control_characters() {
-        assert_eq!(esc("<a href='x'>&\u{1b}"), "&lt;a href=&#39;x&#39;&gt;&amp;\\u{1b}");
+        assert_eq!(
+            esc("<a href='x'>&\u{1b}"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;\\u{1b}"
+        );
         let page = render(
             "t",
             &[serde_json::json!({"id": 1, "reference": "<script>", "findings": {"HIGH": 2}})],

@@ -126,10 +126,7 @@ struct LoginQuery {
 /// Set the dashboard's cookie and go to the dashboard.
 async fn login(State(app): State<Arc<App>>, Query(q): Query<LoginQuery>) -> Result<Response> {
     app.verifier.verify(&app.store, &q.token).await?;
-    let cookie = format!(
-        "moat_token={}; HttpOnly; SameSite=Strict; Path=/",
-        q.token
-    );
+    let cookie = format!("moat_token={}; HttpOnly; SameSite=Strict; Path=/", q.token);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
@@ -222,7 +219,12 @@ impl Page {
 }
 
 /// Images of the tenant with their findings counted by severity.
-pub async fn list_images(store: &Store, tenant: &str, after: i64, limit: i64) -> Result<Vec<Value>> {
+pub async fn list_images(
+    store: &Store,
+    tenant: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Value>> {
     let rows = store
         .query(
             "SELECT id, reference, digest, updated_ms FROM images WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3",
@@ -335,7 +337,14 @@ async fn findings(
     Extension(c): Extension<Caller>,
     Query(p): Query<Page>,
 ) -> Result<Json<Value>> {
-    let f = list_findings(&app.store, &c.tenant, None, p.severity.as_deref(), p.limit()).await?;
+    let f = list_findings(
+        &app.store,
+        &c.tenant,
+        None,
+        p.severity.as_deref(),
+        p.limit(),
+    )
+    .await?;
     Ok(Json(json!({ "findings": f })))
 }
 
@@ -352,8 +361,8 @@ async fn create_token(
     Json(t): Json<NewToken>,
 ) -> Result<(StatusCode, Json<Value>)> {
     c.require(Role::Admin)?;
-    let role = Role::parse(&t.role)
-        .ok_or(Error::BadRequest("role: admin, submitter or reader".into()))?;
+    let role =
+        Role::parse(&t.role).ok_or(Error::BadRequest("role: admin, submitter or reader".into()))?;
     if t.label.len() > 256 {
         return Err(Error::BadRequest("label: at most 256 bytes".into()));
     }
@@ -490,5 +499,7 @@ async fn dashboard(
 ) -> Result<Html<String>> {
     let images = list_images(&app.store, &c.tenant, 0, 1000).await?;
     let findings = list_findings(&app.store, &c.tenant, None, None, 2000).await?;
-    Ok(Html(moat_report::dashboard::render(&c.tenant, &images, &findings)))
+    Ok(Html(moat_report::dashboard::render(
+        &c.tenant, &images, &findings,
+    )))
 }

@@ -139,12 +139,12 @@ pub struct Verifier {
 impl Verifier {
     pub async fn verify(&self, store: &Store, token: &str) -> Result<Caller> {
         let bad = Error::Unauthorized("unknown, wrong or revoked token");
-        let rest = token.strip_prefix("moat_").ok_or(Error::Unauthorized(
-            "a token looks like moat_<id>_<secret>",
-        ))?;
-        let (id, secret) = rest.split_once('_').ok_or(Error::Unauthorized(
-            "a token looks like moat_<id>_<secret>",
-        ))?;
+        let rest = token
+            .strip_prefix("moat_")
+            .ok_or(Error::Unauthorized("a token looks like moat_<id>_<secret>"))?;
+        let (id, secret) = rest
+            .split_once('_')
+            .ok_or(Error::Unauthorized("a token looks like moat_<id>_<secret>"))?;
         if id.len() != 16 || secret.is_empty() || secret.len() > 128 {
             return Err(bad);
         }

@@ -47,4 +47,3 @@ impl WorkerConfig {
         i64::try_from(self.lease.as_millis()).unwrap_or(30_000)
     }
 }
-

@@ -74,7 +74,10 @@ impl IntoResponse for Error {
         let status = self.status();
         // Internal details stay in the server's log, not in the reply.
         let msg = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            eprintln!("moat serve: {}", moat_model::escape_control(&self.to_string()));
+            eprintln!(
+                "moat serve: {}",
+                moat_model::escape_control(&self.to_string())
+            );
             "internal error".to_string()
         } else {
             self.to_string()

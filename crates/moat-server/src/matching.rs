@@ -13,11 +13,7 @@ pub fn open_advisories(path: &Path) -> Result<moat_db::Database> {
 }
 
 /// A report of an inventory matched against `db` (vulnerabilities only).
-pub fn match_inventory(
-    db: &moat_db::Database,
-    inv: &Inventory,
-    source: &str,
-) -> Result<Report> {
+pub fn match_inventory(db: &moat_db::Database, inv: &Inventory, source: &str) -> Result<Report> {
     let out = moat_match::matcher::match_packages(db, &inv.packages, inv.distro.as_ref())
         .map_err(|e| Error::Scan(e.to_string()))?;
     let mut report = Report {
@@ -101,4 +97,3 @@ pub fn insert_findings(
         })
         .collect()
 }
-

@@ -182,4 +182,3 @@ pub enum Step {
         status: Option<u16>,
     },
 }
-

@@ -6,11 +6,11 @@
 //! that dies half way is resumed by another worker, and images already updated yield no
 //! new findings the second time, so no receiver hears of a finding twice.
 
+use crate::config::WorkerConfig;
 use crate::error::{Error, Result};
+use crate::matching::{FindingKey, finding_rows, insert_findings, match_inventory};
 use crate::queue::Job;
 use crate::store::{Stmt, Store, now_ms};
-use crate::config::WorkerConfig;
-use crate::matching::{FindingKey, finding_rows, insert_findings, match_inventory};
 use moat_model::Inventory;
 use std::collections::BTreeSet;
 
@@ -36,7 +36,14 @@ pub async fn run(store: &Store, cfg: &WorkerConfig, job: &Job) -> Result<bool> {
         // Match the batch on a blocking thread (the advisory database is not Sync).
         let batch: Vec<(i64, String, String, Option<String>)> = rows
             .iter()
-            .map(|r| (r[0].int().unwrap_or(0), r[1].string(), r[2].string(), r[3].text().map(str::to_string)))
+            .map(|r| {
+                (
+                    r[0].int().unwrap_or(0),
+                    r[1].string(),
+                    r[2].string(),
+                    r[3].text().map(str::to_string),
+                )
+            })
             .collect();
         let path = cfg.advisory_db.clone();
         let matched = tokio::task::spawn_blocking(move || -> Result<Vec<_>> {
@@ -47,7 +54,12 @@ pub async fn run(store: &Store, cfg: &WorkerConfig, job: &Job) -> Result<bool> {
                 let Some(inv) = inv.and_then(|t| serde_json::from_str::<Inventory>(&t).ok()) else {
                     continue;
                 };
-                out.push((id, tenant, reference.clone(), match_inventory(&db, &inv, &reference)?));
+                out.push((
+                    id,
+                    tenant,
+                    reference.clone(),
+                    match_inventory(&db, &inv, &reference)?,
+                ));
             }
             Ok(out)
         })
@@ -78,7 +90,11 @@ pub async fn run(store: &Store, cfg: &WorkerConfig, job: &Job) -> Result<bool> {
             let mut stmts = vec![Stmt::guard(
                 "UPDATE jobs SET lease_until_ms = $1 WHERE id = $2 AND lease_owner = $3 \
                  AND state = 'running' RETURNING id",
-                vec![(now + lease).into(), job.id.into(), cfg.owner.as_str().into()],
+                vec![
+                    (now + lease).into(),
+                    job.id.into(),
+                    cfg.owner.as_str().into(),
+                ],
             )];
             for k in &gone {
                 stmts.push(Stmt::new(
@@ -133,10 +149,7 @@ pub async fn run(store: &Store, cfg: &WorkerConfig, job: &Job) -> Result<bool> {
     }
     Ok(store
         .transaction(vec![crate::queue::finish_guard(
-            job.id,
-            &cfg.owner,
-            "done",
-            None,
+            job.id, &cfg.owner, "done", None,
         )])
         .await?
         .is_some())

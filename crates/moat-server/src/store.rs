@@ -238,7 +238,10 @@ impl Store {
         // under the lock, in a second transaction that re-checks).
         let out = self.transaction(stmts).await?;
         let have = out
-            .and_then(|r| r.last().and_then(|rows| rows.first().and_then(|r| r[0].int())))
+            .and_then(|r| {
+                r.last()
+                    .and_then(|rows| rows.first().and_then(|r| r[0].int()))
+            })
             .unwrap_or(0);
         for (i, m) in MIGRATIONS.iter().enumerate() {
             let version = i64::try_from(i).unwrap_or(i64::MAX) + 1;

@@ -7,8 +7,8 @@
 //! any worker sends them and only one sends each attempt.
 
 use crate::error::{Error, Result};
-use crate::store::{Stmt, Store, now_ms};
 use crate::queue::Step;
+use crate::store::{Stmt, Store, now_ms};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration;
@@ -133,7 +133,13 @@ pub async fn deliver_one(store: &Store) -> Result<Option<Step>> {
     }))
 }
 
-fn post(url: &str, body: &str, signature: &str, id: i64, event: &str) -> std::result::Result<u16, ureq::Error> {
+fn post(
+    url: &str,
+    body: &str,
+    signature: &str,
+    id: i64,
+    event: &str,
+) -> std::result::Result<u16, ureq::Error> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(TIMEOUT))

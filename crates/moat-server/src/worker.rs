@@ -5,7 +5,9 @@
 
 pub use crate::config::WorkerConfig;
 use crate::error::{Error, Result};
-use crate::matching::{FindingKey, finding_rows, insert_findings, match_inventory, open_advisories};
+use crate::matching::{
+    FindingKey, finding_rows, insert_findings, match_inventory, open_advisories,
+};
 pub use crate::queue::Step;
 use crate::queue::{self, Job, JobKind};
 use crate::store::{Stmt, Store, now_ms};
@@ -332,5 +334,8 @@ async fn watch_advisories(
             ),
         ])
         .await?;
-    Ok(out.and_then(|r| r.get(1).and_then(|rows| rows.first().and_then(|r| r[0].int()))))
+    Ok(out.and_then(|r| {
+        r.get(1)
+            .and_then(|rows| rows.first().and_then(|r| r[0].int()))
+    }))
 }

@@ -46,19 +46,47 @@ fn replicas_migrate_at_once_and_leases_expire() {
         let a = queue::claim(s, "worker-a", 500).await.unwrap().unwrap();
         assert_eq!(a.id, id);
         // While the lease holds, nobody else gets it.
-        assert!(queue::claim(&stores[1], "worker-b", 500).await.unwrap().is_none());
+        assert!(
+            queue::claim(&stores[1], "worker-b", 500)
+                .await
+                .unwrap()
+                .is_none()
+        );
         tokio::time::sleep(Duration::from_millis(700)).await;
         // Expired: B takes it over (second attempt).
-        let b = queue::claim(&stores[1], "worker-b", 30_000).await.unwrap().unwrap();
+        let b = queue::claim(&stores[1], "worker-b", 30_000)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((b.id, b.attempts), (id, 2));
         // A comes back: it can neither renew nor finish the job any more.
         assert!(!queue::renew(s, id, "worker-a", 30_000).await.unwrap());
-        assert!(s.transaction(vec![queue::finish_guard(id, "worker-a", "done", None)]).await.unwrap().is_none());
+        assert!(
+            s.transaction(vec![queue::finish_guard(id, "worker-a", "done", None)])
+                .await
+                .unwrap()
+                .is_none()
+        );
         // B finishes it, once.
-        assert!(stores[1].transaction(vec![queue::finish_guard(id, "worker-b", "done", None)]).await.unwrap().is_some());
-        assert!(stores[1].transaction(vec![queue::finish_guard(id, "worker-b", "done", None)]).await.unwrap().is_none());
+        assert!(
+            stores[1]
+                .transaction(vec![queue::finish_guard(id, "worker-b", "done", None)])
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            stores[1]
+                .transaction(vec![queue::finish_guard(id, "worker-b", "done", None)])
+                .await
+                .unwrap()
+                .is_none()
+        );
     });
-    assert_eq!(pg.psql("SELECT state || ' ' || done_by || ' ' || attempts FROM jobs"), "done worker-b 2");
+    assert_eq!(
+        pg.psql("SELECT state || ' ' || done_by || ' ' || attempts FROM jobs"),
+        "done worker-b 2"
+    );
 }
 
 #[test]
@@ -71,9 +99,16 @@ fn concurrent_claims_never_hand_out_a_job_twice() {
     let claimed = block_on(async {
         let store = moat_server::Store::open(&url).await.unwrap();
         for i in 0..300 {
-            queue::submit(&store, "t", JobKind::Sbom, "sbom", &format!("r{i}"), Some("{}".into()))
-                .await
-                .unwrap();
+            queue::submit(
+                &store,
+                "t",
+                JobKind::Sbom,
+                "sbom",
+                &format!("r{i}"),
+                Some("{}".into()),
+            )
+            .await
+            .unwrap();
         }
         // Six claimers on their own connections pools, as fast as they can.
         let mut tasks = Vec::new();
@@ -114,7 +149,10 @@ fn receiver() -> Receiver {
     let g = Arc::clone(&got);
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let app = axum::Router::new().route(
                 "/hook",
@@ -122,7 +160,12 @@ fn receiver() -> Receiver {
                     let g = Arc::clone(&g);
                     async move {
                         let mut v = g.lock().unwrap();
-                        let hdr = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                        let hdr = |k: &str| {
+                            h.get(k)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_string()
+                        };
                         v.push((hdr("x-moat-signature"), hdr("x-moat-delivery"), body));
                         if v.len() == 1 {
                             axum::http::StatusCode::INTERNAL_SERVER_ERROR
@@ -153,8 +196,9 @@ fn new_advisories_rematch_stored_inventories_and_a_signed_webhook_arrives_once()
     let pg = Postgres::start();
     let dir = tempfile::tempdir().unwrap();
     let adb = dir.path().join("advisories.db");
-    // Only PyPI at first: the npm packages of the inventory have no findings yet.
-    import_advisories(&adb, &["PyPI"]);
+    // Only npm at first: the PyPI packages of the inventory (Flask 2.0.0, Werkzeug
+    // 2.0.0) have no findings yet.
+    import_advisories(&adb, &["npm"]);
     let sbom = inventory(&fixture_tree(dir.path()), &dir.path().join("cache"));
     let mut worker = moat_server::WorkerConfig::new(adb.clone(), dir.path().join("cache"));
     worker.poll = Duration::from_millis(100);
@@ -167,59 +211,108 @@ fn new_advisories_rematch_stored_inventories_and_a_signed_webhook_arrives_once()
     let base = &server.base;
     let admin = block_on(async {
         let s = moat_server::Store::open(&pg.url()).await.unwrap();
-        moat_server::auth::create_token(&s, "acme", moat_server::Role::Admin, "t").await.unwrap()
+        moat_server::auth::create_token(&s, "acme", moat_server::Role::Admin, "t")
+            .await
+            .unwrap()
     });
     let recv = receiver();
     let secret = "a-test-secret-of-some-length";
-    let (s, r) = http("POST", &format!("{base}/api/v1/webhooks"), Some(&admin), Some(&json!({"url": recv.url, "secret": secret})));
+    let (s, r) = http(
+        "POST",
+        &format!("{base}/api/v1/webhooks"),
+        Some(&admin),
+        Some(&json!({"url": recv.url, "secret": secret})),
+    );
     assert_eq!(s, 201, "{r}");
-    let (s, r) = http("POST", &format!("{base}/api/v1/scans"), Some(&admin), Some(&json!({"sbom": sbom, "reference": "acme/app:1"})));
+    let (s, r) = http(
+        "POST",
+        &format!("{base}/api/v1/scans"),
+        Some(&admin),
+        Some(&json!({"sbom": sbom, "reference": "acme/app:1"})),
+    );
     assert_eq!(s, 202, "{r}");
     let job = r["job"].as_i64().unwrap();
     let image = wait_for("the scan", 120, || {
-        let (_, j) = http("GET", &format!("{base}/api/v1/jobs/{job}"), Some(&admin), None);
+        let (_, j) = http(
+            "GET",
+            &format!("{base}/api/v1/jobs/{job}"),
+            Some(&admin),
+            None,
+        );
         (j["state"] == "done").then(|| j["image"].as_i64().unwrap())
     });
     let findings = |base: &str| -> Vec<Value> {
-        let (_, img) = http("GET", &format!("{base}/api/v1/images/{image}"), Some(&admin), None);
+        let (_, img) = http(
+            "GET",
+            &format!("{base}/api/v1/images/{image}"),
+            Some(&admin),
+            None,
+        );
         img["findings"].as_array().unwrap().clone()
     };
     let before = findings(base);
-    assert!(before.iter().all(|f| f["ecosystem"] != "npm"), "no npm data yet");
+    assert!(
+        before.iter().all(|f| f["ecosystem"] != "pypi"),
+        "no PyPI data yet: {before:?}"
+    );
     // The workers have recorded the advisory database they match with.
     wait_for("the advisory stamp", 30, || {
-        (!pg.psql("SELECT value FROM meta WHERE key = 'advisory_stamp'").is_empty()).then_some(())
+        (!pg.psql("SELECT value FROM meta WHERE key = 'advisory_stamp'")
+            .is_empty())
+        .then_some(())
     });
 
-    // `moat db import` of npm advisories: the workers notice, re-match, notify.
-    import_advisories(&adb, &["npm"]);
+    // `moat db import` of PyPI advisories: the workers notice, re-match, notify.
+    import_advisories(&adb, &["PyPI"]);
     let after = wait_for("the re-match", 120, || {
         let f = findings(base);
         (f.len() > before.len()).then_some(f)
     });
     let new: Vec<&Value> = after.iter().filter(|f| !before.contains(f)).collect();
-    assert!(new.iter().all(|f| f["ecosystem"] == "npm"), "{new:?}");
+    assert!(new.iter().all(|f| f["ecosystem"] == "pypi"), "{new:?}");
     // The webhook: refused once (500), retried, accepted; never sent again after.
-    wait_for("the delivery", 60, || (recv.got.lock().unwrap().len() >= 2).then_some(()));
+    wait_for("the delivery", 60, || {
+        (recv.got.lock().unwrap().len() >= 2).then_some(())
+    });
     std::thread::sleep(Duration::from_secs(3));
     let got = recv.got.lock().unwrap().clone();
-    assert_eq!(got.len(), 2, "one refused attempt and one accepted: {got:?}");
+    assert_eq!(
+        got.len(),
+        2,
+        "one refused attempt and one accepted: {got:?}"
+    );
     assert_eq!(got[0].1, got[1].1, "a retry carries the same delivery id");
     for (sig, _, body) in &got {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(body.as_bytes());
-        assert_eq!(*sig, format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
+        assert_eq!(
+            *sig,
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        );
     }
     let event: Value = serde_json::from_str(&got[1].2).unwrap();
     assert_eq!(event["event"], "new-findings");
     assert_eq!(event["image"]["id"], image);
-    let mut ids: Vec<String> = event["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
-    let mut want: Vec<String> = new.iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> = event["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut want: Vec<String> = new
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     want.sort();
     assert_eq!(ids, want, "the webhook names exactly the new findings");
     // The delivery log.
-    let (_, d) = http("GET", &format!("{base}/api/v1/webhooks/deliveries"), Some(&admin), None);
+    let (_, d) = http(
+        "GET",
+        &format!("{base}/api/v1/webhooks/deliveries"),
+        Some(&admin),
+        None,
+    );
     let d = d["deliveries"].as_array().unwrap();
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0]["state"], "delivered");

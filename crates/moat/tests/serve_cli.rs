@@ -21,7 +21,11 @@ const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 const MOAT: &str = env!("CARGO_BIN_EXE_moat");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Postgres {
@@ -32,9 +36,20 @@ struct Postgres {
 
 impl Postgres {
     fn start() -> Postgres {
-        let dir = std::env::temp_dir().join(format!("moat-serve-pg-{}-{}", std::process::id(), free_port()));
+        let dir = std::env::temp_dir().join(format!(
+            "moat-serve-pg-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(Command::new("install").args(["-d", "-o", "postgres"]).arg(&dir).status().unwrap().success());
+        assert!(
+            Command::new("install")
+                .args(["-d", "-o", "postgres"])
+                .arg(&dir)
+                .status()
+                .unwrap()
+                .success()
+        );
         let out = Command::new("runuser")
             .args(["-u", "postgres", "--"])
             .arg(format!("{PG_BIN}/initdb"))
@@ -43,7 +58,11 @@ impl Postgres {
             .args(["-U", "moat", "--auth=trust", "--no-sync"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let port = free_port();
         let log = std::fs::File::create(dir.join("log")).unwrap();
         let child = Command::new("runuser")
@@ -53,7 +72,16 @@ impl Postgres {
             .arg(dir.join("data"))
             .arg("-k")
             .arg(&dir)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=off"])
+            .args([
+                "-p",
+                &port.to_string(),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "fsync=off",
+            ])
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -74,10 +102,26 @@ impl Postgres {
     }
     fn psql(&self, sql: &str) -> String {
         let out = Command::new(format!("{PG_BIN}/psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "moat", "-d", "postgres", "-At", "-c", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "moat",
+                "-d",
+                "postgres",
+                "-At",
+                "-c",
+                sql,
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 }
@@ -141,9 +185,10 @@ impl Proc {
     /// The URL a `serve` printed.
     fn url(&self) -> String {
         wait_for("serve to listen", 60, || {
-            self.lines()
-                .iter()
-                .find_map(|l| l.strip_prefix("moat serve: listening on ").map(str::to_string))
+            self.lines().iter().find_map(|l| {
+                l.strip_prefix("moat serve: listening on ")
+                    .map(str::to_string)
+            })
         })
     }
     fn kill(&mut self) {
@@ -165,8 +210,19 @@ fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Val
     let data;
     if let Some(b) = body {
         data = b.to_string();
-        args.extend(["-H", "content-type: application/json", "--data-binary", "@-"]);
-        let mut c = Command::new("curl").args(&args).arg(url).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        args.extend([
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            "@-",
+        ]);
+        let mut c = Command::new("curl")
+            .args(&args)
+            .arg(url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         use std::io::Write;
         c.stdin.take().unwrap().write_all(data.as_bytes()).unwrap();
         let out = c.wait_with_output().unwrap();
@@ -179,7 +235,10 @@ fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Val
 fn parse_curl(out: &[u8]) -> (u16, Value) {
     let text = String::from_utf8_lossy(out);
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(Value::String(body.to_string())))
+    (
+        code.trim().parse().unwrap_or(0),
+        serde_json::from_str(body).unwrap_or(Value::String(body.to_string())),
+    )
 }
 
 fn moat(args: &[&str], env: &[(&str, &Path)]) -> Vec<u8> {
@@ -189,16 +248,25 @@ fn moat(args: &[&str], env: &[(&str, &Path)]) -> Vec<u8> {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "moat {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "moat {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
 /// The test images (scripts/build-test-images builds or reuses them).
 fn test_images() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = std::env::var_os("MOAT_TEST_IMAGES").map(PathBuf::from).unwrap_or_else(|| root.join("target/test-images"));
+    let dir = std::env::var_os("MOAT_TEST_IMAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/test-images"));
     if !dir.join("full/docker-archive.tar").exists() {
-        let st = Command::new("bash").arg(root.join("scripts/build-test-images")).status().unwrap();
+        let st = Command::new("bash")
+            .arg(root.join("scripts/build-test-images"))
+            .status()
+            .unwrap();
         assert!(st.success(), "scripts/build-test-images failed");
     }
     dir.canonicalize().unwrap()
@@ -215,50 +283,123 @@ fn replicas_and_workers_share_one_postgres_queue() {
     let pg = Postgres::start();
     let tmp = tempfile::tempdir().unwrap();
     let adb = tmp.path().join("moat.db");
-    moat(&["db", "import", &format!("{SHARED}/vulndata/osv/npm/all.zip"), &format!("{SHARED}/vulndata/osv/PyPI/all.zip"), &format!("{SHARED}/vulndata/osv/Debian/all.zip")], &[("MOAT_DB", &adb)]);
+    moat(
+        &[
+            "db",
+            "import",
+            &format!("{SHARED}/vulndata/osv/npm/all.zip"),
+            &format!("{SHARED}/vulndata/osv/PyPI/all.zip"),
+            &format!("{SHARED}/vulndata/osv/Debian/all.zip"),
+        ],
+        &[("MOAT_DB", &adb)],
+    );
     // An inventory from `moat sbom` of real lockfiles.
     let app = tmp.path().join("app");
     std::fs::create_dir_all(&app).unwrap();
     let f = format!("{SHARED}/fixtures/lockfile-parsers");
-    std::fs::copy(format!("{f}/nodejs/npm/testdata/package-lock_v3.json"), app.join("package-lock.json")).unwrap();
-    std::fs::copy(format!("{f}/python/pip/testdata/requirements_flask.txt"), app.join("requirements.txt")).unwrap();
-    let sbom: Value = serde_json::from_slice(&moat(&["sbom", &format!("dir:{}", app.display()), "--format", "json"], &[("MOAT_CACHE_DIR", &tmp.path().join("c0"))])).unwrap();
+    std::fs::copy(
+        format!("{f}/nodejs/npm/testdata/package-lock_v3.json"),
+        app.join("package-lock.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        format!("{f}/python/pip/testdata/requirements_flask.txt"),
+        app.join("requirements.txt"),
+    )
+    .unwrap();
+    let sbom: Value = serde_json::from_slice(&moat(
+        &[
+            "sbom",
+            &format!("dir:{}", app.display()),
+            "--format",
+            "json",
+        ],
+        &[("MOAT_CACHE_DIR", &tmp.path().join("c0"))],
+    ))
+    .unwrap();
 
     let url = pg.url();
-    let token = String::from_utf8(moat(&["serve", "--database", &url, "--create-token", "acme:admin"], &[])).unwrap().trim().to_string();
+    let token = String::from_utf8(moat(
+        &["serve", "--database", &url, "--create-token", "acme:admin"],
+        &[],
+    ))
+    .unwrap()
+    .trim()
+    .to_string();
     assert!(token.starts_with("moat_"));
-    let replicas: Vec<Proc> = (0..2).map(|_| Proc::spawn(&["serve", "--listen", "127.0.0.1:0", "--database", &url], &[("MOAT_DB", &adb)])).collect();
+    let replicas: Vec<Proc> = (0..2)
+        .map(|_| {
+            Proc::spawn(
+                &["serve", "--listen", "127.0.0.1:0", "--database", &url],
+                &[("MOAT_DB", &adb)],
+            )
+        })
+        .collect();
     let urls: Vec<String> = replicas.iter().map(Proc::url).collect();
     let allow = images.display().to_string();
     let worker = |n: usize| {
         let cache = tmp.path().join(format!("w{n}"));
-        Proc::spawn(&["worker", "--database", &url, "--lease-secs", "3", "--allow-path", &allow], &[("MOAT_DB", &adb), ("MOAT_CACHE_DIR", &cache)])
+        Proc::spawn(
+            &[
+                "worker",
+                "--database",
+                &url,
+                "--lease-secs",
+                "3",
+                "--allow-path",
+                &allow,
+            ],
+            &[("MOAT_DB", &adb), ("MOAT_CACHE_DIR", &cache)],
+        )
     };
 
     // The kill: one worker alone, a real image scan; SIGKILL while it holds the job.
     let mut w0 = worker(0);
-    let (s, r) = http("POST", &format!("{}/api/v1/scans", urls[0]), &token, Some(&json!({"source": format!("docker-archive:{}", full.display()), "reference": "test/full:1"})));
+    let (s, r) = http(
+        "POST",
+        &format!("{}/api/v1/scans", urls[0]),
+        &token,
+        Some(
+            &json!({"source": format!("docker-archive:{}", full.display()), "reference": "test/full:1"}),
+        ),
+    );
     assert_eq!(s, 202, "{r}");
     let killed_job = r["job"].as_i64().unwrap();
     wait_for("worker 0 to claim the scan", 60, || {
-        (pg.psql(&format!("SELECT state FROM jobs WHERE id = {killed_job}")) == "running").then_some(())
+        (pg.psql(&format!("SELECT state FROM jobs WHERE id = {killed_job}")) == "running")
+            .then_some(())
     });
     w0.kill();
-    assert_eq!(pg.psql(&format!("SELECT state FROM jobs WHERE id = {killed_job}")), "running", "the scan was still running when its worker was killed");
+    assert_eq!(
+        pg.psql(&format!("SELECT state FROM jobs WHERE id = {killed_job}")),
+        "running",
+        "the scan was still running when its worker was killed"
+    );
     let w0_lines = w0.lines();
 
     // Three workers, two replicas, 200 jobs.
     let workers: Vec<Proc> = (1..=3).map(worker).collect();
     let mut jobs = Vec::new();
     for i in 0..200 {
-        let (s, r) = http("POST", &format!("{}/api/v1/scans", urls[i % 2]), &token, Some(&json!({"sbom": sbom, "reference": format!("acme/app:{i}")})));
+        let (s, r) = http(
+            "POST",
+            &format!("{}/api/v1/scans", urls[i % 2]),
+            &token,
+            Some(&json!({"sbom": sbom, "reference": format!("acme/app:{i}")})),
+        );
         assert_eq!(s, 202, "{r}");
         jobs.push(r["job"].as_i64().unwrap());
     }
     wait_for("every job", 600, || {
-        (pg.psql("SELECT COUNT(*) FROM jobs WHERE state NOT IN ('done', 'failed')") == "0").then_some(())
+        (pg.psql("SELECT COUNT(*) FROM jobs WHERE state NOT IN ('done', 'failed')") == "0")
+            .then_some(())
     });
-    assert_eq!(pg.psql("SELECT COUNT(*) FROM jobs WHERE state = 'done'"), "201", "{}", pg.psql("SELECT id, state, error FROM jobs WHERE state <> 'done'"));
+    assert_eq!(
+        pg.psql("SELECT COUNT(*) FROM jobs WHERE state = 'done'"),
+        "201",
+        "{}",
+        pg.psql("SELECT id, state, error FROM jobs WHERE state <> 'done'")
+    );
     // Exactly once: one report per job, one "done" line per job over all workers.
     assert_eq!(pg.psql("SELECT COUNT(*) FROM reports"), "201");
     assert_eq!(pg.psql("SELECT COUNT(DISTINCT job_id) FROM reports"), "201");
@@ -267,31 +408,73 @@ fn replicas_and_workers_share_one_postgres_queue() {
     for w in &workers {
         let mut n = 0;
         for l in w.lines() {
-            if let Some(id) = l.strip_prefix("moat worker: job ").and_then(|r| r.strip_suffix(" done")) {
+            if let Some(id) = l
+                .strip_prefix("moat worker: job ")
+                .and_then(|r| r.strip_suffix(" done"))
+            {
                 *done.entry(id.parse().unwrap()).or_default() += 1;
                 n += 1;
             }
         }
         per_worker.push(n);
     }
-    assert!(!w0_lines.iter().any(|l| l.contains(&format!("job {killed_job} done"))));
+    assert!(
+        !w0_lines
+            .iter()
+            .any(|l| l.contains(&format!("job {killed_job} done")))
+    );
     assert_eq!(done.len(), 201, "jobs done per worker: {per_worker:?}");
     assert!(done.values().all(|&n| n == 1), "a job done twice: {done:?}");
-    assert!(per_worker.iter().all(|&n| n > 0), "every worker took jobs: {per_worker:?}");
+    assert!(
+        per_worker.iter().all(|&n| n > 0),
+        "every worker took jobs: {per_worker:?}"
+    );
     // The killed worker's job: claimed twice, finished by a live worker.
-    assert_eq!(pg.psql(&format!("SELECT attempts FROM jobs WHERE id = {killed_job}")), "2");
+    assert_eq!(
+        pg.psql(&format!(
+            "SELECT attempts FROM jobs WHERE id = {killed_job}"
+        )),
+        "2"
+    );
     // Its report is the real scan of the image.
-    let (s, img) = http("GET", &format!("{}/api/v1/images?limit=1000", urls[1]), &token, None);
+    let (s, img) = http(
+        "GET",
+        &format!("{}/api/v1/images?limit=1000", urls[1]),
+        &token,
+        None,
+    );
     assert_eq!(s, 200);
-    let full_img = img["images"].as_array().unwrap().iter().find(|i| i["reference"] == "test/full:1").unwrap().clone();
-    let (s, rep) = http("GET", &format!("{}/api/v1/images/{}/report", urls[1], full_img["id"]), &token, None);
+    let full_img = img["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["reference"] == "test/full:1")
+        .unwrap()
+        .clone();
+    let (s, rep) = http(
+        "GET",
+        &format!("{}/api/v1/images/{}/report", urls[1], full_img["id"]),
+        &token,
+        None,
+    );
     assert_eq!(s, 200);
-    assert!(rep["packages"].as_array().unwrap().len() > 50, "a real Debian image has packages");
+    assert!(
+        rep["packages"].as_array().unwrap().len() > 50,
+        "a real Debian image has packages"
+    );
     // Both replicas served (each logged submissions in the audit log).
-    assert_eq!(pg.psql("SELECT COUNT(*) FROM audit_log WHERE path = '/api/v1/scans' AND status = 202"), "201");
+    assert_eq!(
+        pg.psql("SELECT COUNT(*) FROM audit_log WHERE path = '/api/v1/scans' AND status = 202"),
+        "201"
+    );
 
     // The dashboard in headless Chromium: a known finding (the most severe) is visible.
-    let (_, f) = http("GET", &format!("{}/api/v1/findings?limit=1", urls[0]), &token, None);
+    let (_, f) = http(
+        "GET",
+        &format!("{}/api/v1/findings?limit=1", urls[0]),
+        &token,
+        None,
+    );
     let known = f["findings"][0]["id"].as_str().unwrap().to_string();
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/serve-test");
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -299,8 +482,19 @@ fn replicas_and_workers_share_one_postgres_queue() {
         let login = format!("{}/login?token={token}", urls[0]);
         let chrome = |extra: &[String]| {
             Command::new("chromium")
-                .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-                .arg(format!("--user-data-dir={}", tmp.path().join("chrome").display()))
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ])
+                .arg(format!(
+                    "--user-data-dir={}",
+                    tmp.path().join("chrome").display()
+                ))
                 .args(extra)
                 .arg(&login)
                 .output()
@@ -312,8 +506,17 @@ fn replicas_and_workers_share_one_postgres_queue() {
         assert!(dom.contains(&known), "the dashboard shows {known}");
         let shot = out_dir.join("dashboard.png");
         let _ = std::fs::remove_file(&shot);
-        chrome(&[format!("--screenshot={}", shot.display()), "--window-size=1400,900".into()]);
-        assert!(std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false), "screenshot {}", shot.display());
+        chrome(&[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1400,900".into(),
+        ]);
+        assert!(
+            std::fs::metadata(&shot)
+                .map(|m| m.len() > 10_000)
+                .unwrap_or(false),
+            "screenshot {}",
+            shot.display()
+        );
     } else {
         eprintln!("SKIP (dashboard part): chromium missing");
     }

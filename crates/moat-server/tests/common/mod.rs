@@ -40,11 +40,8 @@ pub struct Postgres {
 
 impl Postgres {
     pub fn start() -> Postgres {
-        let dir = std::env::temp_dir().join(format!(
-            "moat-pg-{}-{}",
-            std::process::id(),
-            free_port()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("moat-pg-{}-{}", std::process::id(), free_port()));
         let _ = std::fs::remove_dir_all(&dir);
         let st = Command::new("install")
             .args(["-d", "-o", "postgres"])
@@ -117,7 +114,14 @@ impl Postgres {
     /// Run SQL through psql; its unaligned output.
     pub fn psql(&self, sql: &str) -> String {
         let out = Command::new(format!("{PG_BIN}/psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "moat"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "moat",
+            ])
             .args(["-d", "postgres", "-At", "-c", sql])
             .output()
             .unwrap();
@@ -226,13 +230,9 @@ impl Server {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                moat_server::serve(
-                    cfg,
-                    move |a| atx.send(a).unwrap(),
-                    async move {
-                        let _ = rx.await;
-                    },
-                )
+                moat_server::serve(cfg, move |a| atx.send(a).unwrap(), async move {
+                    let _ = rx.await;
+                })
                 .await
                 .unwrap();
             });

@@ -115,11 +115,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     let rt = runtime()?;
     if let Some(spec) = &args.create_token {
-        let (tenant, role) = spec
-            .split_once(':')
-            .context("--create-token TENANT:ROLE")?;
-        let role = moat_server::Role::parse(role)
-            .with_context(|| format!("--create-token: role {role:?}: admin, submitter or reader"))?;
+        let (tenant, role) = spec.split_once(':').context("--create-token TENANT:ROLE")?;
+        let role = moat_server::Role::parse(role).with_context(|| {
+            format!("--create-token: role {role:?}: admin, submitter or reader")
+        })?;
         let token = rt.block_on(async {
             let store = moat_server::Store::open(&database).await?;
             moat_server::auth::create_token(&store, tenant, role, "created by --create-token").await
@@ -136,9 +135,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let workers = args
-        .workers
-        .unwrap_or(if database.starts_with("sqlite:") { 1 } else { 0 });
+    let workers = args.workers.unwrap_or(if database.starts_with("sqlite:") {
+        1
+    } else {
+        0
+    });
     let cfg = moat_server::ServeConfig {
         listen: args.listen,
         database,
@@ -155,7 +156,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 
 pub fn run_worker(global: &Global, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let cfg = args.worker.config(global)?;
-    eprintln!("moat worker: {} on {}", cfg.owner, moat_server::error::redact(&args.database));
+    eprintln!(
+        "moat worker: {} on {}",
+        cfg.owner,
+        moat_server::error::redact(&args.database)
+    );
     let rt = runtime()?;
     rt.block_on(moat_server::run_worker(
         &args.database,
