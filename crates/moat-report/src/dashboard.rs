@@ -91,9 +91,9 @@ pub fn render(tenant: &str, images: &[Value], findings: &[Value]) -> String {
     for f in findings {
         let sev = text(f, "severity");
         let fixed = text(f, "fixed");
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<tr><td class=\"{c}\">{s}</td><td>{id}</td><td>{p}</td><td>{v}</td><td>{fx}</td><td>{img}</td><td>{ti}</td></tr>\n",
+            "<tr><td class=\"{c}\">{s}</td><td>{id}</td><td>{p}</td><td>{v}</td><td>{fx}</td><td>{img}</td><td>{ti}</td></tr>",
             c = if SEVERITIES.contains(&sev) {
                 sev
             } else {
