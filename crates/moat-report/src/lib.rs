@@ -16,6 +16,7 @@ pub mod checkstyle;
 pub mod content;
 pub mod cyclonedx;
 pub mod db;
+pub mod dashboard;
 pub mod format;
 pub mod github;
 pub mod gitlab;

@@ -76,6 +76,10 @@ enum Command {
     Respond(cmd::respond::Args),
     /// Watch running containers, raise alerts on rules, keep a durable security log.
     Monitor(cmd::monitor::Args),
+    /// Run moat as a service: API, dashboard, job queue (SQLite or PostgreSQL).
+    Serve(cmd::serve::Args),
+    /// Run a worker of `moat serve`'s queue (any number, any host).
+    Worker(cmd::serve::WorkerArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +96,8 @@ fn main() -> ExitCode {
         Command::Network(a) => cmd::network::run(&cli.global, a),
         Command::Respond(a) => cmd::respond::run(&cli.global, a),
         Command::Monitor(a) => cmd::monitor::run(&cli.global, a),
+        Command::Serve(a) => cmd::serve::run(&cli.global, a),
+        Command::Worker(a) => cmd::serve::run_worker(&cli.global, a),
     };
     match result {
         Ok(code) => code,

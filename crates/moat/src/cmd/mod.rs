@@ -10,6 +10,7 @@ pub mod respond;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
+pub mod serve;
 pub mod source;
 pub mod verify;
 
