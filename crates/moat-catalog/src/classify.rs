@@ -168,8 +168,12 @@ const GLOBS: &[&str] = &[
     "**/memcached",
 ];
 
-fn compiled() -> &'static [Option<(Regex, Option<Regex>)>] {
-    static C: OnceLock<Vec<Option<(Regex, Option<Regex>)>>> = OnceLock::new();
+/// A rule's compiled version pattern and, when it has one, its name-version pattern
+/// (`None` when a pattern does not compile: the rule is skipped).
+type Compiled = Option<(Regex, Option<Regex>)>;
+
+fn compiled() -> &'static [Compiled] {
+    static C: OnceLock<Vec<Compiled>> = OnceLock::new();
     C.get_or_init(|| {
         RULES
             .iter()
@@ -185,7 +189,27 @@ fn compiled() -> &'static [Option<(Regex, Option<Regex>)>] {
     })
 }
 
+/// Each rule's name globs, compiled once (a glob that does not compile matches nothing).
+fn name_sets() -> &'static [globset::GlobSet] {
+    static S: OnceLock<Vec<globset::GlobSet>> = OnceLock::new();
+    S.get_or_init(|| {
+        RULES
+            .iter()
+            .map(|r| {
+                let mut b = globset::GlobSetBuilder::new();
+                for n in r.names {
+                    if let Ok(g) = globset::Glob::new(n) {
+                        b.add(g);
+                    }
+                }
+                b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+            })
+            .collect()
+    })
+}
+
 /// Whether a file name matches one of a rule's name globs.
+#[cfg(test)]
 fn name_matches(pattern: &str, name: &str) -> bool {
     globset::Glob::new(pattern).is_ok_and(|g| g.compile_matcher().is_match(name))
 }
@@ -217,7 +241,7 @@ pub fn classify(
     let rules: Vec<usize> = RULES
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.names.iter().any(|n| name_matches(n, file_name)))
+        .filter(|(i, _)| name_sets().get(*i).is_some_and(|g| g.is_match(file_name)))
         .map(|(i, _)| i)
         .collect();
     let comp = compiled();

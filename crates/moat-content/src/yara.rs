@@ -151,8 +151,14 @@ enum Slot {
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub rules: Vec<YaraRule>,
-    ac: Option<(AhoCorasick, Vec<(Vec<u8>, Slot)>)>,
+    ac: Option<(AhoCorasick, Vec<AcPattern>)>,
 }
+
+/// One pattern of the automaton: its bytes and the string (or regex atom) it stands for.
+type AcPattern = (Vec<u8>, Slot);
+
+/// `(offset, len)` of a string's matches; `None` while a regex string is unsearched.
+type Offsets = Option<Vec<(usize, usize)>>;
 
 /// Matches kept per string (the count conditions compare against at most this).
 const MAX_OFFSETS: usize = 64;
@@ -235,7 +241,7 @@ fn eval3(e: &Expr, o: &[Option<Vec<(usize, usize)>>], data: &[u8]) -> Option<boo
 
 impl Rules {
     pub fn new(rules: Vec<YaraRule>) -> Result<Rules, YaraError> {
-        let mut pats: Vec<(Vec<u8>, Slot)> = Vec::new();
+        let mut pats: Vec<AcPattern> = Vec::new();
         for (ri, r) in rules.iter().enumerate() {
             for (si, s) in r.strings.iter().enumerate() {
                 for (pi, p) in s.patterns.iter().enumerate() {
@@ -287,7 +293,7 @@ impl Rules {
     pub fn scan(&self, data: &[u8]) -> Vec<RuleMatch> {
         // offs[rule][string]: (offset, len) of each match, capped; `None` while a
         // regex string has not been searched.
-        let mut offs: Vec<Vec<Option<Vec<(usize, usize)>>>> = self
+        let mut offs: Vec<Vec<Offsets>> = self
             .rules
             .iter()
             .map(|r| {
@@ -420,7 +426,7 @@ fn regex_matches(
     v: &mut Vec<(usize, usize)>,
 ) {
     let push = |s: usize, e: usize, v: &mut Vec<(usize, usize)>| {
-        if !(fullword_only && !fullword(data, s, e)) && v.len() < MAX_OFFSETS {
+        if (!fullword_only || fullword(data, s, e)) && v.len() < MAX_OFFSETS {
             v.push((s, e - s));
         }
     };

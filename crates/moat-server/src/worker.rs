@@ -197,6 +197,7 @@ fn scan(cfg: &WorkerConfig, job: &Job) -> Result<(Report, Inventory)> {
                 distro: out.report.distro.clone(),
                 packages: out.report.packages.clone(),
                 unknowns: out.report.unknowns.clone(),
+                dependencies: out.report.dependencies.clone(),
             };
             Ok((out.report, inv))
         }
