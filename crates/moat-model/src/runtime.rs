@@ -212,6 +212,10 @@ pub struct Alert {
     /// Tags of the rule (MITRE ATT&CK ids and the like).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The response the rule names (`action: isolate`), carried out by
+    /// `moat monitor --respond`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<crate::response::ActionKind>,
 }
 
 /// One stored record as `moat monitor query` shows it (the store's row).

@@ -819,6 +819,7 @@ fn write_batch(
                 process: ev.process.clone(),
                 evidence: ev.clone(),
                 tags: m.tags,
+                action: m.action,
             };
             records.push(alert_record(&a, &key));
             alerts.push((a, key.clone()));

@@ -8,11 +8,13 @@
 //!   lists and earlier macros.
 //! - `- rule: NAME` / `condition`, `output`, `priority`, optional `desc`, `tags`,
 //!   `enabled`: an alert when the condition is true for an event. `output` may name
-//!   fields as `%proc.cmdline`.
+//!   fields as `%proc.cmdline`. `action: isolate|pause|stop|kill|snapshot` names the
+//!   response `moat monitor --respond` takes on the alert's container.
 //!
 //! A later file may redefine a list, macro or rule of an earlier one (same name).
 
 use moat_model::Severity;
+use moat_model::response::ActionKind;
 use moat_model::runtime::{
     ContainerInfo, DockerEventInfo, FileInfo, NetInfo, ProcessInfo, ResourceInfo, RuntimeEvent,
 };
@@ -77,6 +79,7 @@ struct RawItem {
     desc: Option<String>,
     tags: Option<Vec<String>>,
     enabled: Option<bool>,
+    action: Option<String>,
 }
 
 /// One compiled rule.
@@ -96,6 +99,8 @@ pub struct Rule {
     pub severity: Severity,
     /// Its tags.
     pub tags: Vec<String>,
+    /// The response it names, if any.
+    pub action: Option<ActionKind>,
     /// Where it was defined.
     pub origin: String,
     program: cel::Program,
@@ -136,6 +141,7 @@ pub struct Match {
     pub severity: Severity,
     pub output: String,
     pub tags: Vec<String>,
+    pub action: Option<ActionKind>,
 }
 
 struct Source {
@@ -364,6 +370,12 @@ impl RuleSet {
                 .check(&program)
                 .map_err(|m| err(format!("condition: {m}")))?;
             check_output(&output).map_err(|m| err(format!("output: {m}")))?;
+            let action = item
+                .action
+                .as_deref()
+                .map(parse_action)
+                .transpose()
+                .map_err(|m| err(format!("action: {m}")))?;
             rules.push(Rule {
                 name: name.clone(),
                 desc: item.desc.clone().unwrap_or_default(),
@@ -372,6 +384,7 @@ impl RuleSet {
                 output,
                 severity,
                 tags: item.tags.clone().unwrap_or_default(),
+                action,
                 origin: format!("{}:{}", origin.file.display(), origin.line),
                 program,
             });
@@ -416,11 +429,34 @@ impl RuleSet {
                     severity: r.severity,
                     output: render_output(&r.output, ev),
                     tags: r.tags.clone(),
+                    action: r.action,
                 });
             }
         }
         out
     }
+}
+
+/// The actions a rule may name: those that contain or preserve (undoing one is an
+/// operator's decision, not a rule's).
+pub const RULE_ACTIONS: [ActionKind; 5] = [
+    ActionKind::Isolate,
+    ActionKind::Pause,
+    ActionKind::Stop,
+    ActionKind::Kill,
+    ActionKind::Snapshot,
+];
+
+/// A rule's `action:` value.
+fn parse_action(s: &str) -> Result<ActionKind, String> {
+    RULE_ACTIONS
+        .iter()
+        .copied()
+        .find(|a| a.as_str() == s.trim())
+        .ok_or_else(|| {
+            let names: Vec<&str> = RULE_ACTIONS.iter().map(|a| a.as_str()).collect();
+            format!("unknown action {s:?} (expected {})", names.join(", "))
+        })
 }
 
 /// Whether `name` is bound by a comprehension macro in `cond` (`.exists(name,` …).

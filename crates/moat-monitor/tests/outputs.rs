@@ -39,6 +39,7 @@ fn alert() -> Alert {
             ..RuntimeEvent::default()
         },
         tags: vec!["T1059".into()],
+        action: None,
     }
 }
 

@@ -285,6 +285,7 @@ mod tests {
             process: None,
             evidence: Default::default(),
             tags: vec![],
+            action: None,
         };
         let m = syslog_5424(&a, "host one", 42);
         assert_eq!(

@@ -24,7 +24,7 @@ pub mod state;
 
 pub use api::{Api, RawApi};
 pub use error::RespondError;
-pub use log::{ActionLog, JsonlLog};
+pub use log::{ActionLog, JsonlLog, StoreLog, TeeLog};
 pub use snapshot::{ImageScan, ImageScanner, SnapshotOptions};
 
 use moat_model::response::{

@@ -1,6 +1,7 @@
-//! Where action records go. [`ActionLog`] is the seam to the durable store of
-//! `moat monitor` (moat-store): until it is wired, [`JsonlLog`] appends one JSON record
-//! per line and fsyncs it before the action is reported done.
+//! Where action records go: [`StoreLog`] into the durable store of `moat monitor`
+//! (moat-store, kind `action`, queried with `moat monitor query --kind action`);
+//! [`JsonlLog`] one JSON record per line, fsynced before the action is reported done;
+//! [`TeeLog`] both.
 
 use crate::RespondError;
 use moat_model::response::ActionRecord;
@@ -140,5 +141,97 @@ impl ActionLog for JsonlLog {
 
     fn location(&self) -> String {
         self.path.display().to_string()
+    }
+}
+
+/// Records in the SQLite store of `moat monitor` (kind `action`, keyed by the record id,
+/// so a record is stored once), committed before `append` returns.
+pub struct StoreLog {
+    store: Mutex<moat_store::Store>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for StoreLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreLog")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreLog {
+    /// The store at `path` (created when absent).
+    pub fn open(path: &Path) -> Result<StoreLog, RespondError> {
+        let store = moat_store::Store::open(path).map_err(|e| RespondError::Log {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(StoreLog {
+            store: Mutex::new(store),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl ActionLog for StoreLog {
+    fn append(&self, record: &ActionRecord) -> Result<(), RespondError> {
+        let err = |reason: String| RespondError::Log {
+            path: self.path.clone(),
+            reason,
+        };
+        let body = serde_json::to_value(record).map_err(|e| err(e.to_string()))?;
+        let time_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let mut rec = moat_store::Record::new("action", time_ns, body)
+            .key(&format!("action:{}", record.id));
+        if !record.container.id.is_empty() {
+            rec = rec.container(&record.container.id);
+        }
+        if let moat_model::response::ActionSource::Monitor { rule, .. } = &record.source {
+            rec = rec.rule(rule);
+        }
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        store
+            .append(std::slice::from_ref(&rec), &[])
+            .map_err(|e| err(e.to_string()))?;
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        format!("sqlite:{}", self.path.display())
+    }
+}
+
+/// Every record to each of several logs; an append fails when one of them fails (the
+/// others still have the record).
+pub struct TeeLog {
+    logs: Vec<Box<dyn ActionLog>>,
+}
+
+impl TeeLog {
+    pub fn new(logs: Vec<Box<dyn ActionLog>>) -> TeeLog {
+        TeeLog { logs }
+    }
+}
+
+impl ActionLog for TeeLog {
+    fn append(&self, record: &ActionRecord) -> Result<(), RespondError> {
+        let mut first = None;
+        for l in &self.logs {
+            if let Err(e) = l.append(record) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    fn location(&self) -> String {
+        self.logs
+            .iter()
+            .map(|l| l.location())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

@@ -16,7 +16,9 @@ fn layer(name: &str) -> Option<u8> {
         "moat-image" | "moat-catalog" | "moat-match" | "moat-lint" | "moat-content" => 2,
         "moat-scan" | "moat-audit" | "moat-monitor" | "moat-verify" | "moat-respond"
         | "moat-netseg" => 3,
-        "moat" | "moat-server" => 4,
+        // The service runs the L3 plans for its jobs; the binary serves it (`moat serve`).
+        "moat-server" => 4,
+        "moat" => 5,
         _ => return None,
     })
 }

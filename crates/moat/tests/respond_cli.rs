@@ -310,6 +310,23 @@ fn isolate_release_and_lifecycle_on_a_real_engine() {
     }
     assert_eq!(recs[1]["reason"], "shell spawned in web");
     assert_eq!(recs[1]["after"]["networks"].as_object().unwrap().len(), 1);
+
+    // ...and in the monitor's durable store, the same records in the same order.
+    let out = Command::new(MOAT)
+        .args(["monitor", "query", "--kind", "action", "--format", "json"])
+        .arg("--store")
+        .arg(ev.join("cache/monitor/store.db"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ids = |v: Vec<&Value>| -> Vec<String> {
+        v.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(
+        ids(rows.iter().map(|r| &r["body"]).collect()),
+        ids(recs.iter().collect())
+    );
 }
 
 fn members(bundle: &Path) -> Vec<(String, Vec<u8>)> {
@@ -504,4 +521,127 @@ fn snapshot_keeps_the_evidence_and_verify_catches_one_flipped_byte() {
         last["evidence"]["sha256"],
         hex::encode(Sha256::digest(&bytes))
     );
+}
+
+/// `moat monitor --respond`: the default shell rule, redefined with `action: isolate`
+/// (a later rules file replaces a rule of the same name).
+const ISOLATE_SHELLS: &str = r#"
+- rule: Terminal shell in container
+  desc: A shell was started inside a container; isolate it.
+  condition: spawned_process && proc.name in shell_binaries && !container_init
+  output: "Shell in container %container.name (cmdline=%proc.cmdline)"
+  priority: HIGH
+  action: isolate
+"#;
+
+/// Runs `moat monitor --respond[=MODE]` with the shell rule above, starts a shell in
+/// `victim` once the monitor is up, and returns the action records the store then has
+/// (waiting up to 20 s for the first).
+fn monitor_responds(d: &Dockerd, ev: &Path, mode: &str) -> Vec<Value> {
+    let dir = ev.join(format!("monitor-{mode}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, ISOLATE_SHELLS).unwrap();
+    let store = dir.join("store.db");
+    let mut mon = Command::new(MOAT)
+        .args(["monitor", "--host", &d.host(), "--store"])
+        .arg(&store)
+        .arg("--rules")
+        .arg(&rules)
+        .arg(format!("--respond={mode}"))
+        .arg("--evidence-dir")
+        .arg(ev)
+        .args(["--output", "jsonl", "--without", "net,cgroup,files"])
+        .args(["--duration", "120"])
+        .env("MOAT_CACHE_DIR", ev.join("cache"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The monitor is up once its store exists and it has had a moment to subscribe.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !store.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    d.docker(&["exec", "victim", "sh", "-c", "sleep 2"]);
+    let mut rows = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rows.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(300));
+        let out = Command::new(MOAT)
+            .args(["monitor", "query", "--kind", "action", "--format", "json"])
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap();
+        if out.status.success() {
+            let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+            rows = v.into_iter().map(|r| r["body"].clone()).collect();
+        }
+    }
+    let _ = mon.kill();
+    let _ = mon.wait();
+    rows
+}
+
+#[test]
+fn monitor_rule_with_action_isolates_a_shell_spawner_and_only_logs_in_dry_run() {
+    if !skip_unless(
+        "monitor_rule_with_action_isolates_a_shell_spawner_and_only_logs_in_dry_run",
+        &["dockerd", "docker", "busybox", "ip", "iptables"],
+    ) {
+        return;
+    }
+    let d = daemon();
+    let ev = tempfile::tempdir().unwrap();
+    let ev = ev.path();
+    d.import_busybox("bb", &[]);
+    d.docker(&["network", "create", "app"]);
+    serve(&d, "victim", "app", &[], 8080, "victim-hello");
+    serve(&d, "peer", "app", &[], 9091, "peer-hello");
+    assert!(connects(&d, "peer", "victim", 8080, "victim-hello", true));
+
+    // Dry run (`--respond` alone): the plan is logged, nothing changes.
+    let rows = monitor_responds(&d, ev, "dry-run");
+    assert!(!rows.is_empty(), "no action was logged in dry-run");
+    let rec = &rows[0];
+    assert_eq!(rec["action"], "isolate", "{rec}");
+    assert_eq!(rec["dry_run"], true, "{rec}");
+    assert_eq!(rec["outcome"], "planned", "{rec}");
+    assert_eq!(rec["source"]["kind"], "monitor", "{rec}");
+    assert_eq!(rec["source"]["rule"], "Terminal shell in container", "{rec}");
+    assert_eq!(rec["container"]["name"], "victim", "{rec}");
+    assert_eq!(networks(&d, "victim"), ["app"]);
+    assert!(connects(&d, "peer", "victim", 8080, "victim-hello", true));
+
+    // Enforced: the container that spawned the shell is isolated, the other is not.
+    let rows = monitor_responds(&d, ev, "enforce");
+    assert!(!rows.is_empty(), "no action was logged when enforcing");
+    let rec = &rows[0];
+    assert_eq!(rec["action"], "isolate", "{rec}");
+    assert_eq!(rec["dry_run"], false, "{rec}");
+    assert_eq!(rec["outcome"], "done", "{rec}");
+    let id = inspect(&d, "victim")["Id"].as_str().unwrap().to_string();
+    let q = format!("moat-quarantine-{}", &id[..12]);
+    assert_eq!(networks(&d, "victim"), std::slice::from_ref(&q));
+    assert_eq!(inspect(&d, "victim")["State"]["Status"], "running");
+    assert_eq!(networks(&d, "peer"), ["app"]);
+    let victim_ip = rec["before"]["networks"]["app"]["ipv4"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!connects(
+        &d,
+        "peer",
+        &victim_ip,
+        8080,
+        "victim-hello",
+        false
+    ));
+    // `moat respond release` undoes it, from the record the monitor's action kept.
+    let rec = act(&d, ev, &["release", "victim"], 0);
+    assert_eq!(rec["outcome"], "done", "{rec}");
+    assert_eq!(networks(&d, "victim"), ["app"]);
+    assert!(connects(&d, "peer", "victim", 8080, "victim-hello", true));
 }

@@ -10,7 +10,7 @@ use crate::Global;
 use anyhow::{Context, bail};
 use moat_model::runtime::QueryRow;
 use moat_monitor::output::{
-    LineFormat, SyslogSink, SyslogTarget, WebhookOptions, WebhookSink, WriterSink,
+    LineFormat, OutputError, SyslogSink, SyslogTarget, WebhookOptions, WebhookSink, WriterSink,
 };
 use moat_monitor::rules::RuleSet;
 use moat_monitor::{AlertSink, Options};
@@ -80,6 +80,69 @@ pub struct RunArgs {
     /// Leave a source out: docker, proc, net, cgroup, files (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "SOURCES")]
     pub without: Vec<String>,
+    /// Carry out the `action:` of rules that raise an alert (isolate, pause, stop, kill,
+    /// snapshot the container): `--respond` alone or `--respond=dry-run` only logs the
+    /// plan; `--respond=enforce` acts. Every action is logged in the store (kind `action`).
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true,
+          default_missing_value = "dry-run", value_parser = ["dry-run", "enforce"])]
+    pub respond: Option<String>,
+    /// Where `--respond` keeps isolation records and snapshots (default: <cache>/respond,
+    /// as `moat respond`).
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+}
+
+/// Carries out the `action:` of an alert's rule on its container (`--respond`).
+struct RespondSink {
+    api: moat_respond::RawApi,
+    log: moat_respond::StoreLog,
+    opts: moat_respond::Options,
+    enforce: bool,
+}
+
+impl AlertSink for RespondSink {
+    fn name(&self) -> String {
+        format!(
+            "respond ({})",
+            if self.enforce { "enforce" } else { "dry run" }
+        )
+    }
+
+    fn send(&mut self, alert: &moat_model::runtime::Alert) -> Result<(), OutputError> {
+        let (Some(action), Some(c)) = (alert.action, &alert.container) else {
+            return Ok(());
+        };
+        let ran = moat_respond::respond_to_alert(
+            &self.api,
+            &self.log,
+            self.opts.clone(),
+            action,
+            &c.id,
+            &alert.rule,
+            None,
+            &alert.output,
+            self.enforce,
+        );
+        let r = &ran.record;
+        eprintln!(
+            "moat monitor: {} {}{}: {:?}{}",
+            action.as_str(),
+            moat_model::escape_control(if c.name.is_empty() { &c.id } else { &c.name }),
+            if r.dry_run { " (dry run)" } else { "" },
+            r.outcome,
+            r.error
+                .as_deref()
+                .map(|e| format!(" ({})", moat_model::escape_control(e)))
+                .unwrap_or_default()
+        );
+        match ran.logged {
+            Ok(()) => Ok(()),
+            Err(e) => Err(OutputError::Io {
+                sink: self.name(),
+                source: std::io::Error::other(e.to_string()),
+            }),
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -200,6 +263,18 @@ fn monitor(global: &Global, a: RunArgs) -> anyhow::Result<ExitCode> {
     let mut sinks = Vec::new();
     for o in &a.output {
         sinks.push(sink(o)?);
+    }
+    if let Some(mode) = &a.respond {
+        let evidence_dir = a
+            .evidence_dir
+            .clone()
+            .unwrap_or_else(|| global.cache_dir().join("respond"));
+        sinks.push(Box::new(RespondSink {
+            api: moat_respond::RawApi::connect(&host)?,
+            log: moat_respond::StoreLog::open(&opts.store)?,
+            opts: moat_respond::Options::new(evidence_dir),
+            enforce: mode == "enforce",
+        }));
     }
     let stop = Arc::new(AtomicBool::new(false));
     let stats = moat_monitor::run(&opts, &rules, &mut sinks, stop)

@@ -57,6 +57,10 @@ pub struct Args {
     /// The action log (JSON lines; default: <evidence-dir>/actions.jsonl).
     #[arg(long, value_name = "FILE.jsonl")]
     pub log: Option<PathBuf>,
+    /// The durable store of `moat monitor`, where every action is also recorded (kind
+    /// `action`; default: <cache>/monitor/store.db).
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
     /// snapshot: also `docker commit` the container and put it in the bundle as a
     /// docker-archive.
     #[arg(long)]
@@ -199,7 +203,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| evidence_dir.join("actions.jsonl"));
     let host = args.host.clone().unwrap_or_else(moat_engine::default_host);
     let api = moat_respond::RawApi::connect(&host)?;
-    let log = moat_respond::JsonlLog::open(&log_path)?;
+    let store = args
+        .store
+        .clone()
+        .unwrap_or_else(|| global.cache_dir().join("monitor").join("store.db"));
+    let log = moat_respond::TeeLog::new(vec![
+        Box::new(moat_respond::JsonlLog::open(&log_path)?),
+        Box::new(moat_respond::StoreLog::open(&store)?),
+    ]);
     let mut opts = moat_respond::Options::new(evidence_dir);
     opts.reason = args.reason.clone();
     opts.dry_run = args.dry_run;
