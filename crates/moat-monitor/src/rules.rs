@@ -370,12 +370,16 @@ impl RuleSet {
                 .check(&program)
                 .map_err(|m| err(format!("condition: {m}")))?;
             check_output(&output).map_err(|m| err(format!("output: {m}")))?;
-            let action = item
-                .action
-                .as_deref()
-                .map(parse_action)
-                .transpose()
-                .map_err(|m| err(format!("action: {m}")))?;
+            let action = match item.action.as_deref() {
+                None => None,
+                Some(a) => Some(parse_action(a).ok_or_else(|| {
+                    let names: Vec<&str> = RULE_ACTIONS.iter().map(|a| a.as_str()).collect();
+                    err(format!(
+                        "action: unknown action {a:?} (expected {})",
+                        names.join(", ")
+                    ))
+                })?),
+            };
             rules.push(Rule {
                 name: name.clone(),
                 desc: item.desc.clone().unwrap_or_default(),
@@ -447,16 +451,12 @@ pub const RULE_ACTIONS: [ActionKind; 5] = [
     ActionKind::Snapshot,
 ];
 
-/// A rule's `action:` value.
-fn parse_action(s: &str) -> Result<ActionKind, String> {
+/// A rule's `action:` value, when it is one of [`RULE_ACTIONS`].
+fn parse_action(s: &str) -> Option<ActionKind> {
     RULE_ACTIONS
         .iter()
         .copied()
         .find(|a| a.as_str() == s.trim())
-        .ok_or_else(|| {
-            let names: Vec<&str> = RULE_ACTIONS.iter().map(|a| a.as_str()).collect();
-            format!("unknown action {s:?} (expected {})", names.join(", "))
-        })
 }
 
 /// Whether `name` is bound by a comprehension macro in `cond` (`.exists(name,` …).

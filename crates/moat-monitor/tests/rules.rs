@@ -165,3 +165,29 @@ fn oversized_and_missing_files_are_refused_by_name() {
     let e = RuleSet::load(&[big], true).unwrap_err();
     assert!(matches!(e, RuleError::TooLarge { .. }), "{e}");
 }
+
+#[test]
+fn a_rule_may_name_a_response_and_its_matches_carry_it() {
+    let set = load(
+        "- rule: Shell\n  condition: evt.type == \"execve\" && proc.name == \"sh\"\n  output: \"shell in %container.name\"\n  priority: HIGH\n  action: isolate\n\n- rule: Quiet\n  condition: evt.type == \"execve\"\n  output: x\n  priority: LOW\n",
+    )
+    .unwrap();
+    let m = set.evaluate(&exec("sh", "sh -c id", 7));
+    let by_rule = |r: &str| m.iter().find(|x| x.rule == r).unwrap().action;
+    assert_eq!(
+        by_rule("Shell"),
+        Some(moat_model::response::ActionKind::Isolate)
+    );
+    assert_eq!(by_rule("Quiet"), None);
+    // Undoing a containment is an operator's decision; an unknown word is an error
+    // naming the file and line.
+    for bad in ["release", "unpause", "explode"] {
+        let e = err(&format!(
+            "- rule: R\n  condition: evt.type == \"execve\"\n  output: x\n  priority: LOW\n  action: {bad}\n"
+        ));
+        assert!(
+            e.starts_with("my.yaml:1:") && e.contains(&format!("unknown action \"{bad}\"")),
+            "{e}"
+        );
+    }
+}

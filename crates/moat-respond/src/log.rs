@@ -184,8 +184,8 @@ impl ActionLog for StoreLog {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
             .unwrap_or(0);
-        let mut rec = moat_store::Record::new("action", time_ns, body)
-            .key(&format!("action:{}", record.id));
+        let mut rec =
+            moat_store::Record::new("action", time_ns, body).key(&format!("action:{}", record.id));
         if !record.container.id.is_empty() {
             rec = rec.container(&record.container.id);
         }

@@ -318,10 +318,16 @@ fn isolate_release_and_lifecycle_on_a_real_engine() {
         .arg(ev.join("cache/monitor/store.db"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let ids = |v: Vec<&Value>| -> Vec<String> {
-        v.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+        v.iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(
         ids(rows.iter().map(|r| &r["body"]).collect()),
@@ -610,7 +616,10 @@ fn monitor_rule_with_action_isolates_a_shell_spawner_and_only_logs_in_dry_run() 
     assert_eq!(rec["dry_run"], true, "{rec}");
     assert_eq!(rec["outcome"], "planned", "{rec}");
     assert_eq!(rec["source"]["kind"], "monitor", "{rec}");
-    assert_eq!(rec["source"]["rule"], "Terminal shell in container", "{rec}");
+    assert_eq!(
+        rec["source"]["rule"], "Terminal shell in container",
+        "{rec}"
+    );
     assert_eq!(rec["container"]["name"], "victim", "{rec}");
     assert_eq!(networks(&d, "victim"), ["app"]);
     assert!(connects(&d, "peer", "victim", 8080, "victim-hello", true));
