@@ -273,7 +273,6 @@ fn test_images() -> PathBuf {
 }
 
 #[test]
-#[ignore = "written but not yet run to completion (the session ran out of build time); run with --ignored"]
 fn replicas_and_workers_share_one_postgres_queue() {
     if !Path::new(PG_BIN).join("postgres").exists() {
         eprintln!("SKIP: {PG_BIN}/postgres missing (apt-get install postgresql)");
