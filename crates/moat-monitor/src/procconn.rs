@@ -85,6 +85,82 @@ fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
+/// Most live processes the reader remembers (container processes only; a fork beyond it
+/// is not remembered, and its exec then depends on /proc alone).
+const MAX_TRACKED: usize = 1 << 17;
+
+/// What the reader knows of live container processes from fork and exit events, so that
+/// a process that exec'd and exited before /proc could be read is still attributed to
+/// its container (a child starts in its parent's cgroup): without it, most short-lived
+/// executions (`sh -c 'cmd'` loops) would be lost.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    /// pid → (container, parent pid).
+    live: HashMap<i64, (String, i64)>,
+}
+
+impl Tracker {
+    /// A process forked: it is in its parent's container, if the parent is in one.
+    pub fn fork(&mut self, proc: &Proc, parent: i64, child: i64) {
+        let container = match self.live.get(&parent) {
+            Some((c, _)) => Some(c.clone()),
+            None => proc.container_of(parent),
+        };
+        if let Some(c) = container
+            && (self.live.len() < MAX_TRACKED || self.live.contains_key(&child))
+        {
+            self.live.insert(child, (c, parent));
+        }
+    }
+
+    /// A process exited.
+    pub fn exit(&mut self, pid: i64) {
+        self.live.remove(&pid);
+    }
+
+    /// A process exec'd: its container and what can be known of it. /proc first (runc
+    /// moves a `docker exec` process into the container's cgroup after the fork), then
+    /// what fork events said; None for a host process.
+    pub fn exec(&mut self, proc: &Proc, pid: i64) -> Option<(String, ProcessInfo)> {
+        let read = proc.container_of(pid);
+        let container = match read {
+            Some(c) => {
+                if self.live.len() < MAX_TRACKED || self.live.contains_key(&pid) {
+                    let ppid = self.live.get(&pid).map_or(0, |(_, p)| *p);
+                    self.live.insert(pid, (c.clone(), ppid));
+                }
+                c
+            }
+            None => self.live.get(&pid)?.0.clone(),
+        };
+        let process = proc.process(pid).unwrap_or_else(|| {
+            // Gone already: its pid and parent; the executable is not known.
+            let ppid = self.live.get(&pid).map_or(0, |(_, p)| *p);
+            let (pname, pcmdline) = proc.name_and_cmdline(ppid).unwrap_or_default();
+            ProcessInfo {
+                pid,
+                ppid,
+                vpid: 0,
+                uid: -1,
+                pname,
+                pcmdline,
+                ..ProcessInfo::default()
+            }
+        });
+        Some((container, process))
+    }
+
+    /// Processes remembered.
+    pub fn len(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Whether none is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.live.is_empty()
+    }
+}
+
 /// Reads events until `stop`; sends container processes' exec and uid events, and a
 /// drop count whenever events were lost.
 pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
@@ -96,6 +172,7 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
         }
     };
     let proc = Proc::default();
+    let mut tracker = Tracker::default();
     let mut last_seq: HashMap<u32, u32> = HashMap::new();
     // Exec events whose process was gone before /proc could be read (its container,
     // if any, unknown): reported every 10 s, never silently lost.
@@ -128,6 +205,23 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
                 lost += u64::from(seq - prev - 1);
             }
             let (kind, pid) = match hdr.event {
+                ProcEvent::Fork {
+                    parent_tgid,
+                    child_pid,
+                    child_tgid,
+                    ..
+                } if child_pid == child_tgid => {
+                    tracker.fork(&proc, i64::from(parent_tgid), i64::from(child_tgid));
+                    continue;
+                }
+                ProcEvent::Exit {
+                    process_pid,
+                    process_tgid,
+                    ..
+                } if process_pid == process_tgid => {
+                    tracker.exit(i64::from(process_tgid));
+                    continue;
+                }
                 ProcEvent::Exec {
                     process_tgid,
                     process_pid,
@@ -140,14 +234,24 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
                 _ => continue,
             };
             // Read at once: a short-lived process may be gone in a moment.
-            let Some(container) = proc.container_of(pid) else {
-                if kind == "execve" && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                    gone += 1;
+            let (container, process) = if kind == "execve" {
+                match tracker.exec(&proc, pid) {
+                    Some(found) => found,
+                    None => {
+                        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                            gone += 1;
+                        }
+                        continue;
+                    }
                 }
-                continue;
-            };
-            let Some(process) = proc.process(pid) else {
-                continue;
+            } else {
+                let Some(container) = proc.container_of(pid) else {
+                    continue;
+                };
+                let Some(process) = proc.process(pid) else {
+                    continue;
+                };
+                (container, process)
             };
             tx.send(Msg::Proc(ProcMsg {
                 kind,
@@ -160,7 +264,7 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
         if gone > 0 && gone_since.elapsed() >= std::time::Duration::from_secs(10) {
             tx.note(
                 "proc",
-                &format!("{gone} exec events of processes that exited before /proc could be read (container unknown)"),
+                &format!("{gone} exec events of processes that exited before /proc could be read and whose fork was not seen (container unknown)"),
             );
             gone = 0;
             gone_since = std::time::Instant::now();
@@ -171,5 +275,54 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
                 "proc connector: sequence gap (events lost in the kernel)",
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake /proc with `pid`'s cgroup (and status when `alive`).
+    fn put(root: &std::path::Path, pid: i64, cgroup: &str, name: &str) {
+        let d = root.join(pid.to_string());
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("cgroup"), cgroup).unwrap();
+        std::fs::write(
+            d.join("status"),
+            format!("Name:\t{name}\nPPid:\t1\nUid:\t0\t0\t0\t0\nNSpid:\t{pid}\t7\n"),
+        )
+        .unwrap();
+        std::fs::write(d.join("cmdline"), format!("{name}\0-c\0loop")).unwrap();
+    }
+
+    #[test]
+    fn a_short_lived_child_is_attributed_through_its_parents_fork() {
+        let dir = tempfile::tempdir().unwrap();
+        let proc = Proc::at(dir.path());
+        let id = "a".repeat(64);
+        put(dir.path(), 100, &format!("0::/system.slice/docker-{id}.scope\n"), "sh");
+        put(dir.path(), 200, "0::/user.slice\n", "bash");
+        let mut t = Tracker::default();
+        // A container shell forks a child that execs and exits before /proc is read.
+        t.fork(&proc, 100, 101);
+        let (c, p) = t.exec(&proc, 101).unwrap();
+        assert_eq!(c, id);
+        assert_eq!((p.pid, p.ppid, p.pname.as_str()), (101, 100, "sh"));
+        assert_eq!(p.pcmdline, "sh -c loop");
+        assert!(p.name.is_empty(), "the executable of a gone process is not guessed");
+        // Its own child inherits through it, even though 101 was never in /proc.
+        t.fork(&proc, 101, 102);
+        assert_eq!(t.exec(&proc, 102).unwrap().0, id);
+        // Exits forget; a host process is nobody's business.
+        t.exit(101);
+        t.exit(102);
+        assert!(t.exec(&proc, 101).is_none());
+        t.fork(&proc, 200, 201);
+        assert!(t.exec(&proc, 201).is_none());
+        assert!(t.exec(&proc, 200).is_none());
+        // A process read from /proc is described from /proc.
+        let (c, p) = t.exec(&proc, 100).unwrap();
+        assert_eq!((c.as_str(), p.name.as_str(), p.vpid), (id.as_str(), "sh", 7));
+        assert_eq!(t.len(), 1);
     }
 }

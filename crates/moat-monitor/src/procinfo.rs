@@ -111,6 +111,15 @@ impl Proc {
         Some((name, ppid, uid, vpid))
     }
 
+    /// The name (`comm`) and command line of `pid`, if it is alive.
+    pub fn name_and_cmdline(&self, pid: i64) -> Option<(String, String)> {
+        if pid <= 0 {
+            return None;
+        }
+        let (name, ..) = self.status(pid)?;
+        Some((name, self.cmdline(pid)))
+    }
+
     /// The command line, arguments joined by spaces (at most [`MAX_CMDLINE_BYTES`]).
     pub fn cmdline(&self, pid: i64) -> String {
         let raw = std::fs::File::open(self.path(pid, "cmdline"))
