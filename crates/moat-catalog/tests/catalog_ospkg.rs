@@ -264,3 +264,79 @@ fn os_release_samples() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Every file of every package of the real databases (Mariner 2.0 SQLite, RHEL 8 and
+/// syft's BerkeleyDB) with its digest, flags and mode, as the real rpm prints them:
+/// `rpm -qa --qf '[%{=NAME} %{FILENAMES} %{FILEDIGESTS} %{FILEFLAGS} %{FILEMODES}
+/// %{FILEVERIFYFLAGS} %{=FILEDIGESTALGO}\n]'` (Debian's rpm has no NDB backend: NDB is not compared).
+#[test]
+fn rpm_file_digests_flags_and_modes_equal_rpm_qf() {
+    use moat_catalog::rpm::{RpmDigestAlgo, parse_db};
+    for (file, db_name, backend) in [
+        ("cbl-mariner-2.0.rpmdb.sqlite", "rpmdb.sqlite", "sqlite"),
+        ("rhel8-libuuid.Packages.bdb", "Packages", "bdb_ro"),
+        ("syft-redhat.Packages.bdb", "Packages", "bdb_ro"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::copy(format!("{FIX}/rpm/{file}"), tmp.path().join(db_name)).unwrap();
+        let out = std::process::Command::new("rpm")
+            .arg("--dbpath")
+            .arg(tmp.path())
+            .args(["--define", &format!("_db_backend {backend}")])
+            .args([
+                "-qa",
+                "--qf",
+                "[%{=NAME}\\t%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{FILEMODES}\\t%{FILEVERIFYFLAGS}\\t%{=FILEDIGESTALGO}\\n]",
+            ])
+            .output()
+            .expect("rpm is installed by scripts/install-deps (apt.txt)");
+        assert!(out.status.success(), "{file}");
+        let want: BTreeSet<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("gpg-pubkey"))
+            .map(str::to_string)
+            .collect();
+        let data = std::fs::read(format!("{FIX}/rpm/{file}")).unwrap();
+        let mut got = BTreeSet::new();
+        let mut algos = BTreeSet::new();
+        for e in parse_db(file, &data).unwrap() {
+            assert_eq!(e.files.len(), e.file_entries.len(), "{}", e.name);
+            for f in &e.file_entries {
+                algos.insert(f.algo);
+                got.insert(format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t8",
+                    e.name, f.path, f.digest, f.flags, f.mode, f.verify
+                ));
+            }
+        }
+        // All three are SHA-256 databases (FILEDIGESTALGO 8, printed last above).
+        assert_eq!(algos, BTreeSet::from([RpmDigestAlgo::Sha256]), "{file}");
+        assert!(!want.is_empty(), "rpm printed no files for {file}");
+        assert_eq!(got, want, "{file}");
+    }
+    // Spot checks of what rpm printed for Mariner's files: a %config(noreplace) file
+    // (RPMFILE_CONFIG|RPMFILE_NOREPLACE = 17) and a regular executable.
+    let data = std::fs::read(format!("{FIX}/rpm/cbl-mariner-2.0.rpmdb.sqlite")).unwrap();
+    let all = parse_db("x", &data).unwrap();
+    let file = |pkg: &str, path: &str| {
+        all.iter()
+            .find(|e| e.name == pkg)
+            .and_then(|e| e.file_entries.iter().find(|f| f.path == path))
+            .cloned()
+            .unwrap()
+    };
+    let issue = file("mariner-release", "/etc/issue");
+    assert_eq!(
+        issue.digest,
+        "ab4094f1eeb70563635c7cd70f3f260cd43e516b579ede1ceb638e7f36eb476e"
+    );
+    assert!(issue.is_config() && issue.is_regular() && !issue.is_ghost());
+    assert_eq!(issue.flags, 17);
+    let curl = file("curl", "/usr/bin/curl");
+    assert_eq!(
+        curl.digest,
+        "7ef6b3fd854d4ed189dd0aab2ffcf5e6bd58018ff69b97e1b86e1df7b86f3df0"
+    );
+    assert_eq!((curl.flags, curl.mode), (0, 0o100755));
+}
