@@ -340,3 +340,73 @@ fn rpm_file_digests_flags_and_modes_equal_rpm_qf() {
     );
     assert_eq!((curl.flags, curl.mode), (0, 0o100755));
 }
+
+/// NDB (SLES 15 BCI) cannot be read by Debian's rpm: its per-file tags are checked for
+/// consistency instead. Every regular, non-ghost file has a SHA-256 digest (a per-file
+/// array out of step with the file list would leave them all empty), directories and
+/// symlinks have none, and the counts are those of a real system.
+#[test]
+fn rpm_ndb_file_entries_are_consistent() {
+    use moat_catalog::rpm::{RpmDigestAlgo, parse_db};
+    let data = std::fs::read(format!("{FIX}/rpm/sle15-bci.Packages.db")).unwrap();
+    let (mut regular, mut config, mut ghost) = (0, 0, 0);
+    for e in parse_db("Packages.db", &data).unwrap() {
+        assert_eq!(e.files.len(), e.file_entries.len(), "{}", e.name);
+        for f in &e.file_entries {
+            assert_eq!(f.algo, RpmDigestAlgo::Sha256, "{} {}", e.name, f.path);
+            assert_ne!(f.mode, 0, "{} {}", e.name, f.path);
+            if f.is_regular() && !f.is_ghost() {
+                regular += 1;
+                assert_eq!(f.digest.len(), 64, "{} {}", e.name, f.path);
+            } else if !f.is_regular() {
+                assert!(f.digest.is_empty(), "{} {}", e.name, f.path);
+            }
+            config += usize::from(f.is_config());
+            ghost += usize::from(f.is_ghost());
+        }
+    }
+    assert!(regular > 1000, "{regular} regular files");
+    assert!(
+        config > 10 && ghost > 0,
+        "{config} config, {ghost} ghost files"
+    );
+    let all = parse_db("Packages.db", &data).unwrap();
+    let file = |pkg: &str, path: &str| {
+        all.iter()
+            .find(|e| e.name == pkg)
+            .and_then(|e| e.file_entries.iter().find(|f| f.path == path))
+            .cloned()
+            .unwrap()
+    };
+    let nss = file("glibc", "/etc/nsswitch.conf");
+    assert!(nss.is_config() && nss.is_regular() && nss.digest.len() == 64);
+    let cache = file("glibc", "/etc/ld.so.cache");
+    assert!(cache.is_ghost() && !cache.verifiable());
+}
+
+/// `rpm::installed` finds the database SUSE keeps under /usr/lib/sysimage/rpm (with
+/// /var/lib/rpm a symlink to it) and reports none on a tree without one.
+#[test]
+fn rpm_installed_finds_the_database() {
+    use moat_catalog::rpm::installed;
+    let data = std::fs::read(format!("{FIX}/rpm/sle15-bci.Packages.db")).unwrap();
+    let limits = moat_catalog::Limits::default();
+    let r = MemResolver::new()
+        .file("/usr/lib/sysimage/rpm/Packages.db", data.clone())
+        .symlink("/var/lib/rpm", "../../usr/lib/sysimage/rpm");
+    let (path, entries) = installed(&r, &limits).unwrap().unwrap();
+    assert_eq!(path, "/var/lib/rpm/Packages.db");
+    assert!(entries.iter().any(|e| e.name == "glibc"));
+    let r = MemResolver::new().file("/usr/lib/sysimage/rpm/Packages.db", data);
+    let (path, _) = installed(&r, &limits).unwrap().unwrap();
+    assert_eq!(path, "/usr/lib/sysimage/rpm/Packages.db");
+    let r = MemResolver::new().file("/etc/os-release", "ID=sles\n");
+    assert!(installed(&r, &limits).unwrap().is_none());
+    let tight = moat_catalog::Limits {
+        max_binary_bytes: 1000,
+        ..Default::default()
+    };
+    let r = MemResolver::new().file("/var/lib/rpm/Packages.db", vec![0u8; 5000]);
+    let e = installed(&r, &tight).unwrap_err().to_string();
+    assert!(e.contains("max_binary_bytes"), "{e}");
+}
