@@ -21,6 +21,7 @@ const TAG_VENDOR: i32 = 1011;
 const TAG_LICENSE: i32 = 1014;
 const TAG_ARCH: i32 = 1022;
 const TAG_OLDFILENAMES: i32 = 1027;
+const TAG_FILESTATES: i32 = 1029;
 const TAG_FILEMODES: i32 = 1030;
 const TAG_FILEDIGESTS: i32 = 1035;
 const TAG_FILEFLAGS: i32 = 1037;
@@ -110,6 +111,10 @@ pub struct RpmFile {
     pub flags: u32,
     /// `FILEMODES` (type and permission bits, `0o100644`); 0 when absent.
     pub mode: u16,
+    /// `FILESTATES`: 0 normal, 1 replaced (another package's file now), 2 not installed
+    /// (`--excludedocs`, `%_install_langs`), 3 net shared, 4 wrong colour (the other
+    /// architecture's copy of a multilib file); 0 when absent.
+    pub state: u8,
     /// `FILEVERIFYFLAGS` (what `rpm -V` checks; `%verify(not md5)` clears
     /// [`RPMVERIFY_FILEDIGEST`]); every bit set when absent, as rpm assumes.
     pub verify: u32,
@@ -129,10 +134,11 @@ impl RpmFile {
     pub fn is_ghost(&self) -> bool {
         self.flags & RPMFILE_GHOST != 0
     }
-    /// The content can be compared with [`RpmFile::digest`]: a regular file, not a
-    /// ghost, not `%verify(not md5)`, with a digest.
+    /// The content can be compared with [`RpmFile::digest`]: a regular file in the
+    /// normal state, not a ghost, not `%verify(not md5)`, with a digest.
     pub fn verifiable(&self) -> bool {
         self.is_regular()
+            && self.state == 0
             && !self.is_ghost()
             && self.verify & RPMVERIFY_FILEDIGEST != 0
             && !self.digest.is_empty()
@@ -171,6 +177,7 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
     let (mut dirindexes, mut basenames, mut dirnames) = (Vec::new(), Vec::new(), Vec::new());
     let (mut digests, mut flags, mut modes) = (Vec::new(), Vec::<u32>::new(), Vec::<u16>::new());
     let mut verify = Vec::<u32>::new();
+    let mut states: &[u8] = &[];
     let mut algo = RpmDigestAlgo::Md5;
     // At most `count` NUL-terminated strings from `off`; the count was checked against
     // the bytes left, so the vector is bounded by the data size.
@@ -196,10 +203,11 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
         let count = be32(blob, at + 12).ok_or("truncated index")? as usize;
         let left = data.len().saturating_sub(off);
         let fits = match ty {
-            // int32: 4 bytes each; int16: 2; strings: at least their NUL each.
+            // int32: 4 bytes each; int16: 2; char, int8, bin: 1; strings: at least
+            // their NUL each.
             4 => count.checked_mul(4).is_some_and(|n| n <= left),
             3 => count.checked_mul(2).is_some_and(|n| n <= left),
-            6 | 8 | 9 => count <= left,
+            1 | 2 | 7 | 6 | 8 | 9 => count <= left,
             _ => true,
         };
         if !fits || off > data.len() {
@@ -241,6 +249,7 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
             (TAG_FILEFLAGS, 4) => {
                 flags = (0..count).map_while(|k| be32(data, off + 4 * k)).collect()
             }
+            (TAG_FILESTATES, 1 | 2) => states = data.get(off..off + count).unwrap_or(&[]),
             (TAG_FILEVERIFYFLAGS, 4) => {
                 verify = (0..count).map_while(|k| be32(data, off + 4 * k)).collect()
             }
@@ -315,6 +324,7 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
             flags: flags.get(k).copied().unwrap_or(0),
             mode: modes.get(k).copied().unwrap_or(0),
             verify: verify.get(k).copied().unwrap_or(u32::MAX),
+            state: states.get(k).copied().unwrap_or(0),
         });
         e.files.push(path);
     }

@@ -268,7 +268,7 @@ fn os_release_samples() {
 /// Every file of every package of the real databases (Mariner 2.0 SQLite, RHEL 8 and
 /// syft's BerkeleyDB) with its digest, flags and mode, as the real rpm prints them:
 /// `rpm -qa --qf '[%{=NAME} %{FILENAMES} %{FILEDIGESTS} %{FILEFLAGS} %{FILEMODES}
-/// %{FILEVERIFYFLAGS} %{=FILEDIGESTALGO}\n]'` (Debian's rpm has no NDB backend: NDB is not compared).
+/// %{FILEVERIFYFLAGS} %{FILESTATES} %{=FILEDIGESTALGO}\n]'` (Debian's rpm has no NDB backend: NDB is not compared).
 #[test]
 fn rpm_file_digests_flags_and_modes_equal_rpm_qf() {
     use moat_catalog::rpm::{RpmDigestAlgo, parse_db};
@@ -286,7 +286,7 @@ fn rpm_file_digests_flags_and_modes_equal_rpm_qf() {
             .args([
                 "-qa",
                 "--qf",
-                "[%{=NAME}\\t%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{FILEMODES}\\t%{FILEVERIFYFLAGS}\\t%{=FILEDIGESTALGO}\\n]",
+                "[%{=NAME}\\t%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{FILEMODES}\\t%{FILEVERIFYFLAGS}\\t%{FILESTATES}\\t%{=FILEDIGESTALGO}\\n]",
             ])
             .output()
             .expect("rpm is installed by scripts/install-deps (apt.txt)");
@@ -305,8 +305,8 @@ fn rpm_file_digests_flags_and_modes_equal_rpm_qf() {
             for f in &e.file_entries {
                 algos.insert(f.algo);
                 got.insert(format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t8",
-                    e.name, f.path, f.digest, f.flags, f.mode, f.verify
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t8",
+                    e.name, f.path, f.digest, f.flags, f.mode, f.verify, f.state
                 ));
             }
         }

@@ -85,6 +85,10 @@ pub struct RpmFile {
     pub mode: u16,
     /// `FILEVERIFYFLAGS`: [`RPMVERIFY_FILEDIGEST`] cleared by `%verify(not md5)`.
     pub verify: u32,
+    /// `FILESTATES`: only 0 (normal) is compared; a replaced file holds another
+    /// package's content, a not-installed one none, a wrong-colour one the other
+    /// architecture's (multilib).
+    pub state: u8,
 }
 
 /// `RPMFILE_CONFIG`: a `%config` file.
@@ -137,12 +141,14 @@ fn digest(r: &dyn FileResolver, path: &str, algo: Algo, max: u64) -> Option<Stri
     })
 }
 
-/// rpm's expectations: regular files with a digest, not `%ghost`, not
-/// `%verify(not md5)`; `%config` files are configuration.
+/// rpm's expectations: regular files in the normal state with a digest, not
+/// `%ghost`, not `%verify(not md5)` (what `rpm -V` compares); `%config` files are
+/// configuration.
 fn rpm(files: &[RpmFile], out: &mut BTreeMap<String, Expect>) {
     for f in files {
         let Some(algo) = f.algo else { continue };
         if f.mode & 0o170000 != 0o100000
+            || f.state != 0
             || f.flags & RPMFILE_GHOST != 0
             || f.verify & RPMVERIFY_FILEDIGEST == 0
             || f.digest.is_empty()

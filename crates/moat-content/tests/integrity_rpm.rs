@@ -45,7 +45,14 @@ fn run(cmd: &mut Command) {
 
 /// Build package `name` from (source file, installed path, %files line) and record it
 /// in the database at `dbpath`.
-fn package(work: &Path, dbpath: &Path, name: &str, files: &[(&str, &str, &str)], md5: bool) {
+fn package(
+    work: &Path,
+    dbpath: &Path,
+    name: &str,
+    files: &[(&str, &str, &str)],
+    md5: bool,
+    install_flags: &[&str],
+) {
     let install: Vec<String> = files
         .iter()
         .map(|(src, dst, _)| {
@@ -85,6 +92,7 @@ fn package(work: &Path, dbpath: &Path, name: &str, files: &[(&str, &str, &str)],
         .arg("--dbpath")
         .arg(dbpath)
         .args(["-i", "--justdb", "--nodeps", "--noscripts", "--ignorearch"])
+        .args(install_flags)
         .arg(&rpm));
 }
 
@@ -119,6 +127,7 @@ fn rpm_files(r: &DirResolver) -> Vec<RpmFile> {
                 flags: f.flags,
                 mode: f.mode,
                 verify: f.verify,
+                state: f.state,
             });
         }
     }
@@ -172,6 +181,7 @@ fn rpm_database_digests_config_ghosts_and_ownership() {
             (&s_state, "/var/log/tiny.log", "%ghost /var/log/tiny.log"),
         ],
         false,
+        &[],
     );
     package(
         &work,
@@ -186,6 +196,24 @@ fn rpm_database_digests_config_ghosts_and_ownership() {
             ),
         ],
         true,
+        &[],
+    );
+    // Two packages with the same path and different content, the second installed with
+    // --replacefiles: the first one's copy is in state 1 (replaced), the tree holds the
+    // second one's.
+    let (s_a, s_b) = (
+        s("shared.a", b"from tinya\n"),
+        s("shared.b", b"from tinyb\n"),
+    );
+    let shared = "/usr/share/tiny/shared";
+    package(&work, &db, "tinya", &[(&s_a, shared, shared)], false, &[]);
+    package(
+        &work,
+        &db,
+        "tinyb",
+        &[(&s_b, shared, shared)],
+        false,
+        &["--replacefiles"],
     );
     // The tree: untouched files, one binary of each package changed, a %config file
     // edited, a %verify(not md5) file and the %ghost log rewritten, a setuid file no
@@ -199,12 +227,21 @@ fn rpm_database_digests_config_ghosts_and_ownership() {
     put(&root, "/usr/bin/cat", &truebin, 0o755);
     put(&root, "/usr/share/tinymd5/GPL-3", &gpl, 0o644);
     put(&root, "/usr/local/bin/evil", &truebin, 0o4755);
+    put(&root, shared, b"from tinyb\n", 0o644);
 
     let r = DirResolver::new(&root).unwrap();
     let files = rpm_files(&r);
     let algo = |p: &str| files.iter().find(|f| f.path == p).unwrap().algo;
     assert_eq!(algo("/usr/bin/ls"), Some(Algo::Sha256));
     assert_eq!(algo("/usr/bin/cat"), Some(Algo::Md5));
+    let state = |pkg: &str| {
+        files
+            .iter()
+            .find(|f| f.path == shared && f.package == pkg)
+            .unwrap()
+            .state
+    };
+    assert_eq!((state("tinya"), state("tinyb")), (1, 0));
 
     // Before the rpm database is read the old check applies (nothing compared).
     assert!(moat_content::integrity::scan(&r, 64 << 20).is_empty());
@@ -248,6 +285,10 @@ fn rpm_database_digests_config_ghosts_and_ownership() {
             ),
         ]
     );
+    // The order of the database does not matter (the replaced copy is never compared).
+    let mut reversed = files.clone();
+    reversed.reverse();
+    assert_eq!(scan_with_rpm(&r, 64 << 20, &reversed), f);
     let sev: Vec<_> = f.iter().map(|x| x.severity).collect();
     assert_eq!(
         sev,

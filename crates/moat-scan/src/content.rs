@@ -192,6 +192,7 @@ fn rpm_files(r: &dyn FileResolver) -> Vec<moat_content::integrity::RpmFile> {
                 flags: f.flags,
                 mode: f.mode,
                 verify: f.verify,
+                state: f.state,
             });
         }
     }
