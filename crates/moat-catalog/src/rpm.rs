@@ -311,6 +311,7 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
     } else {
         Vec::new()
     };
+    let states = if states.len() == n { states } else { &[] };
     for (k, path) in paths {
         let mut digest = digests.get(k).cloned().unwrap_or_default();
         digest.make_ascii_lowercase();
@@ -804,6 +805,7 @@ mod tests {
                     .collect(),
             ),
             (TAG_FILEDIGESTALGO, 4, 1, be32s(&[8])),
+            (TAG_FILESTATES, 1, 3, vec![0, 1, 2]),
         ]);
         let e = parse_header(&blob).unwrap();
         assert_eq!(e.files, ["/etc/p.conf", "/usr/bin/p"]);
@@ -817,6 +819,8 @@ mod tests {
         assert!(f[0].is_config() && f[0].is_regular());
         assert_eq!(f[1].digest, "ab".repeat(32), "lower-cased");
         assert_eq!((f[1].mode, f[1].algo), (0o104755, RpmDigestAlgo::Sha256));
+        assert_eq!((f[0].state, f[1].state), (0, 1));
+        assert!(f[0].verifiable() && !f[1].verifiable(), "a replaced file");
     }
 
     #[test]
@@ -834,6 +838,11 @@ mod tests {
         h.push((TAG_FILEMODES, 3, 1_000_000, vec![0x81, 0xa4, 0x81, 0xa4]));
         let e = parse_header(&header(&h)).unwrap_err().to_string();
         assert!(e.contains("claims 1000000 values"), "{e}");
+        // FILESTATES (char) claiming more bytes than the data has: refused.
+        let mut h = base();
+        h.push((TAG_FILESTATES, 1, 3, vec![0, 1]));
+        let e = parse_header(&header(&h)).unwrap_err().to_string();
+        assert!(e.contains("claims 3 values"), "{e}");
         // FILEFLAGS claiming u32::MAX values: refused, no overflow.
         let mut h = base();
         h.push((TAG_FILEFLAGS, 4, u32::MAX, be32s(&[0, 0])));
@@ -845,7 +854,9 @@ mod tests {
         h.push((TAG_FILEDIGESTS, 8, 1, b"00\0".to_vec()));
         h.push((TAG_FILEMODES, 3, 1, vec![0x81, 0xa4]));
         h.push((TAG_FILEFLAGS, 4, 2, be32s(&[1, 1])));
+        h.push((TAG_FILESTATES, 1, 1, vec![1]));
         let e = parse_header(&header(&h)).unwrap();
+        assert!(e.file_entries.iter().all(|f| f.state == 0));
         assert_eq!(e.files, ["/a", "/b"]);
         assert!(
             e.file_entries
