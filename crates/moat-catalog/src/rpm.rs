@@ -21,6 +21,12 @@ const TAG_VENDOR: i32 = 1011;
 const TAG_LICENSE: i32 = 1014;
 const TAG_ARCH: i32 = 1022;
 const TAG_OLDFILENAMES: i32 = 1027;
+const TAG_FILESTATES: i32 = 1029;
+const TAG_FILEMODES: i32 = 1030;
+const TAG_FILEDIGESTS: i32 = 1035;
+const TAG_FILEFLAGS: i32 = 1037;
+const TAG_FILEVERIFYFLAGS: i32 = 1045;
+const TAG_FILEDIGESTALGO: i32 = 5011;
 const TAG_SOURCERPM: i32 = 1044;
 const TAG_PROVIDENAME: i32 = 1047;
 const TAG_REQUIRENAME: i32 = 1049;
@@ -44,6 +50,99 @@ pub struct RpmEntry {
     pub requires: Vec<String>,
     /// `Provides` names.
     pub provides: Vec<String>,
+    /// Every file of [`RpmEntry::files`] with what the header records about it (same
+    /// order; a per-file array whose length differs from the file list is ignored).
+    pub file_entries: Vec<RpmFile>,
+}
+
+/// `RPMFILE_CONFIG`: a `%config` file.
+pub const RPMFILE_CONFIG: u32 = 1 << 0;
+/// `RPMFILE_GHOST`: a `%ghost` file (owned, not shipped: no content to compare).
+pub const RPMFILE_GHOST: u32 = 1 << 6;
+
+/// The digest algorithm of a package's `FILEDIGESTS` (`FILEDIGESTALGO`, rpm's
+/// `pgpHashAlgo` numbers; absent means MD5).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RpmDigestAlgo {
+    #[default]
+    Md5,
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+    /// A number rpm does not use for file digests.
+    Other(u32),
+}
+
+impl RpmDigestAlgo {
+    pub fn from_tag(v: u32) -> RpmDigestAlgo {
+        match v {
+            1 => RpmDigestAlgo::Md5,
+            2 => RpmDigestAlgo::Sha1,
+            8 => RpmDigestAlgo::Sha256,
+            9 => RpmDigestAlgo::Sha384,
+            10 => RpmDigestAlgo::Sha512,
+            n => RpmDigestAlgo::Other(n),
+        }
+    }
+
+    /// Length of the hex digest.
+    pub fn hex_len(self) -> Option<usize> {
+        match self {
+            RpmDigestAlgo::Md5 => Some(32),
+            RpmDigestAlgo::Sha1 => Some(40),
+            RpmDigestAlgo::Sha256 => Some(64),
+            RpmDigestAlgo::Sha384 => Some(96),
+            RpmDigestAlgo::Sha512 => Some(128),
+            RpmDigestAlgo::Other(_) => None,
+        }
+    }
+}
+
+/// One file of a package as its header records it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RpmFile {
+    pub path: String,
+    /// Lower-case hex content digest (`FILEDIGESTS`); empty for directories, symlinks,
+    /// ghosts and when the header has none.
+    pub digest: String,
+    pub algo: RpmDigestAlgo,
+    /// `FILEFLAGS` (`RPMFILE_CONFIG`, `RPMFILE_GHOST`, ...); 0 when absent.
+    pub flags: u32,
+    /// `FILEMODES` (type and permission bits, `0o100644`); 0 when absent.
+    pub mode: u16,
+    /// `FILESTATES`: 0 normal, 1 replaced (another package's file now), 2 not installed
+    /// (`--excludedocs`, `%_install_langs`), 3 net shared, 4 wrong colour (the other
+    /// architecture's copy of a multilib file); 0 when absent.
+    pub state: u8,
+    /// `FILEVERIFYFLAGS` (what `rpm -V` checks; `%verify(not md5)` clears
+    /// [`RPMVERIFY_FILEDIGEST`]); every bit set when absent, as rpm assumes.
+    pub verify: u32,
+}
+
+/// `RPMVERIFY_FILEDIGEST`: `rpm -V` compares the file's digest.
+pub const RPMVERIFY_FILEDIGEST: u32 = 1 << 0;
+
+impl RpmFile {
+    /// A regular file (by its recorded mode).
+    pub fn is_regular(&self) -> bool {
+        self.mode & 0o170000 == 0o100000
+    }
+    pub fn is_config(&self) -> bool {
+        self.flags & RPMFILE_CONFIG != 0
+    }
+    pub fn is_ghost(&self) -> bool {
+        self.flags & RPMFILE_GHOST != 0
+    }
+    /// The content can be compared with [`RpmFile::digest`]: a regular file in the
+    /// normal state, not a ghost, not `%verify(not md5)`, with a digest.
+    pub fn verifiable(&self) -> bool {
+        self.is_regular()
+            && self.state == 0
+            && !self.is_ghost()
+            && self.verify & RPMVERIFY_FILEDIGEST != 0
+            && !self.digest.is_empty()
+    }
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -76,6 +175,10 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
     let data = &blob[data_start..data_end];
     let mut e = RpmEntry::default();
     let (mut dirindexes, mut basenames, mut dirnames) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut digests, mut flags, mut modes) = (Vec::new(), Vec::<u32>::new(), Vec::<u16>::new());
+    let mut verify = Vec::<u32>::new();
+    let mut states: &[u8] = &[];
+    let mut algo = RpmDigestAlgo::Md5;
     // At most `count` NUL-terminated strings from `off`; the count was checked against
     // the bytes left, so the vector is bounded by the data size.
     let strings = |off: usize, count: usize| -> Vec<String> {
@@ -100,9 +203,11 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
         let count = be32(blob, at + 12).ok_or("truncated index")? as usize;
         let left = data.len().saturating_sub(off);
         let fits = match ty {
-            // int32: 4 bytes each; strings: at least their NUL each.
+            // int32: 4 bytes each; int16: 2; char, int8, bin: 1; strings: at least
+            // their NUL each.
             4 => count.checked_mul(4).is_some_and(|n| n <= left),
-            6 | 8 | 9 => count <= left,
+            3 => count.checked_mul(2).is_some_and(|n| n <= left),
+            1 | 2 | 7 | 6 | 8 | 9 => count <= left,
             _ => true,
         };
         if !fits || off > data.len() {
@@ -140,11 +245,41 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
             (TAG_DIRINDEXES, 4) => {
                 dirindexes = (0..count).map_while(|k| be32(data, off + 4 * k)).collect()
             }
+            (TAG_FILEDIGESTS, 8) => digests = strings(off, count),
+            (TAG_FILEFLAGS, 4) => {
+                flags = (0..count).map_while(|k| be32(data, off + 4 * k)).collect()
+            }
+            (TAG_FILESTATES, 1 | 2) => states = data.get(off..off + count).unwrap_or(&[]),
+            (TAG_FILEVERIFYFLAGS, 4) => {
+                verify = (0..count).map_while(|k| be32(data, off + 4 * k)).collect()
+            }
+            (TAG_FILEMODES, 3) => {
+                modes = (0..count)
+                    .map_while(|k| {
+                        let s = data.get(off + 2 * k..off + 2 * k + 2)?;
+                        Some(u16::from_be_bytes([s[0], s[1]]))
+                    })
+                    .collect()
+            }
+            (TAG_FILEDIGESTALGO, 4) => {
+                if let Some(v) = be32(data, off) {
+                    algo = RpmDigestAlgo::from_tag(v);
+                }
+            }
             _ => {}
         }
     }
-    let mut total = 0u64;
-    for (b, d) in basenames.iter().zip(dirindexes.iter()) {
+    // (index into the per-file arrays, path): old headers list whole paths.
+    let mut paths: Vec<(usize, String)> = std::mem::take(&mut e.files)
+        .into_iter()
+        .enumerate()
+        .collect();
+    let mut total = paths.iter().map(|(_, p)| p.len() as u64).sum::<u64>();
+    if !basenames.is_empty() {
+        paths.clear();
+        total = 0;
+    }
+    for (k, (b, d)) in basenames.iter().zip(dirindexes.iter()).enumerate() {
         if let Some(dir) = dirnames.get(*d as usize) {
             total += (dir.len() + b.len()) as u64;
             if total > max_files {
@@ -154,8 +289,45 @@ pub fn parse_header_limited(blob: &[u8], max_files: u64) -> Result<RpmEntry, Cat
                     budget: "max_file_bytes",
                 });
             }
-            e.files.push(format!("{dir}{b}"));
+            paths.push((k, format!("{dir}{b}")));
         }
+    }
+    // Per-file arrays count for the whole list (`basenames`/old file names) or not
+    // at all: a header whose arrays disagree gives no digests, flags or modes.
+    let n = if basenames.is_empty() {
+        paths.len()
+    } else {
+        basenames.len()
+    };
+    let digests = if digests.len() == n {
+        digests
+    } else {
+        Vec::new()
+    };
+    let flags = if flags.len() == n { flags } else { Vec::new() };
+    let modes = if modes.len() == n { modes } else { Vec::new() };
+    let verify = if verify.len() == n {
+        verify
+    } else {
+        Vec::new()
+    };
+    let states = if states.len() == n { states } else { &[] };
+    for (k, path) in paths {
+        let mut digest = digests.get(k).cloned().unwrap_or_default();
+        digest.make_ascii_lowercase();
+        if algo.hex_len() != Some(digest.len()) || !digest.bytes().all(|c| c.is_ascii_hexdigit()) {
+            digest.clear();
+        }
+        e.file_entries.push(RpmFile {
+            path: path.clone(),
+            digest,
+            algo,
+            flags: flags.get(k).copied().unwrap_or(0),
+            mode: modes.get(k).copied().unwrap_or(0),
+            verify: verify.get(k).copied().unwrap_or(u32::MAX),
+            state: states.get(k).copied().unwrap_or(0),
+        });
+        e.files.push(path);
     }
     if e.name.is_empty() {
         return Err("header without a name".into());
@@ -291,6 +463,44 @@ pub fn parse_db_limited(
         }
     }
     Ok(out)
+}
+
+/// Where an image keeps its rpm database, in the order [`installed`] tries them:
+/// SQLite before NDB before BerkeleyDB (a converted database leaves nothing of the
+/// old one behind, a stale copy is the older format), `/var/lib/rpm` first (often a
+/// symlink to `/usr/lib/sysimage/rpm`, the same files).
+pub const DB_PATHS: &[&str] = &[
+    "/var/lib/rpm/rpmdb.sqlite",
+    "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "/var/lib/rpm/Packages.db",
+    "/usr/lib/sysimage/rpm/Packages.db",
+    "/var/lib/rpm/Packages",
+    "/usr/lib/sysimage/rpm/Packages",
+];
+
+/// The installed packages of the image's rpm database (the first of [`DB_PATHS`]
+/// that is a file), with that path; `Ok(None)` when there is none. The database is
+/// read up to `max_binary_bytes`, parsed within `limits`.
+pub fn installed(
+    r: &dyn moat_fs::FileResolver,
+    limits: &crate::Limits,
+) -> Result<Option<(String, Vec<RpmEntry>)>, CatalogError> {
+    for p in DB_PATHS {
+        let Some(meta) = r.stat(p)? else { continue };
+        if meta.kind != moat_fs::FileKind::File {
+            continue;
+        }
+        if meta.size > limits.max_binary_bytes {
+            return Err(CatalogError::OverBudget {
+                what: format!("{p} ({} bytes)", meta.size),
+                limit: limits.max_binary_bytes,
+                budget: "max_binary_bytes",
+            });
+        }
+        let data = r.read_limited(p, limits.max_binary_bytes)?;
+        return Ok(Some((p.to_string(), parse_db_limited(p, &data, limits)?)));
+    }
+    Ok(None)
 }
 
 fn le32(b: &[u8], at: usize) -> Option<u32> {
@@ -539,5 +749,141 @@ mod tests {
         blob.extend_from_slice(b"a\0b\0");
         let e = parse_header(&blob).unwrap_err().to_string();
         assert!(e.contains("claims 1000 values"), "{e}");
+    }
+
+    /// A header from (tag, type, bytes) entries, each value's bytes at its own offset.
+    fn header(entries: &[(i32, u32, u32, Vec<u8>)]) -> Vec<u8> {
+        let mut index = Vec::new();
+        let mut data = Vec::new();
+        for (tag, ty, count, bytes) in entries {
+            for v in [*tag as u32, *ty, data.len() as u32, *count] {
+                index.extend_from_slice(&v.to_be_bytes());
+            }
+            data.extend_from_slice(bytes);
+        }
+        let mut blob = Vec::new();
+        blob.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+        blob.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        blob.extend_from_slice(&index);
+        blob.extend_from_slice(&data);
+        blob
+    }
+
+    fn be32s(v: &[u32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_be_bytes()).collect()
+    }
+
+    #[test]
+    fn per_file_tags_stay_aligned_with_the_file_list() {
+        let sha = "AB".repeat(32);
+        let blob = header(&[
+            (TAG_NAME, 6, 1, b"p\0".to_vec()),
+            (TAG_DIRNAMES, 8, 2, b"/etc/\0/usr/bin/\0".to_vec()),
+            (TAG_BASENAMES, 8, 3, b"p.conf\0p\0gone\0".to_vec()),
+            // The third file's directory index points nowhere: it is dropped, the
+            // other two keep their own digests.
+            (TAG_DIRINDEXES, 4, 3, be32s(&[0, 1, 7])),
+            (
+                TAG_FILEDIGESTS,
+                8,
+                3,
+                format!("{}\0{sha}\0\0", "cd".repeat(32)).into_bytes(),
+            ),
+            (
+                TAG_FILEFLAGS,
+                4,
+                3,
+                be32s(&[RPMFILE_CONFIG, 0, RPMFILE_GHOST]),
+            ),
+            (
+                TAG_FILEMODES,
+                3,
+                3,
+                [0o100644u16, 0o104755, 0o100644]
+                    .iter()
+                    .flat_map(|m| m.to_be_bytes())
+                    .collect(),
+            ),
+            (TAG_FILEDIGESTALGO, 4, 1, be32s(&[8])),
+            (TAG_FILESTATES, 1, 3, vec![0, 1, 2]),
+        ]);
+        let e = parse_header(&blob).unwrap();
+        assert_eq!(e.files, ["/etc/p.conf", "/usr/bin/p"]);
+        let f = &e.file_entries;
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            (f[0].path.as_str(), f[0].flags),
+            ("/etc/p.conf", RPMFILE_CONFIG)
+        );
+        assert_eq!(f[0].digest, "cd".repeat(32));
+        assert!(f[0].is_config() && f[0].is_regular());
+        assert_eq!(f[1].digest, "ab".repeat(32), "lower-cased");
+        assert_eq!((f[1].mode, f[1].algo), (0o104755, RpmDigestAlgo::Sha256));
+        assert_eq!((f[0].state, f[1].state), (0, 1));
+        assert!(f[0].verifiable() && !f[1].verifiable(), "a replaced file");
+    }
+
+    #[test]
+    fn hostile_per_file_tags_are_refused_or_ignored() {
+        let base = || {
+            vec![
+                (TAG_NAME, 6, 1, b"p\0".to_vec()),
+                (TAG_DIRNAMES, 8, 1, b"/\0".to_vec()),
+                (TAG_BASENAMES, 8, 2, b"a\0b\0".to_vec()),
+                (TAG_DIRINDEXES, 4, 2, be32s(&[0, 0])),
+            ]
+        };
+        // FILEMODES claiming a million int16 values in 4 bytes: refused.
+        let mut h = base();
+        h.push((TAG_FILEMODES, 3, 1_000_000, vec![0x81, 0xa4, 0x81, 0xa4]));
+        let e = parse_header(&header(&h)).unwrap_err().to_string();
+        assert!(e.contains("claims 1000000 values"), "{e}");
+        // FILESTATES (char) claiming more bytes than the data has: refused.
+        let mut h = base();
+        h.push((TAG_FILESTATES, 1, 3, vec![0, 1]));
+        let e = parse_header(&header(&h)).unwrap_err().to_string();
+        assert!(e.contains("claims 3 values"), "{e}");
+        // FILEFLAGS claiming u32::MAX values: refused, no overflow.
+        let mut h = base();
+        h.push((TAG_FILEFLAGS, 4, u32::MAX, be32s(&[0, 0])));
+        assert!(parse_header(&header(&h)).is_err());
+        // Arrays of the wrong length (one digest and one mode for two files), a digest
+        // of the wrong length for the algorithm, a non-hex digest: no digests, no
+        // flags, no modes, no panic; the files are still listed.
+        let mut h = base();
+        h.push((TAG_FILEDIGESTS, 8, 1, b"00\0".to_vec()));
+        h.push((TAG_FILEMODES, 3, 1, vec![0x81, 0xa4]));
+        h.push((TAG_FILEFLAGS, 4, 2, be32s(&[1, 1])));
+        h.push((TAG_FILESTATES, 1, 1, vec![1]));
+        let e = parse_header(&header(&h)).unwrap();
+        assert!(e.file_entries.iter().all(|f| f.state == 0));
+        assert_eq!(e.files, ["/a", "/b"]);
+        assert!(
+            e.file_entries
+                .iter()
+                .all(|f| f.digest.is_empty() && f.mode == 0)
+        );
+        assert!(e.file_entries.iter().all(|f| f.flags == 1));
+        let mut h = base();
+        h.push((
+            TAG_FILEDIGESTS,
+            8,
+            2,
+            format!("{}\0{}\0", "zz".repeat(16), "ab".repeat(20)).into_bytes(),
+        ));
+        let e = parse_header(&header(&h)).unwrap();
+        assert!(e.file_entries.iter().all(|f| f.digest.is_empty()), "{e:?}");
+        // An unknown digest algorithm: digests are not trusted.
+        let mut h = base();
+        h.push((
+            TAG_FILEDIGESTS,
+            8,
+            2,
+            format!("{0}\0{0}\0", "ab".repeat(32)).into_bytes(),
+        ));
+        h.push((TAG_FILEDIGESTALGO, 4, 1, be32s(&[99])));
+        let e = parse_header(&header(&h)).unwrap();
+        assert_eq!(e.file_entries[0].algo, RpmDigestAlgo::Other(99));
+        assert!(e.file_entries.iter().all(|f| f.digest.is_empty()));
     }
 }

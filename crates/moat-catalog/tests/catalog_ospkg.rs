@@ -264,3 +264,149 @@ fn os_release_samples() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Every file of every package of the real databases (Mariner 2.0 SQLite, RHEL 8 and
+/// syft's BerkeleyDB) with its digest, flags and mode, as the real rpm prints them:
+/// `rpm -qa --qf '[%{=NAME} %{FILENAMES} %{FILEDIGESTS} %{FILEFLAGS} %{FILEMODES}
+/// %{FILEVERIFYFLAGS} %{FILESTATES} %{=FILEDIGESTALGO}\n]'` (Debian's rpm has no NDB backend: NDB is not compared).
+#[test]
+fn rpm_file_digests_flags_and_modes_equal_rpm_qf() {
+    use moat_catalog::rpm::{RpmDigestAlgo, parse_db};
+    for (file, db_name, backend) in [
+        ("cbl-mariner-2.0.rpmdb.sqlite", "rpmdb.sqlite", "sqlite"),
+        ("rhel8-libuuid.Packages.bdb", "Packages", "bdb_ro"),
+        ("syft-redhat.Packages.bdb", "Packages", "bdb_ro"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::copy(format!("{FIX}/rpm/{file}"), tmp.path().join(db_name)).unwrap();
+        let out = std::process::Command::new("rpm")
+            .arg("--dbpath")
+            .arg(tmp.path())
+            .args(["--define", &format!("_db_backend {backend}")])
+            .args([
+                "-qa",
+                "--qf",
+                "[%{=NAME}\\t%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{FILEMODES}\\t%{FILEVERIFYFLAGS}\\t%{FILESTATES}\\t%{=FILEDIGESTALGO}\\n]",
+            ])
+            .output()
+            .expect("rpm is installed by scripts/install-deps (apt.txt)");
+        assert!(out.status.success(), "{file}");
+        let want: BTreeSet<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("gpg-pubkey"))
+            .map(str::to_string)
+            .collect();
+        let data = std::fs::read(format!("{FIX}/rpm/{file}")).unwrap();
+        let mut got = BTreeSet::new();
+        let mut algos = BTreeSet::new();
+        for e in parse_db(file, &data).unwrap() {
+            assert_eq!(e.files.len(), e.file_entries.len(), "{}", e.name);
+            for f in &e.file_entries {
+                algos.insert(f.algo);
+                got.insert(format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t8",
+                    e.name, f.path, f.digest, f.flags, f.mode, f.verify, f.state
+                ));
+            }
+        }
+        // All three are SHA-256 databases (FILEDIGESTALGO 8, printed last above).
+        assert_eq!(algos, BTreeSet::from([RpmDigestAlgo::Sha256]), "{file}");
+        assert!(!want.is_empty(), "rpm printed no files for {file}");
+        assert_eq!(got, want, "{file}");
+    }
+    // Spot checks of what rpm printed for Mariner's files: a %config(noreplace) file
+    // (RPMFILE_CONFIG|RPMFILE_NOREPLACE = 17) and a regular executable.
+    let data = std::fs::read(format!("{FIX}/rpm/cbl-mariner-2.0.rpmdb.sqlite")).unwrap();
+    let all = parse_db("x", &data).unwrap();
+    let file = |pkg: &str, path: &str| {
+        all.iter()
+            .find(|e| e.name == pkg)
+            .and_then(|e| e.file_entries.iter().find(|f| f.path == path))
+            .cloned()
+            .unwrap()
+    };
+    let issue = file("mariner-release", "/etc/issue");
+    assert_eq!(
+        issue.digest,
+        "ab4094f1eeb70563635c7cd70f3f260cd43e516b579ede1ceb638e7f36eb476e"
+    );
+    assert!(issue.is_config() && issue.is_regular() && !issue.is_ghost());
+    assert_eq!(issue.flags, 17);
+    let curl = file("curl", "/usr/bin/curl");
+    assert_eq!(
+        curl.digest,
+        "7ef6b3fd854d4ed189dd0aab2ffcf5e6bd58018ff69b97e1b86e1df7b86f3df0"
+    );
+    assert_eq!((curl.flags, curl.mode), (0, 0o100755));
+}
+
+/// NDB (SLES 15 BCI) cannot be read by Debian's rpm: its per-file tags are checked for
+/// consistency instead. Every regular, non-ghost file has a SHA-256 digest (a per-file
+/// array out of step with the file list would leave them all empty), directories and
+/// symlinks have none, and the counts are those of a real system.
+#[test]
+fn rpm_ndb_file_entries_are_consistent() {
+    use moat_catalog::rpm::{RpmDigestAlgo, parse_db};
+    let data = std::fs::read(format!("{FIX}/rpm/sle15-bci.Packages.db")).unwrap();
+    let (mut regular, mut config, mut ghost) = (0, 0, 0);
+    for e in parse_db("Packages.db", &data).unwrap() {
+        assert_eq!(e.files.len(), e.file_entries.len(), "{}", e.name);
+        for f in &e.file_entries {
+            assert_eq!(f.algo, RpmDigestAlgo::Sha256, "{} {}", e.name, f.path);
+            assert_ne!(f.mode, 0, "{} {}", e.name, f.path);
+            if f.is_regular() && !f.is_ghost() {
+                regular += 1;
+                assert_eq!(f.digest.len(), 64, "{} {}", e.name, f.path);
+            } else if !f.is_regular() {
+                assert!(f.digest.is_empty(), "{} {}", e.name, f.path);
+            }
+            config += usize::from(f.is_config());
+            ghost += usize::from(f.is_ghost());
+        }
+    }
+    assert!(regular > 1000, "{regular} regular files");
+    assert!(
+        config > 10 && ghost > 0,
+        "{config} config, {ghost} ghost files"
+    );
+    let all = parse_db("Packages.db", &data).unwrap();
+    let file = |pkg: &str, path: &str| {
+        all.iter()
+            .find(|e| e.name == pkg)
+            .and_then(|e| e.file_entries.iter().find(|f| f.path == path))
+            .cloned()
+            .unwrap()
+    };
+    let nss = file("glibc", "/etc/nsswitch.conf");
+    assert!(nss.is_config() && nss.is_regular() && nss.digest.len() == 64);
+    let cache = file("glibc", "/etc/ld.so.cache");
+    assert!(cache.is_ghost() && !cache.verifiable());
+}
+
+/// `rpm::installed` finds the database SUSE keeps under /usr/lib/sysimage/rpm (with
+/// /var/lib/rpm a symlink to it) and reports none on a tree without one.
+#[test]
+fn rpm_installed_finds_the_database() {
+    use moat_catalog::rpm::installed;
+    let data = std::fs::read(format!("{FIX}/rpm/sle15-bci.Packages.db")).unwrap();
+    let limits = moat_catalog::Limits::default();
+    let r = MemResolver::new()
+        .file("/usr/lib/sysimage/rpm/Packages.db", data.clone())
+        .symlink("/var/lib/rpm", "../../usr/lib/sysimage/rpm");
+    let (path, entries) = installed(&r, &limits).unwrap().unwrap();
+    assert_eq!(path, "/var/lib/rpm/Packages.db");
+    assert!(entries.iter().any(|e| e.name == "glibc"));
+    let r = MemResolver::new().file("/usr/lib/sysimage/rpm/Packages.db", data);
+    let (path, _) = installed(&r, &limits).unwrap().unwrap();
+    assert_eq!(path, "/usr/lib/sysimage/rpm/Packages.db");
+    let r = MemResolver::new().file("/etc/os-release", "ID=sles\n");
+    assert!(installed(&r, &limits).unwrap().is_none());
+    let tight = moat_catalog::Limits {
+        max_binary_bytes: 1000,
+        ..Default::default()
+    };
+    let r = MemResolver::new().file("/var/lib/rpm/Packages.db", vec![0u8; 5000]);
+    let e = installed(&r, &tight).unwrap_err().to_string();
+    assert!(e.contains("max_binary_bytes"), "{e}");
+}

@@ -3,9 +3,11 @@
 //! keys and `authorized_keys`, `.git` directories, package-manager caches, files with
 //! file capabilities (`security.capability` extended attributes of the layer tar).
 //!
-//! Package ownership comes from dpkg (`/var/lib/dpkg/info/*.list`) and apk
-//! (`/lib/apk/db/installed`). RPM's database is not read: on an RPM image every
-//! setuid file is checked against nothing, so the setuid check is skipped there.
+//! Package ownership comes from dpkg (`/var/lib/dpkg/info/*.list`), apk
+//! (`/lib/apk/db/installed`) and the rpm database, whose file lists the caller passes
+//! in ([`Ownership::add_rpm`]; moat-catalog parses the rpm database). An RPM image
+//! whose database was not passed in (or could not be read) is checked against
+//! nothing: its setuid check is skipped and its files count as owned.
 
 use moat_fs::{FileKind, FileMeta, FileResolver};
 use moat_model::Severity;
@@ -19,7 +21,8 @@ pub struct Ownership {
     paths: HashSet<String>,
     /// A package database was found (dpkg or apk).
     pub has_db: bool,
-    /// An RPM database exists (its ownership is not read).
+    /// An RPM database exists and its file lists were not added
+    /// ([`Ownership::add_rpm`]): ownership on the image is unknown.
     pub rpm: bool,
 }
 
@@ -60,6 +63,19 @@ impl Ownership {
         }
         o.rpm = r.lstat("/var/lib/rpm").is_some() || r.lstat("/usr/lib/sysimage/rpm").is_some();
         o
+    }
+
+    /// The files of the installed RPM packages (every file of the rpm database's file
+    /// lists, directories and `%ghost` files included): ownership on an RPM image is
+    /// then known.
+    pub fn add_rpm<'a>(&mut self, r: &dyn FileResolver, paths: impl IntoIterator<Item = &'a str>) {
+        for p in paths {
+            if p.starts_with('/') {
+                self.add(r, p);
+            }
+        }
+        self.has_db = true;
+        self.rpm = false;
     }
 
     fn add(&mut self, r: &dyn FileResolver, path: &str) {

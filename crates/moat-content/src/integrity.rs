@@ -2,7 +2,11 @@
 //! recorded. dpkg: `/var/lib/dpkg/info/*.md5sums` (md5), conffiles from
 //! `/var/lib/dpkg/status` (md5, reported at a lower severity), diversions skipped;
 //! apk: `Z:Q1…` (base64 sha1) in `/lib/apk/db/installed`, files under `/etc` counted as
-//! configuration. RPM digests are not read (the rpmdb is not parsed here).
+//! configuration; rpm: the `FILEDIGESTS` of the rpm database (md5, sha1, sha256,
+//! sha384 or sha512, per package), `%config` files at the lower severity, `%ghost`
+//! files and `%verify(not md5)` files skipped. moat-content does not parse the rpm
+//! database (moat-catalog does, and sits beside it, not below): the caller passes its
+//! files in ([`RpmFile`], [`scan_with_rpm`]).
 
 use base64::Engine as _;
 use md5::Md5;
@@ -11,6 +15,7 @@ use moat_model::Severity;
 use moat_model::content::IntegrityFinding;
 use moat_model::report::FindingLocation;
 use sha1::{Digest, Sha1};
+use sha2::{Sha256, Sha384, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
@@ -42,20 +47,56 @@ const LOCAL_STATE: &[&str] = &[
     "/etc/network/interfaces",
 ];
 
-#[derive(Debug, Clone, Copy)]
-enum Algo {
+/// A content digest algorithm of a package database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algo {
     Md5,
     Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
 }
 
 impl Algo {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Algo::Md5 => "md5",
             Algo::Sha1 => "sha1",
+            Algo::Sha256 => "sha256",
+            Algo::Sha384 => "sha384",
+            Algo::Sha512 => "sha512",
         }
     }
 }
+
+/// One file of an installed RPM package as the rpm database records it (moat-catalog's
+/// `rpm::RpmFile`, with its package's name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpmFile {
+    pub package: String,
+    pub path: String,
+    /// Lower-case hex `FILEDIGESTS` value; empty when there is none.
+    pub digest: String,
+    /// `None`: an algorithm rpm does not use for files (the digest is not checked).
+    pub algo: Option<Algo>,
+    /// `FILEFLAGS`: [`RPMFILE_CONFIG`], [`RPMFILE_GHOST`].
+    pub flags: u32,
+    /// `FILEMODES`: type and permission bits.
+    pub mode: u16,
+    /// `FILEVERIFYFLAGS`: [`RPMVERIFY_FILEDIGEST`] cleared by `%verify(not md5)`.
+    pub verify: u32,
+    /// `FILESTATES`: only 0 (normal) is compared; a replaced file holds another
+    /// package's content, a not-installed one none, a wrong-colour one the other
+    /// architecture's (multilib).
+    pub state: u8,
+}
+
+/// `RPMFILE_CONFIG`: a `%config` file.
+pub const RPMFILE_CONFIG: u32 = 1 << 0;
+/// `RPMFILE_GHOST`: a `%ghost` file (the package owns the name, ships no content).
+pub const RPMFILE_GHOST: u32 = 1 << 6;
+/// `RPMVERIFY_FILEDIGEST`: `rpm -V` compares the digest.
+pub const RPMVERIFY_FILEDIGEST: u32 = 1 << 0;
 
 struct Expect {
     package: String,
@@ -69,6 +110,9 @@ fn digest(r: &dyn FileResolver, path: &str, algo: Algo, max: u64) -> Option<Stri
     let mut buf = vec![0u8; 64 * 1024];
     let mut md5 = Md5::new();
     let mut sha1 = Sha1::new();
+    let mut sha256 = Sha256::new();
+    let mut sha384 = Sha384::new();
+    let mut sha512 = Sha512::new();
     let mut total = 0u64;
     loop {
         let n = f.read(&mut buf).ok()?;
@@ -79,15 +123,49 @@ fn digest(r: &dyn FileResolver, path: &str, algo: Algo, max: u64) -> Option<Stri
         if total > max {
             return None;
         }
+        let b = &buf[..n];
         match algo {
-            Algo::Md5 => md5.update(&buf[..n]),
-            Algo::Sha1 => sha1.update(&buf[..n]),
+            Algo::Md5 => md5.update(b),
+            Algo::Sha1 => sha1.update(b),
+            Algo::Sha256 => sha256.update(b),
+            Algo::Sha384 => sha384.update(b),
+            Algo::Sha512 => sha512.update(b),
         }
     }
     Some(match algo {
         Algo::Md5 => hex::encode(md5.finalize()),
         Algo::Sha1 => hex::encode(sha1.finalize()),
+        Algo::Sha256 => hex::encode(sha256.finalize()),
+        Algo::Sha384 => hex::encode(sha384.finalize()),
+        Algo::Sha512 => hex::encode(sha512.finalize()),
     })
+}
+
+/// rpm's expectations: regular files in the normal state with a digest, not
+/// `%ghost`, not `%verify(not md5)` (what `rpm -V` compares); `%config` files are
+/// configuration.
+fn rpm(files: &[RpmFile], out: &mut BTreeMap<String, Expect>) {
+    for f in files {
+        let Some(algo) = f.algo else { continue };
+        if f.mode & 0o170000 != 0o100000
+            || f.state != 0
+            || f.flags & RPMFILE_GHOST != 0
+            || f.verify & RPMVERIFY_FILEDIGEST == 0
+            || f.digest.is_empty()
+            || !f.path.starts_with('/')
+        {
+            continue;
+        }
+        out.insert(
+            moat_fs::normalize(&f.path),
+            Expect {
+                package: f.package.clone(),
+                algo,
+                hex: f.digest.to_ascii_lowercase(),
+                config: f.flags & RPMFILE_CONFIG != 0,
+            },
+        );
+    }
 }
 
 /// dpkg's expectations: path → (package, md5, conffile).
@@ -210,11 +288,21 @@ fn apk(r: &dyn FileResolver, out: &mut BTreeMap<String, Expect>) {
     }
 }
 
-/// Package files whose content differs from the package database.
+/// Package files whose content differs from the package database (dpkg, apk).
 pub fn scan(r: &dyn FileResolver, max_file: u64) -> Vec<IntegrityFinding> {
+    scan_with_rpm(r, max_file, &[])
+}
+
+/// [`scan`], the files of the rpm database (`rpm`) compared too.
+pub fn scan_with_rpm(
+    r: &dyn FileResolver,
+    max_file: u64,
+    rpm_files: &[RpmFile],
+) -> Vec<IntegrityFinding> {
     let mut expect = BTreeMap::new();
     dpkg(r, &mut expect);
     apk(r, &mut expect);
+    rpm(rpm_files, &mut expect);
     let mut out = Vec::new();
     for (path, e) in expect {
         // Through symlinked directories (/bin → usr/bin), not a final symlink: a package

@@ -119,7 +119,18 @@ fn scan_trees(engine: &Engine, trees: &[&dyn FileResolver], own: &Ownership) -> 
 /// Run every selected content scanner over `image`.
 pub fn scan_image(engine: &Engine, image: &moat_image::Image) -> ContentResult {
     let squashed = image.resolver();
-    let own = Ownership::load(squashed);
+    let mut own = Ownership::load(squashed);
+    // The rpm database's file lists (moat-catalog parses it; moat-content sits beside
+    // moat-catalog): ownership and expected digests on an RPM image. An unreadable
+    // database leaves ownership unknown there, as before.
+    let rpm = if own.rpm && (engine.opts.file || engine.opts.integrity) {
+        rpm_files(squashed)
+    } else {
+        Vec::new()
+    };
+    if !rpm.is_empty() {
+        own.add_rpm(squashed, rpm.iter().map(|f| f.path.as_str()));
+    }
     // The final-tree checks (integrity hashes every package file) run beside the
     // per-layer walk, on their own thread.
     let (mut out, (files, integrity)) = std::thread::scope(|s| {
@@ -130,7 +141,11 @@ pub fn scan_image(engine: &Engine, image: &moat_image::Image) -> ContentResult {
                 Vec::new()
             };
             let integrity = if engine.opts.integrity {
-                moat_content::integrity::scan(squashed, engine.opts.limits.integrity_max_file)
+                moat_content::integrity::scan_with_rpm(
+                    squashed,
+                    engine.opts.limits.integrity_max_file,
+                    &rpm,
+                )
             } else {
                 Vec::new()
             };
@@ -147,6 +162,40 @@ pub fn scan_image(engine: &Engine, image: &moat_image::Image) -> ContentResult {
     }
     out.files = files;
     out.integrity = integrity;
+    out
+}
+
+/// Every file of the image's rpm database, as moat-content takes them; none when
+/// there is no database or it cannot be read within moat-catalog's default limits.
+fn rpm_files(r: &dyn FileResolver) -> Vec<moat_content::integrity::RpmFile> {
+    use moat_catalog::rpm::RpmDigestAlgo as A;
+    use moat_content::integrity::Algo;
+    let Ok(Some((_, entries))) = moat_catalog::rpm::installed(r, &moat_catalog::Limits::default())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries {
+        for f in e.file_entries {
+            out.push(moat_content::integrity::RpmFile {
+                package: e.name.clone(),
+                path: f.path,
+                digest: f.digest,
+                algo: match f.algo {
+                    A::Md5 => Some(Algo::Md5),
+                    A::Sha1 => Some(Algo::Sha1),
+                    A::Sha256 => Some(Algo::Sha256),
+                    A::Sha384 => Some(Algo::Sha384),
+                    A::Sha512 => Some(Algo::Sha512),
+                    A::Other(_) => None,
+                },
+                flags: f.flags,
+                mode: f.mode,
+                verify: f.verify,
+                state: f.state,
+            });
+        }
+    }
     out
 }
 
