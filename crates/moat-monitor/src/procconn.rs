@@ -151,13 +151,9 @@ impl Tracker {
     }
 
     /// Processes remembered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn remembered(&self) -> usize {
         self.live.len()
-    }
-
-    /// Whether none is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.live.is_empty()
     }
 }
 
@@ -300,7 +296,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let proc = Proc::at(dir.path());
         let id = "a".repeat(64);
-        put(dir.path(), 100, &format!("0::/system.slice/docker-{id}.scope\n"), "sh");
+        put(
+            dir.path(),
+            100,
+            &format!("0::/system.slice/docker-{id}.scope\n"),
+            "sh",
+        );
         put(dir.path(), 200, "0::/user.slice\n", "bash");
         let mut t = Tracker::default();
         // A container shell forks a child that execs and exits before /proc is read.
@@ -309,7 +310,10 @@ mod tests {
         assert_eq!(c, id);
         assert_eq!((p.pid, p.ppid, p.pname.as_str()), (101, 100, "sh"));
         assert_eq!(p.pcmdline, "sh -c loop");
-        assert!(p.name.is_empty(), "the executable of a gone process is not guessed");
+        assert!(
+            p.name.is_empty(),
+            "the executable of a gone process is not guessed"
+        );
         // Its own child inherits through it, even though 101 was never in /proc.
         t.fork(&proc, 101, 102);
         assert_eq!(t.exec(&proc, 102).unwrap().0, id);
@@ -322,7 +326,10 @@ mod tests {
         assert!(t.exec(&proc, 200).is_none());
         // A process read from /proc is described from /proc.
         let (c, p) = t.exec(&proc, 100).unwrap();
-        assert_eq!((c.as_str(), p.name.as_str(), p.vpid), (id.as_str(), "sh", 7));
-        assert_eq!(t.len(), 1);
+        assert_eq!(
+            (c.as_str(), p.name.as_str(), p.vpid),
+            (id.as_str(), "sh", 7)
+        );
+        assert_eq!(t.remembered(), 1);
     }
 }
