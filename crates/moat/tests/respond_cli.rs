@@ -540,9 +540,9 @@ const ISOLATE_SHELLS: &str = r#"
   action: isolate
 "#;
 
-/// Runs `moat monitor --respond[=MODE]` with the shell rule above, starts a shell in
-/// `victim` once the monitor is up, and returns the action records the store then has
-/// (waiting up to 20 s for the first).
+/// Runs `moat monitor --respond[=MODE]` with the shell rule above, starts shells in
+/// `victim` until the store has an action record (up to 60 s), and returns the action
+/// records.
 fn monitor_responds(d: &Dockerd, ev: &Path, mode: &str) -> Vec<Value> {
     let dir = ev.join(format!("monitor-{mode}"));
     std::fs::create_dir_all(&dir).unwrap();
@@ -561,19 +561,20 @@ fn monitor_responds(d: &Dockerd, ev: &Path, mode: &str) -> Vec<Value> {
         .args(["--duration", "120"])
         .env("MOAT_CACHE_DIR", ev.join("cache"))
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("monitor.err")).unwrap())
         .spawn()
         .unwrap();
-    // The monitor is up once its store exists and it has had a moment to subscribe.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !store.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(1500));
-    d.docker(&["exec", "victim", "sh", "-c", "sleep 2"]);
+    // When the monitor is ready (subscribed, its containers known) depends on the
+    // machine's load: start a shell every few seconds until the first action is logged
+    // (in dry-run each shell logs a plan; once isolated, a shell is a no-op).
     let mut rows = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut next_shell = Instant::now() + Duration::from_millis(1500);
     while rows.is_empty() && Instant::now() < deadline {
+        if Instant::now() >= next_shell {
+            d.docker(&["exec", "victim", "sh", "-c", "sleep 1"]);
+            next_shell = Instant::now() + Duration::from_secs(4);
+        }
         std::thread::sleep(Duration::from_millis(300));
         let out = Command::new(MOAT)
             .args(["monitor", "query", "--kind", "action", "--format", "json"])
@@ -588,6 +589,11 @@ fn monitor_responds(d: &Dockerd, ev: &Path, mode: &str) -> Vec<Value> {
     }
     let _ = mon.kill();
     let _ = mon.wait();
+    assert!(
+        !rows.is_empty(),
+        "no action was logged ({mode}); the monitor said: {}",
+        std::fs::read_to_string(dir.join("monitor.err")).unwrap_or_default()
+    );
     rows
 }
 
