@@ -14,11 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-fn images() -> PathBuf {
-    std::env::var_os("MOAT_TEST_IMAGES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-images"))
-}
+mod common;
+use common::test_images_dir as images;
 
 struct Planted {
     _dir: tempfile::TempDir,

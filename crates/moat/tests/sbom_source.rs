@@ -17,46 +17,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 mod common;
-use common::SHARED;
+use common::full_image as image;
 
-fn image() -> String {
-    let dir = std::env::var_os("MOAT_TEST_IMAGES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-images"));
-    let p = dir.join("full/docker-archive.tar");
-    assert!(
-        p.exists(),
-        "{} missing: run scripts/build-test-images",
-        p.display()
-    );
-    format!("docker-archive:{}", p.display())
-}
-
-struct Env {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-    cache: PathBuf,
-}
-
-fn env() -> &'static Env {
-    static ENV: OnceLock<Env> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("moat.db");
-        let cache = dir.path().join("cache");
-        let out = Command::new(env!("CARGO_BIN_EXE_moat"))
-            .args(["db", "import", &format!("{SHARED}/vulndata")])
-            .arg("--db")
-            .arg(&db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "db import: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Env { dir, db, cache }
-    })
+/// One database and one cache for the whole test binary.
+fn env() -> &'static common::ImportedDb {
+    static ENV: OnceLock<common::ImportedDb> = OnceLock::new();
+    ENV.get_or_init(common::import_vulndata)
 }
 
 fn moat(args: &[&str]) -> (i32, Vec<u8>, String) {
