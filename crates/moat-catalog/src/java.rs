@@ -573,8 +573,9 @@ impl<'a> PomIndex<'a> {
 
     /// POM `i` with what it inherits from its parents (at most [`MAX_PARENTS`], a
     /// cycle ends the chain) and imports from BOMs found in the image (`budget` bounds
-    /// the POMs visited for the imports).
-    fn effective(&self, i: usize, budget: &mut usize) -> Effective {
+    /// the BOMs visited for the imports, `imports` the BOMs being resolved: BOMs
+    /// importing BOMs are followed [`MAX_PARENTS`] deep, never in a cycle).
+    fn effective(&self, i: usize, budget: &mut usize, imports: &mut Vec<usize>) -> Effective {
         let mut chain = vec![i];
         while chain.len() <= MAX_PARENTS {
             let Some(&last) = chain.last() else { break };
@@ -642,7 +643,7 @@ impl<'a> PomIndex<'a> {
             }
         }
         (eff.group, eff.artifact, eff.version) = (g, a, v);
-        let mut imports = Vec::new();
+        let mut boms = Vec::new();
         for ((g, a), d) in raw_managed {
             let (Some(g), Some(a)) = (interpolate(&g, &eff.props), interpolate(&a, &eff.props))
             else {
@@ -656,21 +657,24 @@ impl<'a> PomIndex<'a> {
                 continue;
             };
             if d.scope.as_deref() == Some("import") && d.kind.as_deref() == Some("pom") {
-                imports.push((g, a, v));
+                boms.push((g, a, v));
             } else {
                 eff.managed.insert((g, a), v);
             }
         }
         // A BOM imported supplies versions the POM and its parents do not manage.
-        for (g, a, v) in imports {
-            if *budget == 0 {
+        for (g, a, v) in boms {
+            if *budget == 0 || imports.len() >= MAX_PARENTS {
                 break;
             }
             *budget -= 1;
             if let Some(&j) = self.by_gav.get(&(g.as_str(), a.as_str(), v.as_str()))
                 && !chain.contains(&j)
+                && !imports.contains(&j)
             {
-                let bom = self.effective(j, budget);
+                imports.push(j);
+                let bom = self.effective(j, budget, imports);
+                imports.pop();
                 for (k, v) in bom.managed {
                     eff.managed.entry(k).or_insert(v);
                 }
@@ -687,7 +691,7 @@ pub fn parse_pom(s: &str) -> Vec<(String, String, String)> {
     let poms = [Pom::parse(s, "/pom.xml")];
     let index = PomIndex::new(&poms);
     let mut budget = 0;
-    let eff = index.effective(0, &mut budget);
+    let eff = index.effective(0, &mut budget, &mut vec![0]);
     let mut out = resolved_deps(&poms[0], &eff);
     out.sort();
     out.dedup();
@@ -728,7 +732,7 @@ pub(crate) fn resolve_poms(found: &mut Found) {
     let mut budget = MAX_POMS;
     for (i, pom) in poms.iter().enumerate() {
         let Some(file) = &pom.file else { continue };
-        let eff = index.effective(i, &mut budget);
+        let eff = index.effective(i, &mut budget, &mut vec![i]);
         let deps = resolved_deps(pom, &eff);
         let (loc, near) = if pom.standalone {
             (crate::location(file), pom.path.clone())
@@ -885,5 +889,71 @@ mod zip_budget_tests {
         };
         let e = run(&data, &small).1.unwrap_err().to_string();
         assert!(e.contains("max_zip_inflated"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod pom_tests {
+    use super::*;
+
+    fn bom(me: &str, imports: &str) -> String {
+        format!(
+            "<project><groupId>g</groupId><artifactId>{me}</artifactId><version>1</version>\
+             <dependencyManagement><dependencies>\
+             <dependency><groupId>g</groupId><artifactId>{imports}</artifactId><version>1</version>\
+             <type>pom</type><scope>import</scope></dependency>\
+             <dependency><groupId>x</groupId><artifactId>{me}-lib</artifactId><version>7</version></dependency>\
+             </dependencies></dependencyManagement></project>"
+        )
+    }
+
+    #[test]
+    fn boms_importing_each_other_end_and_still_supply_versions() {
+        let mut poms = vec![
+            Pom::parse(&bom("a", "b"), "/a/pom.xml"),
+            Pom::parse(&bom("b", "a"), "/b/pom.xml"),
+        ];
+        poms[0].deps = vec![PomDep {
+            group: "x".into(),
+            artifact: "b-lib".into(),
+            ..PomDep::default()
+        }];
+        let index = PomIndex::new(&poms);
+        let mut budget = MAX_POMS;
+        let eff = index.effective(0, &mut budget, &mut vec![0]);
+        assert_eq!(
+            resolved_deps(&poms[0], &eff),
+            [("x".to_string(), "b-lib".to_string(), "7".to_string())]
+        );
+    }
+
+    #[test]
+    fn hostile_xml_parses_in_linear_time_without_panics() {
+        let n = 200_000;
+        let cases = [
+            "<a>".repeat(n),
+            "<a ".repeat(n),
+            "<a/>".repeat(n),
+            format!(
+                "<project>{}</project>",
+                "<dependencies><dependency>".repeat(n)
+            ),
+            format!(
+                "<project><properties>{}</properties></project>",
+                "<p>${p}</p>".repeat(n)
+            ),
+            "<!--".repeat(n),
+            "<".repeat(n),
+        ];
+        for c in &cases {
+            let p = Pom::parse(c, "/pom.xml");
+            assert!(p.deps.len() <= n);
+            let _ = parse_pom(c);
+        }
+        // A property referring to itself does not resolve (and does not loop).
+        let p = "<project><properties><v>${v}</v></properties><dependencies><dependency>\
+                 <groupId>g</groupId><artifactId>a</artifactId><version>${v}</version>\
+                 </dependency></dependencies></project>";
+        assert!(parse_pom(p).is_empty());
     }
 }
