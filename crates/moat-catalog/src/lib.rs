@@ -20,7 +20,7 @@
 /// the image's layer chain) are reused only under the same value: bump it in the same
 /// commit as any change that makes a cataloger find, name, version or locate a package
 /// differently (a new cataloger, a parser fix, a new field), never for refactors.
-pub const CATALOG_VERSION: u32 = 4;
+pub const CATALOG_VERSION: u32 = 5;
 
 pub mod apk;
 pub mod binary;
@@ -289,6 +289,8 @@ pub struct Found {
     pub deps: Vec<DepRef>,
     /// Other names a package answers to (dpkg `Provides`, apk `p:`, rpm provides).
     pub provides: Vec<(Ecosystem, String, Purl)>,
+    /// pom.xml files read, resolved against their parents when the run ends.
+    pub(crate) poms: Vec<java::Pom>,
 }
 
 /// One dependency a cataloger read (`from` depends on a package of `ecosystem` named
@@ -532,7 +534,8 @@ pub fn catalog(resolver: &dyn FileResolver, opts: &Options) -> Inventory {
 }
 
 /// Drop language packages owned by OS packages, sort and de-duplicate.
-pub(crate) fn finish(distro: Option<Distro>, found: Found) -> Inventory {
+pub(crate) fn finish(distro: Option<Distro>, mut found: Found) -> Inventory {
+    java::resolve_poms(&mut found);
     let owned: HashSet<&str> = found.owned_files.iter().map(String::as_str).collect();
     let is_owned = |p: &Package| {
         !p.ecosystem.is_os()
