@@ -3,12 +3,15 @@
 //! data root, exec root, pid file and socket; with iptables on, its own bridge and
 //! address pool, and a machine-wide lock so that only one such daemon runs at a time
 //! (a dockerd with iptables on flushes the DOCKER chains of any other one when it starts);
-//! a busybox image made with `docker import` of a busybox-static rootfs.
+//! a busybox image made with `docker import` of a busybox-static rootfs; a private
+//! PostgreSQL cluster ([`postgres::Postgres`]).
 //!
 //! Tests that need root or docker.io call [`skip_unless`] first and return early (with a
 //! line on stderr saying why) when the machine lacks them; CI installs both.
 
 #![allow(clippy::unwrap_used)] // test support: a failure here is a failed test
+
+pub mod postgres;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

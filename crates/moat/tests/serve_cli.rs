@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use moat_testkit::postgres::{Postgres, have_postgres};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -17,132 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 const MOAT: &str = env!("CARGO_BIN_EXE_moat");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Postgres {
-    dir: PathBuf,
-    port: u16,
-    child: Child,
-}
-
-impl Postgres {
-    fn start() -> Postgres {
-        let dir = std::env::temp_dir().join(format!(
-            "moat-serve-pg-{}-{}",
-            std::process::id(),
-            free_port()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        assert!(
-            Command::new("install")
-                .args(["-d", "-o", "postgres"])
-                .arg(&dir)
-                .status()
-                .unwrap()
-                .success()
-        );
-        let out = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(format!("{PG_BIN}/initdb"))
-            .arg("-D")
-            .arg(dir.join("data"))
-            .args(["-U", "moat", "--auth=trust", "--no-sync"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let port = free_port();
-        let log = std::fs::File::create(dir.join("log")).unwrap();
-        let child = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(format!("{PG_BIN}/postgres"))
-            .arg("-D")
-            .arg(dir.join("data"))
-            .arg("-k")
-            .arg(&dir)
-            .args([
-                "-p",
-                &port.to_string(),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "max_connections=200",
-                "-c",
-                "fsync=off",
-            ])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let pg = Postgres { dir, port, child };
-        wait_for("postgres", 60, || {
-            Command::new(format!("{PG_BIN}/pg_isready"))
-                .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|_| ())
-        });
-        pg
-    }
-    fn url(&self) -> String {
-        format!("postgres://moat@127.0.0.1:{}/postgres", self.port)
-    }
-    fn psql(&self, sql: &str) -> String {
-        let out = Command::new(format!("{PG_BIN}/psql"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "moat",
-                "-d",
-                "postgres",
-                "-At",
-                "-c",
-                sql,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        if let Some(pid) = std::fs::read_to_string(self.dir.join("data/postmaster.pid"))
-            .ok()
-            .and_then(|s| s.lines().next().map(str::to_string))
-        {
-            let _ = Command::new("kill").args(["-INT", &pid]).status();
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -274,8 +150,7 @@ fn test_images() -> PathBuf {
 
 #[test]
 fn replicas_and_workers_share_one_postgres_queue() {
-    if !Path::new(PG_BIN).join("postgres").exists() {
-        eprintln!("SKIP: {PG_BIN}/postgres missing (apt-get install postgresql)");
+    if !have_postgres() {
         return;
     }
     let images = test_images();
