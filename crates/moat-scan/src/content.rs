@@ -167,7 +167,9 @@ pub fn scan_image(engine: &Engine, image: &moat_image::Image) -> ContentResult {
 
 /// Every file of the image's rpm database, as moat-content takes them; none when
 /// there is no database or it cannot be read within moat-catalog's default limits.
-fn rpm_files(r: &dyn FileResolver) -> Vec<moat_content::integrity::RpmFile> {
+/// The files of the image's rpm database as the integrity and ownership checks take
+/// them (empty when there is none or it cannot be read).
+pub fn rpm_files(r: &dyn FileResolver) -> Vec<moat_content::integrity::RpmFile> {
     use moat_catalog::rpm::RpmDigestAlgo as A;
     use moat_content::integrity::Algo;
     let Ok(Some((_, entries))) = moat_catalog::rpm::installed(r, &moat_catalog::Limits::default())

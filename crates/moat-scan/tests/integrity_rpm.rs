@@ -4,12 +4,12 @@
 //! (one with SHA-256 file digests, rpm's default, one with MD5), `rpm --initdb` and
 //! `rpm -i --justdb` record them in a `var/lib/rpm/rpmdb.sqlite` inside a directory
 //! tree, the files are put in place and some of them changed. The database is read
-//! with moat-catalog, as moat-scan does.
+//! by moat-scan's own `content::rpm_files`, as a scan reads it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use moat_content::files::Ownership;
-use moat_content::integrity::{Algo, RpmFile, scan_with_rpm};
+use moat_content::integrity::{Algo, scan_with_rpm};
 use moat_fs::DirResolver;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -101,37 +101,6 @@ fn put(root: &Path, path: &str, bytes: &[u8], mode: u32) {
     std::fs::create_dir_all(full.parent().unwrap()).unwrap();
     std::fs::write(&full, bytes).unwrap();
     std::fs::set_permissions(&full, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// The rpm database's files as moat-scan passes them to moat-content.
-fn rpm_files(r: &DirResolver) -> Vec<RpmFile> {
-    let (_, entries) = moat_catalog::rpm::installed(r, &moat_catalog::Limits::default())
-        .unwrap()
-        .expect("an rpm database");
-    let mut out = Vec::new();
-    for e in entries {
-        for f in e.file_entries {
-            use moat_catalog::rpm::RpmDigestAlgo as A;
-            out.push(RpmFile {
-                package: e.name.clone(),
-                path: f.path,
-                digest: f.digest,
-                algo: match f.algo {
-                    A::Md5 => Some(Algo::Md5),
-                    A::Sha1 => Some(Algo::Sha1),
-                    A::Sha256 => Some(Algo::Sha256),
-                    A::Sha384 => Some(Algo::Sha384),
-                    A::Sha512 => Some(Algo::Sha512),
-                    A::Other(_) => None,
-                },
-                flags: f.flags,
-                mode: f.mode,
-                verify: f.verify,
-                state: f.state,
-            });
-        }
-    }
-    out
 }
 
 #[test]
@@ -230,7 +199,9 @@ fn rpm_database_digests_config_ghosts_and_ownership() {
     put(&root, shared, b"from tinyb\n", 0o644);
 
     let r = DirResolver::new(&root).unwrap();
-    let files = rpm_files(&r);
+    // The database read exactly as a scan reads it.
+    let files = moat_scan::content::rpm_files(&r);
+    assert!(!files.is_empty(), "no rpm database found");
     let algo = |p: &str| files.iter().find(|f| f.path == p).unwrap().algo;
     assert_eq!(algo("/usr/bin/ls"), Some(Algo::Sha256));
     assert_eq!(algo("/usr/bin/cat"), Some(Algo::Md5));
