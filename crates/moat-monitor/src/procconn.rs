@@ -18,7 +18,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Receive buffer asked of the kernel for the connector socket.
+/// Receive buffer asked of the kernel for the connector socket (capped by
+/// `net.core.rmem_max`; the kernel doubles it for its bookkeeping): with the default
+/// 8 MiB about 10,000 connector messages wait while the reader is not scheduled.
 const RECV_BUFFER: usize = 8 << 20;
 
 /// A process event of a containerised process.
@@ -97,6 +99,11 @@ const MAX_TRACKED: usize = 1 << 17;
 pub struct Tracker {
     /// pid → (container, parent pid).
     live: HashMap<i64, (String, i64)>,
+    /// Live processes known to be the host's (their /proc said so, or their parent's
+    /// did when they forked): their forks need no /proc read. A process that joins a
+    /// container's cgroup later (`runc init` of a `docker exec`) is read again at its
+    /// exec, which always reads /proc.
+    host: std::collections::HashSet<i64>,
 }
 
 impl Tracker {
@@ -104,18 +111,33 @@ impl Tracker {
     pub fn fork(&mut self, proc: &Proc, parent: i64, child: i64) {
         let container = match self.live.get(&parent) {
             Some((c, _)) => Some(c.clone()),
-            None => proc.container_of(parent),
+            None if self.host.contains(&parent) => None,
+            None => {
+                let read = proc.container_of(parent);
+                if read.is_none() && self.host.len() < MAX_TRACKED {
+                    self.host.insert(parent);
+                }
+                read
+            }
         };
-        if let Some(c) = container
-            && (self.live.len() < MAX_TRACKED || self.live.contains_key(&child))
-        {
-            self.live.insert(child, (c, parent));
+        match container {
+            Some(c) if self.live.len() < MAX_TRACKED || self.live.contains_key(&child) => {
+                self.host.remove(&child);
+                self.live.insert(child, (c, parent));
+            }
+            Some(_) => {}
+            None => {
+                if self.host.len() < MAX_TRACKED {
+                    self.host.insert(child);
+                }
+            }
         }
     }
 
     /// A process exited.
     pub fn exit(&mut self, pid: i64) {
         self.live.remove(&pid);
+        self.host.remove(&pid);
     }
 
     /// A process exec'd: its container and what can be known of it. /proc first (runc
@@ -123,6 +145,9 @@ impl Tracker {
     /// what fork events said; None for a host process.
     pub fn exec(&mut self, proc: &Proc, pid: i64) -> Option<(String, ProcessInfo)> {
         let read = proc.container_of(pid);
+        if read.is_some() {
+            self.host.remove(&pid);
+        }
         let container = match read {
             Some(c) => {
                 if self.live.len() < MAX_TRACKED || self.live.contains_key(&pid) {
@@ -157,8 +182,34 @@ impl Tracker {
     }
 }
 
+/// What the drain thread passes on: the connector messages that matter, parsed.
+#[derive(Debug, Clone, Copy)]
+enum Raw {
+    Fork { parent: i64, child: i64 },
+    Exit { pid: i64 },
+    Exec { pid: i64, ktime: u64 },
+    Uid { pid: i64, ktime: u64 },
+}
+
+/// A batch from the drain thread: the events of one receive, and what was lost.
+#[derive(Debug, Default)]
+struct Batch {
+    events: Vec<Raw>,
+    /// Messages lost in the kernel (sequence gaps).
+    lost: u64,
+    /// The receive buffer overran (ENOBUFS) before this batch.
+    overrun: bool,
+}
+
+/// Batches queued between the drain thread and the /proc reader. The drain thread waits
+/// for room (the socket buffer then absorbs, and what the kernel drops is counted).
+const DRAIN_QUEUE: usize = 1 << 14;
+
 /// Reads events until `stop`; sends container processes' exec and uid events, and a
 /// drop count whenever events were lost.
+///
+/// Two threads: one only drains the socket (parse, sequence check) so that the kernel's
+/// buffer does not overrun while /proc is read; this one maps processes to containers.
 pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
     let socket = match open() {
         Ok(s) => s,
@@ -167,20 +218,30 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
             return;
         }
     };
-    let proc = Proc::default();
-    let mut tracker = Tracker::default();
+    let (btx, brx) = std::sync::mpsc::sync_channel::<Batch>(DRAIN_QUEUE);
+    let drain_tx = tx.clone();
+    let drain_stop = stop.clone();
+    let drain = std::thread::spawn(move || drain(&socket, &btx, &drain_tx, &drain_stop));
+    process(&brx, &tx);
+    let _ = drain.join();
+}
+
+/// The drain thread: receive, parse, count gaps, queue.
+fn drain(
+    socket: &NlSocketHandle,
+    out: &std::sync::mpsc::SyncSender<Batch>,
+    tx: &Sender,
+    stop: &AtomicBool,
+) {
     let mut last_seq: HashMap<u32, u32> = HashMap::new();
-    // Exec events whose process was gone before /proc could be read (its container,
-    // if any, unknown): reported every 10 s, never silently lost.
-    let mut gone = 0u64;
-    let mut gone_since = std::time::Instant::now();
+    let mut overrun = false;
     while !stop.load(Ordering::Relaxed) {
         let msgs = match socket.recv::<Nlmsg, CnMsg<ProcEventHeader>>() {
             Ok((msgs, _)) => msgs,
             Err(e) if is_enobufs(&e) => {
-                // The kernel dropped at least one message; the sequence gaps below tell
-                // how many once the next ones arrive.
-                tx.dropped(0, "proc connector: receive buffer overrun (ENOBUFS)");
+                // The kernel dropped at least one message; the sequence gaps tell how
+                // many once the next ones arrive.
+                overrun = true;
                 continue;
             }
             Err(e) => {
@@ -188,7 +249,10 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
                 return;
             }
         };
-        let mut lost = 0u64;
+        let mut batch = Batch {
+            overrun: std::mem::take(&mut overrun),
+            ..Batch::default()
+        };
         for m in msgs {
             let Ok(m) = m else { continue };
             let Some(cn) = m.get_payload() else { continue };
@@ -198,38 +262,78 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
                 && seq > prev.wrapping_add(1)
                 && seq.wrapping_sub(prev) < (1 << 30)
             {
-                lost += u64::from(seq - prev - 1);
+                batch.lost += u64::from(seq - prev - 1);
             }
-            let (kind, pid) = match hdr.event {
+            let raw = match hdr.event {
                 ProcEvent::Fork {
                     parent_tgid,
                     child_pid,
                     child_tgid,
                     ..
-                } if child_pid == child_tgid => {
-                    tracker.fork(&proc, i64::from(parent_tgid), i64::from(child_tgid));
-                    continue;
-                }
+                } if child_pid == child_tgid => Raw::Fork {
+                    parent: i64::from(parent_tgid),
+                    child: i64::from(child_tgid),
+                },
                 ProcEvent::Exit {
                     process_pid,
                     process_tgid,
                     ..
-                } if process_pid == process_tgid => {
-                    tracker.exit(i64::from(process_tgid));
-                    continue;
-                }
+                } if process_pid == process_tgid => Raw::Exit {
+                    pid: i64::from(process_tgid),
+                },
                 ProcEvent::Exec {
                     process_tgid,
                     process_pid,
-                } if process_pid == process_tgid => ("execve", i64::from(process_tgid)),
+                } if process_pid == process_tgid => Raw::Exec {
+                    pid: i64::from(process_tgid),
+                    ktime: hdr.timestamp_ns,
+                },
                 ProcEvent::Uid {
                     process_pid,
                     process_tgid,
                     ..
-                } if process_pid == process_tgid => ("setuid", i64::from(process_tgid)),
+                } if process_pid == process_tgid => Raw::Uid {
+                    pid: i64::from(process_tgid),
+                    ktime: hdr.timestamp_ns,
+                },
                 _ => continue,
             };
-            // Read at once: a short-lived process may be gone in a moment.
+            batch.events.push(raw);
+        }
+        if batch.events.is_empty() && batch.lost == 0 && !batch.overrun {
+            continue;
+        }
+        if out.send(batch).is_err() {
+            return;
+        }
+    }
+}
+
+/// The /proc side: containers and process descriptions for the drained events.
+fn process(batches: &std::sync::mpsc::Receiver<Batch>, tx: &Sender) {
+    let proc = Proc::default();
+    let mut tracker = Tracker::default();
+    // Exec events whose process was gone before /proc could be read (its container,
+    // if any, unknown): reported every 10 s, never silently lost.
+    let mut gone = 0u64;
+    let mut gone_since = std::time::Instant::now();
+    while let Ok(batch) = batches.recv() {
+        if batch.overrun {
+            tx.dropped(0, "proc connector: receive buffer overrun (ENOBUFS)");
+        }
+        for raw in batch.events {
+            let (kind, pid, ktime) = match raw {
+                Raw::Fork { parent, child } => {
+                    tracker.fork(&proc, parent, child);
+                    continue;
+                }
+                Raw::Exit { pid } => {
+                    tracker.exit(pid);
+                    continue;
+                }
+                Raw::Exec { pid, ktime } => ("execve", pid, ktime),
+                Raw::Uid { pid, ktime } => ("setuid", pid, ktime),
+            };
             let (container, process) = if kind == "execve" {
                 match tracker.exec(&proc, pid) {
                     Some(found) => found,
@@ -251,7 +355,7 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
             };
             tx.send(Msg::Proc(ProcMsg {
                 kind,
-                ktime: hdr.timestamp_ns,
+                ktime,
                 time_ns: now_ns(),
                 container,
                 process,
@@ -265,9 +369,9 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
             gone = 0;
             gone_since = std::time::Instant::now();
         }
-        if lost > 0 {
+        if batch.lost > 0 {
             tx.dropped(
-                lost,
+                batch.lost,
                 "proc connector: sequence gap (events lost in the kernel)",
             );
         }
@@ -331,5 +435,16 @@ mod tests {
             (id.as_str(), "sh", 7)
         );
         assert_eq!(t.remembered(), 1);
+        // A host-forked process that joins a container before its exec (runc
+        // init of `docker exec`) is the container's: exec always reads /proc.
+        put(
+            dir.path(),
+            201,
+            &format!("0::/system.slice/docker-{id}.scope\n"),
+            "sh",
+        );
+        assert_eq!(t.exec(&proc, 201).unwrap().0, id);
+        t.fork(&proc, 201, 204);
+        assert_eq!(t.exec(&proc, 204).unwrap().0, id);
     }
 }

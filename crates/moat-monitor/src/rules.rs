@@ -646,6 +646,65 @@ fn context<'a>(env: &Arc<cel::Env>, ev: &'a RuntimeEvent) -> cel::Context<'a, 'a
 struct Probe {
     env: Arc<cel::Env>,
     events: Vec<RuntimeEvent>,
+    /// The fields of each field group (`proc` → `name`, `cmdline`…).
+    fields: BTreeMap<&'static str, Vec<String>>,
+}
+
+/// The keys `v` serialises to.
+fn keys<T: Serialize>(v: &T) -> Vec<String> {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every `group.field` selection in `e` names a field of that group. Evaluation cannot
+/// tell: CEL's `&&` and `||` absorb the error of a misspelt field (`proc.nmae == "sh"
+/// && false` is false), so a rule would never fire and nobody would know.
+fn check_selects(
+    e: &cel::common::ast::IdedExpr,
+    fields: &BTreeMap<&'static str, Vec<String>>,
+) -> Result<(), Problem> {
+    use cel::common::ast::{EntryExpr, Expr};
+    let walk = |x: &cel::common::ast::IdedExpr| check_selects(x, fields);
+    match &e.expr {
+        Expr::Select(sel) => {
+            if let Expr::Ident(group) = &sel.operand.expr
+                && let Some(known) = fields.get(group.as_str())
+                && !known.iter().any(|k| k == &sel.field)
+            {
+                return Err(format!(
+                    "unknown field {group}.{} (fields of {group}: {})",
+                    sel.field,
+                    known.join(", ")
+                )
+                .into());
+            }
+            walk(&sel.operand)
+        }
+        Expr::Call(call) => {
+            if let Some(t) = &call.target {
+                walk(t)?;
+            }
+            call.args.iter().try_for_each(walk)
+        }
+        Expr::Comprehension(c) => {
+            for x in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+                walk(x)?;
+            }
+            Ok(())
+        }
+        Expr::List(l) => l.elements.iter().try_for_each(walk),
+        Expr::Map(m) => m.entries.iter().try_for_each(|en| match &en.expr {
+            EntryExpr::MapEntry(me) => walk(&me.key).and_then(|()| walk(&me.value)),
+            EntryExpr::StructField(sf) => walk(&sf.value),
+        }),
+        Expr::Struct(st) => st.entries.iter().try_for_each(|en| match &en.expr {
+            EntryExpr::MapEntry(me) => walk(&me.key).and_then(|()| walk(&me.value)),
+            EntryExpr::StructField(sf) => walk(&sf.value),
+        }),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Ok(()),
+    }
 }
 
 impl Probe {
@@ -661,13 +720,32 @@ impl Probe {
             note: Some(String::new()),
             ..RuntimeEvent::default()
         };
+        let mut fields = BTreeMap::new();
+        fields.insert(
+            "evt",
+            keys(&EvtView {
+                kind: "",
+                source: "",
+                time: 0,
+                dropped: 0,
+                note: "",
+            }),
+        );
+        fields.insert("proc", keys(&ProcessInfo::default()));
+        fields.insert("container", keys(&ContainerInfo::default()));
+        fields.insert("fd", keys(&NetInfo::default()));
+        fields.insert("file", keys(&FileInfo::default()));
+        fields.insert("docker", keys(&DockerEventInfo::default()));
+        fields.insert("res", keys(&ResourceInfo::default()));
         Probe {
             env: Arc::clone(env),
             events: vec![full, RuntimeEvent::default()],
+            fields,
         }
     }
 
     fn check(&self, program: &cel::Program) -> Result<(), Problem> {
+        check_selects(program.expression(), &self.fields)?;
         for ev in &self.events {
             let ctx = context(&self.env, ev);
             match program.execute(&ctx) {

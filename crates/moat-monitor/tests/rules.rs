@@ -95,6 +95,22 @@ fn errors_name_the_file_and_line() {
     assert!(e.starts_with("my.yaml:1:"), "{e}");
     let e = err("- rule: H\n  macro: I\n  condition: true\n");
     assert!(e.contains("exactly one"), "{e}");
+    // A misspelt field under `&&`/`||` (CEL absorbs its error when the other side
+    // decides), inside a comprehension, and with `has()`.
+    for cond in [
+        "evt.type == 'execve' && proc.nmae == 'sh'",
+        "proc.name == 'sh' || container.imgae == 'x'",
+        "container.mounts.exists(m, m == '/' && fd.dprot == 1)",
+        "has(proc.cmdlin)",
+    ] {
+        let e = err(&format!(
+            "- rule: J\n  condition: \"{cond}\"\n  output: x\n  priority: LOW\n"
+        ));
+        assert!(
+            e.starts_with("my.yaml:1: rule \"J\"") && e.contains("unknown field"),
+            "{cond}: {e}"
+        );
+    }
 }
 
 #[test]
