@@ -59,6 +59,26 @@ pub struct AuditOptions {
     /// `DOCKER_CONTENT_TRUST` in the audited environment (CIS 4.5); the default reads
     /// moat's own environment, as docker-bench reads its own.
     pub content_trust: Option<String>,
+    /// The `docker exec` history `moat monitor` stored (CIS 5.23, 5.24); None when no
+    /// store was given: those items are then not evaluated.
+    pub execs: Option<Vec<ExecRecord>>,
+}
+
+/// One `docker exec` as the monitor recorded it (the exec inspected at its creation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecRecord {
+    /// The engine's time of `exec_create`, unix nanoseconds.
+    pub time_ns: i64,
+    /// The container's full id.
+    pub container: String,
+    /// Its name, when the monitor knew it.
+    pub name: String,
+    /// The command.
+    pub command: String,
+    /// `--privileged`.
+    pub privileged: bool,
+    /// `--user` as given (empty: the image's user).
+    pub user: String,
 }
 
 impl Default for AuditOptions {
@@ -70,6 +90,7 @@ impl Default for AuditOptions {
             max_image_age_days: 365,
             now: time::OffsetDateTime::now_utc(),
             content_trust: std::env::var("DOCKER_CONTENT_TRUST").ok(),
+            execs: None,
         }
     }
 }
@@ -583,6 +604,7 @@ pub fn evaluate(snap: &Snapshot, opts: &AuditOptions) -> (Vec<AuditFinding>, Cov
     checks::daemon(snap, &mut out);
     checks::host_files(snap, &mut out);
     checks::environment(opts, &mut out);
+    checks::exec_history(opts, &mut out);
     for c in &snap.containers {
         checks::container(snap, c, &mut out);
     }

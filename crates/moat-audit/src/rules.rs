@@ -359,6 +359,18 @@ rule!(
     CC129, "CC129", Low, Daemon, "containers run with no ulimit applied",
     cis [("5.19", "Ensure that the default ulimit is overwritten at runtime if needed")],
     aliases []);
+rule!(
+    /// `docker exec --privileged` was used on the container: the command ran with every
+    /// capability and no confinement. Read from the history `moat monitor` stored.
+    CC130, "CC130", High, Container, "docker exec was used with --privileged",
+    cis [("5.23", "Ensure that docker exec commands are not used with the privileged option")],
+    aliases []);
+rule!(
+    /// `docker exec --user root` (or uid 0) was used on the container. Read from the
+    /// history `moat monitor` stored.
+    CC131, "CC131", Medium, Container, "docker exec was used with --user root",
+    cis [("5.24", "Ensure that docker exec commands are not used with the user=root option")],
+    aliases []);
 
 // ---- images in use (CIS 4) ----
 rule!(
@@ -515,7 +527,7 @@ rule!(
 registry!(
     CC101, CC102, CC103, CC104, CC105, CC106, CC107, CC108, CC109, CC110, CC111, CC112, CC113,
     CC114, CC115, CC116, CC117, CC118, CC119, CC120, CC121, CC122, CC123, CC124, CC125, CC126,
-    CC127, CC128, CC129, DD101, DD102, DD103, DD104, DD105, DD106, DD107, DD108, DD109, DD110,
+    CC127, CC128, CC129, CC130, CC131, DD101, DD102, DD103, DD104, DD105, DD106, DD107, DD108, DD109, DD110,
     DD111, DD112, DD113, DD114, DD115, DD116, DD117, DD118, DD119, DD120, DH101, DH102, DH103,
     DH104, DH105, DH106, DH107, DH108, DH109, DO101, DO102, DV101, IC101, IC102, IC103, IC104,
     IC105, IC106, IP101, IP102, IP103, IP104, IP105, IP106, IP107, IP110, IP111, IP112, IP113,

@@ -319,6 +319,15 @@ impl DockerEngine {
         })
     }
 
+    /// `GET /exec/{id}/json`: an exec instance (its process, `Privileged`, `User`).
+    pub fn inspect_exec(
+        &self,
+        id: &str,
+    ) -> Result<bollard::models::ExecInspectResponse, EngineError> {
+        let id = path_segment(id);
+        self.req(&format!("/exec/{id}/json"), |d| d.inspect_exec(&id))
+    }
+
     /// `GET path` as JSON: through the bounded client, or through bollard (`call`)
     /// within the total timeout.
     fn req<'a, T: serde::de::DeserializeOwned, F>(

@@ -239,7 +239,20 @@ struct Pipeline<'a> {
     targets: Arc<Mutex<Vec<sampler::Target>>>,
     watch_tx: Option<std::sync::mpsc::Sender<files::WatchRequest>>,
     stats: Stats,
+    /// Exec instances inspected at `exec_create`: id → (privileged, user), so that their
+    /// `exec_start` says the same (bounded: cleared beyond `MAX_EXECS`).
+    execs: HashMap<String, (bool, String)>,
 }
+
+/// Exec instances remembered between their create and start events.
+const MAX_EXECS: usize = 4096;
+
+/// The attributes an exec's engine events are given from its inspection: CIS 5.23
+/// (`docker exec --privileged`) and 5.24 (`docker exec --user root`) read them back from
+/// the store.
+pub const EXEC_PRIVILEGED: &str = "exec.privileged";
+/// See [`EXEC_PRIVILEGED`]; the `--user` of the exec, empty when not given.
+pub const EXEC_USER: &str = "exec.user";
 
 fn json_str<'v>(v: &'v serde_json::Value, path: &[&str]) -> Option<&'v serde_json::Value> {
     let mut cur = v;
@@ -425,7 +438,38 @@ impl Pipeline<'_> {
         self.known.get(id).map(|k| k.info.clone())
     }
 
-    fn docker_event(&mut self, d: DockerEventInfo) -> (RuntimeEvent, Option<String>) {
+    /// Adds the exec's `Privileged` and `User` (inspected at its creation: the engine
+    /// forgets exec instances a while after they end) to its event's attributes.
+    fn describe_exec(&mut self, kind: &str, d: &mut DockerEventInfo) {
+        let Some(exec_id) = d.attributes.get("execID").cloned() else {
+            return;
+        };
+        let known = match self.execs.get(&exec_id) {
+            Some(k) => Some(k.clone()),
+            None => self
+                .engine()
+                .and_then(|e| e.inspect_exec(&exec_id).ok())
+                .and_then(|x| x.process_config)
+                .map(|p| (p.privileged.unwrap_or(false), p.user.unwrap_or_default())),
+        };
+        let Some((privileged, user)) = known else {
+            return;
+        };
+        if kind == "exec_create" {
+            if self.execs.len() >= MAX_EXECS {
+                self.execs.clear();
+            }
+            self.execs
+                .insert(exec_id, (privileged, user.clone()));
+        } else {
+            self.execs.remove(&exec_id);
+        }
+        d.attributes
+            .insert(EXEC_PRIVILEGED.to_string(), privileged.to_string());
+        d.attributes.insert(EXEC_USER.to_string(), user);
+    }
+
+    fn docker_event(&mut self, mut d: DockerEventInfo) -> (RuntimeEvent, Option<String>) {
         let kind = docker::event_type(&d);
         let mut ev = RuntimeEvent {
             time_ns: d.time_nano,
@@ -471,6 +515,7 @@ impl Pipeline<'_> {
                 info.image = d.attributes.get("image").cloned().unwrap_or_default();
             }
             if matches!(kind.as_str(), "exec_create" | "exec_start") {
+                self.describe_exec(&kind, &mut d);
                 let cmd = d
                     .action
                     .split_once(':')
@@ -695,6 +740,7 @@ pub fn run(
         targets,
         watch_tx,
         stats: Stats::default(),
+        execs: HashMap::new(),
     };
     // The containers running now.
     if let Some(list) = pipe.engine().and_then(|e| e.containers().ok()) {

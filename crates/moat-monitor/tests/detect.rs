@@ -173,6 +173,28 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     );
     let a = check(&r, "Exec or attach into container", "cli", t);
     assert!(a.output.contains("exec_"), "{}", a.output);
+    let ev = a.evidence.docker.as_ref().expect("the engine event");
+    assert_eq!(
+        ev.attributes.get("exec.privileged").map(String::as_str),
+        Some("false"),
+        "the exec was inspected: {ev:?}"
+    );
+
+    // docker exec --privileged (CIS 5.23): the exec is created and inspected even where
+    // this sandbox refuses to start a privileged process.
+    let t = Instant::now();
+    let _ = d.docker_output(&["exec", "--privileged", "-u", "root", "cli", "true"]);
+    let a = check(&r, "Privileged exec into container", "cli", t);
+    let ev = a.evidence.docker.as_ref().expect("the engine event");
+    assert_eq!(ev.attributes.get("exec.user").map(String::as_str), Some("root"));
+    assert_eq!(
+        r.all()
+            .iter()
+            .filter(|a| a.rule == "Privileged exec into container")
+            .count(),
+        1,
+        "only the privileged exec is flagged"
+    );
 
     // A package manager and a miner name, run at runtime (scripts named apk and xmrig:
     // the kernel names the process after the script).
@@ -322,6 +344,33 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
         .wait("Container restart loop", "loop", t)
         .unwrap_or_else(|| panic!("no restart-loop alert; alerts: {:#?}", r.all()));
     assert!(lat <= Duration::from_secs(10), "{lat:?}");
+
+    // A privileged container cannot start in this sandbox (its start fails, no
+    // `container_start` event): the rule is checked on the real engine's inspection of
+    // a created one, as the monitor would see it when it starts.
+    d.docker(&["create", "--privileged", "--name", "privc", "bb", "sleep", "60"]);
+    let inspect: serde_json::Value =
+        serde_json::from_str(&d.docker(&["inspect", "privc"])).unwrap();
+    let id = inspect[0]["Id"].as_str().unwrap();
+    let (info, ..) = moat_monitor::container_info(id, &inspect[0]);
+    assert!(info.privileged, "{info:?}");
+    let start = moat_model::runtime::RuntimeEvent {
+        kind: "container_start".into(),
+        container: Some(info.clone()),
+        ..Default::default()
+    };
+    let rules = RuleSet::default_rules().unwrap();
+    let fired: Vec<String> = rules.evaluate(&start).into_iter().map(|m| m.rule).collect();
+    assert_eq!(fired, ["Privileged container started"], "{info:?}");
+    // The same container unprivileged: nothing.
+    let plain = moat_model::runtime::RuntimeEvent {
+        container: Some(moat_model::runtime::ContainerInfo {
+            privileged: false,
+            ..info
+        }),
+        ..start
+    };
+    assert!(rules.evaluate(&plain).is_empty());
 
     let stats = r.stop();
     assert_eq!(stats.dropped, 0, "{stats:?}");

@@ -47,6 +47,7 @@ fn the_default_rules_compile_and_cover_the_issue() {
         "Terminal shell in container",
         "Package manager run in container",
         "Exec or attach into container",
+        "Privileged exec into container",
         "Privileged container started",
         "Sensitive mount in container",
         "Write below binary or configuration directory",

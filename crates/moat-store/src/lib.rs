@@ -185,6 +185,8 @@ pub struct Query {
     pub severity: Option<String>,
     /// Record kind.
     pub kind: Option<String>,
+    /// The body's `type` (an event's `evt.type`: `exec_create`, `connect`…).
+    pub event_type: Option<String>,
     /// At most this many records ([`DEFAULT_QUERY_LIMIT`] when `None`).
     pub limit: Option<usize>,
 }
@@ -428,6 +430,10 @@ impl Store {
         if let Some(k) = &q.kind {
             sql.push_str(" AND kind = ?");
             args.push(V::Text(k.clone()));
+        }
+        if let Some(t) = &q.event_type {
+            sql.push_str(" AND json_extract(body, '$.type') = ?");
+            args.push(V::Text(t.clone()));
         }
         sql.push_str(" ORDER BY time_ns, seq LIMIT ?");
         let limit = q.limit.unwrap_or(DEFAULT_QUERY_LIMIT);

@@ -146,6 +146,17 @@ fn queries_filter_by_time_container_rule_and_severity() {
         .len(),
         1
     );
+    // The body's type: the events are all "x"; alerts have none.
+    for (t, n) in [("x", 10), ("exec_create", 0)] {
+        assert_eq!(
+            q(Query {
+                event_type: Some(t.into()),
+                ..Query::default()
+            })
+            .len(),
+            n
+        );
+    }
     assert_eq!(
         q(Query {
             kind: Some("alert".into()),

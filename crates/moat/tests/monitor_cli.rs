@@ -259,3 +259,96 @@ fn rules_validate_names_file_and_line() {
     assert!(text.contains("Netcat listener"), "{text}");
     assert!(text.contains("Terminal shell in container"), "{text}");
 }
+
+/// The CIS view's item `n` of `moat audit --format cis-json` (plus `extra` arguments).
+fn audit_item(d: &Dockerd, extra: &[&str], n: &str) -> serde_json::Value {
+    let out = moat()
+        .args(["audit", "--host", &d.host(), "--format", "cis-json"])
+        .args(["--no-proof", "--no-image-files"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["items"].as_array().unwrap().iter())
+        .find(|i| i["number"] == n)
+        .cloned()
+        .unwrap_or_else(|| panic!("item {n} missing"))
+}
+
+/// Issue 17's "audit reads the store": CIS 5.23 (`docker exec --privileged`) and 5.24
+/// (`docker exec --user root`) from the exec history the monitor stored (each exec
+/// inspected at its creation); not evaluated without a store.
+#[test]
+fn audit_reads_the_docker_exec_history_the_monitor_stored() {
+    if !skip_unless("audit_reads_exec_history", &["dockerd", "docker"]) {
+        return;
+    }
+    let d = Dockerd::start(DockerdOptions::default());
+    d.import_busybox("bb", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.db");
+    let log = dir.path().join("events.jsonl");
+    d.docker(&["run", "-d", "--name", "target", "bb", "sleep", "600"]);
+    d.docker(&["run", "-d", "--name", "quiet", "bb", "sleep", "600"]);
+    let mut mon = spawn_monitor(&d, &store, &log);
+    // Ready when the monitor stores the first exec.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !log_keys(&log).keys().any(|k| k.contains("exec_create")) {
+        assert!(Instant::now() < deadline, "no exec stored within 20 s");
+        d.docker(&["exec", "quiet", "true"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The privileged exec may be refused at start here (privileged processes cannot
+    // run in this sandbox): it is created, and inspected, all the same.
+    let _ = d.docker_output(&["exec", "--privileged", "target", "true"]);
+    d.docker(&["exec", "-u", "root", "target", "true"]);
+    d.docker(&["exec", "-u", "0:0", "target", "true"]);
+    d.docker(&["exec", "-u", "1000:1000", "quiet", "true"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while log_keys(&log)
+        .keys()
+        .filter(|k| k.contains("exec_create"))
+        .count()
+        < 5
+    {
+        assert!(Instant::now() < deadline, "the execs were not stored");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    mon.kill().unwrap();
+    mon.wait().unwrap();
+    let store_arg = store.to_str().unwrap();
+
+    let i523 = audit_item(&d, &["--store", store_arg], "5.23");
+    let f = i523["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{i523:#}");
+    assert_eq!(f[0]["rule"], "CC130");
+    assert!(f[0]["object"].as_str().unwrap().contains("/target"), "{i523:#}");
+    let i524 = audit_item(&d, &["--store", store_arg], "5.24");
+    let f = i524["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{i524:#}");
+    assert_eq!(f[0]["rule"], "CC131");
+    assert!(
+        f[0]["object"].as_str().unwrap().contains("/target")
+            && f[0]["message"].as_str().unwrap().contains("2 time"),
+        "root and 0:0 on target, 1000:1000 on quiet: {i524:#}"
+    );
+    // A window after the execs: nothing to report, and the item passes.
+    let later = audit_item(&d, &["--store", store_arg, "--since", "4102444800"], "5.23");
+    assert_eq!(later["status"], "pass", "{later:#}");
+    // Without the store the items are not evaluated, and say why.
+    let none = audit_item(&d, &[], "5.24");
+    assert_eq!(none["status"], "info", "{none:#}");
+    assert!(
+        none["note"].as_str().unwrap_or("").contains("--store"),
+        "{none:#}"
+    );
+}

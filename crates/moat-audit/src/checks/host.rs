@@ -1,9 +1,10 @@
-//! Host file checks (CIS 1, 3) and the audited environment (CIS 4.5): `DH1xx`, `DD120`.
+//! Host file checks (CIS 1, 3), the audited environment (CIS 4.5) and the `docker exec`
+//! history (CIS 5.23, 5.24): `DH1xx`, `DD120`, `CC130`, `CC131`.
 
 use super::Sink;
 use crate::finding::{AuditFinding, AuditObject};
 use crate::rules::*;
-use crate::{AuditOptions, Snapshot};
+use crate::{AuditOptions, ExecRecord, Snapshot};
 
 /// CIS 4.5: content trust in the audited environment.
 pub(crate) fn environment(opts: &AuditOptions, out: &mut Sink) {
@@ -18,6 +19,73 @@ pub(crate) fn environment(opts: &AuditOptions, out: &mut Sink) {
             }],
         ));
     }
+}
+
+/// CIS 5.23 and 5.24 from the `docker exec` history the monitor stored: one finding per
+/// container and item, listing the execs (the first 10, then a count).
+pub(crate) fn exec_history(opts: &AuditOptions, out: &mut Sink) {
+    let Some(execs) = &opts.execs else {
+        for cis in ["5.23", "5.24"] {
+            out.skip(
+                cis,
+                "needs the docker exec history of `moat monitor` (--store)",
+            );
+        }
+        return;
+    };
+    // `--user root`, `root:GROUP`, `0`, `0:GID`.
+    let root = |u: &str| matches!(u.split(':').next(), Some("root" | "0"));
+    let privileged = |e: &ExecRecord| e.privileged;
+    let as_root = |e: &ExecRecord| root(&e.user);
+    let checks: [(&AuditRule, &dyn Fn(&ExecRecord) -> bool, &str); 2] = [
+        (&CC130, &privileged, "--privileged"),
+        (&CC131, &as_root, "--user root"),
+    ];
+    for (rule, hit, what) in checks {
+        let mut by: std::collections::BTreeMap<&str, Vec<&ExecRecord>> = Default::default();
+        for e in execs.iter().filter(|e| hit(e)) {
+            by.entry(e.container.as_str()).or_default().push(e);
+        }
+        for (id, mut list) in by {
+            list.sort_by_key(|e| e.time_ns);
+            let mut evidence: Vec<String> = list
+                .iter()
+                .take(10)
+                .map(|e| {
+                    format!(
+                        "{} docker exec {what}{} {}",
+                        moat_store_time(e.time_ns),
+                        if e.user.is_empty() { String::new() } else { format!(" (user {})", e.user) },
+                        e.command
+                    )
+                })
+                .collect();
+            if list.len() > 10 {
+                evidence.push(format!("... {} more", list.len() - 10));
+            }
+            let name = list.iter().map(|e| e.name.as_str()).find(|n| !n.is_empty());
+            let object = AuditObject {
+                kind: crate::ObjectKind::Container,
+                name: name.map(|n| format!("/{}", n.trim_start_matches('/'))),
+                id: Some(id.to_string()),
+                image: None,
+            };
+            out.push(AuditFinding::new(
+                rule,
+                object,
+                format!("docker exec {what} was used {} time(s) on this container", list.len()),
+                evidence,
+            ));
+        }
+    }
+}
+
+/// RFC 3339 (UTC, seconds) of a unix-nanosecond time.
+fn moat_store_time(ns: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ns.div_euclid(1_000_000_000))
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ns.to_string())
 }
 
 fn audit_files(snap: &Snapshot, out: &mut Sink) {

@@ -13,7 +13,7 @@ mod operations;
 pub(crate) use components::components;
 pub(crate) use container::{container, daemon_wide_proof, daemon_wide_ulimits};
 pub(crate) use daemon::daemon;
-pub(crate) use host::{environment, host_files};
+pub(crate) use host::{environment, exec_history, host_files};
 pub use image::LayerScanError;
 pub(crate) use image::{image, scan_image_layers};
 pub(crate) use operations::{operations, swarm};

@@ -89,6 +89,59 @@ pub struct Args {
     /// Write the report here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The store `moat monitor` writes: its `docker exec` history answers CIS 5.23
+    /// (`--privileged`) and 5.24 (`--user root`), not evaluated without it.
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// With --store: only execs at or after this time (RFC 3339 or unix seconds).
+    #[arg(long, value_name = "TIME", requires = "store")]
+    pub since: Option<String>,
+}
+
+/// Most exec records read from the store.
+const MAX_EXECS: usize = 1_000_000;
+
+/// The `docker exec` history of a monitor's store.
+fn exec_history(path: &std::path::Path, since: Option<&str>) -> anyhow::Result<Vec<moat_audit::ExecRecord>> {
+    let store = moat_store::Store::open_existing(path)
+        .with_context(|| format!("monitor store {}", path.display()))?;
+    let since_ns = since
+        .map(moat_store::parse_time_arg)
+        .transpose()
+        .with_context(|| "--since")?;
+    let records = store
+        .query(&moat_store::Query {
+            since_ns,
+            kind: Some("event".into()),
+            event_type: Some("exec_create".into()),
+            limit: Some(MAX_EXECS),
+            ..moat_store::Query::default()
+        })
+        .with_context(|| format!("monitor store {}", path.display()))?;
+    let text = |v: &serde_json::Value, p: &str| {
+        v.pointer(p).and_then(|x| x.as_str()).unwrap_or("").to_string()
+    };
+    Ok(records
+        .iter()
+        .filter_map(|r| {
+            let b = &r.body;
+            let attrs = b.pointer("/docker/attributes")?;
+            // Execs recorded before the monitor inspected them say nothing of either.
+            let privileged = attrs.get(moat_monitor::EXEC_PRIVILEGED)?.as_str()? == "true";
+            Some(moat_audit::ExecRecord {
+                time_ns: r.time_ns,
+                container: r.container.clone().unwrap_or_else(|| text(b, "/container/id")),
+                name: text(b, "/container/name"),
+                command: text(b, "/process/cmdline"),
+                privileged,
+                user: attrs
+                    .get(moat_monitor::EXEC_USER)
+                    .and_then(|u| u.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+            })
+        })
+        .collect())
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -129,6 +182,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         proof: !args.no_proof,
         image_files: !args.no_image_files,
         max_image_age_days: args.max_image_age,
+        execs: args
+            .store
+            .as_deref()
+            .map(|p| exec_history(p, args.since.as_deref()))
+            .transpose()?,
         ..Default::default()
     };
     let lookup = db

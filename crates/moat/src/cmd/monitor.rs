@@ -168,6 +168,9 @@ pub struct QueryArgs {
     /// Only this kind of record: event or alert.
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
+    /// Only events of this type (`evt.type`: execve, connect, exec_create…).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
     /// At most this many records.
     #[arg(long, value_name = "N", default_value_t = moat_store::DEFAULT_QUERY_LIMIT)]
     pub limit: usize,
@@ -317,6 +320,7 @@ fn query(global: &Global, q: QueryArgs) -> anyhow::Result<ExitCode> {
         rule: q.rule.clone(),
         severity: q.severity.map(|s| s.as_str().to_string()),
         kind: q.kind.clone(),
+        event_type: q.event_type.clone(),
         limit: Some(q.limit),
     };
     let rows: Vec<QueryRow> = store
