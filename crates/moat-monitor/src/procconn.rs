@@ -226,6 +226,12 @@ pub fn run(tx: Sender, stop: Arc<AtomicBool>) {
     let _ = drain.join();
 }
 
+/// The drain thread's nice value, above the rest of the monitor ([`crate::MONITOR_NICE`]):
+/// it does little (receive and parse) but must run as soon as messages arrive, even when
+/// the containers keep every core busy; otherwise the kernel drops what does not fit the
+/// socket's buffer. Needs root; ignored without.
+const DRAIN_NICE: i32 = -15;
+
 /// The drain thread: receive, parse, count gaps, queue.
 fn drain(
     socket: &NlSocketHandle,
@@ -233,6 +239,7 @@ fn drain(
     tx: &Sender,
     stop: &AtomicBool,
 ) {
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), DRAIN_NICE);
     let mut last_seq: HashMap<u32, u32> = HashMap::new();
     let mut overrun = false;
     while !stop.load(Ordering::Relaxed) {

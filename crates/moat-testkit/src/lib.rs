@@ -351,6 +351,14 @@ impl Drop for Dockerd {
                     .stderr(Stdio::null())
                     .status();
             }
+            // User networks' bridges outlive a daemon that is stopped with them: a
+            // later test's network on the same subnet would then collide.
+            let _ = Command::new("docker")
+                .env("DOCKER_HOST", self.host())
+                .args(["network", "prune", "-f"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
         }
         self.stop_daemon();
         // Layers and netns of containers may stay mounted if the daemon was killed.
