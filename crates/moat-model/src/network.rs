@@ -69,7 +69,53 @@ pub struct DaemonNet {
     pub isolated_bridges: Vec<String>,
     /// Whether the host firewall was read at all.
     pub firewall_read: bool,
+    /// The rules of the DOCKER-USER chain in order (when read), each evaluated
+    /// against the graph's edges or marked as not evaluated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docker_user: Vec<FirewallRule>,
+    /// `/proc/sys/net/bridge/bridge-nf-call-iptables`: traffic inside one bridge passes
+    /// the FORWARD chain (and DOCKER-USER) only when on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge_nf_call_iptables: Option<bool>,
     pub notes: Vec<String>,
+}
+
+/// One rule of a firewall chain as `iptables-save` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirewallRule {
+    /// The rule as printed (`-A DOCKER-USER -s 10.1.0.0/24 -j DROP`).
+    pub text: String,
+    /// Whether moat understood every match and the target, and so applies it to edges.
+    pub evaluated: bool,
+    /// Why it is not evaluated (the option not understood).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// An edge the topology would allow but a DOCKER-USER rule drops or rejects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BlockedEdge {
+    pub edge: Edge,
+    /// The rule that blocks it, as printed.
+    pub rule: String,
+}
+
+/// A connection `moat monitor` observed (from its store), next to the model.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ObservedFlow {
+    /// The container that connected (its name as the monitor recorded it).
+    pub from: String,
+    /// The peer container, when the address is one of the model's; else the address.
+    pub to: String,
+    pub address: String,
+    pub port: PortProto,
+    /// Records of this flow in the store.
+    pub count: u64,
+    /// Whether the model has an edge for it.
+    pub modelled: bool,
+    /// Whether the policy allows it (`None` without a policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<bool>,
 }
 
 /// One network.
@@ -93,6 +139,9 @@ pub struct NetworkInfo {
     /// The host interface of a bridge network (`br-0123456789ab`, `docker0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<String>,
+    /// The gateway addresses (the host's address on the network), when known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateways: Vec<String>,
 }
 
 /// How a container's network namespace is set up.
@@ -217,6 +266,11 @@ pub enum Reason {
     },
     /// A route out of the host (a non-internal network with a gateway).
     Egress { network: String },
+    /// A port published on the host, reached from a container through its network's
+    /// gateway (the host's address), even across isolated networks.
+    PublishedViaHost { binding: String, network: String },
+    /// A connection `moat monitor` recorded (not a modelled path).
+    Observed { records: u64 },
 }
 
 impl Reason {
@@ -233,6 +287,10 @@ impl Reason {
                 to_network,
             } => format!("missing isolation {from_network} -> {to_network}"),
             Reason::Egress { network } => format!("egress via {network}"),
+            Reason::PublishedViaHost { binding, network } => {
+                format!("published port via host {binding} (gateway of {network})")
+            }
+            Reason::Observed { records } => format!("observed by moat monitor ({records} records)"),
         }
     }
 }
@@ -275,6 +333,26 @@ pub enum ProbeOutcome {
     Timeout,
     /// Anything else (the namespace could not be entered…).
     Error,
+    /// UDP only: the datagram got neither a reply nor a port-unreachable: something
+    /// listens and says nothing, or a firewall drops it; nmap's `open|filtered`.
+    #[serde(rename = "open|filtered")]
+    OpenFiltered,
+}
+
+impl ProbeOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeOutcome::Open => "open",
+            ProbeOutcome::Refused => "refused",
+            ProbeOutcome::Timeout => "no answer",
+            ProbeOutcome::Error => "error",
+            ProbeOutcome::OpenFiltered => "open|filtered",
+        }
+    }
+}
+
+fn tcp() -> Proto {
+    Proto::Tcp
 }
 
 /// One measurement from inside a source's network namespace.
@@ -284,9 +362,14 @@ pub struct ProbeResult {
     pub to: String,
     pub address: String,
     pub port: u16,
+    #[serde(default = "tcp")]
+    pub proto: Proto,
     pub outcome: ProbeOutcome,
     /// Whether the model has an edge covering this address and port.
     pub modelled: bool,
+    /// Through the source network's gateway to a port published on the host.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub via_host: bool,
     /// Whether the policy allows it (`None` without a policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<bool>,
@@ -359,6 +442,12 @@ pub struct NetworkReport {
     /// `None` without `--probe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probes: Option<Vec<ProbeResult>>,
+    /// Edges the topology allows that a DOCKER-USER rule blocks (not in `edges`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<BlockedEdge>,
+    /// Connections `moat monitor` recorded (`--store`); `None` without a store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Vec<ObservedFlow>>,
     pub warnings: Vec<String>,
     pub summary: NetSummary,
 }
@@ -380,6 +469,11 @@ impl NetworkReport {
         }
         self.edges.sort();
         self.edges.dedup();
+        self.blocked.sort();
+        self.blocked.dedup();
+        if let Some(o) = &mut self.observed {
+            o.sort();
+        }
         self.findings.sort_by(|a, b| {
             (
                 std::cmp::Reverse(a.severity()),

@@ -19,7 +19,7 @@
 
 use crate::ports;
 use moat_model::network::{
-    DaemonNet, EXTERNAL, Edge, HOST, NetMode, NetworkInfo, NodeInfo, PortProto, Reason,
+    BlockedEdge, DaemonNet, EXTERNAL, Edge, HOST, NetMode, NetworkInfo, NodeInfo, PortProto, Reason,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -168,6 +168,39 @@ impl<'a> Topology<'a> {
             return has(from) && has(to);
         }
         true
+    }
+
+    /// The network through whose gateway node `s` reaches ports node `d` publishes on
+    /// the host, if any: the first bridge network of `s` with a gateway to the host
+    /// (internal networks included: the gateway is the host's address on the bridge,
+    /// and traffic to it goes to the host's INPUT chain, not FORWARD). The userland
+    /// proxy listens there; without it (`userland-proxy=false`) the DNAT'ed flow is
+    /// forwarded like any other and isolation applies.
+    pub fn via_host(&self, s: usize, d: usize) -> Option<&'a str> {
+        if !matches!(self.mode(s), NetMode::Bridge) || self.owner(s) == self.owner(d) {
+            return None;
+        }
+        let snets = self.networks_of(s);
+        let net = snets.iter().copied().find(|n| {
+            self.networks
+                .get(n)
+                .is_none_or(|x| x.driver == "bridge" || x.driver.is_empty())
+        })?;
+        if self.daemon.userland_proxy == Some(false) {
+            if self.daemon.iptables == Some(false) {
+                return None; // no proxy and no DNAT: nothing listens on the host port
+            }
+            let dnets = self.networks_of(d);
+            let direct = snets.iter().any(|a| {
+                dnets
+                    .iter()
+                    .any(|b| a == b || (self.routed(a) && self.routed(b) && !self.isolated(a, b)))
+            });
+            if !direct {
+                return None;
+            }
+        }
+        Some(net)
     }
 
     /// Whether node `i` has a route out (a non-internal routed network, or the host's).
@@ -324,6 +357,36 @@ pub fn edges(t: &Topology<'_>) -> Vec<Edge> {
                 }
             }
         }
+        // Ports published on the host, reached through each other container's gateway.
+        for p in dn.published.iter().filter(|p| !p.loopback()) {
+            let binding = format!(
+                "{}:{}->{}",
+                if p.host_ip.is_empty() {
+                    "0.0.0.0"
+                } else {
+                    &p.host_ip
+                },
+                p.host_port
+                    .map_or_else(|| "?".to_string(), |h| h.to_string()),
+                p.container
+            );
+            for (s, sn) in nodes.iter().enumerate() {
+                if t.owner(s) == t.owner(d) {
+                    continue;
+                }
+                if let Some(net) = t.via_host(s, d) {
+                    out.push(Edge {
+                        from: sn.name.clone(),
+                        to: dn.name.clone(),
+                        port: Some(p.container),
+                        reason: Reason::PublishedViaHost {
+                            binding: binding.clone(),
+                            network: net.to_string(),
+                        },
+                    });
+                }
+            }
+        }
         for n in t.egress(d) {
             out.push(Edge {
                 from: dn.name.clone(),
@@ -357,7 +420,99 @@ pub fn covers(
                     network.is_none_or(|x| x == to_network)
                 }
                 Reason::HostNetwork | Reason::SharedNamespace | Reason::Link => true,
-                Reason::PublishedPort { .. } | Reason::Egress { .. } => false,
+                Reason::PublishedPort { .. }
+                | Reason::Egress { .. }
+                | Reason::PublishedViaHost { .. }
+                | Reason::Observed { .. } => false,
             }
     })
+}
+
+/// Whether an edge from `from` to `to` covers container port `port` published on the
+/// host, reached through the gateway of `network`.
+pub fn covers_via_host(
+    edges: &[Edge],
+    from: &str,
+    to: &str,
+    network: &str,
+    port: PortProto,
+) -> bool {
+    edges.iter().any(|e| {
+        e.from == from
+            && e.to == to
+            && e.port == Some(port)
+            && matches!(&e.reason, Reason::PublishedViaHost { network: n, .. } if n == network)
+    })
+}
+
+/// The address of node `i` on `network` (IPv4).
+fn ipv4_on(n: &NodeInfo, network: &str) -> Option<std::net::IpAddr> {
+    n.endpoints
+        .iter()
+        .find(|e| e.network == network)
+        .and_then(|e| e.ipv4.as_deref())
+        .and_then(|a| a.split('/').next())
+        .and_then(|a| a.parse().ok())
+}
+
+fn has_ipv6_on(n: &NodeInfo, network: &str) -> bool {
+    n.endpoints
+        .iter()
+        .any(|e| e.network == network && e.ipv6.as_deref().is_some_and(|a| !a.is_empty()))
+}
+
+/// Runs the container-to-container edges that cross the FORWARD chain through the
+/// DOCKER-USER rules: edges between two bridges (`missing-isolation`), and edges inside
+/// one bridge when bridge traffic is passed to iptables
+/// (`bridge-nf-call-iptables=1`). Returns the edges kept and those blocked, with the
+/// blocking rule. An edge whose destination also has an IPv6 address on the network is
+/// kept (iptables-save's DOCKER-USER does not govern IPv6).
+pub fn apply_docker_user(t: &Topology<'_>, edges: Vec<Edge>) -> (Vec<Edge>, Vec<BlockedEdge>) {
+    if t.daemon.docker_user.is_empty() || t.daemon.iptables == Some(false) {
+        return (edges, Vec::new());
+    }
+    let chain = crate::firewall::Chain::from_report(&t.daemon.docker_user);
+    let node = |name: &str| t.nodes.iter().position(|n| n.name == name);
+    let bridged = t.daemon.bridge_nf_call_iptables == Some(true);
+    let mut kept = Vec::new();
+    let mut blocked = Vec::new();
+    for e in edges {
+        let (Some(s), Some(d)) = (node(&e.from), node(&e.to)) else {
+            kept.push(e);
+            continue;
+        };
+        let (sn, dn) = (&t.nodes[t.owner(s)], &t.nodes[t.owner(d)]);
+        let (from_net, to_net) = match &e.reason {
+            Reason::SameNetwork { network } if bridged => (network.as_str(), network.as_str()),
+            Reason::MissingIsolation {
+                from_network,
+                to_network,
+            } => (from_network.as_str(), to_network.as_str()),
+            _ => {
+                kept.push(e);
+                continue;
+            }
+        };
+        if has_ipv6_on(dn, to_net) && has_ipv6_on(sn, from_net) {
+            kept.push(e);
+            continue;
+        }
+        let bridge = |n: &str| self_bridge(t, n);
+        let flow = crate::firewall::Flow {
+            src: ipv4_on(sn, from_net),
+            dst: ipv4_on(dn, to_net),
+            iface_in: bridge(from_net),
+            iface_out: bridge(to_net),
+            port: e.port,
+        };
+        match chain.verdict(&flow) {
+            crate::firewall::Verdict::Blocked(rule) => blocked.push(BlockedEdge { edge: e, rule }),
+            crate::firewall::Verdict::Passes => kept.push(e),
+        }
+    }
+    (kept, blocked)
+}
+
+fn self_bridge<'a>(t: &Topology<'a>, net: &str) -> Option<&'a str> {
+    t.networks.get(net).and_then(|n| n.bridge.as_deref())
 }

@@ -124,6 +124,7 @@ pub struct DaemonSettings {
     pub icc: Option<bool>,
     pub userland_proxy: Option<bool>,
     pub ip_forward: Option<bool>,
+    pub bridge_nf_call_iptables: Option<bool>,
     pub sources: Vec<String>,
     pub notes: Vec<String>,
 }
@@ -255,6 +256,14 @@ pub fn daemon_settings(proc: &Path, socket: Option<&Path>) -> DaemonSettings {
                 .push(format!("dockerd {flag_name} not set (default true)"));
         }
     }
+    if let Some(v) = read_bounded(&proc.join("sys/net/bridge/bridge-nf-call-iptables"), 64) {
+        s.bridge_nf_call_iptables = Some(v.trim() == "1");
+        s.sources.push(format!(
+            "{}/sys/net/bridge/bridge-nf-call-iptables={}",
+            proc.display(),
+            v.trim()
+        ));
+    }
     // The daemon's ip-forward setting asks the kernel to forward; the kernel's value is what counts.
     if let Some(v) = read_bounded(&proc.join("sys/net/ipv4/ip_forward"), 64) {
         let on = v.trim() == "1";
@@ -277,6 +286,8 @@ pub struct Firewall {
     pub forward_policy: Option<String>,
     /// Bridges named in DOCKER-ISOLATION rules.
     pub isolated_bridges: Vec<String>,
+    /// The filter table's `-A DOCKER-USER …` lines, in order.
+    pub docker_user: Vec<String>,
 }
 
 /// Parses `iptables-save` output.
@@ -298,6 +309,10 @@ pub fn parse_iptables_save(text: &str) -> Firewall {
             if table == "filter" && name == "FORWARD" {
                 fw.forward_policy = Some(policy.to_string());
             }
+            continue;
+        }
+        if table == "filter" && line.starts_with("-A DOCKER-USER ") {
+            fw.docker_user.push(line.trim().to_string());
             continue;
         }
         if table == "filter"

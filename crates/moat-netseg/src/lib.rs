@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod compose;
+pub mod firewall;
 pub mod graph;
 pub mod host;
 pub mod live;
@@ -26,7 +27,7 @@ pub use moat_engine;
 pub use moat_model::network::NetworkReport;
 pub use policy::Policy;
 
-use moat_model::network::{DaemonNet, ModelSource, NetworkInfo, NodeInfo, PolicySummary};
+use moat_model::network::{DaemonNet, ModelSource, PolicySummary};
 use std::path::PathBuf;
 
 /// What went wrong building the model.
@@ -39,6 +40,9 @@ pub enum NetsegError {
     /// The engine could not be queried.
     #[error(transparent)]
     Engine(#[from] moat_engine::EngineError),
+    /// A policy that does not fit the deployment.
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
     /// Too many objects on the engine.
     #[error("{what}: {count}, more than the limit of {limit}")]
     TooMany {
@@ -60,42 +64,18 @@ pub struct Options {
 
 /// The model of the deployment that compose files plan, judged (no daemon).
 pub fn from_compose(files: &[PathBuf], opts: &Options) -> Result<NetworkReport, NetsegError> {
-    let mut loaded = Vec::new();
-    for f in files {
-        loaded.push(compose::load(f, None, &opts.compose)?);
-    }
-    // Projects named alike in different files are told apart by file.
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
-    for (p, _) in &loaded {
-        *seen.entry(p.clone()).or_default() += 1;
-    }
-    let several = loaded.len() > 1;
-    let mut networks: Vec<NetworkInfo> = Vec::new();
-    let mut nodes: Vec<NodeInfo> = Vec::new();
-    let mut warnings = Vec::new();
-    for (i, (project, mut m)) in loaded.into_iter().enumerate() {
-        let mut prefix = String::new();
-        if several {
-            prefix = if seen.get(&project).copied().unwrap_or(0) > 1 {
-                format!("{project}#{}/", i + 1)
-            } else {
-                format!("{project}/")
-            };
-        }
-        for n in &mut m.nodes {
-            n.name = format!("{prefix}{}", n.name);
-            if let moat_model::network::NetMode::Container(t) = &mut n.mode {
-                *t = format!("{prefix}{t}");
-            }
-            n.links = n.links.iter().map(|l| format!("{prefix}{l}")).collect();
-        }
-        for net in m.networks {
-            if !networks.iter().any(|x| x.name == net.name) {
-                networks.push(net);
-            }
-        }
-        nodes.extend(m.nodes);
-        warnings.extend(m.warnings);
+    // Several files are one project, merged in order like `docker compose -f a -f b`.
+    let (_, m) = compose::load_merged(files, &opts.compose)?;
+    let (networks, nodes, warnings) = (m.networks, m.nodes, m.warnings);
+    if let Some(p) = &opts.policy
+        && let Some((name, flow)) = p.unknown_names(&nodes).into_iter().next()
+    {
+        return Err(NetsegError::Policy(policy::PolicyError {
+            path: p.file.clone(),
+            message: format!(
+                "flow {flow:?} names {name:?}, which is neither a zone nor a service of the compose files"
+            ),
+        }));
     }
     let daemon = DaemonNet {
         notes: vec![
@@ -114,6 +94,8 @@ pub fn from_compose(files: &[PathBuf], opts: &Options) -> Result<NetworkReport, 
         findings: Vec::new(),
         policy: None,
         probes: None,
+        blocked: Vec::new(),
+        observed: None,
         warnings,
         summary: Default::default(),
     };
@@ -132,6 +114,14 @@ pub fn from_engine(
     opts: &Options,
 ) -> Result<NetworkReport, NetsegError> {
     let mut report = live::collect(engine, &opts.host)?;
+    if let Some(p) = &opts.policy {
+        for (name, flow) in p.unknown_names(&report.nodes) {
+            report.warnings.push(format!(
+                "policy {}: flow {flow:?} names {name:?}, which is neither a zone nor a container or service on the engine: it allows nothing",
+                p.file
+            ));
+        }
+    }
     judge(&mut report, opts);
     if let Some(p) = &opts.probe {
         probe::run(&mut report, opts.policy.as_ref(), p, &opts.host);
@@ -152,7 +142,7 @@ fn judge(report: &mut NetworkReport, opts: &Options) {
         }
     }
     let t = graph::Topology::new(&report.networks, &report.nodes, &report.daemon);
-    let edges = graph::edges(&t);
+    let (edges, blocked) = graph::apply_docker_user(&t, graph::edges(&t));
     let mut findings = rules::check(&t, &edges, zones.as_deref());
     if let (Some(p), Some(z)) = (&opts.policy, &zones) {
         findings.extend(policy::check(p, &report.nodes, &edges, z));
@@ -165,6 +155,7 @@ fn judge(report: &mut NetworkReport, opts: &Options) {
         });
     }
     report.edges = edges;
+    report.blocked = blocked;
     report.findings = findings;
     report.finish();
 }

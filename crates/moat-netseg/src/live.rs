@@ -55,6 +55,12 @@ fn network(n: &Network) -> NetworkInfo {
         attachable: n.attachable.unwrap_or(false),
         external: false,
         bridge: bridge_of(n),
+        gateways: n
+            .ipam
+            .as_ref()
+            .and_then(|i| i.config.as_ref())
+            .map(|c| c.iter().filter_map(|x| x.gateway.clone()).collect())
+            .unwrap_or_default(),
         name,
     }
 }
@@ -274,6 +280,7 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
         icc: s.icc,
         userland_proxy: s.userland_proxy,
         ip_forward: s.ip_forward,
+        bridge_nf_call_iptables: s.bridge_nf_call_iptables,
         sources: s.sources,
         notes: s.notes,
         ..Default::default()
@@ -295,6 +302,12 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
                 daemon.chains = fw.chains;
                 daemon.forward_policy = fw.forward_policy;
                 daemon.isolated_bridges = fw.isolated_bridges;
+                daemon.docker_user = crate::firewall::Chain::parse(&fw.docker_user).listing();
+                for r in daemon.docker_user.iter().filter(|r| !r.evaluated) {
+                    daemon
+                        .notes
+                        .push(format!("DOCKER-USER rule {} {}", r.text, r.note));
+                }
             }
             Err(e) => daemon.notes.push(format!(
                 "host firewall not read ({e}): isolation assumed from the settings"
@@ -311,6 +324,8 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
         findings: Vec::new(),
         policy: None,
         probes: None,
+        blocked: Vec::new(),
+        observed: None,
         warnings,
         summary: Default::default(),
     })

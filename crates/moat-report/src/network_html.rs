@@ -233,22 +233,24 @@ pub fn html(r: &NetworkReport, w: &mut dyn Write) -> io::Result<()> {
         let _ = writeln!(body, "<h2>Probe ({} connects)</h2>", probes.len());
         body.push_str("<table id=\"probes\"><tr><th>From</th><th>To</th><th>Address</th><th>Measured</th><th>Modelled</th><th>Policy</th></tr>\n");
         for p in probes {
-            let measured = match p.outcome {
-                ProbeOutcome::Open => "open",
-                ProbeOutcome::Refused => "refused",
-                ProbeOutcome::Timeout => "no answer",
-                ProbeOutcome::Error => "error",
-            };
+            let measured = p.outcome.as_str();
             let agree = (p.outcome == ProbeOutcome::Open) == p.modelled
-                || p.sample && p.outcome != ProbeOutcome::Open;
+                || p.sample && p.outcome != ProbeOutcome::Open
+                || p.outcome == ProbeOutcome::OpenFiltered;
             let _ = writeln!(
                 body,
-                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}:{}{}</td><td>{measured}</td><td>{}</td><td>{}</td></tr>",
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}:{}/{}{}{}</td><td>{measured}</td><td>{}</td><td>{}</td></tr>",
                 if agree { "agree" } else { "disagree" },
                 h(&p.from),
                 h(&p.to),
                 h(&p.address),
                 p.port,
+                p.proto.as_str(),
+                if p.via_host {
+                    " (published, via gateway)"
+                } else {
+                    ""
+                },
                 if p.sample { " (sample)" } else { "" },
                 if p.modelled { "reachable" } else { "closed" },
                 match p.allowed {
