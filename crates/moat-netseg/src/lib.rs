@@ -18,6 +18,7 @@ pub mod firewall;
 pub mod graph;
 pub mod host;
 pub mod live;
+pub mod observed;
 pub mod policy;
 pub mod ports;
 pub mod probe;
@@ -43,6 +44,9 @@ pub enum NetsegError {
     /// A policy that does not fit the deployment.
     #[error(transparent)]
     Policy(#[from] policy::PolicyError),
+    /// The monitor's store could not be read.
+    #[error("store {path}: {message}")]
+    Store { path: String, message: String },
     /// Too many objects on the engine.
     #[error("{what}: {count}, more than the limit of {limit}")]
     TooMany {
@@ -60,6 +64,18 @@ pub struct Options {
     pub probe: Option<probe::ProbeOptions>,
     pub compose: compose::ComposeLimits,
     pub host: host::HostOptions,
+    /// `moat monitor`'s store: its observed connections are reported next to the model.
+    pub store: Option<PathBuf>,
+}
+
+/// Adds what the monitor observed (`opts.store`).
+fn observe(report: &mut NetworkReport, opts: &Options) -> Result<(), NetsegError> {
+    if let Some(path) = &opts.store {
+        let (conns, warnings) = observed::read_store(path)?;
+        report.warnings.extend(warnings);
+        observed::apply(report, &conns, opts.policy.as_ref());
+    }
+    Ok(())
 }
 
 /// The model of the deployment that compose files plan, judged (no daemon).
@@ -105,6 +121,7 @@ pub fn from_compose(files: &[PathBuf], opts: &Options) -> Result<NetworkReport, 
             .push("--probe needs a live engine (--host): nothing probed".to_string());
     }
     judge(&mut report, opts);
+    observe(&mut report, opts)?;
     Ok(report)
 }
 
@@ -126,6 +143,7 @@ pub fn from_engine(
     if let Some(p) = &opts.probe {
         probe::run(&mut report, opts.policy.as_ref(), p, &opts.host);
     }
+    observe(&mut report, opts)?;
     report.finish();
     Ok(report)
 }

@@ -116,6 +116,14 @@ rule!(
     []
 );
 rule!(
+    NP005,
+    "NP005",
+    High,
+    Container,
+    "Observed connection not allowed by the segmentation policy",
+    []
+);
+rule!(
     NX001,
     "NX001",
     High,
@@ -135,7 +143,7 @@ rule!(
 /// Every rule of `moat network`.
 pub static RULES: &[&RuleMeta] = &[
     &NS001, &NS002, &NS003, &NS004, &NS005, &NS006, &NS007, &NS008, &NP001, &NP002, &NP003, &NP004,
-    &NX001, &NX002,
+    &NP005, &NX001, &NX002,
 ];
 
 /// The rule with this code.
