@@ -58,6 +58,15 @@ pub struct DaemonNet {
     pub icc: Option<bool>,
     pub userland_proxy: Option<bool>,
     pub ip_forward: Option<bool>,
+    /// dockerd's `ip6tables` (isolation rules for IPv6; off by default before Docker 27).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6tables: Option<bool>,
+    /// The kernel's `net.ipv6.conf.all.forwarding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6_forward: Option<bool>,
+    /// Policy of ip6tables' filter FORWARD chain, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_policy_v6: Option<String>,
     /// Where each setting was read (`dockerd --iptables=false`, `/proc/sys/net/ipv4/ip_forward=1`).
     pub sources: Vec<String>,
     /// Firewall chains present on the host that Docker uses (`DOCKER-USER`,
@@ -266,6 +275,12 @@ pub enum Reason {
     },
     /// A route out of the host (a non-internal network with a gateway).
     Egress { network: String },
+    /// IPv6 addresses on different networks while the daemon does not isolate IPv6
+    /// (`ip6tables` off) and the host forwards IPv6.
+    MissingIsolationV6 {
+        from_network: String,
+        to_network: String,
+    },
     /// A port published on the host, reached from a container through its network's
     /// gateway (the host's address), even across isolated networks.
     PublishedViaHost { binding: String, network: String },
@@ -287,6 +302,10 @@ impl Reason {
                 to_network,
             } => format!("missing isolation {from_network} -> {to_network}"),
             Reason::Egress { network } => format!("egress via {network}"),
+            Reason::MissingIsolationV6 {
+                from_network,
+                to_network,
+            } => format!("missing IPv6 isolation {from_network} -> {to_network} (ip6tables off)"),
             Reason::PublishedViaHost { binding, network } => {
                 format!("published port via host {binding} (gateway of {network})")
             }

@@ -22,6 +22,8 @@ pub struct HostOptions {
     pub proc: PathBuf,
     /// Run this program to read the firewall (`iptables-save`); `None`: do not.
     pub iptables_save: Option<String>,
+    /// The same for IPv6 (`ip6tables-save`: its FORWARD policy).
+    pub ip6tables_save: Option<String>,
     /// How long `iptables-save` may take.
     pub firewall_timeout: Duration,
 }
@@ -31,6 +33,7 @@ impl Default for HostOptions {
         HostOptions {
             proc: PathBuf::from("/proc"),
             iptables_save: Some("iptables-save".to_string()),
+            ip6tables_save: Some("ip6tables-save".to_string()),
             firewall_timeout: Duration::from_secs(10),
         }
     }
@@ -124,6 +127,8 @@ pub struct DaemonSettings {
     pub icc: Option<bool>,
     pub userland_proxy: Option<bool>,
     pub ip_forward: Option<bool>,
+    pub ip6tables: Option<bool>,
+    pub ip6_forward: Option<bool>,
     pub bridge_nf_call_iptables: Option<bool>,
     pub sources: Vec<String>,
     pub notes: Vec<String>,
@@ -255,6 +260,27 @@ pub fn daemon_settings(proc: &Path, socket: Option<&Path>) -> DaemonSettings {
             s.sources
                 .push(format!("dockerd {flag_name} not set (default true)"));
         }
+    }
+    // ip6tables: off unless set (Docker 20.10 to 26); the caller corrects the default
+    // from the engine's version.
+    if let Some(v) = flag(&args, "--ip6tables") {
+        s.ip6tables = Some(v);
+        s.sources.push(format!("dockerd --ip6tables={v}"));
+    } else if let Some(v) = config
+        .as_ref()
+        .and_then(|c| c.get("ip6tables"))
+        .and_then(|v| v.as_bool())
+    {
+        s.ip6tables = Some(v);
+        s.sources.push(format!("{config_path} \"ip6tables\": {v}"));
+    }
+    if let Some(v) = read_bounded(&proc.join("sys/net/ipv6/conf/all/forwarding"), 64) {
+        s.ip6_forward = Some(v.trim() == "1");
+        s.sources.push(format!(
+            "{}/sys/net/ipv6/conf/all/forwarding={}",
+            proc.display(),
+            v.trim()
+        ));
     }
     if let Some(v) = read_bounded(&proc.join("sys/net/bridge/bridge-nf-call-iptables"), 64) {
         s.bridge_nf_call_iptables = Some(v.trim() == "1");

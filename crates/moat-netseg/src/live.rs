@@ -280,19 +280,37 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
         icc: s.icc,
         userland_proxy: s.userland_proxy,
         ip_forward: s.ip_forward,
+        ip6tables: s.ip6tables,
+        ip6_forward: s.ip6_forward,
         bridge_nf_call_iptables: s.bridge_nf_call_iptables,
         sources: s.sources,
         notes: s.notes,
         ..Default::default()
     };
-    if let Ok(info) = engine.info()
-        && daemon.ip_forward.is_none()
-    {
-        daemon.ip_forward = info.ipv4_forwarding;
-        if let Some(v) = info.ipv4_forwarding {
-            daemon
-                .sources
-                .push(format!("docker info IPv4Forwarding={v}"));
+    if let Ok(info) = engine.info() {
+        if daemon.ip_forward.is_none() {
+            daemon.ip_forward = info.ipv4_forwarding;
+            if let Some(v) = info.ipv4_forwarding {
+                daemon
+                    .sources
+                    .push(format!("docker info IPv4Forwarding={v}"));
+            }
+        }
+        // ip6tables' default: on from Docker 27, off before.
+        if daemon.ip6tables.is_none()
+            && local
+            && let Some(v) = info.server_version.as_deref()
+        {
+            let major: u32 = v
+                .split('.')
+                .next()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            daemon.ip6tables = Some(major >= 27 && daemon.iptables != Some(false));
+            daemon.sources.push(format!(
+                "dockerd --ip6tables not set (default {} for Docker {v})",
+                major >= 27
+            ));
         }
     }
     if let Some(prog) = opts.iptables_save.as_ref().filter(|_| local) {
@@ -312,6 +330,12 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
             Err(e) => daemon.notes.push(format!(
                 "host firewall not read ({e}): isolation assumed from the settings"
             )),
+        }
+    }
+    if let Some(prog) = opts.ip6tables_save.as_ref().filter(|_| local) {
+        match host::read_firewall(prog, opts.firewall_timeout) {
+            Ok(fw) => daemon.forward_policy_v6 = fw.forward_policy,
+            Err(e) => daemon.notes.push(format!("IPv6 firewall not read ({e})")),
         }
     }
     Ok(NetworkReport {

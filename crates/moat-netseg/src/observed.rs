@@ -183,9 +183,14 @@ pub fn apply(report: &mut NetworkReport, conns: &[Conn], policy: Option<&Policy>
             _ => port,
         };
         let modelled = match &reason {
-            Reason::SameNetwork { network } => {
-                graph::covers(&report.edges, &from, &to, Some(network), cport)
-            }
+            Reason::SameNetwork { network } => graph::covers_family(
+                &report.edges,
+                &from,
+                &to,
+                Some(network),
+                cport,
+                address.contains(':'),
+            ),
             Reason::PublishedViaHost { network, .. } => {
                 graph::covers_via_host(&report.edges, &from, &to, network, cport)
             }

@@ -344,7 +344,14 @@ pub fn run(
                 Some(cp) => {
                     graph::covers_via_host(&report.edges, &src.name, &dst.name, &tg.network, cp)
                 }
-                None => graph::covers(&report.edges, &src.name, &dst.name, Some(&tg.network), port),
+                None => graph::covers_family(
+                    &report.edges,
+                    &src.name,
+                    &dst.name,
+                    Some(&tg.network),
+                    port,
+                    tg.addr.is_ipv6(),
+                ),
             };
             let reason = match tg.via_host {
                 Some(_) => Reason::PublishedViaHost {

@@ -383,6 +383,35 @@ pub fn check(
                 .collect(),
         ));
     }
+    // NS007 (IPv6): user networks with IPv6 while the daemon writes no ip6tables rules
+    // and the host forwards IPv6.
+    let v6_nets: Vec<&str> = t
+        .networks
+        .values()
+        .filter(|n| !n.default_bridge && !n.internal && t.has_ipv6(&n.name))
+        .map(|n| n.name.as_str())
+        .collect();
+    if v6_nets.len() >= 2
+        && t.daemon.iptables != Some(false)
+        && v6_nets
+            .iter()
+            .any(|a| v6_nets.iter().any(|b| a != b && !t.isolated_v6(a, b)))
+    {
+        out.push(about_object(
+            &NS007,
+            "daemon",
+            format!(
+                "the daemon writes no ip6tables rules (ip6tables off) and the host forwards IPv6: IPv6 networks {} reach each other over IPv6 although IPv4 is isolated",
+                v6_nets.join(", ")
+            ),
+            t.daemon
+                .sources
+                .iter()
+                .filter(|s| s.contains("ip6tables") || s.contains("ipv6"))
+                .cloned()
+                .collect(),
+        ));
+    }
     // NS007: isolation off while user networks exist.
     let user_nets: Vec<&str> = t
         .networks

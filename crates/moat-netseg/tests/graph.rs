@@ -315,3 +315,54 @@ fn policy_flows_may_name_single_services() {
     let typo = Policy::parse("p.yaml", "zones: {a: {}}\nallow: [a -> apu:80]\n").unwrap();
     assert_eq!(typo.unknown_names(&nodes)[0].0, "apu");
 }
+
+#[test]
+fn ipv6_is_not_isolated_without_ip6tables() {
+    use moat_netseg::graph::covers_family;
+    let mut a = net("v6a", "br-a");
+    a.subnets = vec!["10.3.0.0/24".into(), "fd00:a::/64".into()];
+    let mut b = net("v6b", "br-b");
+    b.subnets = vec!["10.4.0.0/24".into(), "fd00:b::/64".into()];
+    let nets = [a, b];
+    let nodes = [node("cli", &["v6b"], 1), node("srv", &["v6a"], 8080)];
+    let port = PortProto {
+        port: 8080,
+        proto: Proto::Tcp,
+    };
+    // Docker 20.10's default: IPv4 isolated by iptables, IPv6 left to the kernel.
+    let d = DaemonNet {
+        iptables: Some(true),
+        ip6tables: Some(false),
+        ip6_forward: Some(true),
+        firewall_read: true,
+        isolated_bridges: vec!["br-a".into(), "br-b".into()],
+        ..Default::default()
+    };
+    let t = Topology::new(&nets, &nodes, &d);
+    let e = edges(&t);
+    assert!(e.iter().any(|e| e.from == "cli"
+        && e.to == "srv"
+        && matches!(e.reason, Reason::MissingIsolationV6 { .. })));
+    assert!(!covers_family(&e, "cli", "srv", Some("v6a"), port, false));
+    assert!(covers_family(&e, "cli", "srv", Some("v6a"), port, true));
+    let f = moat_netseg::rules::check(&t, &e, None);
+    assert!(
+        f.iter()
+            .any(|f| f.rule() == "NS007" && f.finding.message.contains("IPv6")),
+        "{f:#?}"
+    );
+    // ip6tables on, or the host not forwarding IPv6: isolated.
+    for d in [
+        DaemonNet {
+            ip6tables: Some(true),
+            ..d.clone()
+        },
+        DaemonNet {
+            ip6_forward: Some(false),
+            ..d.clone()
+        },
+    ] {
+        let t = Topology::new(&nets, &nodes, &d);
+        assert!(!edges(&t).iter().any(|e| e.from == "cli" && e.to == "srv"));
+    }
+}

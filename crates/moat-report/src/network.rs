@@ -2,7 +2,7 @@
 //! graph as Graphviz DOT and Mermaid text. The HTML page is in `network_html`.
 
 use crate::table::esc;
-use moat_model::network::{EXTERNAL, Edge, HOST, NetworkReport, ProbeOutcome, Reason};
+use moat_model::network::{EXTERNAL, Edge, HOST, NetworkReport, Reason};
 use moat_model::{ConfigFinding, RuleMeta};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
