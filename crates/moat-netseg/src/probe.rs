@@ -149,6 +149,10 @@ fn udp(addr: SocketAddr, timeout: Duration) -> (ProbeOutcome, String) {
     }
 }
 
+fn strip_prefix(a: &str) -> &str {
+    a.split('/').next().unwrap_or(a)
+}
+
 /// Connects once, classifying the result.
 fn connect(addr: SocketAddr, timeout: Duration) -> (ProbeOutcome, String) {
     match TcpStream::connect_timeout(&addr, timeout) {
@@ -244,10 +248,13 @@ pub fn run(
             }
             // Ports d publishes on the host, through s's gateway.
             if let Some(net) = t.via_host(s, d) {
-                let gw = t
-                    .networks
-                    .get(net)
-                    .and_then(|n| n.gateways.iter().find_map(|g| g.parse::<IpAddr>().ok()));
+                // The IPv4 gateway (the one the proxy surely listens behind).
+                let gw = t.networks.get(net).and_then(|n| {
+                    n.gateways
+                        .iter()
+                        .filter_map(|g| strip_prefix(g).parse::<IpAddr>().ok())
+                        .min_by_key(IpAddr::is_ipv6)
+                });
                 for p in nodes[d].published.iter().filter(|p| !p.loopback()) {
                     let (Some(gw), Some(hp)) = (gw, p.host_port) else {
                         continue;

@@ -690,3 +690,371 @@ fn iptables_off_loses_isolation_in_model_and_probe() {
     let out = moat(&["network", "--host", &host, "--fail-on", "high"]);
     assert_eq!(code(&out), 1);
 }
+
+/// A UDP echo on 5353 and a silent UDP socket on 5354 (both dual-stack). Busybox's `nc`
+/// here has no `-u`, so the host's python3 is bind-mounted read-only into the container.
+const UDP_SERVER: &str = "import socket, threading
+def serve(port, reply):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(('::', port))
+    while True:
+        d, a = s.recvfrom(2048)
+        if reply:
+            s.sendto(b'pong', a)
+threading.Thread(target=serve, args=(5354, False), daemon=True).start()
+serve(5353, True)
+";
+
+/// Waits until a container's namespace has a UDP socket on `port`.
+fn wait_udp(d: &Dockerd, name: &str, port: u16) {
+    let pid = d
+        .docker(&["inspect", "-f", "{{.State.Pid}}", name])
+        .trim()
+        .to_string();
+    let hex = format!(":{port:04X} ");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let t = std::fs::read_to_string(format!("/proc/{pid}/net/udp")).unwrap_or_default()
+            + &std::fs::read_to_string(format!("/proc/{pid}/net/udp6")).unwrap_or_default();
+        if t.contains(&hex) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name} has no UDP socket on {port}: {}",
+            d.docker(&["logs", name])
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// One rule inserted in the host's DOCKER-USER chain for the test's life (under the
+/// testkit's iptables lock, which the daemon holds), deleted on drop.
+struct UserRule(Vec<String>);
+
+impl UserRule {
+    fn insert(spec: &[&str]) -> UserRule {
+        let spec: Vec<String> = spec.iter().map(|s| s.to_string()).collect();
+        let mut args = vec!["-I".to_string(), "DOCKER-USER".to_string()];
+        args.extend(spec.iter().cloned());
+        moat_testkit::run(Command::new("iptables").args(&args));
+        UserRule(spec)
+    }
+}
+
+impl Drop for UserRule {
+    fn drop(&mut self) {
+        let mut args = vec!["-D".to_string(), "DOCKER-USER".to_string()];
+        args.extend(self.0.iter().cloned());
+        let _ = Command::new("iptables").args(&args).status();
+    }
+}
+
+fn ip6_on(r: &Value, node: &str, net: &str) -> String {
+    r["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == node)
+        .and_then(|n| {
+            n["endpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["network"] == net)
+        })
+        .and_then(|e| e["ipv6"].as_str())
+        .unwrap_or_else(|| panic!("{node} has no IPv6 address on {net}"))
+        .to_string()
+}
+
+/// UDP probes (reply: open; port-unreachable: refused; silence: open|filtered), IPv6
+/// peers (Docker 20.10 writes no ip6tables rules by default: IPv6 networks reach each
+/// other while IPv4 is isolated — model and probe must both say so), ports published
+/// on the host reached through each network's gateway, and a DOCKER-USER DROP inside
+/// one network that the model and the probe both honour.
+#[test]
+fn live_udp_ipv6_gateway_and_docker_user() {
+    if !skip_unless(
+        "live_udp_ipv6_gateway_and_docker_user",
+        &["dockerd", "docker", "iptables-save", "iptables", "python3"],
+    ) {
+        return;
+    }
+    let d = Dockerd::start(DockerdOptions {
+        network: Some(Network::block("nx", 205)),
+        ..Default::default()
+    });
+    let host = d.host();
+    let d = &d;
+    d.import_busybox("bb", &[]);
+    d.docker(&["network", "create", "front"]);
+    d.docker(&["network", "create", "back"]);
+    d.docker(&[
+        "network",
+        "create",
+        "--ipv6",
+        "--subnet",
+        "fd00:5a:1::/64",
+        "v6a",
+    ]);
+    d.docker(&[
+        "network",
+        "create",
+        "--ipv6",
+        "--subnet",
+        "fd00:5a:2::/64",
+        "v6b",
+    ]);
+    run_container(d, "web", "front", &["-p", "18205:80"], 80);
+    run_container(d, "api", "back", &[], 8080);
+    run_container(d, "cli", "back", &[], 7000);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "udp",
+        "--network",
+        "back",
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        "/lib:/lib:ro",
+        "-v",
+        "/lib64:/lib64:ro",
+        "bb",
+        "/usr/bin/python3",
+        "-c",
+        UDP_SERVER,
+    ]);
+    run_container(d, "v6srv", "v6a", &[], 8080);
+    run_container(d, "v6cli", "v6b", &[], 7000);
+    wait_listening(
+        d,
+        &[
+            ("web", 80),
+            ("api", 8080),
+            ("cli", 7000),
+            ("v6srv", 8080),
+            ("v6cli", 7000),
+        ],
+    );
+    wait_udp(d, "udp", 5353);
+    wait_udp(d, "udp", 5354);
+    let ip = |name: &str, net: &str| {
+        d.docker(&[
+            "inspect",
+            "-f",
+            &format!("{{{{.NetworkSettings.Networks.{net}.IPAddress}}}}"),
+            name,
+        ])
+        .trim()
+        .to_string()
+    };
+    let (cli_ip, api_ip) = (ip("cli", "back"), ip("api", "back"));
+    let _rule = UserRule::insert(&[
+        "-s",
+        &format!("{cli_ip}/32"),
+        "-d",
+        &format!("{api_ip}/32"),
+        "-p",
+        "tcp",
+        "--dport",
+        "8080",
+        "-j",
+        "DROP",
+    ]);
+
+    let out = moat(&[
+        "network",
+        "--host",
+        &host,
+        "--format",
+        "json",
+        "--probe",
+        "--probe-timeout",
+        "700",
+    ]);
+    let r = json_of(&out);
+    eprintln!(
+        "udp/ipv6/gateway/DOCKER-USER: {} edges, {} blocked, {} findings, {} probes, {} disagreements",
+        r["summary"]["edges"],
+        r["blocked"].as_array().map_or(0, Vec::len),
+        r["summary"]["findings"],
+        r["summary"]["probes"],
+        r["summary"]["disagreements"]
+    );
+    let probe = |from: &str, to: &str, addr: &str, port: u64, proto: &str| {
+        r["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| {
+                p["from"] == from
+                    && p["to"] == to
+                    && p["address"] == addr
+                    && p["port"] == port
+                    && p["proto"] == proto
+            })
+            .unwrap_or_else(|| panic!("no probe {from} -> {to} {addr}:{port}/{proto}"))
+            .clone()
+    };
+    // The model and the probe agree everywhere.
+    assert_eq!(
+        r["summary"]["disagreements"],
+        0,
+        "{:#?}",
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"].as_str().unwrap().starts_with("NX"))
+            .collect::<Vec<_>>()
+    );
+
+    // UDP: listening from /proc/PID/net/udp6; a reply is open, silence open|filtered,
+    // a port nothing listens on refused (ICMP port-unreachable).
+    let udp_ip = ip("udp", "back");
+    let udp_node = r["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "udp")
+        .unwrap();
+    for port in [5353, 5354] {
+        assert!(
+            udp_node["listening"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["port"]["port"] == port && l["port"]["proto"] == "udp"),
+            "{udp_node:#}"
+        );
+    }
+    let p = probe("cli", "udp", &udp_ip, 5353, "udp");
+    assert_eq!(
+        (&p["outcome"], &p["modelled"]),
+        (&"open".into(), &true.into()),
+        "{p:#}"
+    );
+    let p = probe("cli", "udp", &udp_ip, 5354, "udp");
+    assert_eq!(p["outcome"], "open|filtered", "{p:#}");
+    let sample = r["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["from"] == "cli"
+                && p["to"] == "udp"
+                && p["address"] == udp_ip.as_str()
+                && p["proto"] == "udp"
+                && p["sample"] == true
+        })
+        .unwrap();
+    assert_eq!(sample["outcome"], "refused", "{sample:#}");
+    // From another (isolated) network, the reply never comes: not open.
+    let p = probe("web", "udp", &udp_ip, 5353, "udp");
+    assert_ne!(p["outcome"], "open", "{p:#}");
+    assert_eq!(p["modelled"], false);
+
+    // IPv6: isolated over IPv4, not over IPv6 (ip6tables off, the host forwards IPv6).
+    assert_eq!(r["daemon"]["ip6tables"], false, "{:#}", r["daemon"]);
+    let p = probe("v6cli", "v6srv", &ip("v6srv", "v6a"), 8080, "tcp");
+    assert_ne!(p["outcome"], "open", "{p:#}");
+    assert_eq!(p["modelled"], false);
+    let v6 = ip6_on(&r, "v6srv", "v6a");
+    let p = probe("v6cli", "v6srv", &v6, 8080, "tcp");
+    assert_eq!(
+        (&p["outcome"], &p["modelled"]),
+        (&"open".into(), &true.into()),
+        "{p:#}"
+    );
+    assert!(
+        r["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["from"] == "v6cli"
+                && e["to"] == "v6srv"
+                && e["reason"]["kind"] == "missing-isolation-v6")
+    );
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "NS007" && f["message"].as_str().unwrap().contains("IPv6"))
+    );
+
+    // web's port published on 0.0.0.0 is reached from back through back's gateway,
+    // although back is isolated from front: modelled, and measured open.
+    let via = r["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["from"] == "api" && e["to"] == "web" && e["reason"]["kind"] == "published-via-host"
+        })
+        .unwrap_or_else(|| panic!("no api -> web via host: {:#}", r["edges"]));
+    assert_eq!(via["reason"]["network"], "back");
+    let gw = r["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "back")
+        .unwrap()["gateways"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = probe("api", "web", &gw, 18205, "tcp");
+    assert_eq!(
+        (&p["outcome"], &p["modelled"], &p["via_host"]),
+        (&"open".into(), &true.into(), &true.into()),
+        "{p:#}"
+    );
+    // ...while web's own address on front is not reachable from back.
+    let p = probe("api", "web", &ip("web", "front"), 80, "tcp");
+    assert_ne!(p["outcome"], "open", "{p:#}");
+
+    // DOCKER-USER: cli -> api:8080 dropped inside back; the model lists the rule,
+    // evaluated, and blocks the edge; the probe cannot connect; udp -> api still can.
+    assert_eq!(
+        r["daemon"]["bridge_nf_call_iptables"], true,
+        "{:#}",
+        r["daemon"]
+    );
+    let rules = r["daemon"]["docker_user"].as_array().unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|x| x["evaluated"] == true && x["text"].as_str().unwrap().contains(&cli_ip)),
+        "{rules:#?}"
+    );
+    let b = r["blocked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["edge"]["from"] == "cli" && b["edge"]["to"] == "api")
+        .unwrap_or_else(|| panic!("cli -> api not blocked: {:#}", r["blocked"]));
+    assert!(b["rule"].as_str().unwrap().contains("-j DROP"));
+    assert!(
+        !r["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["from"] == "cli"
+                && e["to"] == "api"
+                && e["port"]["port"] == 8080
+                && e["reason"]["kind"] == "same-network")
+    );
+    let p = probe("cli", "api", &api_ip, 8080, "tcp");
+    assert_ne!(p["outcome"], "open", "{p:#}");
+    assert_eq!(p["modelled"], false);
+    let p = probe("udp", "api", &api_ip, 8080, "tcp");
+    assert_eq!(
+        (&p["outcome"], &p["modelled"]),
+        (&"open".into(), &true.into()),
+        "{p:#}"
+    );
+}
