@@ -751,6 +751,61 @@ impl Drop for UserRule {
     }
 }
 
+/// Waits until the IPv6 addresses under `prefix` (hex, as /proc/net/if_inet6 prints
+/// them) of each namespace — the containers' and the host's, where the gateways are —
+/// have finished duplicate address detection (not tentative): before that the kernel
+/// does not use them and the first packets go nowhere.
+fn wait_ipv6_ready(d: &Dockerd, names: &[&str], prefix: &str) {
+    let mut files = vec!["/proc/net/if_inet6".to_string()];
+    for name in names {
+        let pid = d
+            .docker(&["inspect", "-f", "{{.State.Pid}}", name])
+            .trim()
+            .to_string();
+        files.push(format!("/proc/{pid}/net/if_inet6"));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    for f in &files {
+        loop {
+            let t = std::fs::read_to_string(f).unwrap_or_default();
+            let ours: Vec<u32> = t
+                .lines()
+                .filter(|l| l.starts_with(prefix))
+                .filter_map(|l| u32::from_str_radix(l.split_whitespace().nth(4)?, 16).ok())
+                .collect();
+            // IFA_F_TENTATIVE = 0x40.
+            if !ours.is_empty() && ours.iter().all(|flags| flags & 0x40 == 0) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{f}: IPv6 addresses under {prefix} not ready: {t}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// Removes the test's containers and user networks before the daemon stops: dockerd
+/// leaves a stopped network's bridge (and its addresses and routes) on the host, and a
+/// later run's fixed IPv6 subnets would then be routed to the stale bridge.
+struct RemoveNetworks<'a>(&'a Dockerd, Vec<&'static str>);
+
+impl Drop for RemoveNetworks<'_> {
+    fn drop(&mut self) {
+        let ids = self.0.docker_output(&["ps", "-aq"]);
+        let ids = String::from_utf8_lossy(&ids.stdout).into_owned();
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids.split_whitespace());
+        if args.len() > 2 {
+            let _ = self.0.docker_output(&args);
+        }
+        let mut args = vec!["network", "rm"];
+        args.extend(self.1.iter().copied());
+        let _ = self.0.docker_output(&args);
+    }
+}
+
 fn ip6_on(r: &Value, node: &str, net: &str) -> String {
     r["nodes"]
         .as_array()
@@ -789,6 +844,7 @@ fn live_udp_ipv6_gateway_and_docker_user() {
     let host = d.host();
     let d = &d;
     d.import_busybox("bb", &[]);
+    let _remove = RemoveNetworks(d, vec!["front", "back", "v6a", "v6b"]);
     d.docker(&["network", "create", "front"]);
     d.docker(&["network", "create", "back"]);
     d.docker(&[
@@ -842,6 +898,7 @@ fn live_udp_ipv6_gateway_and_docker_user() {
     );
     wait_udp(d, "udp", 5353);
     wait_udp(d, "udp", 5354);
+    wait_ipv6_ready(d, &["v6srv", "v6cli"], "fd00005a");
     let ip = |name: &str, net: &str| {
         d.docker(&[
             "inspect",
