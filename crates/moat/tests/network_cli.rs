@@ -315,6 +315,139 @@ fn html_page_in_headless_chromium() {
     assert!(red > 50, "no red violation drawn ({red} red pixels)");
 }
 
+/// Measures every text of the page's graph in Chromium (`getBBox`, through a script
+/// added to a copy of the page: the page itself has none) and returns (texts,
+/// overlapping pairs).
+fn label_overlaps(html: &Path, profile: &Path) -> (usize, Vec<String>) {
+    const PROBE: &str = r#"<script>
+const t = [...document.querySelectorAll('#graph text')];
+const b = t.map(e => { const r = e.getBBox(); return [r.x, r.y, r.width, r.height, e.textContent]; });
+const bad = [];
+for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++) {
+  const p = b[i], q = b[j];
+  if (p[0] < q[0] + q[2] && q[0] < p[0] + p[2] && p[1] < q[1] + q[3] && q[1] < p[1] + p[3]) bad.push(p[4] + ' / ' + q[4]);
+}
+const pre = document.createElement('pre');
+pre.id = 'bbox-result';
+pre.textContent = 'texts=' + b.length + '\n' + bad.join('\n');
+document.body.appendChild(pre);
+</script>"#;
+    let page = std::fs::read_to_string(html).unwrap();
+    let probed = html.with_extension("probe.html");
+    std::fs::write(&probed, page.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
+    let dom = chromium(
+        &["--dump-dom", &format!("file://{}", probed.display())],
+        profile,
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    let start = dom
+        .find("<pre id=\"bbox-result\">")
+        .unwrap_or_else(|| panic!("no result in the DOM: {dom}"));
+    let text = &dom[start + "<pre id=\"bbox-result\">".len()..];
+    let text = &text[..text.find("</pre>").unwrap()];
+    let mut lines = text.lines();
+    let n: usize = lines
+        .next()
+        .unwrap()
+        .trim_start_matches("texts=")
+        .parse()
+        .unwrap();
+    (n, lines.map(str::to_string).collect())
+}
+
+/// A large deployment: 30 services on 6 networks (each service on one or two), a third
+/// of them publishing ports, databases among them.
+fn large_compose() -> String {
+    let images = [
+        "nginx",
+        "postgres:16",
+        "redis:7",
+        "busybox",
+        "mysql:8",
+        "mongo:7",
+    ];
+    let mut s = String::from("name: big\nservices:\n");
+    for i in 0..30 {
+        s.push_str(&format!(
+            "  service-with-a-long-name-{i:02}:\n    image: {}\n    networks: [net{}{}]\n",
+            images[i % images.len()],
+            i % 6,
+            if i % 4 == 0 {
+                format!(", net{}", (i + 1) % 6)
+            } else {
+                String::new()
+            }
+        ));
+        if i % 3 == 0 {
+            s.push_str(&format!(
+                "    ports: [\"{}:{}:80\", \"{}:443\"]\n",
+                if i % 2 == 0 { "0.0.0.0" } else { "127.0.0.1" },
+                18000 + i,
+                19000 + i
+            ));
+        }
+        s.push_str("    expose: [\"8080\", \"9090\"]\n");
+    }
+    s.push_str("networks:\n");
+    for n in 0..6 {
+        s.push_str(&format!("  net{n}: {{}}\n"));
+    }
+    s
+}
+
+#[test]
+fn html_labels_do_not_collide_on_large_graphs() {
+    if !moat_testkit::have("chromium") {
+        eprintln!("html_labels_do_not_collide_on_large_graphs: skipped, chromium is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The corpus file with the most edges, and a large generated deployment.
+    let corpus = Path::new(SHARED).join("corpus/compose");
+    let mut best = (0usize, PathBuf::new());
+    for f in std::fs::read_dir(&corpus).unwrap().flatten() {
+        let out = moat(&["network", &s(&f.path()), "--format", "json"]);
+        if code(&out) == 2 {
+            continue;
+        }
+        let n = json_of(&out)["edges"].as_array().unwrap().len();
+        if n > best.0 {
+            best = (n, f.path());
+        }
+    }
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, large_compose()).unwrap();
+    for (i, input) in [best.1.clone(), big].iter().enumerate() {
+        let html = dir.path().join(format!("g{i}.html"));
+        let out = moat(&[
+            "network",
+            &s(input),
+            "--format",
+            "html",
+            "--output",
+            &s(&html),
+        ]);
+        assert!(code(&out) != 2, "{}", String::from_utf8_lossy(&out.stderr));
+        let (texts, overlaps) = label_overlaps(&html, &dir.path().join(format!("p{i}")));
+        eprintln!(
+            "{}: {texts} labels, {} overlapping pairs",
+            input.display(),
+            overlaps.len()
+        );
+        assert!(
+            texts > 10,
+            "{}: only {texts} labels measured",
+            input.display()
+        );
+        assert!(
+            overlaps.is_empty(),
+            "{}: labels overlap:\n{}",
+            input.display(),
+            overlaps.join("\n")
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Live engines.
 
