@@ -380,14 +380,13 @@ impl Chain {
     /// Runs a new flow through the chain.
     pub fn verdict(&self, flow: &Flow<'_>) -> Verdict {
         for r in self.rules.iter().flatten() {
-            match matches(r, flow) {
-                Some(true) => match r.target {
+            // `None` (cannot tell) and `Some(false)`: skipped (the edge stays).
+            if matches(r, flow) == Some(true) {
+                match r.target {
                     Target::Drop | Target::Reject => return Verdict::Blocked(r.text.clone()),
                     Target::Return | Target::Accept => return Verdict::Passes,
                     Target::Continue => {}
-                },
-                // Cannot tell: skipped (the edge stays).
-                None | Some(false) => {}
+                }
             }
         }
         Verdict::Passes
