@@ -164,6 +164,128 @@ fn compose_policy_exit_codes_and_formats() {
     assert_eq!(code(&out), 2, "--probe needs a live engine");
 }
 
+/// Two compose files merged like `docker compose -f`, a policy flow naming single
+/// services, and `--store` with a connection `moat monitor` recorded that the policy
+/// denies.
+#[test]
+fn compose_override_service_flows_and_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("compose.yaml");
+    std::fs::write(
+        &base,
+        "name: ov\nservices:\n  web:\n    image: nginx\n    networks:\n      front: {ipv4_address: 10.9.1.10}\n  api:\n    image: busybox\n    expose: [\"8080\"]\n    networks:\n      front: {ipv4_address: 10.9.1.20}\nnetworks:\n  front:\n    ipam: {config: [{subnet: 10.9.1.0/24}]}\n",
+    )
+    .unwrap();
+    let over = dir.path().join("compose.override.yaml");
+    std::fs::write(&over, "services:\n  api:\n    expose: [\"9090\"]\n").unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "zones:\n  app: {services: [web, api]}\nallow: [web -> api:8080/tcp]\nintra_zone: deny\negress: [app]\n",
+    )
+    .unwrap();
+    let (b, o, p) = (s(&base), s(&over), s(&policy));
+    let out = moat(&["network", &b, &o, "--policy", &p, "--format", "json"]);
+    let r = json_of(&out);
+    // One project: two services (not ov/web and ov#2/…), api exposing both ports.
+    assert_eq!(r["nodes"].as_array().unwrap().len(), 2, "{:#}", r["nodes"]);
+    let ports: Vec<u64> = r["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["from"] == "web" && e["to"] == "api")
+        .filter_map(|e| e["port"]["port"].as_u64())
+        .collect();
+    assert_eq!(ports, [8080, 9090]);
+    // The service flow allows web -> api:8080 only: 9090 and the reverse are violations.
+    let np1: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "NP001")
+        .map(|f| {
+            format!(
+                "{}->{}:{}",
+                f["edge"]["from"].as_str().unwrap(),
+                f["edge"]["to"].as_str().unwrap(),
+                f["edge"]["port"]["port"]
+            )
+        })
+        .collect();
+    assert!(np1.contains(&"web->api:9090".to_string()), "{np1:?}");
+    assert!(!np1.contains(&"web->api:8080".to_string()), "{np1:?}");
+
+    // --store: a recorded connection web -> api:9090 is an NP005 violation.
+    let store = dir.path().join("monitor.db");
+    let ev = moat_model::runtime::RuntimeEvent {
+        time_ns: 1,
+        source: moat_model::runtime::EventSource::Net,
+        kind: "connect".into(),
+        container: Some(moat_model::runtime::ContainerInfo {
+            name: "ov-web-1".into(),
+            ..Default::default()
+        }),
+        net: Some(moat_model::runtime::NetInfo {
+            proto: "tcp".into(),
+            direction: "outbound".into(),
+            sip: "10.9.1.10".into(),
+            sport: 40000,
+            dip: "10.9.1.20".into(),
+            dport: 9090,
+        }),
+        ..Default::default()
+    };
+    moat_store::Store::open(&store)
+        .unwrap()
+        .append(
+            &[moat_store::Record::new("event", 1, serde_json::to_value(&ev).unwrap()).key("k1")],
+            &[],
+        )
+        .unwrap();
+    let out = moat(&[
+        "network",
+        &b,
+        &o,
+        "--policy",
+        &p,
+        "--store",
+        &s(&store),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 1);
+    let r = json_of(&out);
+    assert_eq!(r["observed"][0]["to"], "api", "{:#}", r["observed"]);
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "NP005" && f["edge"]["reason"]["kind"] == "observed")
+    );
+    let text = String::from_utf8_lossy(
+        &moat(&["network", &b, &o, "--policy", &p, "--store", &s(&store)]).stdout,
+    )
+    .into_owned();
+    assert!(
+        text.contains("observed by moat monitor (1 flows)"),
+        "{text}"
+    );
+    // A missing store: exit 2 naming it.
+    let out = moat(&["network", &b, "--store", &s(&dir.path().join("none.db"))]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none.db"));
+    // A flow naming no zone and no service: exit 2 naming it.
+    std::fs::write(
+        &policy,
+        "zones:\n  app: {services: [web, api]}\nallow: [web -> apii:8080]\n",
+    )
+    .unwrap();
+    let out = moat(&["network", &b, "--policy", &p]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("apii"));
+}
+
 #[test]
 fn compose_corpus_through_the_cli() {
     let dir = Path::new(SHARED).join("corpus/compose");
