@@ -444,6 +444,8 @@ pub fn merge_tags(text: &str) -> (BTreeMap<Vec<String>, Tag>, String) {
     let mut tags = BTreeMap::new();
     let mut out = String::with_capacity(text.len());
     let mut stack: Vec<(usize, String)> = Vec::new();
+    // Inside a block scalar (`key: |`) opened at this indentation: its lines are text.
+    let mut block: Option<usize> = None;
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\n', '\r']);
         let trimmed = body.trim_start();
@@ -451,6 +453,13 @@ pub fn merge_tags(text: &str) -> (BTreeMap<Vec<String>, Tag>, String) {
         if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("---") {
             out.push_str(line);
             continue;
+        }
+        match block {
+            Some(b) if indent > b => {
+                out.push_str(line);
+                continue;
+            }
+            _ => block = None,
         }
         let item = trimmed.starts_with("- ") || trimmed == "-";
         let key_part = if item { None } else { Some(trimmed) };
@@ -471,6 +480,9 @@ pub fn merge_tags(text: &str) -> (BTreeMap<Vec<String>, Tag>, String) {
         let key = key.trim().trim_matches(['"', '\'']).to_string();
         stack.push((indent, key));
         let value = rest.trim_start();
+        if value.starts_with('|') || value.starts_with('>') {
+            block = Some(indent);
+        }
         let tag = if value.starts_with("!reset") {
             Some((Tag::Reset, "!reset"))
         } else if value.starts_with("!override") {

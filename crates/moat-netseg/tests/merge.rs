@@ -168,3 +168,17 @@ fn an_override_file_changes_the_network_model() {
         && e.port.map(|p| p.port) == Some(5432)
         && matches!(e.reason, moat_model::network::Reason::SameNetwork { .. })));
 }
+
+#[test]
+fn tags_inside_block_scalars_are_text() {
+    let (tags, text) = moat_netseg::compose::merge_tags(
+        "services:\n  a:\n    command: |\n      echo x: !reset\n    ports: !reset []\n",
+    );
+    assert!(text.contains("echo x: !reset"), "{text}");
+    assert_eq!(tags.len(), 1);
+    assert!(tags.contains_key(&vec![
+        "services".to_string(),
+        "a".to_string(),
+        "ports".to_string()
+    ]));
+}

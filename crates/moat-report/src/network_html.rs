@@ -451,6 +451,55 @@ pub fn html(r: &NetworkReport, w: &mut dyn Write) -> io::Result<()> {
         }
         body.push_str("</table>\n");
     }
+    if !r.blocked.is_empty() {
+        let _ = writeln!(
+            body,
+            "<h2>Blocked by DOCKER-USER ({} edges)</h2>",
+            r.blocked.len()
+        );
+        body.push_str("<table id=\"blocked\"><tr><th>Edge</th><th>Reason</th><th>Rule</th></tr>\n");
+        for b in &r.blocked {
+            let _ = writeln!(
+                body,
+                "<tr class=\"blocked\"><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                h(&b.edge.label()),
+                h(&b.edge.reason.describe()),
+                h(&b.rule)
+            );
+        }
+        body.push_str("</table>\n");
+    }
+    if let Some(obs) = &r.observed {
+        let _ = writeln!(
+            body,
+            "<h2>Observed by moat monitor ({} flows)</h2>",
+            obs.len()
+        );
+        body.push_str("<table id=\"observed\"><tr><th>From</th><th>To</th><th>Address</th><th>Records</th><th>Modelled</th><th>Policy</th></tr>\n");
+        for o in obs {
+            let _ = writeln!(
+                body,
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}:{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if o.allowed == Some(false) {
+                    "violation"
+                } else {
+                    "observed"
+                },
+                h(&o.from),
+                h(&o.to),
+                h(&o.address),
+                o.port,
+                o.count,
+                if o.modelled { "reachable" } else { "no path" },
+                match o.allowed {
+                    Some(true) => "allowed",
+                    Some(false) => "denied",
+                    None => "-",
+                }
+            );
+        }
+        body.push_str("</table>\n");
+    }
     if let Some(probes) = &r.probes {
         let _ = writeln!(body, "<h2>Probe ({} connects)</h2>", probes.len());
         body.push_str("<table id=\"probes\"><tr><th>From</th><th>To</th><th>Address</th><th>Measured</th><th>Modelled</th><th>Policy</th></tr>\n");

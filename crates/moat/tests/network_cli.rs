@@ -271,6 +271,26 @@ fn compose_override_service_flows_and_store() {
         text.contains("observed by moat monitor (1 flows)"),
         "{text}"
     );
+    let html = String::from_utf8_lossy(
+        &moat(&[
+            "network",
+            &b,
+            &o,
+            "--policy",
+            &p,
+            "--store",
+            &s(&store),
+            "--format",
+            "html",
+        ])
+        .stdout,
+    )
+    .into_owned();
+    assert!(
+        html.contains("<table id=\"observed\">")
+            && html.contains("<tr class=\"violation\"><td>web</td><td>api</td>"),
+        "{html}"
+    );
     // A missing store: exit 2 naming it.
     let out = moat(&["network", &b, "--store", &s(&dir.path().join("none.db"))]);
     assert_eq!(code(&out), 2);
