@@ -74,8 +74,14 @@ pub struct DaemonNet {
     pub chains: Vec<String>,
     /// Policy of the filter table's FORWARD chain (`ACCEPT`, `DROP`), when read.
     pub forward_policy: Option<String>,
-    /// Bridges with a Docker isolation rule in `iptables-save` (when read).
+    /// Bridges with both Docker isolation rules in `iptables-save` (when read).
     pub isolated_bridges: Vec<String>,
+    /// Bridges DOCKER-ISOLATION-STAGE-1 sends to stage 2 (traffic out of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isolation_stage1: Vec<String>,
+    /// Bridges DOCKER-ISOLATION-STAGE-2 protects (traffic into them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isolation_stage2: Vec<String>,
     /// Whether the host firewall was read at all.
     pub firewall_read: bool,
     /// The rules of the DOCKER-USER chain in order (when read), each evaluated

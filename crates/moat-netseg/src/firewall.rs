@@ -92,8 +92,11 @@ pub struct Rule {
     /// Inclusive ranges; empty: any port.
     pub dports: Vec<(u16, u16)>,
     pub dports_negated: bool,
-    /// `Some(false)`: the rule never matches a new flow (its states exclude NEW).
+    /// `false`: the rule never matches a new flow (its states exclude NEW).
     pub new_flows: bool,
+    /// The rule matches packets of established connections (replies): no state match,
+    /// or states including ESTABLISHED.
+    pub established: bool,
     pub target: Target,
 }
 
@@ -175,6 +178,7 @@ pub fn parse_rule(line: &str) -> Result<Rule, String> {
         dports: Vec::new(),
         dports_negated: false,
         new_flows: true,
+        established: true,
         target: Target::Continue,
     };
     let mut target = None;
@@ -248,8 +252,9 @@ pub fn parse_rule(line: &str) -> Result<Rule, String> {
             }
             "--ctstate" | "--state" => {
                 let v = arg(i)?;
-                let has_new = v.split(',').any(|s| s.eq_ignore_ascii_case("NEW"));
-                r.new_flows = has_new != neg;
+                let has = |st: &str| v.split(',').any(|s| s.eq_ignore_ascii_case(st));
+                r.new_flows = has("NEW") != neg;
+                r.established = has("ESTABLISHED") != neg;
                 i += 2;
             }
             "-j" | "--jump" => {
@@ -377,6 +382,30 @@ impl Chain {
             .collect()
     }
 
+    /// Whether the chain accepts every reply (an `ACCEPT` of ESTABLISHED packets with no
+    /// other condition, before any rule that could drop them): replies then skip
+    /// Docker's isolation chains, which come after DOCKER-USER in FORWARD.
+    pub fn accepts_replies(&self) -> bool {
+        for r in self.rules.iter() {
+            let Ok(r) = r else {
+                return false; // not understood: cannot tell
+            };
+            let unconditional = r.src.is_none()
+                && r.dst.is_none()
+                && r.iface_in.is_none()
+                && r.iface_out.is_none()
+                && r.proto.is_none()
+                && r.dports.is_empty();
+            match r.target {
+                Target::Accept if unconditional && r.established => return true,
+                Target::Return if unconditional && r.established => return false,
+                Target::Drop | Target::Reject if r.established => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// Runs a new flow through the chain.
     pub fn verdict(&self, flow: &Flow<'_>) -> Verdict {
         for r in self.rules.iter().flatten() {
@@ -430,6 +459,7 @@ mod tests {
         assert_eq!(r.target, Target::Drop);
         let Ok(r) = &c.rules[0] else { panic!() };
         assert!(!r.new_flows, "ESTABLISHED,RELATED only: no new flow");
+        assert!(c.accepts_replies(), "the first rule accepts every reply");
         let Ok(r) = &c.rules[2] else { panic!() };
         assert_eq!(r.dports, [(53, 53), (5000, 5010)]);
         assert_eq!(r.target, Target::Reject);

@@ -33,6 +33,8 @@ pub struct Topology<'a> {
     pub daemon: &'a DaemonNet,
     /// Index of the node whose namespace each node uses (itself, or its `container:` target).
     owner: Vec<usize>,
+    /// DOCKER-USER accepts replies before Docker's isolation chains see them.
+    replies_accepted: bool,
 }
 
 /// The ports a destination offers.
@@ -76,6 +78,8 @@ impl<'a> Topology<'a> {
             nodes,
             daemon,
             owner,
+            replies_accepted: crate::firewall::Chain::from_report(&daemon.docker_user)
+                .accepts_replies(),
         }
     }
 
@@ -158,14 +162,22 @@ impl<'a> Topology<'a> {
         }
         if self.daemon.firewall_read {
             // Traffic from bridge a to bridge b is dropped by a's rule in stage 1 and
-            // b's in stage 2: both are needed.
-            let has = |n: &str| {
+            // b's in stage 2: both are needed for that direction.
+            let has = |n: &str, list: &[String]| {
                 self.networks
                     .get(n)
                     .and_then(|n| n.bridge.as_deref())
-                    .is_none_or(|b| self.daemon.isolated_bridges.iter().any(|x| x == b))
+                    .is_none_or(|b| list.iter().any(|x| x == b))
             };
-            return has(from) && has(to);
+            let d = self.daemon;
+            if d.isolation_stage1.is_empty() && d.isolation_stage2.is_empty() {
+                return has(from, &d.isolated_bridges) && has(to, &d.isolated_bridges);
+            }
+            // The stages do not look at connection state: a connection needs both
+            // directions, unless DOCKER-USER accepts the replies first.
+            let dropped =
+                |a: &str, b: &str| has(a, &d.isolation_stage1) && has(b, &d.isolation_stage2);
+            return dropped(from, to) || (!self.replies_accepted && dropped(to, from));
         }
         true
     }

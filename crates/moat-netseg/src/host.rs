@@ -310,8 +310,14 @@ pub struct Firewall {
     pub chains: Vec<String>,
     /// The filter table's FORWARD policy.
     pub forward_policy: Option<String>,
-    /// Bridges named in DOCKER-ISOLATION rules.
+    /// Bridges with both isolation rules (stage 1 and stage 2), or an internal
+    /// network's.
     pub isolated_bridges: Vec<String>,
+    /// Bridges whose outgoing traffic to other bridges DOCKER-ISOLATION-STAGE-1 sends to
+    /// stage 2.
+    pub isolation_stage1: Vec<String>,
+    /// Bridges DOCKER-ISOLATION-STAGE-2 drops incoming traffic from other bridges for.
+    pub isolation_stage2: Vec<String>,
     /// The filter table's `-A DOCKER-USER …` lines, in order.
     pub docker_user: Vec<String>,
 }
@@ -342,17 +348,57 @@ pub fn parse_iptables_save(text: &str) -> Firewall {
             continue;
         }
         if table == "filter"
-            && let Some(rule) = line.strip_prefix("-A DOCKER-ISOLATION")
+            && let Some(rule) = line.strip_prefix("-A DOCKER-ISOLATION-STAGE-")
         {
             let words: Vec<&str> = rule.split_whitespace().collect();
-            for w in words.windows(2) {
-                if (w[0] == "-i" || w[0] == "-o") && !fw.isolated_bridges.iter().any(|b| b == w[1])
-                {
-                    fw.isolated_bridges.push(w[1].to_string());
+            let stage = words.first().copied().unwrap_or("");
+            let target = words.windows(2).find(|w| w[0] == "-j").map_or("", |w| w[1]);
+            // The bridge named without `!` before it.
+            let named = |opt: &str| {
+                words
+                    .windows(2)
+                    .enumerate()
+                    .find(|(i, w)| w[0] == opt && (*i == 0 || words[i - 1] != "!"))
+                    .map(|(_, w)| w[1].to_string())
+            };
+            let push = |v: &mut Vec<String>, b: String| {
+                if !v.contains(&b) {
+                    v.push(b);
                 }
+            };
+            match (stage, target) {
+                // Stage 1: traffic leaving bridge X for another bridge goes to stage 2.
+                ("1", "DOCKER-ISOLATION-STAGE-2") => {
+                    if let Some(b) = named("-i") {
+                        push(&mut fw.isolation_stage1, b);
+                    }
+                }
+                // Stage 1 DROP: an internal network's rules (nothing in or out).
+                ("1", "DROP") => {
+                    for b in [named("-i"), named("-o")].into_iter().flatten() {
+                        push(&mut fw.isolation_stage1, b.clone());
+                        push(&mut fw.isolation_stage2, b);
+                    }
+                }
+                // Stage 2: traffic from another bridge into bridge X is dropped.
+                ("2", "DROP") => {
+                    if let Some(b) = named("-o") {
+                        push(&mut fw.isolation_stage2, b);
+                    }
+                }
+                _ => {}
             }
         }
     }
+    // Fully isolated: both stages present.
+    fw.isolated_bridges = fw
+        .isolation_stage1
+        .iter()
+        .filter(|b| fw.isolation_stage2.contains(b))
+        .cloned()
+        .collect();
+    fw.isolation_stage1.sort();
+    fw.isolation_stage2.sort();
     fw.chains.sort();
     fw.isolated_bridges.sort();
     fw
@@ -449,7 +495,11 @@ mod tests {
             f.chains,
             ["DOCKER", "DOCKER-ISOLATION-STAGE-1", "DOCKER-USER"]
         );
-        assert_eq!(f.isolated_bridges, ["br-1", "mt-x"]);
+        assert_eq!(f.isolated_bridges, ["br-1"], "mt-x has no stage-1 rule");
+        assert_eq!(f.isolation_stage2, ["br-1", "mt-x"]);
+        // An internal network's rules isolate it both ways.
+        let internal = "*filter\n-A DOCKER-ISOLATION-STAGE-1 ! -s 10.214.2.0/24 -o br-int -j DROP\n-A DOCKER-ISOLATION-STAGE-1 ! -d 10.214.2.0/24 -i br-int -j DROP\nCOMMIT\n";
+        assert_eq!(parse_iptables_save(internal).isolated_bridges, ["br-int"]);
     }
 
     #[test]

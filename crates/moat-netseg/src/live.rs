@@ -320,6 +320,8 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
                 daemon.chains = fw.chains;
                 daemon.forward_policy = fw.forward_policy;
                 daemon.isolated_bridges = fw.isolated_bridges;
+                daemon.isolation_stage1 = fw.isolation_stage1;
+                daemon.isolation_stage2 = fw.isolation_stage2;
                 daemon.docker_user = crate::firewall::Chain::parse(&fw.docker_user).listing();
                 for r in daemon.docker_user.iter().filter(|r| !r.evaluated) {
                     daemon

@@ -366,3 +366,36 @@ fn ipv6_is_not_isolated_without_ip6tables() {
         assert!(!edges(&t).iter().any(|e| e.from == "cli" && e.to == "srv"));
     }
 }
+
+#[test]
+fn isolation_is_per_stage_and_needs_the_replies() {
+    use moat_model::network::FirewallRule;
+    // back's stage-2 rule removed: new connections into back are no longer dropped
+    // (from front), but the replies out of back still are (stage 1 of back, stage 2 of
+    // front), so no connection is made...
+    let mut d = DaemonNet {
+        iptables: Some(true),
+        firewall_read: true,
+        isolated_bridges: vec!["br-f".into()],
+        isolation_stage1: vec!["br-b".into(), "br-f".into()],
+        isolation_stage2: vec!["br-f".into()],
+        ..Default::default()
+    };
+    let nets = [net("front", "br-f"), net("back", "br-b")];
+    let nodes = [node("web", &["front"], 80), node("db", &["back"], 5432)];
+    let t = Topology::new(&nets, &nodes, &d);
+    assert!(!edges(&t).iter().any(|e| e.from == "web" && e.to == "db"));
+    // ...until DOCKER-USER accepts established traffic first (the common first rule):
+    // then web reaches db, and db still does not reach web.
+    d.docker_user = vec![FirewallRule {
+        text: "-A DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT".into(),
+        evaluated: true,
+        note: String::new(),
+    }];
+    let t = Topology::new(&nets, &nodes, &d);
+    let e = edges(&t);
+    assert!(e.iter().any(|e| e.from == "web"
+        && e.to == "db"
+        && matches!(e.reason, Reason::MissingIsolation { .. })));
+    assert!(!e.iter().any(|e| e.from == "db" && e.to == "web"));
+}

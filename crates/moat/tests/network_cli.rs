@@ -1390,3 +1390,161 @@ fn live_udp_ipv6_gateway_and_docker_user() {
         "{p:#}"
     );
 }
+
+/// A DOCKER-USER DROP between two networks. Docker isolates user networks, so the rule
+/// matters where an operator has opened a path: here netb's DOCKER-ISOLATION-STAGE-2
+/// rule is deleted (new traffic into netb from other networks is no longer dropped),
+/// and a DOCKER-USER rule drops neta -> netb:8080 again. First the replies out of netb
+/// are still dropped by the isolation stages (which ignore connection state): nothing
+/// connects, in the model and the probe. Then DOCKER-USER accepts established traffic
+/// first (the usual first rule): c1 (netc) reaches b1, a1 does not (the DROP), and
+/// nothing reaches out of netb — the model (per-stage isolation, the rules evaluated)
+/// and the probe agree each time.
+#[test]
+fn live_docker_user_drop_between_networks() {
+    if !skip_unless(
+        "live_docker_user_drop_between_networks",
+        &["dockerd", "docker", "iptables-save", "iptables"],
+    ) {
+        return;
+    }
+    let d = Dockerd::start(DockerdOptions {
+        network: Some(Network::block("nu", 207)),
+        ..Default::default()
+    });
+    let host = d.host();
+    let d = &d;
+    d.import_busybox("bb", &[]);
+    let _remove = RemoveNetworks(d, vec!["neta", "netb", "netc"]);
+    for n in ["neta", "netb", "netc"] {
+        d.docker(&["network", "create", n]);
+    }
+    run_container(d, "a1", "neta", &[], 7000);
+    run_container(d, "b1", "netb", &[], 8080);
+    run_container(d, "c1", "netc", &[], 7000);
+    wait_listening(d, &[("a1", 7000), ("b1", 8080), ("c1", 7000)]);
+    let id = |n: &str| d.docker(&["network", "inspect", "-f", "{{.Id}}", n]);
+    let subnet = |n: &str| {
+        d.docker(&[
+            "network",
+            "inspect",
+            "-f",
+            "{{(index .IPAM.Config 0).Subnet}}",
+            n,
+        ])
+        .trim()
+        .to_string()
+    };
+    let bridge_b = format!("br-{}", &id("netb")[..12]);
+    // Open the path into netb (restored on drop: the daemon removes its rules with the
+    // network, and a missing rule is not an error there).
+    moat_testkit::run(Command::new("iptables").args([
+        "-D",
+        "DOCKER-ISOLATION-STAGE-2",
+        "-o",
+        &bridge_b,
+        "-j",
+        "DROP",
+    ]));
+    let (sa, sb) = (subnet("neta"), subnet("netb"));
+    let _rule = UserRule::insert(&[
+        "-s", &sa, "-d", &sb, "-p", "tcp", "--dport", "8080", "-j", "DROP",
+    ]);
+
+    let run = || {
+        json_of(&moat(&[
+            "network",
+            "--host",
+            &host,
+            "--format",
+            "json",
+            "--probe",
+            "--probe-timeout",
+            "700",
+        ]))
+    };
+    let r = run();
+    assert_eq!(r["summary"]["disagreements"], 0, "{:#}", r["findings"]);
+    let b1 = ip_on(&r, "b1", "netb");
+    for from in ["a1", "c1"] {
+        assert!(
+            !r["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["from"] == from && e["to"] == "b1"),
+            "replies are dropped: {:#}",
+            r["edges"]
+        );
+        for p in probes(&r, from, "b1") {
+            assert_ne!(p["outcome"], "open", "{p:#}");
+        }
+    }
+    let _accept = UserRule::insert(&[
+        "-m",
+        "conntrack",
+        "--ctstate",
+        "RELATED,ESTABLISHED",
+        "-j",
+        "ACCEPT",
+    ]);
+    let r = run();
+    eprintln!(
+        "DOCKER-USER between networks: {} edges, {} blocked, {} probes, {} disagreements",
+        r["summary"]["edges"],
+        r["blocked"].as_array().map_or(0, Vec::len),
+        r["summary"]["probes"],
+        r["summary"]["disagreements"]
+    );
+    assert_eq!(r["summary"]["disagreements"], 0, "{:#}", r["findings"]);
+    let at = |from: &str| {
+        probes(&r, from, "b1")
+            .into_iter()
+            .find(|p| p["address"] == b1.as_str() && p["port"] == 8080)
+            .unwrap_or_else(|| panic!("no probe {from} -> b1:8080"))
+            .clone()
+    };
+    // c1 -> b1: isolation missing, nothing in DOCKER-USER: modelled and open.
+    assert!(
+        r["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["from"] == "c1"
+                && e["to"] == "b1"
+                && e["reason"]["kind"] == "missing-isolation")
+    );
+    let p = at("c1");
+    assert_eq!(
+        (&p["outcome"], &p["modelled"]),
+        (&"open".into(), &true.into()),
+        "{p:#}"
+    );
+    // a1 -> b1: the DOCKER-USER DROP: blocked in the model, not open in the probe.
+    let blocked = r["blocked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["edge"]["from"] == "a1" && b["edge"]["to"] == "b1")
+        .unwrap_or_else(|| panic!("a1 -> b1 not blocked: {:#}", r["blocked"]));
+    assert!(
+        blocked["rule"].as_str().unwrap().contains(&sa),
+        "{blocked:#}"
+    );
+    let p = at("a1");
+    assert_ne!(p["outcome"], "open", "{p:#}");
+    assert_eq!(p["modelled"], false);
+    // Out of netb stays isolated (its stage-1 rule is there).
+    for p in probes(&r, "b1", "c1") {
+        assert_ne!(p["outcome"], "open", "{p:#}");
+        assert_eq!(p["modelled"], false);
+    }
+    // NS007 names the bridge whose rule is missing.
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "NS007" && f["message"].as_str().unwrap().contains(&bridge_b))
+    );
+}
