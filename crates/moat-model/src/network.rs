@@ -58,6 +58,15 @@ pub struct DaemonNet {
     pub icc: Option<bool>,
     pub userland_proxy: Option<bool>,
     pub ip_forward: Option<bool>,
+    /// dockerd's `ip6tables` (isolation rules for IPv6; off by default before Docker 27).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6tables: Option<bool>,
+    /// The kernel's `net.ipv6.conf.all.forwarding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6_forward: Option<bool>,
+    /// Policy of ip6tables' filter FORWARD chain, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_policy_v6: Option<String>,
     /// Where each setting was read (`dockerd --iptables=false`, `/proc/sys/net/ipv4/ip_forward=1`).
     pub sources: Vec<String>,
     /// Firewall chains present on the host that Docker uses (`DOCKER-USER`,
@@ -65,11 +74,63 @@ pub struct DaemonNet {
     pub chains: Vec<String>,
     /// Policy of the filter table's FORWARD chain (`ACCEPT`, `DROP`), when read.
     pub forward_policy: Option<String>,
-    /// Bridges with a Docker isolation rule in `iptables-save` (when read).
+    /// Bridges with both Docker isolation rules in `iptables-save` (when read).
     pub isolated_bridges: Vec<String>,
+    /// Bridges DOCKER-ISOLATION-STAGE-1 sends to stage 2 (traffic out of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isolation_stage1: Vec<String>,
+    /// Bridges DOCKER-ISOLATION-STAGE-2 protects (traffic into them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isolation_stage2: Vec<String>,
     /// Whether the host firewall was read at all.
     pub firewall_read: bool,
+    /// The rules of the DOCKER-USER chain in order (when read), each evaluated
+    /// against the graph's edges or marked as not evaluated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docker_user: Vec<FirewallRule>,
+    /// `/proc/sys/net/bridge/bridge-nf-call-iptables`: traffic inside one bridge passes
+    /// the FORWARD chain (and DOCKER-USER) only when on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge_nf_call_iptables: Option<bool>,
     pub notes: Vec<String>,
+}
+
+/// One rule of a firewall chain as `iptables-save` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirewallRule {
+    /// The rule as printed (`-A DOCKER-USER -s 10.1.0.0/24 -j DROP`).
+    pub text: String,
+    /// Whether moat understood every match and the target, and so applies it to edges.
+    pub evaluated: bool,
+    /// Why it is not evaluated (the option not understood).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// An edge the topology would allow but a DOCKER-USER rule drops or rejects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BlockedEdge {
+    pub edge: Edge,
+    /// The rule that blocks it, as printed.
+    pub rule: String,
+}
+
+/// A connection `moat monitor` observed (from its store), next to the model.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ObservedFlow {
+    /// The container that connected (its name as the monitor recorded it).
+    pub from: String,
+    /// The peer container, when the address is one of the model's; else the address.
+    pub to: String,
+    pub address: String,
+    pub port: PortProto,
+    /// Records of this flow in the store.
+    pub count: u64,
+    /// Whether the model has an edge for it.
+    pub modelled: bool,
+    /// Whether the policy allows it (`None` without a policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<bool>,
 }
 
 /// One network.
@@ -93,6 +154,9 @@ pub struct NetworkInfo {
     /// The host interface of a bridge network (`br-0123456789ab`, `docker0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<String>,
+    /// The gateway addresses (the host's address on the network), when known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateways: Vec<String>,
 }
 
 /// How a container's network namespace is set up.
@@ -217,6 +281,17 @@ pub enum Reason {
     },
     /// A route out of the host (a non-internal network with a gateway).
     Egress { network: String },
+    /// IPv6 addresses on different networks while the daemon does not isolate IPv6
+    /// (`ip6tables` off) and the host forwards IPv6.
+    MissingIsolationV6 {
+        from_network: String,
+        to_network: String,
+    },
+    /// A port published on the host, reached from a container through its network's
+    /// gateway (the host's address), even across isolated networks.
+    PublishedViaHost { binding: String, network: String },
+    /// A connection `moat monitor` recorded (not a modelled path).
+    Observed { records: u64 },
 }
 
 impl Reason {
@@ -233,6 +308,14 @@ impl Reason {
                 to_network,
             } => format!("missing isolation {from_network} -> {to_network}"),
             Reason::Egress { network } => format!("egress via {network}"),
+            Reason::MissingIsolationV6 {
+                from_network,
+                to_network,
+            } => format!("missing IPv6 isolation {from_network} -> {to_network} (ip6tables off)"),
+            Reason::PublishedViaHost { binding, network } => {
+                format!("published port via host {binding} (gateway of {network})")
+            }
+            Reason::Observed { records } => format!("observed by moat monitor ({records} records)"),
         }
     }
 }
@@ -275,6 +358,26 @@ pub enum ProbeOutcome {
     Timeout,
     /// Anything else (the namespace could not be entered…).
     Error,
+    /// UDP only: the datagram got neither a reply nor a port-unreachable: something
+    /// listens and says nothing, or a firewall drops it; nmap's `open|filtered`.
+    #[serde(rename = "open|filtered")]
+    OpenFiltered,
+}
+
+impl ProbeOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeOutcome::Open => "open",
+            ProbeOutcome::Refused => "refused",
+            ProbeOutcome::Timeout => "no answer",
+            ProbeOutcome::Error => "error",
+            ProbeOutcome::OpenFiltered => "open|filtered",
+        }
+    }
+}
+
+fn tcp() -> Proto {
+    Proto::Tcp
 }
 
 /// One measurement from inside a source's network namespace.
@@ -284,9 +387,14 @@ pub struct ProbeResult {
     pub to: String,
     pub address: String,
     pub port: u16,
+    #[serde(default = "tcp")]
+    pub proto: Proto,
     pub outcome: ProbeOutcome,
     /// Whether the model has an edge covering this address and port.
     pub modelled: bool,
+    /// Through the source network's gateway to a port published on the host.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub via_host: bool,
     /// Whether the policy allows it (`None` without a policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<bool>,
@@ -359,6 +467,12 @@ pub struct NetworkReport {
     /// `None` without `--probe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probes: Option<Vec<ProbeResult>>,
+    /// Edges the topology allows that a DOCKER-USER rule blocks (not in `edges`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<BlockedEdge>,
+    /// Connections `moat monitor` recorded (`--store`); `None` without a store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Vec<ObservedFlow>>,
     pub warnings: Vec<String>,
     pub summary: NetSummary,
 }
@@ -380,6 +494,11 @@ impl NetworkReport {
         }
         self.edges.sort();
         self.edges.dedup();
+        self.blocked.sort();
+        self.blocked.dedup();
+        if let Some(o) = &mut self.observed {
+            o.sort();
+        }
         self.findings.sort_by(|a, b| {
             (
                 std::cmp::Reverse(a.severity()),

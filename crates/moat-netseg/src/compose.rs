@@ -144,7 +144,7 @@ pub fn load(
     let project = project
         .map(str::to_string)
         .unwrap_or_else(|| project_name(&c.root, path));
-    let mut m = map(&c, &project, &shown, limits)?;
+    let mut m = map(&c, &project, &shown, None, limits)?;
     m.warnings.splice(0..0, warnings);
     Ok((project, m))
 }
@@ -154,6 +154,7 @@ fn map(
     c: &compose::Compose,
     project: &str,
     shown: &str,
+    origins: Option<&[String]>,
     limits: &ComposeLimits,
 ) -> Result<ComposeModel, NetsegError> {
     let mut out = ComposeModel::default();
@@ -177,7 +178,10 @@ fn map(
         }
     }
     let mut uses_default = false;
-    for s in &c.services {
+    for (si, s) in c.services.iter().enumerate() {
+        let shown = origins
+            .and_then(|o| o.get(si))
+            .map_or(shown, String::as_str);
         let mut node = NodeInfo {
             name: s.name.clone(),
             service: Some(s.name.clone()),
@@ -343,8 +347,18 @@ fn network(project: &str, key: &str, v: &Node) -> NetworkInfo {
                 .collect()
         })
         .unwrap_or_default();
+    let gateways = v
+        .path(&["ipam", "config"])
+        .map(|c| {
+            c.seq()
+                .iter()
+                .filter_map(|i| i.get("gateway").and_then(Node::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
     NetworkInfo {
         default_bridge: name == "bridge",
+        gateways,
         name,
         key: Some(key.to_string()),
         driver: v
@@ -413,4 +427,421 @@ fn mounts_docker_socket(v: &Node) -> bool {
 pub fn is_docker_socket(p: &str) -> bool {
     let p = p.trim_end_matches('/');
     p.ends_with("/docker.sock") || p == "docker.sock"
+}
+
+/// `!reset` and `!override` (compose's merge tags) found in a file's text, by key path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag {
+    Reset,
+    Override,
+}
+
+/// The `!reset` / `!override` tags of block-style YAML (`key: !reset …` on its own
+/// line), by key path, and the text with the tags blanked (same length, so lines and
+/// columns stay). Tags in flow style (`{ports: !reset []}`) or on sequence items are
+/// not seen.
+pub fn merge_tags(text: &str) -> (BTreeMap<Vec<String>, Tag>, String) {
+    let mut tags = BTreeMap::new();
+    let mut out = String::with_capacity(text.len());
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    // Inside a block scalar (`key: |`) opened at this indentation: its lines are text.
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start();
+        let indent = body.len() - trimmed.len();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("---") {
+            out.push_str(line);
+            continue;
+        }
+        match block {
+            Some(b) if indent > b => {
+                out.push_str(line);
+                continue;
+            }
+            _ => block = None,
+        }
+        let item = trimmed.starts_with("- ") || trimmed == "-";
+        let key_part = if item { None } else { Some(trimmed) };
+        let Some((key, rest)) = key_part.and_then(|t| {
+            let (k, r) = t.split_once(':')?;
+            // `key:` followed by a space, the end, or nothing else.
+            (r.is_empty() || r.starts_with(' ')).then_some((k, r))
+        }) else {
+            while stack.last().is_some_and(|(i, _)| *i >= indent && item) {
+                stack.pop();
+            }
+            out.push_str(line);
+            continue;
+        };
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        let key = key.trim().trim_matches(['"', '\'']).to_string();
+        stack.push((indent, key));
+        let value = rest.trim_start();
+        if value.starts_with('|') || value.starts_with('>') {
+            block = Some(indent);
+        }
+        let tag = if value.starts_with("!reset") {
+            Some((Tag::Reset, "!reset"))
+        } else if value.starts_with("!override") {
+            Some((Tag::Override, "!override"))
+        } else {
+            None
+        };
+        match tag {
+            Some((t, word)) => {
+                tags.insert(stack.iter().map(|(_, k)| k.clone()).collect(), t);
+                let at = body.len() - value.len();
+                out.push_str(&line[..at]);
+                out.push_str(&" ".repeat(word.len()));
+                out.push_str(&line[at + word.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    (tags, out)
+}
+
+fn null_node(line: u32) -> Node {
+    Node {
+        line,
+        column: 0,
+        value: Value::Null,
+    }
+}
+
+fn str_node(s: &str, line: u32) -> Node {
+    Node {
+        line,
+        column: 0,
+        value: Value::Str(s.to_string()),
+    }
+}
+
+/// A list-or-map attribute as a map (`[a, b]` → `{a: null, b: null}`; `K=V` items →
+/// `K: V`).
+fn as_map(n: &Node, split_eq: bool) -> Node {
+    match &n.value {
+        Value::Seq(items) => Node {
+            line: n.line,
+            column: n.column,
+            value: Value::Map(
+                items
+                    .iter()
+                    .filter_map(|i| {
+                        let t = i.as_str()?;
+                        Some(match t.split_once('=').filter(|_| split_eq) {
+                            Some((k, v)) => (str_node(k, i.line), str_node(v, i.line)),
+                            None => (str_node(&t, i.line), null_node(i.line)),
+                        })
+                    })
+                    .collect(),
+            ),
+        },
+        _ => n.clone(),
+    }
+}
+
+/// The unique key of a `ports` entry: {ip, target, published, protocol}.
+fn port_key(n: &Node) -> String {
+    match ports::compose_port(n) {
+        Ok(v) => v
+            .iter()
+            .map(|p| format!("{}|{}|{:?}", p.host_ip, p.container, p.host_port))
+            .collect::<Vec<_>>()
+            .join(","),
+        Err(_) => format!("{:?}", n.value),
+    }
+}
+
+/// The unique key of a `volumes` / `secrets` / `configs` entry: its target.
+fn target_key(n: &Node) -> String {
+    match n.as_str() {
+        Some(s) => {
+            let parts: Vec<&str> = s.split(':').collect();
+            match parts.as_slice() {
+                [one] => one.to_string(),
+                [_, t, ..] => t.to_string(),
+                [] => s,
+            }
+        }
+        None => n
+            .get("target")
+            .and_then(Node::as_str)
+            .or_else(|| n.get("source").and_then(Node::as_str))
+            .unwrap_or_else(|| format!("{:?}", n.value)),
+    }
+}
+
+/// Appends `over`'s entries to `base`'s, an entry sharing a key replacing the earlier.
+fn unique(base: &Node, over: &Node, key: fn(&Node) -> String) -> Node {
+    let mut out: Vec<Node> = base.seq().to_vec();
+    for o in over.seq() {
+        let k = key(o);
+        match out.iter_mut().find(|b| key(b) == k) {
+            Some(slot) => *slot = o.clone(),
+            None => out.push(o.clone()),
+        }
+    }
+    Node {
+        line: over.line,
+        column: over.column,
+        value: Value::Seq(out),
+    }
+}
+
+/// Merges `over` onto `base` at `path` as `docker compose -f base -f over` does
+/// (the compose specification's merge rules): mappings merge key by key; sequences
+/// append; `command`, `entrypoint` and `healthcheck.test` are replaced; `ports`
+/// (by ip, target, published, protocol), `volumes`, `secrets` and `configs` (by
+/// target) and `expose` are unique; list-or-map attributes (`networks`, `labels`,
+/// `environment`, `depends_on`, …) merge as maps; `!reset` removes, `!override`
+/// replaces.
+pub fn merge_at(
+    path: &[String],
+    base: &Node,
+    over: &Node,
+    tags: &BTreeMap<Vec<String>, Tag>,
+) -> Node {
+    if tags.get(path) == Some(&Tag::Override) {
+        return over.clone();
+    }
+    let in_service = path.len() == 3 && path[0] == "services";
+    if in_service {
+        match path[2].as_str() {
+            "command" | "entrypoint" => return over.clone(),
+            "ports" => return unique(base, over, port_key),
+            "volumes" | "secrets" | "configs" => return unique(base, over, target_key),
+            "expose" | "dns" | "dns_search" | "cap_add" | "cap_drop" | "links"
+            | "external_links" | "security_opt" => {
+                return unique(base, over, |n| format!("{:?}", n.as_str()));
+            }
+            k @ ("networks" | "labels" | "environment" | "depends_on" | "extra_hosts"
+            | "sysctls" | "annotations") => {
+                let eq = !matches!(k, "networks" | "depends_on");
+                return merge_map(path, &as_map(base, eq), &as_map(over, eq), tags);
+            }
+            _ => {}
+        }
+    }
+    if path.len() == 4 && path[0] == "services" && path[2] == "healthcheck" && path[3] == "test" {
+        return over.clone();
+    }
+    match (&base.value, &over.value) {
+        (Value::Map(_), Value::Map(_)) => merge_map(path, base, over, tags),
+        (Value::Seq(b), Value::Seq(o)) => {
+            let mut out = b.clone();
+            out.extend(o.iter().cloned());
+            Node {
+                line: over.line,
+                column: over.column,
+                value: Value::Seq(out),
+            }
+        }
+        // `key:` with no value in the override (e.g. a network listed with no options)
+        // keeps the base's mapping.
+        (Value::Map(_), Value::Null) => base.clone(),
+        _ => over.clone(),
+    }
+}
+
+fn merge_map(path: &[String], base: &Node, over: &Node, tags: &BTreeMap<Vec<String>, Tag>) -> Node {
+    let mut out: Vec<(Node, Node)> = base.map().to_vec();
+    for (k, v) in over.map() {
+        let Some(key) = k.as_str() else { continue };
+        let mut p = path.to_vec();
+        p.push(key.clone());
+        if tags.get(&p) == Some(&Tag::Reset) {
+            out.retain(|(bk, _)| bk.as_str().as_deref() != Some(key.as_str()));
+            continue;
+        }
+        match out
+            .iter_mut()
+            .find(|(bk, _)| bk.as_str().as_deref() == Some(key.as_str()))
+        {
+            Some(slot) => slot.1 = merge_at(&p, &slot.1, v, tags),
+            None => out.push((k.clone(), v.clone())),
+        }
+    }
+    Node {
+        line: base.line,
+        column: base.column,
+        value: Value::Map(out),
+    }
+}
+
+/// Reads several compose files and merges them in order as `docker compose -f a -f b`
+/// does (one project: the merged `name:`, else the first file's directory; `.env`
+/// next to the first file), then maps the result.
+pub fn load_merged(
+    paths: &[PathBuf],
+    limits: &ComposeLimits,
+) -> Result<(String, ComposeModel), NetsegError> {
+    let Some(first) = paths.first() else {
+        return Err(NetsegError::Compose {
+            path: String::new(),
+            message: "no compose file".into(),
+        });
+    };
+    if paths.len() == 1 {
+        return load(first, None, limits);
+    }
+    let m = merge_files(paths, limits)?;
+    let project = project_name(&m.compose.root, first);
+    let mut model = map(
+        &m.compose,
+        &project,
+        &first.display().to_string(),
+        Some(&m.origins),
+        limits,
+    )?;
+    model.warnings.splice(0..0, m.warnings);
+    Ok((project, model))
+}
+
+/// Several compose files merged into one.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The merged top level (`services` holds the merged services too).
+    pub compose: compose::Compose,
+    /// Parallel to `compose.services`: the file that first defines each.
+    pub origins: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads `paths` and merges them in order (see [`merge_at`]).
+pub fn merge_files(paths: &[PathBuf], limits: &ComposeLimits) -> Result<Merged, NetsegError> {
+    let Some(first) = paths.first() else {
+        return Err(NetsegError::Compose {
+            path: String::new(),
+            message: "no compose file".into(),
+        });
+    };
+    let first_dir = match first.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut warnings = Vec::new();
+    let vars = match moat_lint::read::read_text(&first_dir.join(".env"), limits.max_file_bytes) {
+        Ok(env) => compose::parse_dotenv(&env),
+        Err(e) if e.is_not_found() => BTreeMap::new(),
+        Err(e) => {
+            warnings.push(format!("{}: .env not read: {e}", first.display()));
+            BTreeMap::new()
+        }
+    };
+    let mut root: Option<Node> = None;
+    // Service name → (merged node, first file, line there).
+    let mut services: Vec<(String, Node, String, u32)> = Vec::new();
+    for path in paths {
+        let shown = path.display().to_string();
+        let err = |m: String| NetsegError::Compose {
+            path: shown.clone(),
+            message: m,
+        };
+        let text = moat_lint::read::read_text(path, limits.max_file_bytes)
+            .map_err(|e| err(e.to_string()))?;
+        let (tags, text) = merge_tags(&text);
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let files = DirFiles {
+            dir,
+            max: limits.max_file_bytes,
+        };
+        let c = compose::parse_with_files(&text, &vars, &files, compose::Limits::default())
+            .map_err(|e| err(e.to_string()))?;
+        if !matches!(c.root.value, Value::Map(_)) {
+            return Err(err(
+                "not a compose file: the top level is not a mapping".into()
+            ));
+        }
+        for w in &c.warnings {
+            warnings.push(format!("{shown}:{}: {}", w.line, w.message));
+        }
+        // Top level without services (merged separately, extends resolved).
+        let mut top = c.root.clone();
+        if let Value::Map(m) = &mut top.value {
+            m.retain(|(k, _)| k.as_str().as_deref() != Some("services"));
+        }
+        root = Some(match root {
+            None => top,
+            Some(b) => merge_map(&[], &b, &top, &tags),
+        });
+        for s in &c.services {
+            let p = vec!["services".to_string(), s.name.clone()];
+            if tags.get(&p) == Some(&Tag::Reset) {
+                services.retain(|(n, ..)| n != &s.name);
+                continue;
+            }
+            match services.iter_mut().find(|(n, ..)| n == &s.name) {
+                Some(slot) if tags.get(&p) != Some(&Tag::Override) => {
+                    slot.1 = merge_map(&p, &slot.1, &s.node, &tags);
+                }
+                Some(slot) => slot.1 = s.node.clone(),
+                None => services.push((s.name.clone(), s.node.clone(), shown.clone(), s.line)),
+            }
+        }
+    }
+    let root = root.unwrap_or_else(|| null_node(0));
+    if services.is_empty() {
+        return Err(NetsegError::Compose {
+            path: paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            message: "no services".into(),
+        });
+    }
+    if services.len() > limits.max_services {
+        return Err(NetsegError::Compose {
+            path: first.display().to_string(),
+            message: format!(
+                "{} services, more than the limit of {}",
+                services.len(),
+                limits.max_services
+            ),
+        });
+    }
+    let origins: Vec<String> = services.iter().map(|(_, _, f, _)| f.clone()).collect();
+    let mut root = root;
+    if let Value::Map(m) = &mut root.value {
+        m.push((
+            str_node("services", 0),
+            Node {
+                line: 0,
+                column: 0,
+                value: Value::Map(
+                    services
+                        .iter()
+                        .map(|(n, node, _, line)| (str_node(n, *line), node.clone()))
+                        .collect(),
+                ),
+            },
+        ));
+    }
+    let compose = compose::Compose {
+        root,
+        services: services
+            .into_iter()
+            .map(|(name, node, _, line)| compose::Service {
+                name,
+                line,
+                column: 0,
+                node,
+            })
+            .collect(),
+        services_line: 0,
+        warnings: Vec::new(),
+        specs: Default::default(),
+    };
+    Ok(Merged {
+        compose,
+        origins,
+        warnings,
+    })
 }

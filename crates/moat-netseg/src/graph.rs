@@ -19,7 +19,7 @@
 
 use crate::ports;
 use moat_model::network::{
-    DaemonNet, EXTERNAL, Edge, HOST, NetMode, NetworkInfo, NodeInfo, PortProto, Reason,
+    BlockedEdge, DaemonNet, EXTERNAL, Edge, HOST, NetMode, NetworkInfo, NodeInfo, PortProto, Reason,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,6 +33,8 @@ pub struct Topology<'a> {
     pub daemon: &'a DaemonNet,
     /// Index of the node whose namespace each node uses (itself, or its `container:` target).
     owner: Vec<usize>,
+    /// DOCKER-USER accepts replies before Docker's isolation chains see them.
+    replies_accepted: bool,
 }
 
 /// The ports a destination offers.
@@ -76,6 +78,8 @@ impl<'a> Topology<'a> {
             nodes,
             daemon,
             owner,
+            replies_accepted: crate::firewall::Chain::from_report(&daemon.docker_user)
+                .accepts_replies(),
         }
     }
 
@@ -158,16 +162,77 @@ impl<'a> Topology<'a> {
         }
         if self.daemon.firewall_read {
             // Traffic from bridge a to bridge b is dropped by a's rule in stage 1 and
-            // b's in stage 2: both are needed.
-            let has = |n: &str| {
+            // b's in stage 2: both are needed for that direction.
+            let has = |n: &str, list: &[String]| {
                 self.networks
                     .get(n)
                     .and_then(|n| n.bridge.as_deref())
-                    .is_none_or(|b| self.daemon.isolated_bridges.iter().any(|x| x == b))
+                    .is_none_or(|b| list.iter().any(|x| x == b))
             };
-            return has(from) && has(to);
+            let d = self.daemon;
+            if d.isolation_stage1.is_empty() && d.isolation_stage2.is_empty() {
+                return has(from, &d.isolated_bridges) && has(to, &d.isolated_bridges);
+            }
+            // The stages do not look at connection state: a connection needs both
+            // directions, unless DOCKER-USER accepts the replies first.
+            let dropped =
+                |a: &str, b: &str| has(a, &d.isolation_stage1) && has(b, &d.isolation_stage2);
+            return dropped(from, to) || (!self.replies_accepted && dropped(to, from));
         }
         true
+    }
+
+    /// The network through whose gateway node `s` reaches ports node `d` publishes on
+    /// the host, if any: the first non-internal bridge network of `s` (traffic to the
+    /// gateway goes to the host's INPUT chain, not FORWARD, so network isolation does
+    /// not apply; measured on Docker 20.10: a container on an internal network does
+    /// not reach the gateway's published ports, one on a user network does). The userland
+    /// proxy listens there; without it (`userland-proxy=false`) the DNAT'ed flow is
+    /// forwarded like any other and isolation applies.
+    pub fn via_host(&self, s: usize, d: usize) -> Option<&'a str> {
+        if !matches!(self.mode(s), NetMode::Bridge) || self.owner(s) == self.owner(d) {
+            return None;
+        }
+        let snets = self.networks_of(s);
+        let net = snets.iter().copied().find(|n| {
+            self.networks
+                .get(n)
+                .is_none_or(|x| (x.driver == "bridge" || x.driver.is_empty()) && !x.internal)
+        })?;
+        if self.daemon.userland_proxy == Some(false) {
+            if self.daemon.iptables == Some(false) {
+                return None; // no proxy and no DNAT: nothing listens on the host port
+            }
+            let dnets = self.networks_of(d);
+            let direct = snets.iter().any(|a| {
+                dnets
+                    .iter()
+                    .any(|b| a == b || (self.routed(a) && self.routed(b) && !self.isolated(a, b)))
+            });
+            if !direct {
+                return None;
+            }
+        }
+        Some(net)
+    }
+
+    /// Whether the daemon keeps IPv6 traffic from `from` away from `to`: with
+    /// `ip6tables` on (or unknown: compose models assume today's default) like IPv4;
+    /// with it off, only when the host does not forward IPv6 (the kernel's
+    /// `net.ipv6.conf.all.forwarding`, ip6tables' FORWARD policy).
+    pub fn isolated_v6(&self, from: &str, to: &str) -> bool {
+        if self.daemon.ip6tables != Some(false) {
+            return self.isolated(from, to);
+        }
+        self.daemon.ip6_forward == Some(false)
+            || self.daemon.forward_policy_v6.as_deref() == Some("DROP")
+    }
+
+    /// Whether network `n` has IPv6 (a subnet with `:`).
+    pub fn has_ipv6(&self, n: &str) -> bool {
+        self.networks
+            .get(n)
+            .is_some_and(|x| x.subnets.iter().any(|s| s.contains(':')))
     }
 
     /// Whether node `i` has a route out (a non-internal routed network, or the host's).
@@ -304,11 +369,29 @@ pub fn edges(t: &Topology<'_>) -> Vec<Edge> {
                     if a == b {
                         continue;
                     }
-                    if !t.routed(a) || !t.routed(b) || t.isolated(a, b) {
+                    if !t.routed(a) || !t.routed(b) || common.contains(b) {
+                        // Already reachable on b directly.
                         continue;
                     }
-                    if common.contains(b) {
-                        // Already reachable on b directly.
+                    if t.isolated(a, b) {
+                        let internal = |n: &str| t.networks.get(n).is_some_and(|x| x.internal);
+                        if t.has_ipv6(a)
+                            && t.has_ipv6(b)
+                            && !internal(a)
+                            && !internal(b)
+                            && !t.isolated_v6(a, b)
+                        {
+                            push_ports(
+                                &mut out,
+                                &sn.name,
+                                &dn.name,
+                                &offer,
+                                &Reason::MissingIsolationV6 {
+                                    from_network: a.to_string(),
+                                    to_network: b.to_string(),
+                                },
+                            );
+                        }
                         continue;
                     }
                     push_ports(
@@ -321,6 +404,36 @@ pub fn edges(t: &Topology<'_>) -> Vec<Edge> {
                             to_network: b.to_string(),
                         },
                     );
+                }
+            }
+        }
+        // Ports published on the host, reached through each other container's gateway.
+        for p in dn.published.iter().filter(|p| !p.loopback()) {
+            let binding = format!(
+                "{}:{}->{}",
+                if p.host_ip.is_empty() {
+                    "0.0.0.0"
+                } else {
+                    &p.host_ip
+                },
+                p.host_port
+                    .map_or_else(|| "?".to_string(), |h| h.to_string()),
+                p.container
+            );
+            for (s, sn) in nodes.iter().enumerate() {
+                if t.owner(s) == t.owner(d) {
+                    continue;
+                }
+                if let Some(net) = t.via_host(s, d) {
+                    out.push(Edge {
+                        from: sn.name.clone(),
+                        to: dn.name.clone(),
+                        port: Some(p.container),
+                        reason: Reason::PublishedViaHost {
+                            binding: binding.clone(),
+                            network: net.to_string(),
+                        },
+                    });
                 }
             }
         }
@@ -347,6 +460,18 @@ pub fn covers(
     network: Option<&str>,
     port: PortProto,
 ) -> bool {
+    covers_family(edges, from, to, network, port, false)
+}
+
+/// [`covers`] for an IPv6 (`v6`) or IPv4 address.
+pub fn covers_family(
+    edges: &[Edge],
+    from: &str,
+    to: &str,
+    network: Option<&str>,
+    port: PortProto,
+    v6: bool,
+) -> bool {
     edges.iter().any(|e| {
         e.from == from
             && e.to == to
@@ -356,8 +481,103 @@ pub fn covers(
                 Reason::MissingIsolation { to_network, .. } => {
                     network.is_none_or(|x| x == to_network)
                 }
+                Reason::MissingIsolationV6 { to_network, .. } => {
+                    v6 && network.is_none_or(|x| x == to_network)
+                }
                 Reason::HostNetwork | Reason::SharedNamespace | Reason::Link => true,
-                Reason::PublishedPort { .. } | Reason::Egress { .. } => false,
+                Reason::PublishedPort { .. }
+                | Reason::Egress { .. }
+                | Reason::PublishedViaHost { .. }
+                | Reason::Observed { .. } => false,
             }
     })
+}
+
+/// Whether an edge from `from` to `to` covers container port `port` published on the
+/// host, reached through the gateway of `network`.
+pub fn covers_via_host(
+    edges: &[Edge],
+    from: &str,
+    to: &str,
+    network: &str,
+    port: PortProto,
+) -> bool {
+    edges.iter().any(|e| {
+        e.from == from
+            && e.to == to
+            && e.port == Some(port)
+            && matches!(&e.reason, Reason::PublishedViaHost { network: n, .. } if n == network)
+    })
+}
+
+/// The address of node `i` on `network` (IPv4).
+fn ipv4_on(n: &NodeInfo, network: &str) -> Option<std::net::IpAddr> {
+    n.endpoints
+        .iter()
+        .find(|e| e.network == network)
+        .and_then(|e| e.ipv4.as_deref())
+        .and_then(|a| a.split('/').next())
+        .and_then(|a| a.parse().ok())
+}
+
+fn has_ipv6_on(n: &NodeInfo, network: &str) -> bool {
+    n.endpoints
+        .iter()
+        .any(|e| e.network == network && e.ipv6.as_deref().is_some_and(|a| !a.is_empty()))
+}
+
+/// Runs the container-to-container edges that cross the FORWARD chain through the
+/// DOCKER-USER rules: edges between two bridges (`missing-isolation`), and edges inside
+/// one bridge when bridge traffic is passed to iptables
+/// (`bridge-nf-call-iptables=1`). Returns the edges kept and those blocked, with the
+/// blocking rule. An edge whose destination also has an IPv6 address on the network is
+/// kept (iptables-save's DOCKER-USER does not govern IPv6).
+pub fn apply_docker_user(t: &Topology<'_>, edges: Vec<Edge>) -> (Vec<Edge>, Vec<BlockedEdge>) {
+    if t.daemon.docker_user.is_empty() || t.daemon.iptables == Some(false) {
+        return (edges, Vec::new());
+    }
+    let chain = crate::firewall::Chain::from_report(&t.daemon.docker_user);
+    let node = |name: &str| t.nodes.iter().position(|n| n.name == name);
+    let bridged = t.daemon.bridge_nf_call_iptables == Some(true);
+    let mut kept = Vec::new();
+    let mut blocked = Vec::new();
+    for e in edges {
+        let (Some(s), Some(d)) = (node(&e.from), node(&e.to)) else {
+            kept.push(e);
+            continue;
+        };
+        let (sn, dn) = (&t.nodes[t.owner(s)], &t.nodes[t.owner(d)]);
+        let (from_net, to_net) = match &e.reason {
+            Reason::SameNetwork { network } if bridged => (network.as_str(), network.as_str()),
+            Reason::MissingIsolation {
+                from_network,
+                to_network,
+            } => (from_network.as_str(), to_network.as_str()),
+            _ => {
+                kept.push(e);
+                continue;
+            }
+        };
+        if has_ipv6_on(dn, to_net) && has_ipv6_on(sn, from_net) {
+            kept.push(e);
+            continue;
+        }
+        let bridge = |n: &str| self_bridge(t, n);
+        let flow = crate::firewall::Flow {
+            src: ipv4_on(sn, from_net),
+            dst: ipv4_on(dn, to_net),
+            iface_in: bridge(from_net),
+            iface_out: bridge(to_net),
+            port: e.port,
+        };
+        match chain.verdict(&flow) {
+            crate::firewall::Verdict::Blocked(rule) => blocked.push(BlockedEdge { edge: e, rule }),
+            crate::firewall::Verdict::Passes => kept.push(e),
+        }
+    }
+    (kept, blocked)
+}
+
+fn self_bridge<'a>(t: &Topology<'a>, net: &str) -> Option<&'a str> {
+    t.networks.get(net).and_then(|n| n.bridge.as_deref())
 }

@@ -22,6 +22,8 @@ pub struct HostOptions {
     pub proc: PathBuf,
     /// Run this program to read the firewall (`iptables-save`); `None`: do not.
     pub iptables_save: Option<String>,
+    /// The same for IPv6 (`ip6tables-save`: its FORWARD policy).
+    pub ip6tables_save: Option<String>,
     /// How long `iptables-save` may take.
     pub firewall_timeout: Duration,
 }
@@ -31,6 +33,7 @@ impl Default for HostOptions {
         HostOptions {
             proc: PathBuf::from("/proc"),
             iptables_save: Some("iptables-save".to_string()),
+            ip6tables_save: Some("ip6tables-save".to_string()),
             firewall_timeout: Duration::from_secs(10),
         }
     }
@@ -124,6 +127,9 @@ pub struct DaemonSettings {
     pub icc: Option<bool>,
     pub userland_proxy: Option<bool>,
     pub ip_forward: Option<bool>,
+    pub ip6tables: Option<bool>,
+    pub ip6_forward: Option<bool>,
+    pub bridge_nf_call_iptables: Option<bool>,
     pub sources: Vec<String>,
     pub notes: Vec<String>,
 }
@@ -255,6 +261,35 @@ pub fn daemon_settings(proc: &Path, socket: Option<&Path>) -> DaemonSettings {
                 .push(format!("dockerd {flag_name} not set (default true)"));
         }
     }
+    // ip6tables: off unless set (Docker 20.10 to 26); the caller corrects the default
+    // from the engine's version.
+    if let Some(v) = flag(&args, "--ip6tables") {
+        s.ip6tables = Some(v);
+        s.sources.push(format!("dockerd --ip6tables={v}"));
+    } else if let Some(v) = config
+        .as_ref()
+        .and_then(|c| c.get("ip6tables"))
+        .and_then(|v| v.as_bool())
+    {
+        s.ip6tables = Some(v);
+        s.sources.push(format!("{config_path} \"ip6tables\": {v}"));
+    }
+    if let Some(v) = read_bounded(&proc.join("sys/net/ipv6/conf/all/forwarding"), 64) {
+        s.ip6_forward = Some(v.trim() == "1");
+        s.sources.push(format!(
+            "{}/sys/net/ipv6/conf/all/forwarding={}",
+            proc.display(),
+            v.trim()
+        ));
+    }
+    if let Some(v) = read_bounded(&proc.join("sys/net/bridge/bridge-nf-call-iptables"), 64) {
+        s.bridge_nf_call_iptables = Some(v.trim() == "1");
+        s.sources.push(format!(
+            "{}/sys/net/bridge/bridge-nf-call-iptables={}",
+            proc.display(),
+            v.trim()
+        ));
+    }
     // The daemon's ip-forward setting asks the kernel to forward; the kernel's value is what counts.
     if let Some(v) = read_bounded(&proc.join("sys/net/ipv4/ip_forward"), 64) {
         let on = v.trim() == "1";
@@ -275,8 +310,16 @@ pub struct Firewall {
     pub chains: Vec<String>,
     /// The filter table's FORWARD policy.
     pub forward_policy: Option<String>,
-    /// Bridges named in DOCKER-ISOLATION rules.
+    /// Bridges with both isolation rules (stage 1 and stage 2), or an internal
+    /// network's.
     pub isolated_bridges: Vec<String>,
+    /// Bridges whose outgoing traffic to other bridges DOCKER-ISOLATION-STAGE-1 sends to
+    /// stage 2.
+    pub isolation_stage1: Vec<String>,
+    /// Bridges DOCKER-ISOLATION-STAGE-2 drops incoming traffic from other bridges for.
+    pub isolation_stage2: Vec<String>,
+    /// The filter table's `-A DOCKER-USER …` lines, in order.
+    pub docker_user: Vec<String>,
 }
 
 /// Parses `iptables-save` output.
@@ -300,18 +343,62 @@ pub fn parse_iptables_save(text: &str) -> Firewall {
             }
             continue;
         }
+        if table == "filter" && line.starts_with("-A DOCKER-USER ") {
+            fw.docker_user.push(line.trim().to_string());
+            continue;
+        }
         if table == "filter"
-            && let Some(rule) = line.strip_prefix("-A DOCKER-ISOLATION")
+            && let Some(rule) = line.strip_prefix("-A DOCKER-ISOLATION-STAGE-")
         {
             let words: Vec<&str> = rule.split_whitespace().collect();
-            for w in words.windows(2) {
-                if (w[0] == "-i" || w[0] == "-o") && !fw.isolated_bridges.iter().any(|b| b == w[1])
-                {
-                    fw.isolated_bridges.push(w[1].to_string());
+            let stage = words.first().copied().unwrap_or("");
+            let target = words.windows(2).find(|w| w[0] == "-j").map_or("", |w| w[1]);
+            // The bridge named without `!` before it.
+            let named = |opt: &str| {
+                words
+                    .windows(2)
+                    .enumerate()
+                    .find(|(i, w)| w[0] == opt && (*i == 0 || words[i - 1] != "!"))
+                    .map(|(_, w)| w[1].to_string())
+            };
+            let push = |v: &mut Vec<String>, b: String| {
+                if !v.contains(&b) {
+                    v.push(b);
                 }
+            };
+            match (stage, target) {
+                // Stage 1: traffic leaving bridge X for another bridge goes to stage 2.
+                ("1", "DOCKER-ISOLATION-STAGE-2") => {
+                    if let Some(b) = named("-i") {
+                        push(&mut fw.isolation_stage1, b);
+                    }
+                }
+                // Stage 1 DROP: an internal network's rules (nothing in or out).
+                ("1", "DROP") => {
+                    for b in [named("-i"), named("-o")].into_iter().flatten() {
+                        push(&mut fw.isolation_stage1, b.clone());
+                        push(&mut fw.isolation_stage2, b);
+                    }
+                }
+                // Stage 2: traffic from another bridge into bridge X is dropped.
+                ("2", "DROP") => {
+                    if let Some(b) = named("-o") {
+                        push(&mut fw.isolation_stage2, b);
+                    }
+                }
+                _ => {}
             }
         }
     }
+    // Fully isolated: both stages present.
+    fw.isolated_bridges = fw
+        .isolation_stage1
+        .iter()
+        .filter(|b| fw.isolation_stage2.contains(b))
+        .cloned()
+        .collect();
+    fw.isolation_stage1.sort();
+    fw.isolation_stage2.sort();
     fw.chains.sort();
     fw.isolated_bridges.sort();
     fw
@@ -408,7 +495,11 @@ mod tests {
             f.chains,
             ["DOCKER", "DOCKER-ISOLATION-STAGE-1", "DOCKER-USER"]
         );
-        assert_eq!(f.isolated_bridges, ["br-1", "mt-x"]);
+        assert_eq!(f.isolated_bridges, ["br-1"], "mt-x has no stage-1 rule");
+        assert_eq!(f.isolation_stage2, ["br-1", "mt-x"]);
+        // An internal network's rules isolate it both ways.
+        let internal = "*filter\n-A DOCKER-ISOLATION-STAGE-1 ! -s 10.214.2.0/24 -o br-int -j DROP\n-A DOCKER-ISOLATION-STAGE-1 ! -d 10.214.2.0/24 -i br-int -j DROP\nCOMMIT\n";
+        assert_eq!(parse_iptables_save(internal).isolated_bridges, ["br-int"]);
     }
 
     #[test]

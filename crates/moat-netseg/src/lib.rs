@@ -14,9 +14,11 @@
 #![forbid(unsafe_code)]
 
 pub mod compose;
+pub mod firewall;
 pub mod graph;
 pub mod host;
 pub mod live;
+pub mod observed;
 pub mod policy;
 pub mod ports;
 pub mod probe;
@@ -26,7 +28,7 @@ pub use moat_engine;
 pub use moat_model::network::NetworkReport;
 pub use policy::Policy;
 
-use moat_model::network::{DaemonNet, ModelSource, NetworkInfo, NodeInfo, PolicySummary};
+use moat_model::network::{DaemonNet, ModelSource, PolicySummary};
 use std::path::PathBuf;
 
 /// What went wrong building the model.
@@ -39,6 +41,12 @@ pub enum NetsegError {
     /// The engine could not be queried.
     #[error(transparent)]
     Engine(#[from] moat_engine::EngineError),
+    /// A policy that does not fit the deployment.
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
+    /// The monitor's store could not be read.
+    #[error("store {path}: {message}")]
+    Store { path: String, message: String },
     /// Too many objects on the engine.
     #[error("{what}: {count}, more than the limit of {limit}")]
     TooMany {
@@ -56,46 +64,34 @@ pub struct Options {
     pub probe: Option<probe::ProbeOptions>,
     pub compose: compose::ComposeLimits,
     pub host: host::HostOptions,
+    /// `moat monitor`'s store: its observed connections are reported next to the model.
+    pub store: Option<PathBuf>,
+}
+
+/// Adds what the monitor observed (`opts.store`).
+fn observe(report: &mut NetworkReport, opts: &Options) -> Result<(), NetsegError> {
+    if let Some(path) = &opts.store {
+        let (conns, warnings) = observed::read_store(path)?;
+        report.warnings.extend(warnings);
+        observed::apply(report, &conns, opts.policy.as_ref());
+    }
+    Ok(())
 }
 
 /// The model of the deployment that compose files plan, judged (no daemon).
 pub fn from_compose(files: &[PathBuf], opts: &Options) -> Result<NetworkReport, NetsegError> {
-    let mut loaded = Vec::new();
-    for f in files {
-        loaded.push(compose::load(f, None, &opts.compose)?);
-    }
-    // Projects named alike in different files are told apart by file.
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
-    for (p, _) in &loaded {
-        *seen.entry(p.clone()).or_default() += 1;
-    }
-    let several = loaded.len() > 1;
-    let mut networks: Vec<NetworkInfo> = Vec::new();
-    let mut nodes: Vec<NodeInfo> = Vec::new();
-    let mut warnings = Vec::new();
-    for (i, (project, mut m)) in loaded.into_iter().enumerate() {
-        let mut prefix = String::new();
-        if several {
-            prefix = if seen.get(&project).copied().unwrap_or(0) > 1 {
-                format!("{project}#{}/", i + 1)
-            } else {
-                format!("{project}/")
-            };
-        }
-        for n in &mut m.nodes {
-            n.name = format!("{prefix}{}", n.name);
-            if let moat_model::network::NetMode::Container(t) = &mut n.mode {
-                *t = format!("{prefix}{t}");
-            }
-            n.links = n.links.iter().map(|l| format!("{prefix}{l}")).collect();
-        }
-        for net in m.networks {
-            if !networks.iter().any(|x| x.name == net.name) {
-                networks.push(net);
-            }
-        }
-        nodes.extend(m.nodes);
-        warnings.extend(m.warnings);
+    // Several files are one project, merged in order like `docker compose -f a -f b`.
+    let (_, m) = compose::load_merged(files, &opts.compose)?;
+    let (networks, nodes, warnings) = (m.networks, m.nodes, m.warnings);
+    if let Some(p) = &opts.policy
+        && let Some((name, flow)) = p.unknown_names(&nodes).into_iter().next()
+    {
+        return Err(NetsegError::Policy(policy::PolicyError {
+            path: p.file.clone(),
+            message: format!(
+                "flow {flow:?} names {name:?}, which is neither a zone nor a service of the compose files"
+            ),
+        }));
     }
     let daemon = DaemonNet {
         notes: vec![
@@ -114,6 +110,8 @@ pub fn from_compose(files: &[PathBuf], opts: &Options) -> Result<NetworkReport, 
         findings: Vec::new(),
         policy: None,
         probes: None,
+        blocked: Vec::new(),
+        observed: None,
         warnings,
         summary: Default::default(),
     };
@@ -123,6 +121,7 @@ pub fn from_compose(files: &[PathBuf], opts: &Options) -> Result<NetworkReport, 
             .push("--probe needs a live engine (--host): nothing probed".to_string());
     }
     judge(&mut report, opts);
+    observe(&mut report, opts)?;
     Ok(report)
 }
 
@@ -132,10 +131,19 @@ pub fn from_engine(
     opts: &Options,
 ) -> Result<NetworkReport, NetsegError> {
     let mut report = live::collect(engine, &opts.host)?;
+    if let Some(p) = &opts.policy {
+        for (name, flow) in p.unknown_names(&report.nodes) {
+            report.warnings.push(format!(
+                "policy {}: flow {flow:?} names {name:?}, which is neither a zone nor a container or service on the engine: it allows nothing",
+                p.file
+            ));
+        }
+    }
     judge(&mut report, opts);
     if let Some(p) = &opts.probe {
         probe::run(&mut report, opts.policy.as_ref(), p, &opts.host);
     }
+    observe(&mut report, opts)?;
     report.finish();
     Ok(report)
 }
@@ -152,7 +160,7 @@ fn judge(report: &mut NetworkReport, opts: &Options) {
         }
     }
     let t = graph::Topology::new(&report.networks, &report.nodes, &report.daemon);
-    let edges = graph::edges(&t);
+    let (edges, blocked) = graph::apply_docker_user(&t, graph::edges(&t));
     let mut findings = rules::check(&t, &edges, zones.as_deref());
     if let (Some(p), Some(z)) = (&opts.policy, &zones) {
         findings.extend(policy::check(p, &report.nodes, &edges, z));
@@ -165,6 +173,7 @@ fn judge(report: &mut NetworkReport, opts: &Options) {
         });
     }
     report.edges = edges;
+    report.blocked = blocked;
     report.findings = findings;
     report.finish();
 }

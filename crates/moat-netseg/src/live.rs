@@ -55,6 +55,12 @@ fn network(n: &Network) -> NetworkInfo {
         attachable: n.attachable.unwrap_or(false),
         external: false,
         bridge: bridge_of(n),
+        gateways: n
+            .ipam
+            .as_ref()
+            .and_then(|i| i.config.as_ref())
+            .map(|c| c.iter().filter_map(|x| x.gateway.clone()).collect())
+            .unwrap_or_default(),
         name,
     }
 }
@@ -274,18 +280,37 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
         icc: s.icc,
         userland_proxy: s.userland_proxy,
         ip_forward: s.ip_forward,
+        ip6tables: s.ip6tables,
+        ip6_forward: s.ip6_forward,
+        bridge_nf_call_iptables: s.bridge_nf_call_iptables,
         sources: s.sources,
         notes: s.notes,
         ..Default::default()
     };
-    if let Ok(info) = engine.info()
-        && daemon.ip_forward.is_none()
-    {
-        daemon.ip_forward = info.ipv4_forwarding;
-        if let Some(v) = info.ipv4_forwarding {
-            daemon
-                .sources
-                .push(format!("docker info IPv4Forwarding={v}"));
+    if let Ok(info) = engine.info() {
+        if daemon.ip_forward.is_none() {
+            daemon.ip_forward = info.ipv4_forwarding;
+            if let Some(v) = info.ipv4_forwarding {
+                daemon
+                    .sources
+                    .push(format!("docker info IPv4Forwarding={v}"));
+            }
+        }
+        // ip6tables' default: on from Docker 27, off before.
+        if daemon.ip6tables.is_none()
+            && local
+            && let Some(v) = info.server_version.as_deref()
+        {
+            let major: u32 = v
+                .split('.')
+                .next()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            daemon.ip6tables = Some(major >= 27 && daemon.iptables != Some(false));
+            daemon.sources.push(format!(
+                "dockerd --ip6tables not set (default {} for Docker {v})",
+                major >= 27
+            ));
         }
     }
     if let Some(prog) = opts.iptables_save.as_ref().filter(|_| local) {
@@ -295,10 +320,24 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
                 daemon.chains = fw.chains;
                 daemon.forward_policy = fw.forward_policy;
                 daemon.isolated_bridges = fw.isolated_bridges;
+                daemon.isolation_stage1 = fw.isolation_stage1;
+                daemon.isolation_stage2 = fw.isolation_stage2;
+                daemon.docker_user = crate::firewall::Chain::parse(&fw.docker_user).listing();
+                for r in daemon.docker_user.iter().filter(|r| !r.evaluated) {
+                    daemon
+                        .notes
+                        .push(format!("DOCKER-USER rule {} {}", r.text, r.note));
+                }
             }
             Err(e) => daemon.notes.push(format!(
                 "host firewall not read ({e}): isolation assumed from the settings"
             )),
+        }
+    }
+    if let Some(prog) = opts.ip6tables_save.as_ref().filter(|_| local) {
+        match host::read_firewall(prog, opts.firewall_timeout) {
+            Ok(fw) => daemon.forward_policy_v6 = fw.forward_policy,
+            Err(e) => daemon.notes.push(format!("IPv6 firewall not read ({e})")),
         }
     }
     Ok(NetworkReport {
@@ -311,6 +350,8 @@ pub fn collect(engine: &dyn Engine, opts: &HostOptions) -> Result<NetworkReport,
         findings: Vec::new(),
         policy: None,
         probes: None,
+        blocked: Vec::new(),
+        observed: None,
         warnings,
         summary: Default::default(),
     })

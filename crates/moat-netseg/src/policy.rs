@@ -104,7 +104,6 @@ impl Policy {
                 )));
             }
         }
-        let known = |z: &str| z == EXTERNAL || z == HOST || raw.zones.contains_key(z);
         let mut allow = Vec::new();
         for f in &raw.allow {
             let (from, rest) = f
@@ -129,9 +128,9 @@ impl Policy {
                 None => (rest, None),
             };
             for z in [from, to] {
-                if !known(z) {
+                if z.is_empty() || z.contains(char::is_whitespace) {
                     return Err(err(format!(
-                        "flow {f:?} names zone {z:?}, which is not defined"
+                        "flow {f:?}: {z:?} is not a zone, service or container name"
                     )));
                 }
             }
@@ -158,6 +157,26 @@ impl Policy {
         })
     }
 
+    /// The names flows use that are neither a zone (nor `external`/`host`) nor a
+    /// service or container of `nodes`, each with its flow.
+    pub fn unknown_names(&self, nodes: &[NodeInfo]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for f in &self.allow {
+            for z in [&f.from, &f.to] {
+                let known = z == EXTERNAL
+                    || z == HOST
+                    || self.zones.iter().any(|(n, _)| n == z)
+                    || nodes
+                        .iter()
+                        .any(|n| n.service.as_deref() == Some(z.as_str()) || &n.name == z);
+                if !known {
+                    out.push((z.clone(), f.text.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// The zone a node belongs to.
     pub fn zone_of(&self, n: &NodeInfo) -> Option<String> {
         self.zones
@@ -175,12 +194,35 @@ impl Policy {
 
     /// Whether a flow from zone `from` to zone `to` on `port` (`None`: any) is allowed.
     pub fn allows(&self, from: &str, to: &str, port: Option<PortProto>) -> bool {
+        self.allows_ends((from, None), (to, None), port)
+    }
+
+    /// Whether a flow end names `zone` or (when no zone has that name) the node itself
+    /// by service or container name.
+    fn names(&self, spec: &str, zone: &str, node: Option<&NodeInfo>) -> bool {
+        if spec == zone {
+            return true;
+        }
+        if spec == EXTERNAL || spec == HOST || self.zones.iter().any(|(z, _)| z == spec) {
+            return false;
+        }
+        node.is_some_and(|n| n.service.as_deref() == Some(spec) || n.name == spec)
+    }
+
+    /// Whether a flow from (zone, node) to (zone, node) on `port` is allowed: flows name
+    /// zones, or single services/containers.
+    pub fn allows_ends(
+        &self,
+        (from, from_node): (&str, Option<&NodeInfo>),
+        (to, to_node): (&str, Option<&NodeInfo>),
+        port: Option<PortProto>,
+    ) -> bool {
         if from == to && self.intra_zone == IntraZone::Allow {
             return true;
         }
         self.allow.iter().any(|f| {
-            f.from == from
-                && f.to == to
+            self.names(&f.from, from, from_node)
+                && self.names(&f.to, to, to_node)
                 && match (f.port, port) {
                     (None, _) => true,
                     (Some(a), Some(b)) => a == b,
@@ -224,7 +266,15 @@ pub fn edge_allowed(
         return policy.egress.contains(&from);
     }
     let to = end_zone(&e.to, nodes, zones);
-    policy.allows(&from, &to, e.port)
+    let node = |name: &str| nodes.iter().find(|n| n.name == name);
+    let (fnode, tnode) = (node(&e.from), node(&e.to));
+    if policy.allows_ends((&from, fnode), (&to, tnode), e.port) {
+        return true;
+    }
+    // A port published beyond loopback that the outside may reach: a container reaching
+    // it through the host is no more than the outside world does.
+    matches!(e.reason, Reason::PublishedViaHost { .. })
+        && policy.allows_ends((EXTERNAL, None), (&to, tnode), e.port)
 }
 
 /// The policy's findings: every edge not allowed (NP001), unexpected egress (NP002),
@@ -341,8 +391,11 @@ mod tests {
         ));
         assert!(!p.allows("web", "db", None), "any port is not one port");
         assert!(p.allows("db", "db", None), "intra-zone allowed by default");
-        let e = Policy::parse("p.yaml", "zones: {a: {}}\nallow: [a -> b:1]\n").unwrap_err();
-        assert!(e.to_string().contains("\"b\""), "{e}");
+        let p2 = Policy::parse("p.yaml", "zones: {a: {}}\nallow: [a -> b:1]\n").unwrap();
+        assert_eq!(
+            p2.unknown_names(&[]),
+            [("b".to_string(), "a -> b:1".to_string())]
+        );
         let e = Policy::parse("p.yaml", "zones: {a: {}}\nallow: [a -> a:70000]\n").unwrap_err();
         assert!(e.to_string().contains("70000"), "{e}");
         let e = Policy::parse("p.yaml", "zonez: {}\n").unwrap_err();

@@ -1,9 +1,12 @@
 //! The probe: the graph tested for real. For each running container, a fresh thread of
 //! this process enters the container's network namespace (`setns` on
 //! /proc/PID/ns/net, through rustix; nothing is executed in the container and no tool is
-//! needed in its image) and TCP-connects to every peer container address on the ports
-//! the peer listens on, plus one port that should be closed. Only the containers' own
-//! addresses are probed; the count and each connect's time are bounded.
+//! needed in its image) and tries every peer container address (IPv4 and IPv6) on the
+//! ports the peer listens on — TCP connects, and UDP datagrams (a reply is open, an ICMP
+//! port-unreachable is refused, silence is open|filtered) — plus, per protocol, one
+//! port that should be closed; and the ports peers publish on the host, through the
+//! source network's gateway. Only the containers' own addresses and their gateways are
+//! probed; the count and each try's time are bounded.
 //!
 //! Each result is compared with the model (is there an edge to that address and port?)
 //! and the policy; a disagreement between measurement and model is a finding (NX001:
@@ -17,7 +20,7 @@ use moat_model::network::{
     Edge, NetMode, NetworkReport, NodeInfo, PortProto, ProbeOutcome, ProbeResult, Proto, Reason,
 };
 use std::collections::BTreeSet;
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::AsFd;
 use std::time::Duration;
 
@@ -52,37 +55,102 @@ struct Target {
     network: String,
     addr: IpAddr,
     port: u16,
+    proto: Proto,
     sample: bool,
+    /// Through the gateway to a port published on the host: the container port.
+    via_host: Option<PortProto>,
 }
 
-/// The TCP ports a destination is tried on, and one that should be closed.
-fn ports_of(n: &NodeInfo, edges: &[Edge], max: usize) -> (Vec<u16>, u16) {
-    let listening: BTreeSet<u16> = match &n.listening {
-        Some(l) => l
-            .iter()
-            .filter(|l| l.port.proto == Proto::Tcp && !l.loopback())
-            .map(|l| l.port.port)
-            .collect(),
-        None => edges
-            .iter()
-            .filter(|e| e.to == n.name)
-            .filter_map(|e| e.port)
-            .filter(|p| p.proto == Proto::Tcp)
-            .map(|p| p.port)
-            .collect(),
+/// The ports a destination is tried on.
+struct Plan {
+    tcp: Vec<u16>,
+    closed_tcp: u16,
+    udp: Vec<u16>,
+    /// A UDP port nothing listens on, when the destination listens on UDP at all.
+    closed_udp: Option<u16>,
+}
+
+fn lowest_free(used: &BTreeSet<u16>) -> u16 {
+    (1..=u16::MAX).find(|p| !used.contains(p)).unwrap_or(1)
+}
+
+/// The TCP and UDP ports a destination is tried on (what it listens on, else what the
+/// edges to it name), and for each protocol one that should be closed.
+fn ports_of(n: &NodeInfo, edges: &[Edge], max: usize) -> Plan {
+    let listening = |proto: Proto| -> BTreeSet<u16> {
+        match &n.listening {
+            Some(l) => l
+                .iter()
+                .filter(|l| l.port.proto == proto && !l.loopback())
+                .map(|l| l.port.port)
+                .collect(),
+            None => edges
+                .iter()
+                .filter(|e| e.to == n.name)
+                .filter(|e| !matches!(e.reason, Reason::PublishedViaHost { .. }))
+                .filter_map(|e| e.port)
+                .filter(|p| p.proto == proto)
+                .map(|p| p.port)
+                .collect(),
+        }
     };
-    let all: BTreeSet<u16> = n
-        .listening
-        .iter()
-        .flatten()
-        .filter(|l| l.port.proto == Proto::Tcp)
-        .map(|l| l.port.port)
-        .chain(listening.iter().copied())
-        .collect();
+    let all = |proto: Proto, open: &BTreeSet<u16>| -> BTreeSet<u16> {
+        n.listening
+            .iter()
+            .flatten()
+            .filter(|l| l.port.proto == proto)
+            .map(|l| l.port.port)
+            .chain(open.iter().copied())
+            .collect()
+    };
+    let tcp = listening(Proto::Tcp);
+    let udp = listening(Proto::Udp);
     // The lowest port nothing listens on: it should refuse (path open) or time out
     // (path closed), never connect.
-    let closed = (1..=u16::MAX).find(|p| !all.contains(p)).unwrap_or(1);
-    (listening.into_iter().take(max).collect(), closed)
+    let closed_tcp = lowest_free(&all(Proto::Tcp, &tcp));
+    let closed_udp = (!udp.is_empty()).then(|| lowest_free(&all(Proto::Udp, &udp)));
+    Plan {
+        tcp: tcp.into_iter().take(max).collect(),
+        closed_tcp,
+        udp: udp.into_iter().take(max).collect(),
+        closed_udp,
+    }
+}
+
+/// Sends one datagram on a connected UDP socket and waits for an answer: a reply is
+/// open, an ICMP port-unreachable (ECONNREFUSED on the connected socket) is closed
+/// (refused), silence is open|filtered.
+fn udp(addr: SocketAddr, timeout: Duration) -> (ProbeOutcome, String) {
+    let local: SocketAddr = if addr.is_ipv4() {
+        SocketAddr::from(([0, 0, 0, 0], 0))
+    } else {
+        SocketAddr::from(([0u16; 8], 0))
+    };
+    let run = || -> std::io::Result<usize> {
+        let s = UdpSocket::bind(local)?;
+        s.connect(addr)?;
+        s.set_read_timeout(Some(timeout))?;
+        s.send(b"moat network probe\n")?;
+        let mut buf = [0u8; 512];
+        s.recv(&mut buf)
+    };
+    use std::io::ErrorKind as K;
+    match run() {
+        Ok(n) => (ProbeOutcome::Open, format!("{n} bytes answered")),
+        Err(e) if e.kind() == K::ConnectionRefused => (ProbeOutcome::Refused, e.to_string()),
+        Err(e) if matches!(e.kind(), K::WouldBlock | K::TimedOut) => (
+            ProbeOutcome::OpenFiltered,
+            "no reply and no port-unreachable".to_string(),
+        ),
+        Err(e) if matches!(e.kind(), K::HostUnreachable | K::NetworkUnreachable) => {
+            (ProbeOutcome::Timeout, e.to_string())
+        }
+        Err(e) => (ProbeOutcome::Error, e.to_string()),
+    }
+}
+
+fn strip_prefix(a: &str) -> &str {
+    a.split('/').next().unwrap_or(a)
 }
 
 /// Connects once, classifying the result.
@@ -127,7 +195,10 @@ fn probe_from(
     }
     targets
         .iter()
-        .map(|t| connect(SocketAddr::new(t.addr, t.port), timeout))
+        .map(|t| match t.proto {
+            Proto::Udp => udp(SocketAddr::new(t.addr, t.port), timeout),
+            _ => connect(SocketAddr::new(t.addr, t.port), timeout),
+        })
         .collect()
 }
 
@@ -155,29 +226,69 @@ pub fn run(
             if d == s {
                 continue;
             }
-            let (open_ports, closed) = ports_of(&nodes[d], &report.edges, opts.max_ports_per_peer);
+            let plan = ports_of(&nodes[d], &report.edges, opts.max_ports_per_peer);
+            let mut want: Vec<(String, IpAddr, u16, Proto, bool, Option<PortProto>)> = Vec::new();
             for ep in &nodes[d].endpoints {
-                let Some(addr) = ep.ipv4.as_deref().and_then(|a| a.parse::<IpAddr>().ok()) else {
-                    continue;
-                };
-                for (port, sample) in open_ports
-                    .iter()
-                    .map(|p| (*p, false))
-                    .chain([(closed, true)])
-                {
-                    if budget == 0 {
-                        truncated = true;
-                        break;
+                let addrs = [ep.ipv4.as_deref(), ep.ipv6.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.split('/').next()?.parse::<IpAddr>().ok());
+                for addr in addrs {
+                    let ports = plan
+                        .tcp
+                        .iter()
+                        .map(|p| (*p, Proto::Tcp, false))
+                        .chain([(plan.closed_tcp, Proto::Tcp, true)])
+                        .chain(plan.udp.iter().map(|p| (*p, Proto::Udp, false)))
+                        .chain(plan.closed_udp.map(|p| (p, Proto::Udp, true)));
+                    for (port, proto, sample) in ports {
+                        want.push((ep.network.clone(), addr, port, proto, sample, None));
                     }
-                    budget -= 1;
-                    targets.push(Target {
-                        to: d,
-                        network: ep.network.clone(),
-                        addr,
-                        port,
-                        sample,
-                    });
                 }
+            }
+            // Ports d publishes on the host, through s's gateway.
+            if let Some(net) = t.via_host(s, d) {
+                // The IPv4 gateway (the one the proxy surely listens behind).
+                let gw = t.networks.get(net).and_then(|n| {
+                    n.gateways
+                        .iter()
+                        .filter_map(|g| strip_prefix(g).parse::<IpAddr>().ok())
+                        .min_by_key(IpAddr::is_ipv6)
+                });
+                for p in nodes[d].published.iter().filter(|p| !p.loopback()) {
+                    let (Some(gw), Some(hp)) = (gw, p.host_port) else {
+                        continue;
+                    };
+                    if matches!(p.container.proto, Proto::Sctp)
+                        || (!p.all_interfaces() && p.host_ip.parse::<IpAddr>().ok() != Some(gw))
+                    {
+                        continue;
+                    }
+                    want.push((
+                        net.to_string(),
+                        gw,
+                        hp,
+                        p.container.proto,
+                        false,
+                        Some(p.container),
+                    ));
+                }
+            }
+            for (network, addr, port, proto, sample, via_host) in want {
+                if budget == 0 {
+                    truncated = true;
+                    break;
+                }
+                budget -= 1;
+                targets.push(Target {
+                    to: d,
+                    network,
+                    addr,
+                    port,
+                    proto,
+                    sample,
+                    via_host,
+                });
             }
         }
         if !targets.is_empty() {
@@ -232,12 +343,32 @@ pub fn run(
         let src = &nodes[*s];
         for (tg, (outcome, detail)) in chunk.iter().zip(outs) {
             let dst = &nodes[tg.to];
-            let port = PortProto {
+            let port = tg.via_host.unwrap_or(PortProto {
                 port: tg.port,
-                proto: Proto::Tcp,
+                proto: tg.proto,
+            });
+            let modelled = match tg.via_host {
+                Some(cp) => {
+                    graph::covers_via_host(&report.edges, &src.name, &dst.name, &tg.network, cp)
+                }
+                None => graph::covers_family(
+                    &report.edges,
+                    &src.name,
+                    &dst.name,
+                    Some(&tg.network),
+                    port,
+                    tg.addr.is_ipv6(),
+                ),
             };
-            let modelled =
-                graph::covers(&report.edges, &src.name, &dst.name, Some(&tg.network), port);
+            let reason = match tg.via_host {
+                Some(_) => Reason::PublishedViaHost {
+                    binding: format!("{}:{}", tg.addr, tg.port),
+                    network: tg.network.clone(),
+                },
+                None => Reason::SameNetwork {
+                    network: tg.network.clone(),
+                },
+            };
             let allowed = match (policy, &zones) {
                 (Some(p), Some(z)) => Some(policy::edge_allowed(
                     p,
@@ -245,9 +376,7 @@ pub fn run(
                         from: src.name.clone(),
                         to: dst.name.clone(),
                         port: Some(port),
-                        reason: Reason::SameNetwork {
-                            network: tg.network.clone(),
-                        },
+                        reason,
                     },
                     nodes,
                     z,
@@ -256,9 +385,22 @@ pub fn run(
             };
             let open = outcome == ProbeOutcome::Open;
             let what = format!(
-                "{} -> {} {}:{} (on {})",
-                src.name, dst.name, tg.addr, tg.port, tg.network
+                "{} -> {} {}:{}/{}{} (on {})",
+                src.name,
+                dst.name,
+                tg.addr,
+                tg.port,
+                tg.proto.as_str(),
+                if tg.via_host.is_some() {
+                    ", published on the host, via the gateway"
+                } else {
+                    ""
+                },
+                tg.network
             );
+            // UDP silence says nothing either way (open|filtered).
+            let conclusive =
+                outcome != ProbeOutcome::Error && outcome != ProbeOutcome::OpenFiltered;
             if open && !modelled {
                 findings.push(about(
                     &NX001,
@@ -271,7 +413,7 @@ pub fn run(
                         src.pid.unwrap_or(0)
                     )],
                 ));
-            } else if !open && modelled && !tg.sample && outcome != ProbeOutcome::Error {
+            } else if !open && modelled && !tg.sample && conclusive {
                 let edge = report
                     .edges
                     .iter()
@@ -284,10 +426,7 @@ pub fn run(
                     dst,
                     format!(
                         "probe could not connect {what} ({}), but the model has a path there",
-                        match outcome {
-                            ProbeOutcome::Refused => "refused",
-                            _ => "no answer",
-                        }
+                        outcome.as_str()
                     ),
                     edge,
                     vec![detail.clone()],
@@ -297,7 +436,7 @@ pub fn run(
                 confirmed.push((
                     src.name.clone(),
                     dst.name.clone(),
-                    tg.port,
+                    port.port,
                     tg.addr.to_string(),
                 ));
             }
@@ -306,8 +445,10 @@ pub fn run(
                 to: dst.name.clone(),
                 address: tg.addr.to_string(),
                 port: tg.port,
+                proto: tg.proto,
                 outcome,
                 modelled,
+                via_host: tg.via_host.is_some(),
                 allowed,
                 sample: tg.sample,
                 detail,

@@ -116,6 +116,14 @@ rule!(
     []
 );
 rule!(
+    NP005,
+    "NP005",
+    High,
+    Container,
+    "Observed connection not allowed by the segmentation policy",
+    []
+);
+rule!(
     NX001,
     "NX001",
     High,
@@ -135,7 +143,7 @@ rule!(
 /// Every rule of `moat network`.
 pub static RULES: &[&RuleMeta] = &[
     &NS001, &NS002, &NS003, &NS004, &NS005, &NS006, &NS007, &NS008, &NP001, &NP002, &NP003, &NP004,
-    &NX001, &NX002,
+    &NP005, &NX001, &NX002,
 ];
 
 /// The rule with this code.
@@ -371,6 +379,35 @@ pub fn check(
                 .sources
                 .iter()
                 .filter(|s| s.contains("icc"))
+                .cloned()
+                .collect(),
+        ));
+    }
+    // NS007 (IPv6): user networks with IPv6 while the daemon writes no ip6tables rules
+    // and the host forwards IPv6.
+    let v6_nets: Vec<&str> = t
+        .networks
+        .values()
+        .filter(|n| !n.default_bridge && !n.internal && t.has_ipv6(&n.name))
+        .map(|n| n.name.as_str())
+        .collect();
+    if v6_nets.len() >= 2
+        && t.daemon.iptables != Some(false)
+        && v6_nets
+            .iter()
+            .any(|a| v6_nets.iter().any(|b| a != b && !t.isolated_v6(a, b)))
+    {
+        out.push(about_object(
+            &NS007,
+            "daemon",
+            format!(
+                "the daemon writes no ip6tables rules (ip6tables off) and the host forwards IPv6: IPv6 networks {} reach each other over IPv6 although IPv4 is isolated",
+                v6_nets.join(", ")
+            ),
+            t.daemon
+                .sources
+                .iter()
+                .filter(|s| s.contains("ip6tables") || s.contains("ipv6"))
                 .cloned()
                 .collect(),
         ));

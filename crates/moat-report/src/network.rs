@@ -2,7 +2,7 @@
 //! graph as Graphviz DOT and Mermaid text. The HTML page is in `network_html`.
 
 use crate::table::esc;
-use moat_model::network::{EXTERNAL, Edge, HOST, NetworkReport, ProbeOutcome, Reason};
+use moat_model::network::{EXTERNAL, Edge, HOST, NetworkReport, Reason};
 use moat_model::{ConfigFinding, RuleMeta};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -142,6 +142,57 @@ pub fn table(r: &NetworkReport, w: &mut dyn Write) -> io::Result<()> {
         ]);
     }
     writeln!(w, "{t}")?;
+    if !r.daemon.docker_user.is_empty() {
+        writeln!(w, "DOCKER-USER ({} rules):", r.daemon.docker_user.len())?;
+        for rule in &r.daemon.docker_user {
+            writeln!(
+                w,
+                "  {}{}",
+                esc(&rule.text),
+                if rule.evaluated {
+                    String::new()
+                } else {
+                    format!("  [{}]", esc(&rule.note))
+                }
+            )?;
+        }
+    }
+    if !r.blocked.is_empty() {
+        writeln!(w, "blocked by DOCKER-USER ({} edges):", r.blocked.len())?;
+        let mut t = new_table();
+        t.set_header(["FROM", "TO", "PORT", "REASON", "RULE"]);
+        for b in &r.blocked {
+            t.add_row([
+                esc(&b.edge.from),
+                esc(&b.edge.to),
+                b.edge.port.map_or("any".to_string(), |p| p.to_string()),
+                esc(&b.edge.reason.describe()),
+                esc(&b.rule),
+            ]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    if let Some(obs) = &r.observed {
+        writeln!(w, "observed by moat monitor ({} flows):", obs.len())?;
+        let mut t = new_table();
+        t.set_header(["FROM", "TO", "ADDRESS", "RECORDS", "MODELLED", "POLICY"]);
+        for o in obs {
+            t.add_row([
+                esc(&o.from),
+                esc(&o.to),
+                format!("{}:{}", esc(&o.address), o.port),
+                o.count.to_string(),
+                if o.modelled { "reachable" } else { "no path" }.to_string(),
+                match o.allowed {
+                    Some(true) => "allowed",
+                    Some(false) => "denied",
+                    None => "-",
+                }
+                .to_string(),
+            ]);
+        }
+        writeln!(w, "{t}")?;
+    }
     if let Some(p) = &r.policy {
         writeln!(
             w,
@@ -185,18 +236,18 @@ pub fn table(r: &NetworkReport, w: &mut dyn Write) -> io::Result<()> {
                 esc(&p.from),
                 esc(&p.to),
                 format!(
-                    "{}:{}{}",
+                    "{}:{}/{}{}{}",
                     p.address,
                     p.port,
+                    p.proto.as_str(),
+                    if p.via_host {
+                        " (published, via gateway)"
+                    } else {
+                        ""
+                    },
                     if p.sample { " (sample)" } else { "" }
                 ),
-                match p.outcome {
-                    ProbeOutcome::Open => "open",
-                    ProbeOutcome::Refused => "refused",
-                    ProbeOutcome::Timeout => "no answer",
-                    ProbeOutcome::Error => "error",
-                }
-                .to_string(),
+                p.outcome.as_str().to_string(),
                 if p.modelled { "reachable" } else { "closed" }.to_string(),
                 match p.allowed {
                     Some(true) => "allowed",

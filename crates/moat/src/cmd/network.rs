@@ -1,8 +1,10 @@
-//! `moat network [COMPOSE_FILE…] [--host SOCK] [--policy FILE] [--probe]
+//! `moat network [COMPOSE_FILE…] [--host SOCK] [--policy FILE] [--probe] [--store PATH]
 //! [--format table|json|sarif|dot|mermaid|html] [--fail-on SEV]`: which containers can
-//! reach which, against a segmentation policy, measured for real with `--probe`.
+//! reach which, against a segmentation policy, measured for real with `--probe`, and
+//! what `moat monitor` observed with `--store`.
 //!
-//! With compose files only: the planned deployment, no daemon. With `--host` (or no
+//! With compose files only: the planned deployment (several files merged like
+//! `docker compose -f a -f b`), no daemon. With `--host` (or no
 //! compose file): the live engine. Exit codes: 0 clean; 1 when the policy fails, when a
 //! finding reaches `--fail-on`, or when the probe disagrees with the model; 2 on errors.
 
@@ -26,7 +28,8 @@ const FORMATS: &[Format] = &[
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Compose files of the planned deployment (no daemon needed).
+    /// Compose files of the planned deployment (no daemon needed); several are merged
+    /// in order like `docker compose -f a -f b`.
     #[arg(value_name = "COMPOSE_FILE")]
     pub files: Vec<PathBuf>,
     /// The live engine: unix:///PATH, a socket path, or tcp://HOST:PORT (default with no
@@ -36,8 +39,8 @@ pub struct Args {
     /// The segmentation policy (YAML: zones, allowed flows, expected egress).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Test the graph for real: TCP connects from inside each running container's
-    /// network namespace (live engine only; needs root).
+    /// Test the graph for real: TCP connects and UDP datagrams (IPv4 and IPv6) from
+    /// inside each running container's network namespace (live engine only; needs root).
     #[arg(long)]
     pub probe: bool,
     /// One probe connect's time limit, in milliseconds.
@@ -48,6 +51,10 @@ pub struct Args {
     #[arg(long, default_value_t = 4096, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_probes: u64,
+    /// `moat monitor`'s store: report the outbound connections it observed next to the
+    /// model; those the policy denies are violations (NP005).
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
     #[arg(long, default_value = "table", value_parser = super::formats(FORMATS))]
     pub format: Format,
     /// Exit 1 when a finding of this severity or higher remains.
@@ -76,6 +83,7 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             max_probes: usize::try_from(args.max_probes).unwrap_or(usize::MAX),
             ..Default::default()
         }),
+        store: args.store.clone(),
         ..Default::default()
     };
     let report = if args.files.is_empty() {
