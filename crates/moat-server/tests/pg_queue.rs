@@ -207,6 +207,7 @@ fn new_advisories_rematch_stored_inventories_and_a_signed_webhook_arrives_once()
         database: pg.url(),
         workers: 2,
         worker,
+        tls: None,
     });
     let base = &server.base;
     let admin = block_on(async {
