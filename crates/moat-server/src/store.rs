@@ -174,6 +174,9 @@ CREATE TABLE rematch_keys (
     PRIMARY KEY (job_id, namespace, name));
 "#];
 
+/// How many migrations there are (the schema's version once all are applied).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// An arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x6d6f_6174_0001;
 

@@ -1,4 +1,5 @@
-//! Agents' API and the incremental re-match, on SQLite, in process, over real HTTP:
+//! Agents' API and the incremental re-match, on SQLite and on a private PostgreSQL,
+//! in process, over real HTTP:
 //!
 //! - an import of new advisories (PyPI, into a database that had only npm) re-matches
 //!   only the inventory with PyPI packages (counted in the job's detail), and the
@@ -127,6 +128,21 @@ fn receiver() -> Receiver {
 fn an_advisory_update_rematches_only_the_inventories_it_touches_and_names_running_containers()
 {
     let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite:{}", dir.path().join("serve.db").display());
+    scenario(dir, db_url);
+}
+
+/// The same on a private PostgreSQL cluster (the queries in its dialect).
+#[test]
+fn the_same_on_postgresql() {
+    if !have_postgres() {
+        return;
+    }
+    let pg = Postgres::start();
+    scenario(tempfile::tempdir().unwrap(), pg.url());
+}
+
+fn scenario(dir: tempfile::TempDir, db_url: String) {
     let adb = dir.path().join("advisories.db");
     import_advisories(&adb, &["npm"]);
     let cache = dir.path().join("cache");
@@ -148,7 +164,6 @@ fn an_advisory_update_rematches_only_the_inventories_it_touches_and_names_runnin
         ),
         &cache,
     );
-    let db_url = format!("sqlite:{}", dir.path().join("serve.db").display());
     let mut worker = moat_server::WorkerConfig::new(adb.clone(), cache.clone());
     worker.poll = Duration::from_millis(100);
     let server = Server::start(moat_server::ServeConfig {
