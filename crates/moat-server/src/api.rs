@@ -45,7 +45,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/api/v1/agent/images",
-            post(crate::fleet::image).layer(DefaultBodyLimit::max(queue::MAX_SBOM_BYTES + 64 * 1024)),
+            post(crate::fleet::image)
+                .layer(DefaultBodyLimit::max(queue::MAX_SBOM_BYTES + 64 * 1024)),
         )
         .route(
             "/api/v1/agent/alerts",

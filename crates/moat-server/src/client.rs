@@ -59,8 +59,8 @@ impl Client {
         ca_cert: Option<&Path>,
         timeout: Duration,
     ) -> Result<Client> {
-        let u = url::Url::parse(base)
-            .map_err(|e| Error::Config(format!("--server {base}: {e}")))?;
+        let u =
+            url::Url::parse(base).map_err(|e| Error::Config(format!("--server {base}: {e}")))?;
         if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
             return Err(Error::Config(format!(
                 "--server {base}: http://HOST:PORT or https://HOST:PORT expected"
@@ -99,7 +99,11 @@ impl Client {
         &self.base
     }
 
-    fn finish(&self, url: &str, resp: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<String> {
+    fn finish(
+        &self,
+        url: &str,
+        resp: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<String> {
         let mut resp = resp.map_err(|e| remote(url, e))?;
         let status = resp.status().as_u16();
         let text = resp
@@ -163,7 +167,9 @@ impl Client {
                         url: format!("{}/api/v1/jobs/{id}", self.base),
                         message: format!(
                             "job {id} failed: {}",
-                            j.get("error").and_then(Value::as_str).unwrap_or("no reason given")
+                            j.get("error")
+                                .and_then(Value::as_str)
+                                .unwrap_or("no reason given")
                         ),
                     });
                 }

@@ -36,7 +36,11 @@ fn clean(field: &str, s: &str, max: usize) -> Result<()> {
 }
 
 fn clean_opt(field: &str, s: &str, max: usize) -> Result<()> {
-    if s.is_empty() { Ok(()) } else { clean(field, s, max) }
+    if s.is_empty() {
+        Ok(())
+    } else {
+        clean(field, s, max)
+    }
 }
 
 #[derive(Deserialize)]
@@ -368,7 +372,9 @@ pub async fn post_alerts(
         .last()
         .and_then(|rows| rows.first())
         .and_then(|r| r[0].int());
-    Ok(Json(json!({ "alert_cursor": cursor, "received": a.alerts.len() })))
+    Ok(Json(
+        json!({ "alert_cursor": cursor, "received": a.alerts.len() }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -420,7 +426,9 @@ pub async fn hosts(
     State(app): State<Arc<App>>,
     Extension(c): Extension<Caller>,
 ) -> Result<Json<Value>> {
-    Ok(Json(json!({ "hosts": list_hosts(&app.store, &c.tenant).await? })))
+    Ok(Json(
+        json!({ "hosts": list_hosts(&app.store, &c.tenant).await? }),
+    ))
 }
 
 pub async fn containers(
@@ -569,7 +577,9 @@ pub async fn affected(
     State(app): State<Arc<App>>,
     Extension(c): Extension<Caller>,
 ) -> Result<Json<Value>> {
-    Ok(Json(json!({ "containers": list_affected(&app.store, &c.tenant).await? })))
+    Ok(Json(
+        json!({ "containers": list_affected(&app.store, &c.tenant).await? }),
+    ))
 }
 
 /// The running containers (on every host of the image's tenant) of a stored image.

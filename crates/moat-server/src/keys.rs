@@ -62,12 +62,7 @@ pub fn prints<'a>(
 
 /// `INSERT`s of rows into a table of (…, namespace, name[, print]) in chunks, `lead`
 /// being the fixed leading values of every row (e.g. the image id).
-fn insert_rows(
-    table_cols: &str,
-    lead: &[Val],
-    rows: Vec<Vec<Val>>,
-    conflict: &str,
-) -> Vec<Stmt> {
+fn insert_rows(table_cols: &str, lead: &[Val], rows: Vec<Vec<Val>>, conflict: &str) -> Vec<Stmt> {
     rows.chunks(200)
         .map(|chunk| {
             let mut sql = format!("INSERT INTO {table_cols} VALUES ");

@@ -103,7 +103,8 @@ pub enum Store {
 
 /// The schema, one entry per migration, applied in order at start. `{SERIAL}` is an
 /// auto-incrementing 64-bit primary key in either dialect.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE tenants (name TEXT PRIMARY KEY, created_ms BIGINT NOT NULL);
 CREATE TABLE tokens (
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL,
@@ -143,7 +144,8 @@ CREATE TABLE delivery_attempts (
     id {SERIAL}, delivery_id BIGINT NOT NULL, at_ms BIGINT NOT NULL, status BIGINT,
     error TEXT);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"#, r#"
+"#,
+    r#"
 CREATE TABLE hosts (
     id {SERIAL}, tenant TEXT NOT NULL, name TEXT NOT NULL, engine_version TEXT NOT NULL,
     os TEXT NOT NULL, agent_version TEXT NOT NULL, alert_cursor BIGINT, audit TEXT,
@@ -172,7 +174,8 @@ CREATE TABLE advisory_prints (
 CREATE TABLE rematch_keys (
     job_id BIGINT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
     PRIMARY KEY (job_id, namespace, name));
-"#];
+"#,
+];
 
 /// How many migrations there are (the schema's version once all are applied).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -5,6 +5,7 @@
 
 pub use crate::config::WorkerConfig;
 use crate::error::{Error, Result};
+use crate::keys::Key;
 use crate::matching::{
     FindingKey, finding_rows, insert_findings, match_inventory, open_advisories,
 };
@@ -13,7 +14,6 @@ use crate::queue::{self, Job, JobKind};
 use crate::store::{Stmt, Store, now_ms};
 use moat_model::report::Report;
 use moat_model::{Inventory, VulnFinding};
-use crate::keys::Key;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

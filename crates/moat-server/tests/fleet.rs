@@ -77,7 +77,12 @@ fn ids(findings: &Value) -> Vec<String> {
 }
 
 fn image_findings(base: &str, tok: &str, image: i64) -> Vec<String> {
-    let (s, img) = http("GET", &format!("{base}/api/v1/images/{image}"), Some(tok), None);
+    let (s, img) = http(
+        "GET",
+        &format!("{base}/api/v1/images/{image}"),
+        Some(tok),
+        None,
+    );
     assert_eq!(s, 200, "{img}");
     ids(&img["findings"])
 }
@@ -125,8 +130,7 @@ fn receiver() -> Receiver {
 }
 
 #[test]
-fn an_advisory_update_rematches_only_the_inventories_it_touches_and_names_running_containers()
-{
+fn an_advisory_update_rematches_only_the_inventories_it_touches_and_names_running_containers() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite:{}", dir.path().join("serve.db").display());
     scenario(dir, db_url);
@@ -228,7 +232,9 @@ fn scenario(dir: tempfile::TempDir, db_url: String) {
         "POST",
         &format!("{base}/api/v1/agent/images"),
         Some(&admin),
-        Some(&json!({"image_id": image_id, "reference": format!("acme/api:2@{image_id}"), "sbom": pypi_inv})),
+        Some(
+            &json!({"image_id": image_id, "reference": format!("acme/api:2@{image_id}"), "sbom": pypi_inv}),
+        ),
     );
     assert_eq!(s, 202, "{r}");
     let upload = r["job"].as_i64().unwrap();
@@ -281,16 +287,30 @@ fn scenario(dir: tempfile::TempDir, db_url: String) {
     assert_eq!(r["hosts"][0]["alert_cursor"], 7);
     let (_, r) = http("GET", &format!("{base}/api/v1/hosts"), Some(&other), None);
     assert_eq!(r["hosts"], json!([]), "tenant-scoped");
-    let (_, r) = http("GET", &format!("{base}/api/v1/containers"), Some(&reader), None);
+    let (_, r) = http(
+        "GET",
+        &format!("{base}/api/v1/containers"),
+        Some(&reader),
+        None,
+    );
     assert_eq!(r["containers"].as_array().unwrap().len(), 2, "{r}");
     assert_eq!(r["containers"][0]["image_row"], pypi_image);
-    let (_, r) = http("GET", &format!("{base}/api/v1/affected"), Some(&reader), None);
+    let (_, r) = http(
+        "GET",
+        &format!("{base}/api/v1/affected"),
+        Some(&reader),
+        None,
+    );
     assert_eq!(r["containers"], json!([]), "no finding yet: {r}");
 
     // The workers recorded the advisory database they match with.
     wait_for("the advisory stamp", 30, || {
-        (!sql(&db_url, "SELECT value FROM meta WHERE key = 'advisory_stamp'").is_empty())
-            .then_some(())
+        (!sql(
+            &db_url,
+            "SELECT value FROM meta WHERE key = 'advisory_stamp'",
+        )
+        .is_empty())
+        .then_some(())
     });
     let npm_before = image_findings(&base, &admin, npm_image);
 
@@ -301,7 +321,7 @@ fn scenario(dir: tempfile::TempDir, db_url: String) {
             &db_url,
             "SELECT id, state, detail FROM jobs WHERE kind = 'rematch' AND state = 'done'",
         );
-        rows.first().map(|r| r.clone())
+        rows.first().cloned()
     });
     let detail: Value = serde_json::from_str(job[2].text().unwrap()).unwrap();
     assert_eq!(detail["incremental"], true, "{detail}");
@@ -314,16 +334,34 @@ fn scenario(dir: tempfile::TempDir, db_url: String) {
     assert!(detail["changed_keys"].as_i64().unwrap() >= 2, "{detail}");
     let pypi_after = image_findings(&base, &admin, pypi_image);
     assert!(!pypi_after.is_empty());
-    assert!(pypi_after.iter().any(|f| f.contains(" Flask ") || f.contains(" Werkzeug ")), "{pypi_after:?}");
+    assert!(
+        pypi_after
+            .iter()
+            .any(|f| f.contains(" Flask ") || f.contains(" Werkzeug ")),
+        "{pypi_after:?}"
+    );
     assert_eq!(image_findings(&base, &admin, npm_image), npm_before);
 
     // The running containers of that image are affected, on the list and in the webhook.
-    let (_, r) = http("GET", &format!("{base}/api/v1/affected"), Some(&reader), None);
+    let (_, r) = http(
+        "GET",
+        &format!("{base}/api/v1/affected"),
+        Some(&reader),
+        None,
+    );
     let affected = r["containers"].as_array().unwrap();
-    let names: Vec<&str> = affected.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = affected
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["api", "api-2"], "{r}");
     assert!(!affected[0]["advisories"].as_array().unwrap().is_empty());
-    let (_, r) = http("GET", &format!("{base}/api/v1/affected"), Some(&other), None);
+    let (_, r) = http(
+        "GET",
+        &format!("{base}/api/v1/affected"),
+        Some(&other),
+        None,
+    );
     assert_eq!(r["containers"], json!([]));
     let event: Value = wait_for("the webhook", 60, || {
         let got = recv.got.lock().unwrap();
@@ -331,7 +369,10 @@ fn scenario(dir: tempfile::TempDir, db_url: String) {
             .map(|(sig, body)| {
                 let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
                 mac.update(body.as_bytes());
-                assert_eq!(*sig, format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
+                assert_eq!(
+                    *sig,
+                    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+                );
                 serde_json::from_str::<Value>(body).unwrap()
             })
             .find(|e| e["image"]["id"] == pypi_image)
@@ -348,11 +389,19 @@ fn scenario(dir: tempfile::TempDir, db_url: String) {
     let (_, page) = http("GET", &format!("{base}/"), Some(&reader), None);
     let page = page.as_str().unwrap().to_string();
     let section = &page[page.find("id=\"affected\"").unwrap()..];
-    assert!(section.contains("api-2") && section.contains("node-1"), "{section}");
+    assert!(
+        section.contains("api-2") && section.contains("node-1"),
+        "{section}"
+    );
 
     // A full re-match (asked for the tenant) matches both and changes nothing: the
     // incremental one missed no finding.
-    let (s, r) = http("POST", &format!("{base}/api/v1/rematch"), Some(&admin), None);
+    let (s, r) = http(
+        "POST",
+        &format!("{base}/api/v1/rematch"),
+        Some(&admin),
+        None,
+    );
     assert_eq!(s, 202, "{r}");
     let full = wait_done(&base, &admin, r["job"].as_i64().unwrap());
     assert_eq!(full["detail"]["incremental"], false, "{full}");
@@ -380,6 +429,11 @@ fn scenario(dir: tempfile::TempDir, db_url: String) {
         Some(&json!({"host": {"name": "node-1"}, "containers": [
             {"id": "c1".repeat(32), "name": "api", "image": "acme/api:2", "image_id": image_id}]})),
     );
-    let (_, r) = http("GET", &format!("{base}/api/v1/affected"), Some(&reader), None);
+    let (_, r) = http(
+        "GET",
+        &format!("{base}/api/v1/affected"),
+        Some(&reader),
+        None,
+    );
     assert_eq!(r["containers"].as_array().unwrap().len(), 1, "{r}");
 }

@@ -92,10 +92,13 @@ fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Val
 
 /// A webhook receiver on loopback (plain std: one request per connection), answering
 /// 200; keeps each request's signature header and body.
-fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+/// (signature, body) of each request received.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
+fn receiver() -> (String, Received) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", l.local_addr().unwrap());
-    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let got: Received = Arc::default();
     let g = Arc::clone(&got);
     std::thread::spawn(move || {
         for s in l.incoming() {
@@ -365,7 +368,10 @@ fn agent_posts_host_containers_images_alerts_and_a_new_advisory_names_the_runnin
     let page = page.as_str().unwrap().to_string();
     let section = &page[page.find("id=\"affected\"").unwrap()..];
     let section = &section[..section.find("</table>").unwrap()];
-    assert!(section.contains("web") && section.contains("node-1"), "{section}");
+    assert!(
+        section.contains("web") && section.contains("node-1"),
+        "{section}"
+    );
     drop(serve);
 }
 
@@ -380,7 +386,13 @@ fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> String {
     }
     let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
     let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
-    let inner = Sha256::new().chain_update(&ipad).chain_update(msg).finalize();
-    let outer = Sha256::new().chain_update(&opad).chain_update(inner).finalize();
+    let inner = Sha256::new()
+        .chain_update(&ipad)
+        .chain_update(msg)
+        .finalize();
+    let outer = Sha256::new()
+        .chain_update(&opad)
+        .chain_update(inner)
+        .finalize();
     hex::encode(outer)
 }

@@ -110,19 +110,45 @@ fn openssl(args: &[&str], dir: &Path) {
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A private CA and a server certificate for 127.0.0.1 it signed: (ca, cert, key).
 fn certificates(dir: &Path) -> (String, String, String) {
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
     let mut ca = vec!["req", "-x509"];
     ca.extend(ec);
-    ca.extend(["-days", "2", "-subj", "/CN=moat test CA", "-keyout", "ca.key", "-out", "ca.pem"]);
+    ca.extend([
+        "-days",
+        "2",
+        "-subj",
+        "/CN=moat test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
     openssl(&ca, dir);
     let mut csr = vec!["req"];
     csr.extend(ec);
-    csr.extend(["-subj", "/CN=127.0.0.1", "-keyout", "key.pem", "-out", "leaf.csr"]);
+    csr.extend([
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]);
     openssl(&csr, dir);
     std::fs::write(
         dir.join("leaf.ext"),
@@ -131,8 +157,21 @@ fn certificates(dir: &Path) -> (String, String, String) {
     .unwrap();
     openssl(
         &[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "leaf.ext", "-out", "cert.pem",
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "cert.pem",
         ],
         dir,
     );
@@ -187,24 +226,62 @@ fn scan_server_over_tls_finds_what_a_local_scan_finds() {
 
     let (ca, cert, key) = certificates(dir.path());
     let database = format!("sqlite:{}", dir.path().join("serve.db").display());
-    let token = ok(&["serve", "--database", &database, "--create-token", "acme:submitter"])
-        .trim()
-        .to_string();
+    let token = ok(&[
+        "serve",
+        "--database",
+        &database,
+        "--create-token",
+        "acme:submitter",
+    ])
+    .trim()
+    .to_string();
     let serve = Serve::start(&[
-        "serve", "--listen", "127.0.0.1:0", "--database", &database, "--db", &adb,
-        "--cache-dir", &cache, "--tls-cert", &cert, "--tls-key", &key,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &database,
+        "--db",
+        &adb,
+        "--cache-dir",
+        &cache,
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
     ]);
     let url = serve.url();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
     let local = moat(
-        &["--db", &adb, "--cache-dir", &cache, "scan", &source, "--format", "json", "--fail-on", "high"],
+        &[
+            "--db",
+            &adb,
+            "--cache-dir",
+            &cache,
+            "scan",
+            &source,
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ],
         None,
     );
     let remote = moat(
         &[
-            "--cache-dir", &cache, "scan", &source, "--format", "json", "--fail-on", "high",
-            "--server", &url, "--ca-cert", &ca,
+            "--cache-dir",
+            &cache,
+            "scan",
+            &source,
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+            "--server",
+            &url,
+            "--ca-cert",
+            &ca,
         ],
         Some(&token),
     );
@@ -214,21 +291,41 @@ fn scan_server_over_tls_finds_what_a_local_scan_finds() {
         "remote: {}",
         String::from_utf8_lossy(&remote.stderr)
     );
-    assert_eq!(local.status.code(), Some(1), "Flask 2.0.0 has a HIGH finding");
+    assert_eq!(
+        local.status.code(),
+        Some(1),
+        "Flask 2.0.0 has a HIGH finding"
+    );
     let (l, r) = (vulns(&local.stdout), vulns(&remote.stdout));
     assert!(!l.is_empty());
     assert_eq!(r, l, "the same findings");
     // The table renders too, with the same gate.
     let table = moat(
         &[
-            "scan", &source, "--server", &url, "--ca-cert", &ca, "--fail-on", "critical",
+            "scan",
+            &source,
+            "--server",
+            &url,
+            "--ca-cert",
+            &ca,
+            "--fail-on",
+            "critical",
         ],
         Some(&token),
     );
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("Werkzeug"), "{text}");
     let local_table = moat(
-        &["--db", &adb, "--cache-dir", &cache, "scan", &source, "--fail-on", "critical"],
+        &[
+            "--db",
+            &adb,
+            "--cache-dir",
+            &cache,
+            "scan",
+            &source,
+            "--fail-on",
+            "critical",
+        ],
         None,
     );
     assert_eq!(table.status.code(), local_table.status.code());
@@ -251,7 +348,10 @@ fn scan_server_over_tls_finds_what_a_local_scan_finds() {
         Some(&token),
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--ignore-unfixed is not supported with --server"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--ignore-unfixed is not supported with --server")
+    );
 }
 
 #[test]
@@ -267,10 +367,24 @@ fn bad_tls_files_are_named_and_a_stuck_job_times_out() {
     for (c, k, named) in [
         (cert.as_str(), cert.as_str(), format!("--tls-key {cert}")),
         (key.as_str(), key.as_str(), format!("--tls-cert {key}")),
-        (missing.as_str(), key.as_str(), format!("--tls-cert {missing}")),
+        (
+            missing.as_str(),
+            key.as_str(),
+            format!("--tls-cert {missing}"),
+        ),
     ] {
         let out = moat(
-            &["serve", "--listen", "127.0.0.1:0", "--database", &database, "--tls-cert", c, "--tls-key", k],
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                &database,
+                "--tls-cert",
+                c,
+                "--tls-key",
+                k,
+            ],
             None,
         );
         assert_eq!(out.status.code(), Some(2));
@@ -282,7 +396,17 @@ fn bad_tls_files_are_named_and_a_stuck_job_times_out() {
     std::fs::create_dir_all(&other).unwrap();
     let (_, _, other_key) = certificates(&other);
     let out = moat(
-        &["serve", "--listen", "127.0.0.1:0", "--database", &database, "--tls-cert", &cert, "--tls-key", &other_key],
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &other_key,
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(2));
@@ -290,13 +414,34 @@ fn bad_tls_files_are_named_and_a_stuck_job_times_out() {
     assert!(err.contains(&other_key), "{err}");
 
     // No worker: the job stays queued; the client gives up when told, saying so.
-    let token = ok(&["serve", "--database", &database, "--create-token", "acme:submitter"])
-        .trim()
-        .to_string();
-    let serve = Serve::start(&["serve", "--listen", "127.0.0.1:0", "--database", &database, "--workers", "0"]);
+    let token = ok(&[
+        "serve",
+        "--database",
+        &database,
+        "--create-token",
+        "acme:submitter",
+    ])
+    .trim()
+    .to_string();
+    let serve = Serve::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &database,
+        "--workers",
+        "0",
+    ]);
     let url = serve.url();
     let out = moat(
-        &["scan", "registry:example.invalid/app:1", "--server", &url, "--server-timeout", "2"],
+        &[
+            "scan",
+            "registry:example.invalid/app:1",
+            "--server",
+            &url,
+            "--server-timeout",
+            "2",
+        ],
         Some(&token),
     );
     assert_eq!(out.status.code(), Some(2));
