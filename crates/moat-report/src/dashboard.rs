@@ -63,18 +63,22 @@ fn fleet_sections(h: &mut String, fleet: &Fleet) {
     let _ = write!(
         h,
         "<h2>Hosts ({})</h2>\n<table id=\"hosts\"><tr><th>host</th><th>engine</th><th>os</th>\
-         <th>containers</th><th>alerts</th><th>last seen (unix ms)</th></tr>\n",
+         <th>containers</th><th>alerts</th><th>audit findings</th><th>last seen (unix ms)</th></tr>\n",
         fleet.hosts.len()
     );
     for x in &fleet.hosts {
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(text(x, "name")),
             esc(text(x, "engine_version")),
             esc(text(x, "os")),
             int(x, "containers"),
             int(x, "alerts"),
+            x.get("audit")
+                .and_then(|a| a.get("findings"))
+                .and_then(Value::as_i64)
+                .map_or("—".to_string(), |n| n.to_string()),
             int(x, "last_seen_ms"),
         );
     }
@@ -168,9 +172,14 @@ pub fn render_fleet(tenant: &str, images: &[Value], findings: &[Value], fleet: &
     for (s, n) in SEVERITIES.iter().zip(totals) {
         let _ = write!(h, "<span class=\"{s}\" id=\"total-{s}\">{s}: {n}</span>");
     }
+    h.push_str("</p>\n");
+    // What runs affected comes first (when agents report); then images and findings.
+    if !(fleet.hosts.is_empty() && fleet.affected.is_empty() && fleet.alerts.is_empty()) {
+        fleet_sections(&mut h, fleet);
+    }
     let _ = write!(
         h,
-        "</p>\n<h2>Images ({})</h2>\n<table id=\"images\"><tr><th>id</th><th>image</th><th>digest</th>",
+        "<h2>Images ({})</h2>\n<table id=\"images\"><tr><th>id</th><th>image</th><th>digest</th>",
         images.len()
     );
     for s in SEVERITIES {
@@ -225,9 +234,7 @@ pub fn render_fleet(tenant: &str, images: &[Value], findings: &[Value], fleet: &
             ti = esc(text(f, "title")),
         );
     }
-    h.push_str("</table>\n");
-    fleet_sections(&mut h, fleet);
-    h.push_str("</body></html>\n");
+    h.push_str("</table>\n</body></html>\n");
     h
 }
 
@@ -248,5 +255,33 @@ mod tests {
         );
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));
+        assert!(
+            !page.contains("id=\"affected\""),
+            "no fleet sections without agents"
+        );
+    }
+
+    #[test]
+    fn fleet_sections_escape_what_agents_post() {
+        let fleet = Fleet {
+            hosts: vec![
+                serde_json::json!({"name": "<b>h</b>", "containers": 1, "audit": {"findings": 3}}),
+            ],
+            affected: vec![
+                serde_json::json!({"host": "h", "name": "<img src=x>", "container": "0123456789abcdef",
+                "image": "i", "findings": {"HIGH": 2}, "advisories": [{"id": "GHSA-<x>"}]}),
+            ],
+            alerts: vec![
+                serde_json::json!({"severity": "HIGH\"><script>", "rule": "r", "host": "h"}),
+            ],
+        };
+        let page = render_fleet("t", &[], &[], &fleet);
+        for bad in ["<b>", "<img", "GHSA-<x>", "<script>"] {
+            assert!(!page.contains(bad), "{bad}");
+        }
+        let affected = &page[page.find("id=\"affected\"").unwrap()..];
+        assert!(affected.contains("&lt;img src=x&gt; <code>0123456789ab</code>"));
+        assert!(affected.contains("<td>2</td>"));
+        assert!(page.contains("<td>3</td>"), "the audit's findings");
     }
 }

@@ -98,10 +98,18 @@ fn worker_cfg(adb: &Path, cache: &Path, owner: &str) -> WorkerConfig {
 }
 
 /// Time `n` SBOM jobs done by `workers` workers.
-fn jobs_per_second(url: &str, adb: &Path, cache: &Path, inv: &str, n: usize, workers: usize) -> f64 {
+fn jobs_per_second(
+    url: &str,
+    adb: &Path,
+    cache: &Path,
+    inv: &str,
+    n: usize,
+    workers: usize,
+) -> f64 {
     let rt = rt();
     let store = rt.block_on(Store::open(url)).unwrap();
-    rt.block_on(store.query("DELETE FROM jobs", vec![])).unwrap();
+    rt.block_on(store.query("DELETE FROM jobs", vec![]))
+        .unwrap();
     for i in 0..n {
         rt.block_on(queue::submit(
             &store,
@@ -122,7 +130,10 @@ fn jobs_per_second(url: &str, adb: &Path, cache: &Path, inv: &str, n: usize, wor
         handles.push(rt.spawn(moat_server::worker::run(s, cfg, rx.clone(), |_| {})));
     }
     loop {
-        let done = count(&store, "SELECT COUNT(*) FROM jobs WHERE state IN ('done', 'failed')");
+        let done = count(
+            &store,
+            "SELECT COUNT(*) FROM jobs WHERE state IN ('done', 'failed')",
+        );
         if done >= i64::try_from(n).unwrap() {
             break;
         }
@@ -158,15 +169,27 @@ fn latency(base: &str, token: &str, path: &str, clients: usize, per: usize) -> (
                 let mut out = Vec::with_capacity(per);
                 for _ in 0..per {
                     let t = Instant::now();
-                    let mut r = agent.get(&url).header("authorization", &auth).call().unwrap();
-                    let _ = r.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap();
+                    let mut r = agent
+                        .get(&url)
+                        .header("authorization", &auth)
+                        .call()
+                        .unwrap();
+                    let _ = r
+                        .body_mut()
+                        .with_config()
+                        .limit(1 << 30)
+                        .read_to_vec()
+                        .unwrap();
                     out.push(t.elapsed());
                 }
                 out
             })
         })
         .collect();
-    let mut all: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut all: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     let secs = t0.elapsed().as_secs_f64();
     all.sort();
     (
@@ -181,22 +204,28 @@ fn rematch(url: &str, adb: &Path, cache: &Path, tenant: &str) -> (f64, Value) {
     let rt = rt();
     let store = rt.block_on(Store::open(url)).unwrap();
     let id = rt
-        .block_on(queue::submit(&store, tenant, JobKind::Rematch, "bench", "", None))
+        .block_on(queue::submit(
+            &store,
+            tenant,
+            JobKind::Rematch,
+            "bench",
+            "",
+            None,
+        ))
         .unwrap();
     let cfg = worker_cfg(adb, cache, "rematcher");
     let t0 = Instant::now();
     loop {
-        let step = rt.block_on(moat_server::worker::step(&store, &cfg)).unwrap();
+        let step = rt
+            .block_on(moat_server::worker::step(&store, &cfg))
+            .unwrap();
         if matches!(step, moat_server::worker::Step::Done { job, .. } if job == id) {
             break;
         }
     }
     let secs = t0.elapsed().as_secs_f64();
     let detail = rt
-        .block_on(store.query(
-            "SELECT detail FROM jobs WHERE id = $1",
-            vec![id.into()],
-        ))
+        .block_on(store.query("SELECT detail FROM jobs WHERE id = $1", vec![id.into()]))
         .unwrap();
     let detail: Value = serde_json::from_str(detail[0][0].text().unwrap_or("null")).unwrap();
     (secs, detail)
@@ -222,8 +251,14 @@ fn main() {
         &dir.path().join("both"),
         &cache,
         &[
-            ("nodejs/npm/testdata/package-lock_v3.json", "package-lock.json"),
-            ("python/pip/testdata/requirements_flask.txt", "requirements.txt"),
+            (
+                "nodejs/npm/testdata/package-lock_v3.json",
+                "package-lock.json",
+            ),
+            (
+                "python/pip/testdata/requirements_flask.txt",
+                "requirements.txt",
+            ),
         ],
     );
     let packages = serde_json::from_str::<Value>(&both).unwrap()["packages"]
@@ -274,7 +309,10 @@ fn main() {
     );
     for (what, path) in [
         (
-            format!("GET /api/v1/images/{{id}}/report ({} KiB)", report_len / 1024),
+            format!(
+                "GET /api/v1/images/{{id}}/report ({} KiB)",
+                report_len / 1024
+            ),
             format!("/api/v1/images/{image}/report"),
         ),
         (
@@ -296,12 +334,18 @@ fn main() {
     let npm_only = inventory(
         &dir.path().join("npm"),
         &cache,
-        &[("nodejs/npm/testdata/package-lock_v3.json", "package-lock.json")],
+        &[(
+            "nodejs/npm/testdata/package-lock_v3.json",
+            "package-lock.json",
+        )],
     );
     let pypi_only = inventory(
         &dir.path().join("pypi"),
         &cache,
-        &[("python/pip/testdata/requirements_flask.txt", "requirements.txt")],
+        &[(
+            "python/pip/testdata/requirements_flask.txt",
+            "requirements.txt",
+        )],
     );
     // Only the fleet's inventories from here on.
     for t in ["jobs", "images", "reports", "findings", "image_packages"] {

@@ -77,7 +77,7 @@ pub struct AgentReport {
     pub host: HostInfo,
     #[serde(default)]
     pub containers: Vec<ContainerInfo>,
-    /// A `moat audit --format json` report of the host, if the agent ran one.
+    /// The host's `moat audit`, if the agent ran one: `{"summary": {…}, "report": {…}}`.
     #[serde(default)]
     pub audit: Option<Value>,
 }
@@ -447,7 +447,7 @@ pub async fn containers(
             vec![
                 c.tenant.as_str().into(),
                 q.host.unwrap_or(-1).into(),
-                q.limit().saturating_mul(10).into(),
+                q.limit.unwrap_or(1000).clamp(1, 10_000).into(),
             ],
         )
         .await?;

@@ -264,9 +264,10 @@ fn agent_posts_host_containers_images_alerts_and_a_new_advisory_names_the_runnin
         .unwrap();
     }
 
-    let agent = |what: &str| -> String {
+    let agent = |what: &str, extra: &[&str]| -> String {
         let out = Command::new(MOAT)
             .args(["--cache-dir", &cache, "--db", &adb_s, "agent", "--once"])
+            .args(extra)
             .args(["--server", &base, "--host", &d.host(), "--name", "node-1"])
             .arg("--store")
             .arg(&store)
@@ -277,7 +278,7 @@ fn agent_posts_host_containers_images_alerts_and_a_new_advisory_names_the_runnin
         assert!(out.status.success(), "{what}: {err}");
         err
     };
-    let first = agent("first run");
+    let first = agent("first run", &[]);
     assert!(
         first.contains("node-1: 1 running containers, 1 images sent, 2 alerts sent"),
         "{first}"
@@ -314,13 +315,17 @@ fn agent_posts_host_containers_images_alerts_and_a_new_advisory_names_the_runnin
     assert_eq!(alerts[0]["rule"], "Terminal shell in container");
 
     // Again: the image is known and the alerts acknowledged; nothing is sent twice.
-    let second = agent("second run");
+    let second = agent("second run", &["--audit"]);
     assert!(
         second.contains("node-1: 1 running containers, 0 images sent, 0 alerts sent"),
         "{second}"
     );
     let (_, r) = http("GET", &format!("{base}/api/v1/alerts"), &admin, None);
     assert_eq!(r["alerts"].as_array().unwrap().len(), 2);
+    // With --audit, the host carries the audit's summary.
+    let (_, r) = http("GET", &format!("{base}/api/v1/hosts"), &admin, None);
+    let audit = &r["hosts"][0]["audit"];
+    assert!(audit["findings"].as_i64().unwrap() > 0, "{r}");
     let (_, r) = http("GET", &format!("{base}/api/v1/affected"), &admin, None);
     assert_eq!(r["containers"], json!([]), "no PyPI advisories yet: {r}");
 

@@ -260,7 +260,8 @@ impl Agent<'_> {
         Ok(())
     }
 
-    /// `moat audit` of the engine, as the JSON report.
+    /// `moat audit` of the engine: `{"summary": {"findings": N, "by_severity": {…}},
+    /// "report": <the JSON report>}`.
     fn audit(&self, engine: &DockerEngine) -> anyhow::Result<Value> {
         let opts = moat_audit::AuditOptions {
             proof: false,
@@ -269,7 +270,14 @@ impl Agent<'_> {
         };
         let snap = moat_audit::collect(engine, &opts).context("audit")?;
         let (report, _) = moat_audit::report_with_coverage(&snap, &opts, None);
-        Ok(serde_json::to_value(&report)?)
+        let mut by: BTreeMap<String, usize> = BTreeMap::new();
+        for f in &report.findings {
+            *by.entry(f.severity().as_str().to_string()).or_default() += 1;
+        }
+        Ok(json!({
+            "summary": { "findings": report.findings.len(), "by_severity": by },
+            "report": serde_json::to_value(&report)?,
+        }))
     }
 
     /// Post the store's alerts after `cursor` (by store position), lowest first, at most
