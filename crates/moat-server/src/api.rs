@@ -6,7 +6,7 @@
 //! Every query is scoped to the caller's tenant: another tenant's image is 404, the
 //! same answer as an image that does not exist.
 
-use crate::auth::{Caller, Role, Verifier};
+use crate::auth::{Caller, Role};
 use crate::error::{Error, Result};
 use crate::queue::{self, JobKind};
 use crate::store::{Row, Store, now_ms};
@@ -20,11 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// The application's shared state.
-pub struct App {
-    pub store: Store,
-    pub verifier: Verifier,
-}
+pub use crate::state::App;
 
 /// The router: the API, the OpenAPI document, the dashboard.
 pub fn router(app: Arc<App>) -> Router {

@@ -7,10 +7,10 @@
 //! its image id as the digest, so a container is affected when a stored image of its
 //! tenant with that digest has findings.
 
-use crate::api::App;
 use crate::auth::{Caller, Role};
 use crate::error::{Error, Result};
 use crate::queue::{self, JobKind};
+use crate::state::App;
 use crate::store::{Row, Stmt, Store, Val, now_ms};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

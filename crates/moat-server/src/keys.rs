@@ -23,6 +23,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// (advisory namespace, normalized package name).
 pub type Key = (String, String);
 
+/// Keys and their prints.
+pub type Prints = BTreeMap<Key, String>;
+
 /// The lookup keys of an inventory's packages.
 pub fn package_keys(inv: &Inventory) -> BTreeSet<Key> {
     let mut keys = BTreeSet::new();
@@ -54,7 +57,7 @@ pub fn print(db: &moat_db::Database, key: &Key) -> Result<String> {
 pub fn prints<'a>(
     db: &moat_db::Database,
     keys: impl IntoIterator<Item = &'a Key>,
-) -> Result<BTreeMap<Key, String>> {
+) -> Result<Prints> {
     keys.into_iter()
         .map(|k| Ok((k.clone(), print(db, k)?)))
         .collect()
@@ -134,7 +137,7 @@ pub fn store_image_keys(tenant: &str, reference: &str, keys: &BTreeSet<Key>) -> 
 }
 
 /// Record prints of keys that have none yet (a key's first image was matched with them).
-pub fn insert_new_prints(prints: &BTreeMap<Key, String>) -> Vec<Stmt> {
+pub fn insert_new_prints(prints: &Prints) -> Vec<Stmt> {
     insert_rows(
         "advisory_prints (namespace, name, print)",
         &[],
@@ -147,7 +150,7 @@ pub fn insert_new_prints(prints: &BTreeMap<Key, String>) -> Vec<Stmt> {
 }
 
 /// Record `prints` (the re-match matched every inventory touched by a change with them).
-pub fn upsert_prints(prints: &BTreeMap<Key, String>) -> Vec<Stmt> {
+pub fn upsert_prints(prints: &Prints) -> Vec<Stmt> {
     insert_rows(
         "advisory_prints (namespace, name, print)",
         &[],

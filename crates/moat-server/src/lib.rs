@@ -16,6 +16,7 @@ pub mod matching;
 pub mod openapi;
 pub mod queue;
 pub mod rematch;
+pub mod state;
 pub mod store;
 pub mod tls;
 pub mod webhook;

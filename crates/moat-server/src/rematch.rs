@@ -76,14 +76,14 @@ pub async fn run(store: &Store, cfg: &WorkerConfig, job: &Job) -> Result<bool> {
             .iter()
             .map(|r| (r[0].string(), r[1].string()))
             .collect();
-        let stored: BTreeMap<Key, String> = store
+        let stored: crate::keys::Prints = store
             .query("SELECT namespace, name, print FROM advisory_prints", vec![])
             .await?
             .iter()
             .map(|r| ((r[0].string(), r[1].string()), r[2].string()))
             .collect();
         let db2 = Arc::clone(&db);
-        new_prints = tokio::task::spawn_blocking(move || -> Result<BTreeMap<Key, String>> {
+        new_prints = tokio::task::spawn_blocking(move || -> Result<crate::keys::Prints> {
             let db = lock(&db2)?;
             crate::keys::prints(&db, &keys)
         })

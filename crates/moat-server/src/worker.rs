@@ -196,7 +196,7 @@ pub struct Scanned {
     /// The keys' prints in the database the report was matched with; empty when the
     /// database file was replaced during the scan (the keys then count as changed at
     /// the next re-match).
-    pub prints: BTreeMap<Key, String>,
+    pub prints: crate::keys::Prints,
 }
 
 /// The scan of one job, blocking, with the keys and prints of its inventory.
