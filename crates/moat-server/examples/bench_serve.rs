@@ -6,9 +6,10 @@
 //! 2. API latency: p50/p99 of `GET /api/v1/images/{id}/report` and `GET /api/v1/images`
 //!    from C concurrent clients on loopback, each sending its next request when the
 //!    last one was answered (a bounded load: at most C in flight);
-//! 3. re-match: 1,000 stored inventories (half npm-only, half PyPI-only), an import of
-//!    PyPI advisories, then the fleet re-match (only touched inventories) and a full
-//!    re-match of the tenant, timed.
+//! 3. re-match: 1,000 stored inventories (half npm-only, half with PyPI packages: a
+//!    pip lockfile, then the real `full` test image when scripts/build-test-images made
+//!    it), an import of PyPI advisories, then the fleet re-match (only touched
+//!    inventories) and a full re-match of the tenant, timed.
 //!
 //! Usage: bench_serve [JOBS] [CLIENTS] [REQUESTS_PER_CLIENT] [INVENTORIES]
 
@@ -330,7 +331,8 @@ fn main() {
     let _ = stop_tx.send(());
     server.join().unwrap();
 
-    // 3. Re-match of 1,000 inventories after an update.
+    // 3. Re-match of 1,000 inventories after an update: small inventories (lockfiles),
+    // then, when scripts/build-test-images made it, the real `full` test image's.
     let npm_only = inventory(
         &dir.path().join("npm"),
         &cache,
@@ -347,65 +349,140 @@ fn main() {
             "requirements.txt",
         )],
     );
-    // Only the fleet's inventories from here on.
-    for t in ["jobs", "images", "reports", "findings", "image_packages"] {
-        let sql = if t == "image_packages" {
-            "DELETE FROM image_packages".to_string()
-        } else if t == "jobs" {
-            "DELETE FROM jobs".to_string()
-        } else {
-            format!("DELETE FROM {t} WHERE tenant = 'bench'")
-        };
-        rt_store.block_on(store.query(&sql, vec![])).unwrap();
+    fleet_rematch(
+        &url,
+        dir.path(),
+        &cache,
+        "lockfiles",
+        (&pypi_only, &npm_only),
+        inventories,
+        &["npm"],
+    );
+    let images = std::env::var_os("MOAT_TEST_IMAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-images"));
+    let full = images.join("full/docker-archive.tar");
+    if full.exists() {
+        let inv = image_inventory(&full, &cache);
+        fleet_rematch(
+            &url,
+            dir.path(),
+            &cache,
+            "the full test image",
+            (&inv, &npm_only),
+            inventories,
+            &["npm", "Debian", "Go", "crates.io", "RubyGems", "Packagist"],
+        );
+    } else {
+        println!(
+            "({} missing: run scripts/build-test-images for the image re-match)",
+            full.display()
+        );
     }
-    for i in 0..inventories {
-        let inv = if i % 2 == 0 { &npm_only } else { &pypi_only };
-        rt_store
-            .block_on(queue::submit(
-                &store,
-                "fleet",
-                JobKind::Sbom,
-                "sbom",
-                &format!("fleet/app-{i}"),
-                Some(inv.clone()),
-            ))
+}
+
+/// The inventory of an image archive.
+fn image_inventory(archive: &Path, cache: &Path) -> String {
+    let opts = moat_scan::ScanOptions {
+        image: moat_image::OpenOptions::new(cache),
+        scanners: moat_scan::Scanners {
+            vuln: false,
+            misconfig: false,
+        },
+        db_path: cache.join("none.db"),
+        severities: None,
+        ignore_unfixed: false,
+        ignore_file: None,
+        vex: Vec::new(),
+        max_db_age_days: u64::MAX,
+        use_cache: true,
+        now: time::OffsetDateTime::now_utc(),
+        offline: true,
+        catalog_limits: moat_catalog::Limits::default(),
+    };
+    let plan =
+        moat_scan::ScanPlan::new(&format!("docker-archive:{}", archive.display()), opts).unwrap();
+    serde_json::to_string(&plan.inventory().unwrap().inventory).unwrap()
+}
+
+/// `n` stored inventories, alternately `touched` (has PyPI packages) and `untouched`,
+/// matched against a database of `base` ecosystems; then PyPI advisories are imported
+/// and the re-matches timed.
+fn fleet_rematch(
+    url: &str,
+    dir: &Path,
+    cache: &Path,
+    label: &str,
+    (touched, untouched): (&str, &str),
+    n: usize,
+    base: &[&str],
+) {
+    let store = rt().block_on(Store::open(url)).unwrap();
+    for t in [
+        "jobs",
+        "images",
+        "reports",
+        "findings",
+        "image_packages",
+        "advisory_prints",
+        "deliveries",
+    ] {
+        rt().block_on(store.query(&format!("DELETE FROM {t}"), vec![]))
             .unwrap();
+    }
+    let adb = dir.join(format!("rematch-{}.db", label.replace(' ', "-")));
+    import(&adb, base);
+    let pk = |inv: &str| {
+        serde_json::from_str::<Value>(inv).unwrap()["packages"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    for i in 0..n {
+        let inv = if i % 2 == 0 { touched } else { untouched };
+        rt().block_on(queue::submit(
+            &store,
+            "fleet",
+            JobKind::Sbom,
+            "sbom",
+            &format!("fleet/app-{i}"),
+            Some(inv.to_string()),
+        ))
+        .unwrap();
     }
     let t0 = Instant::now();
     let (tx, rx) = tokio::sync::watch::channel(false);
     let mut hs = Vec::new();
     for k in 0..2 {
-        let s = rt_store.block_on(Store::open(&url)).unwrap();
-        let cfg = std::sync::Arc::new(worker_cfg(&adb, &cache, &format!("load{k}")));
-        hs.push(rt_store.spawn(moat_server::worker::run(s, cfg, rx.clone(), |_| {})));
+        let s = rt().block_on(Store::open(url)).unwrap();
+        let cfg = std::sync::Arc::new(worker_cfg(&adb, cache, &format!("load{k}")));
+        hs.push(rt().spawn(moat_server::worker::run(s, cfg, rx.clone(), |_| {})));
     }
     while count(&store, "SELECT COUNT(*) FROM jobs WHERE state = 'done'")
-        < i64::try_from(inventories).unwrap()
+        < i64::try_from(n).unwrap()
     {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = tx.send(true);
     for h in hs {
-        let _ = rt_store.block_on(h);
+        let _ = rt().block_on(h);
     }
     println!(
-        "stored {inventories} inventories (half npm-only, half PyPI-only) in {:.1} s",
+        "{label}: stored {n} inventories (half with PyPI packages: {} packages; half npm-only: {}) in {:.1} s",
+        pk(touched),
+        pk(untouched),
         t0.elapsed().as_secs_f64()
     );
     import(&adb, &["PyPI"]);
-    let (secs, detail) = rematch(&url, &adb, &cache, "*");
-    println!(
-        "re-match after importing PyPI advisories, only touched inventories: {secs:.2} s  {detail}"
-    );
+    let (secs, detail) = rematch(url, &adb, cache, "*");
+    println!("  after importing PyPI advisories, only touched inventories: {secs:.2} s  {detail}");
     // The same update again, matching everything: the PyPI findings are forgotten so
     // that the full re-match stores as many new findings as the incremental one did.
-    rt_store
-        .block_on(store.query("DELETE FROM findings WHERE ecosystem = 'pypi'", vec![]))
+    rt().block_on(store.query("DELETE FROM findings WHERE ecosystem = 'pypi'", vec![]))
         .unwrap();
-    let (secs, detail) = rematch(&url, &adb, &cache, "fleet");
-    println!("the same update, full re-match of all {inventories}: {secs:.2} s  {detail}");
-    let (secs, detail) = rematch(&url, &adb, &cache, "*");
-    println!("no change since, only touched inventories: {secs:.2} s  {detail}");
-    let (secs, detail) = rematch(&url, &adb, &cache, "fleet");
-    println!("no change since, full re-match: {secs:.2} s  {detail}");
+    let (secs, detail) = rematch(url, &adb, cache, "fleet");
+    println!("  the same update, full re-match of all {n}: {secs:.2} s  {detail}");
+    let (secs, detail) = rematch(url, &adb, cache, "*");
+    println!("  no change since, only touched inventories: {secs:.2} s  {detail}");
+    let (secs, detail) = rematch(url, &adb, cache, "fleet");
+    println!("  no change since, full re-match: {secs:.2} s  {detail}");
 }
