@@ -322,6 +322,27 @@ fn agent_posts_host_containers_images_alerts_and_a_new_advisory_names_the_runnin
     );
     let (_, r) = http("GET", &format!("{base}/api/v1/alerts"), &admin, None);
     assert_eq!(r["alerts"].as_array().unwrap().len(), 2);
+    // A new alert in the store: only it is sent next time.
+    moat_store::Store::open(&store)
+        .unwrap()
+        .append(
+            &[
+                moat_store::Record::new("alert", 1_764_800_000_000_000_100, json!({}))
+                    .container(&web)
+                    .rule("Write below etc")
+                    .severity("MEDIUM")
+                    .key("alert:late"),
+            ],
+            &[],
+        )
+        .unwrap();
+    let third = agent("third run", &[]);
+    assert!(
+        third.contains("0 images sent, 1 alerts sent (cursor 4)"),
+        "{third}"
+    );
+    let (_, r) = http("GET", &format!("{base}/api/v1/alerts"), &admin, None);
+    assert_eq!(r["alerts"].as_array().unwrap().len(), 3);
     // With --audit, the host carries the audit's summary.
     let (_, r) = http("GET", &format!("{base}/api/v1/hosts"), &admin, None);
     let audit = &r["hosts"][0]["audit"];
