@@ -3,8 +3,9 @@
 //! image ids, the inventory of their image read from the engine (sent once: a second
 //! run sends nothing), and the alerts of a monitor store (each once, by position) reach
 //! the server. Then `moat db import` of new advisories makes the running container
-//! affected: listed by `/api/v1/affected`, on the dashboard, and named in the signed
-//! re-match webhook.
+//! affected: listed by `/api/v1/affected`, on the dashboard (also in headless
+//! Chromium; screenshot in target/serve-test/dashboard-fleet.png), and named in the
+//! signed re-match webhook.
 //!
 //! The alerts are written to the store with moat-store's API, as `moat monitor` writes
 //! them (starting the real monitor and provoking a rule is monitor_cli's and
@@ -398,6 +399,55 @@ fn agent_posts_host_containers_images_alerts_and_a_new_advisory_names_the_runnin
         section.contains("web") && section.contains("node-1"),
         "{section}"
     );
+
+    // In a real browser (the reader's view): the affected container is on the page.
+    if Command::new("chromium").arg("--version").output().is_ok() {
+        let reader = token("acme:reader");
+        let login = format!("{base}/login?token={reader}");
+        let chrome = |extra: &[String]| {
+            Command::new("chromium")
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ])
+                .arg(format!(
+                    "--user-data-dir={}",
+                    dir.path().join("chrome").display()
+                ))
+                .args(extra)
+                .arg(&login)
+                .output()
+                .unwrap()
+        };
+        let dom = chrome(&["--dump-dom".to_string()]);
+        let dom = String::from_utf8_lossy(&dom.stdout);
+        let at = dom.find("id=\"affected\"").expect("the affected table");
+        let table = &dom[at..at + dom[at..].find("</table>").unwrap()];
+        assert!(
+            table.contains("web") && table.contains("acme/app:1"),
+            "{table}"
+        );
+        let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/serve-test");
+        std::fs::create_dir_all(&out_dir).unwrap();
+        let shot = out_dir.join("dashboard-fleet.png");
+        let _ = std::fs::remove_file(&shot);
+        chrome(&[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1400,900".into(),
+        ]);
+        assert!(
+            std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+            "screenshot {}",
+            shot.display()
+        );
+    } else {
+        eprintln!("agent_cli: dashboard in a browser skipped, chromium is not installed");
+    }
     drop(serve);
 }
 
