@@ -163,6 +163,7 @@ CREATE INDEX alerts_tenant ON alerts (tenant, id);
 CREATE INDEX images_digest ON images (tenant, digest);
 ALTER TABLE jobs ADD COLUMN digest TEXT;
 ALTER TABLE jobs ADD COLUMN detail TEXT;
+CREATE INDEX jobs_digest ON jobs (tenant, digest);
 ALTER TABLE images ADD COLUMN keyed BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE image_packages (
     image_id BIGINT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
