@@ -25,10 +25,10 @@ fn remote(url: &str, message: impl std::fmt::Display) -> Error {
     }
 }
 
-/// The CA certificates of a PEM file, for a server with a private certificate.
-pub fn read_ca(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+/// The CA certificates of a PEM file (given as `flag`), for a peer with a private CA.
+pub fn read_ca(flag: &str, path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
     let text = std::fs::read(path)
-        .map_err(|e| Error::Config(format!("--ca-cert {}: {e}", path.display())))?;
+        .map_err(|e| Error::Config(format!("{flag} {}: {e}", path.display())))?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&text) {
         match item {
@@ -36,7 +36,7 @@ pub fn read_ca(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
             Ok(_) => {}
             Err(e) => {
                 return Err(Error::Config(format!(
-                    "--ca-cert {}: not PEM: {e}",
+                    "{flag} {}: not PEM: {e}",
                     path.display()
                 )));
             }
@@ -44,7 +44,7 @@ pub fn read_ca(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
     }
     if certs.is_empty() {
         return Err(Error::Config(format!(
-            "--ca-cert {}: no certificate in it (PEM BEGIN CERTIFICATE blocks expected)",
+            "{flag} {}: no certificate in it (PEM BEGIN CERTIFICATE blocks expected)",
             path.display()
         )));
     }
@@ -81,7 +81,7 @@ impl Client {
                     ca.display()
                 )));
             }
-            let certs = read_ca(ca)?;
+            let certs = read_ca("--ca-cert", ca)?;
             cfg = cfg.tls_config(
                 ureq::tls::TlsConfig::builder()
                     .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))

@@ -65,7 +65,7 @@ pub async fn run(
 
 /// One pass: a due webhook delivery first, else a job.
 pub async fn step(store: &Store, cfg: &WorkerConfig) -> Result<Step> {
-    if let Some(s) = crate::webhook::deliver_one(store).await? {
+    if let Some(s) = crate::webhook::deliver_one(store, cfg.webhook_ca.as_deref()).await? {
         return Ok(s);
     }
     let Some(job) = queue::claim(store, &cfg.owner, cfg.lease_ms()).await? else {

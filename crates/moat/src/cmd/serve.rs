@@ -59,6 +59,10 @@ pub struct WorkerFlags {
     /// Do not watch the advisory database for changes (re-match only on request).
     #[arg(long)]
     pub no_watch: bool,
+    /// Trust these CA certificates (PEM) for https webhook receivers, instead of the
+    /// WebPKI roots (receivers with a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub webhook_ca_cert: Option<PathBuf>,
 }
 
 impl WorkerFlags {
@@ -70,6 +74,11 @@ impl WorkerFlags {
         cfg.allow_paths = self.allow_paths.clone();
         cfg.lease = Duration::from_secs(self.lease_secs);
         cfg.watch_advisories = !self.no_watch;
+        if let Some(ca) = &self.webhook_ca_cert {
+            // Read now: a bad file is an error at start, not at the first delivery.
+            moat_server::client::read_ca("--webhook-ca-cert", ca)?;
+            cfg.webhook_ca = Some(ca.clone());
+        }
         Ok(cfg)
     }
 }
