@@ -96,16 +96,13 @@ pub async fn deliver_one(store: &Store, ca: Option<&Path>) -> Result<Option<Step
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))?;
-    let result = match result {
-        Ok(r) => r,
-        // An unreadable CA file fails the attempt (logged), like a refused connection.
-        Err(e) => Err(e.to_string()),
+    // An unreadable CA file fails the attempt (logged), like a refused connection.
+    let (status, error) = match result {
+        Ok(Ok(s)) => (Some(s), None),
+        Ok(Err(e)) => (None, Some(e.to_string())),
+        Err(e) => (None, Some(e.to_string())),
     };
     let now = now_ms();
-    let (status, error) = match &result {
-        Ok(s) => (Some(*s), None),
-        Err(e) => (None, Some(e.clone())),
-    };
     let ok = status.is_some_and(|s| (200..300).contains(&s));
     let state = if ok {
         "delivered"
@@ -143,7 +140,7 @@ pub async fn deliver_one(store: &Store, ca: Option<&Path>) -> Result<Option<Step
     }))
 }
 
-/// POST the delivery: the status, or the transport's error as text.
+/// POST the delivery: the status, or the transport's error.
 fn post(
     url: &str,
     body: &str,
@@ -151,7 +148,7 @@ fn post(
     id: i64,
     event: &str,
     ca: Option<&Path>,
-) -> Result<std::result::Result<u16, String>> {
+) -> Result<std::result::Result<u16, ureq::Error>> {
     let mut cfg = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(TIMEOUT))
@@ -173,5 +170,5 @@ fn post(
         .header("x-moat-delivery", &id.to_string())
         .header("x-moat-event", event)
         .send(body);
-    Ok(resp.map(|r| r.status().as_u16()).map_err(|e| e.to_string()))
+    Ok(resp.map(|r| r.status().as_u16()))
 }
