@@ -30,8 +30,125 @@ fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// What agents report, as the API lists it (`/api/v1/hosts`, `/api/v1/affected`,
+/// `/api/v1/alerts`).
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    pub hosts: Vec<Value>,
+    /// Running containers whose image has findings.
+    pub affected: Vec<Value>,
+    /// The most recent alerts, newest first.
+    pub alerts: Vec<Value>,
+}
+
 /// The page for `tenant` (`images` and `findings` as the API lists them).
 pub fn render(tenant: &str, images: &[Value], findings: &[Value]) -> String {
+    render_fleet(tenant, images, findings, &Fleet::default())
+}
+
+fn int(v: &Value, key: &str) -> i64 {
+    v.get(key).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn sev_class(s: &str) -> &'static str {
+    SEVERITIES
+        .iter()
+        .find(|x| **x == s)
+        .copied()
+        .unwrap_or("UNKNOWN")
+}
+
+/// The fleet's sections: hosts, running affected containers, recent alerts.
+fn fleet_sections(h: &mut String, fleet: &Fleet) {
+    let _ = write!(
+        h,
+        "<h2>Hosts ({})</h2>\n<table id=\"hosts\"><tr><th>host</th><th>engine</th><th>os</th>\
+         <th>containers</th><th>alerts</th><th>audit findings</th><th>last seen (unix ms)</th></tr>\n",
+        fleet.hosts.len()
+    );
+    for x in &fleet.hosts {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(text(x, "name")),
+            esc(text(x, "engine_version")),
+            esc(text(x, "os")),
+            int(x, "containers"),
+            int(x, "alerts"),
+            x.get("audit")
+                .and_then(|a| a.get("findings"))
+                .and_then(Value::as_i64)
+                .map_or("—".to_string(), |n| n.to_string()),
+            int(x, "last_seen_ms"),
+        );
+    }
+    let _ = write!(
+        h,
+        "</table>\n<h2>Running affected containers ({})</h2>\n<table id=\"affected\"><tr><th>host</th>\
+         <th>container</th><th>image</th>",
+        fleet.affected.len()
+    );
+    for s in SEVERITIES {
+        let _ = write!(h, "<th>{s}</th>");
+    }
+    h.push_str("<th>advisories</th></tr>\n");
+    for x in &fleet.affected {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{} <code>{}</code></td><td>{}</td>",
+            esc(text(x, "host")),
+            esc(text(x, "name")),
+            esc(&text(x, "container").chars().take(12).collect::<String>()),
+            esc(text(x, "image")),
+        );
+        for s in SEVERITIES {
+            let n = x
+                .get("findings")
+                .and_then(|f| f.get(s))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let _ = write!(h, "<td>{n}</td>");
+        }
+        let ids: Vec<String> = x
+            .get("advisories")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .take(10)
+                    .map(|v| esc(text(v, "id")))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let _ = writeln!(h, "<td>{}</td></tr>", ids.join(", "));
+    }
+    let _ = write!(
+        h,
+        "</table>\n<h2>Recent alerts ({})</h2>\n<table id=\"alerts\"><tr><th>severity</th><th>rule</th>\
+         <th>host</th><th>container</th><th>time (unix ns)</th></tr>\n",
+        fleet.alerts.len()
+    );
+    for x in &fleet.alerts {
+        let sev = text(x, "severity");
+        let container = match text(x, "container_name") {
+            "" => text(x, "container").chars().take(12).collect::<String>(),
+            n => n.to_string(),
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            sev_class(sev),
+            esc(sev),
+            esc(text(x, "rule")),
+            esc(text(x, "host")),
+            esc(&container),
+            int(x, "time_ns"),
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// The page for `tenant` with the fleet's sections.
+pub fn render_fleet(tenant: &str, images: &[Value], findings: &[Value], fleet: &Fleet) -> String {
     let mut h = String::new();
     let mut totals = [0i64; 5];
     for f in findings {
@@ -55,9 +172,14 @@ pub fn render(tenant: &str, images: &[Value], findings: &[Value]) -> String {
     for (s, n) in SEVERITIES.iter().zip(totals) {
         let _ = write!(h, "<span class=\"{s}\" id=\"total-{s}\">{s}: {n}</span>");
     }
+    h.push_str("</p>\n");
+    // What runs affected comes first (when agents report); then images and findings.
+    if !(fleet.hosts.is_empty() && fleet.affected.is_empty() && fleet.alerts.is_empty()) {
+        fleet_sections(&mut h, fleet);
+    }
     let _ = write!(
         h,
-        "</p>\n<h2>Images ({})</h2>\n<table id=\"images\"><tr><th>id</th><th>image</th><th>digest</th>",
+        "<h2>Images ({})</h2>\n<table id=\"images\"><tr><th>id</th><th>image</th><th>digest</th>",
         images.len()
     );
     for s in SEVERITIES {
@@ -133,5 +255,33 @@ mod tests {
         );
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));
+        assert!(
+            !page.contains("id=\"affected\""),
+            "no fleet sections without agents"
+        );
+    }
+
+    #[test]
+    fn fleet_sections_escape_what_agents_post() {
+        let fleet = Fleet {
+            hosts: vec![
+                serde_json::json!({"name": "<b>h</b>", "containers": 1, "audit": {"findings": 3}}),
+            ],
+            affected: vec![
+                serde_json::json!({"host": "h", "name": "<img src=x>", "container": "0123456789abcdef",
+                "image": "i", "findings": {"HIGH": 2}, "advisories": [{"id": "GHSA-<x>"}]}),
+            ],
+            alerts: vec![
+                serde_json::json!({"severity": "HIGH\"><script>", "rule": "r", "host": "h"}),
+            ],
+        };
+        let page = render_fleet("t", &[], &[], &fleet);
+        for bad in ["<b>", "<img", "GHSA-<x>", "<script>"] {
+            assert!(!page.contains(bad), "{bad}");
+        }
+        let affected = &page[page.find("id=\"affected\"").unwrap()..];
+        assert!(affected.contains("&lt;img src=x&gt; <code>0123456789ab</code>"));
+        assert!(affected.contains("<td>2</td>"));
+        assert!(page.contains("<td>3</td>"), "the audit's findings");
     }
 }

@@ -6,7 +6,7 @@
 //! Every query is scoped to the caller's tenant: another tenant's image is 404, the
 //! same answer as an image that does not exist.
 
-use crate::auth::{Caller, Role, Verifier};
+use crate::auth::{Caller, Role};
 use crate::error::{Error, Result};
 use crate::queue::{self, JobKind};
 use crate::store::{Row, Store, now_ms};
@@ -20,11 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// The application's shared state.
-pub struct App {
-    pub store: Store,
-    pub verifier: Verifier,
-}
+pub use crate::state::App;
 
 /// The router: the API, the OpenAPI document, the dashboard.
 pub fn router(app: Arc<App>) -> Router {
@@ -38,6 +34,24 @@ pub fn router(app: Arc<App>) -> Router {
             post(submit).layer(DefaultBodyLimit::max(queue::MAX_SBOM_BYTES + 64 * 1024)),
         )
         .route("/api/v1/jobs/{id}", get(job))
+        .route("/api/v1/jobs/{id}/report", get(job_report))
+        .route(
+            "/api/v1/agent/report",
+            post(crate::fleet::report).layer(DefaultBodyLimit::max(16 << 20)),
+        )
+        .route(
+            "/api/v1/agent/images",
+            post(crate::fleet::image)
+                .layer(DefaultBodyLimit::max(queue::MAX_SBOM_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/api/v1/agent/alerts",
+            post(crate::fleet::post_alerts).layer(DefaultBodyLimit::max(64 << 20)),
+        )
+        .route("/api/v1/hosts", get(crate::fleet::hosts))
+        .route("/api/v1/containers", get(crate::fleet::containers))
+        .route("/api/v1/alerts", get(crate::fleet::alerts))
+        .route("/api/v1/affected", get(crate::fleet::affected))
         .route("/api/v1/images", get(images))
         .route("/api/v1/images/{id}", get(image))
         .route("/api/v1/images/{id}/report", get(report))
@@ -139,6 +153,9 @@ struct Submit {
     sbom: Option<Value>,
     /// The image's name in the service (default: the source).
     reference: Option<String>,
+    /// With an sbom: the digest (or image id) of the image it describes; running
+    /// containers posted by agents are joined to images by it.
+    digest: Option<String>,
 }
 
 fn clean(field: &str, s: &str, max: usize) -> Result<()> {
@@ -156,6 +173,12 @@ async fn submit(
     Json(s): Json<Submit>,
 ) -> Result<(StatusCode, Json<Value>)> {
     c.require(Role::Submitter)?;
+    if let Some(d) = &s.digest {
+        clean("digest", d, 256)?;
+        if s.sbom.is_none() {
+            return Err(Error::BadRequest("digest: only with an sbom".into()));
+        }
+    }
     let (kind, source, reference, sbom) = match (s.source, s.sbom) {
         (Some(src), None) => {
             clean("source", &src, queue::MAX_SOURCE_LEN)?;
@@ -179,7 +202,10 @@ async fn submit(
         }
     };
     clean("reference", &reference, 1024)?;
-    let id = queue::submit(&app.store, &c.tenant, kind, &source, &reference, sbom).await?;
+    let id = queue::submit_with_digest(
+        &app.store, &c.tenant, kind, &source, &reference, sbom, s.digest,
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "job": id, "state": "queued" })),
@@ -194,7 +220,7 @@ async fn job(
     let rows = app
         .store
         .query(
-            "SELECT id, kind, state, attempts, image_id, error, reference FROM jobs WHERE id = $1 AND tenant = $2",
+            "SELECT id, kind, state, attempts, image_id, error, reference, digest, detail FROM jobs WHERE id = $1 AND tenant = $2",
             vec![id.into(), c.tenant.as_str().into()],
         )
         .await?;
@@ -202,7 +228,26 @@ async fn job(
     Ok(Json(json!({
         "id": r[0].int(), "kind": r[1].text(), "state": r[2].text(), "attempts": r[3].int(),
         "image": r[4].int(), "error": r[5].text(), "reference": r[6].text(),
+        "digest": r[7].text(),
+        "detail": r[8].text().and_then(|t| serde_json::from_str::<Value>(t).ok()),
     })))
+}
+
+/// The report a scan or SBOM job stored (not a later re-match's).
+async fn job_report(
+    State(app): State<Arc<App>>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let rows = app
+        .store
+        .query(
+            "SELECT report FROM reports WHERE job_id = $1 AND tenant = $2 ORDER BY id LIMIT 1",
+            vec![id.into(), c.tenant.as_str().into()],
+        )
+        .await?;
+    let r = rows.first().ok_or(Error::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], r[0].string()).into_response())
 }
 
 #[derive(Deserialize)]
@@ -499,7 +544,12 @@ async fn dashboard(
 ) -> Result<Html<String>> {
     let images = list_images(&app.store, &c.tenant, 0, 1000).await?;
     let findings = list_findings(&app.store, &c.tenant, None, None, 2000).await?;
-    Ok(Html(moat_report::dashboard::render(
-        &c.tenant, &images, &findings,
+    let fleet = moat_report::dashboard::Fleet {
+        hosts: crate::fleet::list_hosts(&app.store, &c.tenant).await?,
+        affected: crate::fleet::list_affected(&app.store, &c.tenant).await?,
+        alerts: crate::fleet::list_alerts(&app.store, &c.tenant, 0, -1, 100, true).await?,
+    };
+    Ok(Html(moat_report::dashboard::render_fleet(
+        &c.tenant, &images, &findings, &fleet,
     )))
 }

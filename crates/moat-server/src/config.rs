@@ -23,6 +23,9 @@ pub struct WorkerConfig {
     pub watch_advisories: bool,
     /// Bounds on uploaded inventories.
     pub max_packages: usize,
+    /// CA certificates (PEM) trusted for https webhook receivers instead of the WebPKI
+    /// roots (receivers with a private CA).
+    pub webhook_ca: Option<PathBuf>,
 }
 
 impl WorkerConfig {
@@ -41,6 +44,7 @@ impl WorkerConfig {
             owner: format!("{host}:{}:{}", std::process::id(), hex::encode(r)),
             watch_advisories: true,
             max_packages: 100_000,
+            webhook_ca: None,
         }
     }
     pub fn lease_ms(&self) -> i64 {

@@ -32,6 +32,12 @@ pub enum Error {
     BadRequest(String),
     #[error("scan: {0}")]
     Scan(String),
+    /// A client's request to a server failed (moat agent, moat scan --server).
+    #[error("{url}: {message}")]
+    Remote { url: String, message: String },
+    /// A client gave up waiting.
+    #[error("timed out: {0}")]
+    Timeout(String),
 }
 
 impl Error {

@@ -7,13 +7,18 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod error;
+pub mod fleet;
+pub mod keys;
 pub mod matching;
 pub mod openapi;
 pub mod queue;
 pub mod rematch;
+pub mod state;
 pub mod store;
+pub mod tls;
 pub mod webhook;
 pub mod worker;
 
@@ -35,6 +40,8 @@ pub struct ServeConfig {
     /// process may share the queue).
     pub workers: usize,
     pub worker: WorkerConfig,
+    /// HTTPS: a PEM certificate chain and its private key.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// Serve until `shutdown` resolves; `ready` gets the bound address first.
@@ -43,6 +50,11 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    // A bad certificate or key is an error before anything starts.
+    let tls = match &cfg.tls {
+        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        None => None,
+    };
     let store = Store::open(&cfg.database).await?;
     let app = Arc::new(api::App {
         store: store.clone(),
@@ -68,10 +80,21 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| Error::Config(format!("--listen {}: {e}", cfg.listen)))?;
     ready(addr);
-    axum::serve(listener, api::router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Internal(format!("serving {addr}: {e}")))?;
+    let served = match tls {
+        Some(t) => {
+            let l = tls::TlsListener::new(listener, t)
+                .map_err(|e| Error::Config(format!("--listen {}: {e}", cfg.listen)))?;
+            axum::serve(l, api::router(app))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            axum::serve(listener, api::router(app))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
+    served.map_err(|e| Error::Internal(format!("serving {addr}: {e}")))?;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;

@@ -43,7 +43,7 @@ pub const ROUTES: &[Route] = &[
         "get",
         "/",
         Some("reader"),
-        "The dashboard (HTML): images, findings by severity and fix.",
+        "The dashboard (HTML): images, findings by severity and fix, hosts, running affected containers, alerts.",
         None,
     ),
     r(
@@ -58,6 +58,62 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/jobs/{id}",
         Some("reader"),
         "A job: kind, state (queued, running, done, failed), attempts, image, error.",
+        None,
+    ),
+    r(
+        "get",
+        "/api/v1/jobs/{id}/report",
+        Some("reader"),
+        "The report a scan or SBOM job stored (moat's JSON report; what `moat scan --server` renders).",
+        None,
+    ),
+    r(
+        "post",
+        "/api/v1/agent/report",
+        Some("submitter"),
+        "An agent's host and running containers (replacing the host's previous list); answers the host id, the alert cursor and the image ids whose inventories the server lacks.",
+        Some("AgentReport"),
+    ),
+    r(
+        "post",
+        "/api/v1/agent/images",
+        Some("submitter"),
+        "Queue the inventory of an image read on a host: `{\"image_id\": \"sha256:…\", \"reference\": \"…\", \"sbom\": <inventory>}`. 202 `{\"job\": ID}`.",
+        Some("ImageUpload"),
+    ),
+    r(
+        "post",
+        "/api/v1/agent/alerts",
+        Some("submitter"),
+        "Alerts of a host's `moat monitor` store, each stored once by its position (`seq`); answers the new cursor.",
+        Some("AlertsIn"),
+    ),
+    r(
+        "get",
+        "/api/v1/hosts",
+        Some("reader"),
+        "The tenant's hosts: engine, containers, alerts, last report.",
+        None,
+    ),
+    r(
+        "get",
+        "/api/v1/containers",
+        Some("reader"),
+        "The containers agents reported (`?host=ID&limit=N`).",
+        None,
+    ),
+    r(
+        "get",
+        "/api/v1/alerts",
+        Some("reader"),
+        "Alerts from the hosts' monitors, oldest first (`?after=ID&host=ID&limit=N`).",
+        None,
+    ),
+    r(
+        "get",
+        "/api/v1/affected",
+        Some("reader"),
+        "Running containers whose image has findings, with the findings by severity and the advisories.",
         None,
     ),
     r(
@@ -139,7 +195,40 @@ fn schemas() -> Value {
             "properties": {
                 "source": { "type": "string", "maxLength": 4096 },
                 "sbom": { "type": "object", "description": "moat's inventory (moat sbom --format json)" },
-                "reference": { "type": "string", "maxLength": 1024 }
+                "reference": { "type": "string", "maxLength": 1024 },
+                "digest": { "type": "string", "description": "with an sbom: the image's digest or id" }
+            }
+        },
+        "AgentReport": {
+            "type": "object", "required": ["host"],
+            "properties": {
+                "host": { "type": "object", "required": ["name"], "properties": {
+                    "name": { "type": "string" }, "engine_version": { "type": "string" },
+                    "os": { "type": "string" }, "agent_version": { "type": "string" } } },
+                "containers": { "type": "array", "maxItems": 10000, "items": {
+                    "type": "object", "required": ["id", "image_id"], "properties": {
+                        "id": { "type": "string" }, "name": { "type": "string" },
+                        "image": { "type": "string" }, "image_id": { "type": "string" },
+                        "state": { "type": "string" } } } },
+                "audit": { "type": "object", "description": "moat audit --format json" }
+            }
+        },
+        "ImageUpload": {
+            "type": "object", "required": ["image_id", "reference", "sbom"],
+            "properties": {
+                "image_id": { "type": "string" }, "reference": { "type": "string" },
+                "sbom": { "type": "object", "description": "moat's inventory" }
+            }
+        },
+        "AlertsIn": {
+            "type": "object", "required": ["host", "alerts"],
+            "properties": {
+                "host": { "type": "string" },
+                "alerts": { "type": "array", "maxItems": 1000, "items": {
+                    "type": "object", "required": ["seq", "time_ns"], "properties": {
+                        "seq": { "type": "integer" }, "time_ns": { "type": "integer" },
+                        "container": { "type": "string" }, "rule": { "type": "string" },
+                        "severity": { "type": "string" }, "body": { "type": "object" } } } }
             }
         },
         "NewToken": {

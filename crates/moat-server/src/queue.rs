@@ -53,6 +53,8 @@ pub struct Job {
     pub reference: String,
     pub sbom: Option<String>,
     pub attempts: i64,
+    /// The image digest given with an uploaded inventory (agents: the image id).
+    pub digest: Option<String>,
 }
 
 /// Enqueue a job; its id.
@@ -64,10 +66,23 @@ pub async fn submit(
     reference: &str,
     sbom: Option<String>,
 ) -> Result<i64> {
+    submit_with_digest(store, tenant, kind, source, reference, sbom, None).await
+}
+
+/// [`submit`] with the digest of the image an uploaded inventory describes.
+pub async fn submit_with_digest(
+    store: &Store,
+    tenant: &str,
+    kind: JobKind,
+    source: &str,
+    reference: &str,
+    sbom: Option<String>,
+    digest: Option<String>,
+) -> Result<i64> {
     let rows = store
         .query(
-            "INSERT INTO jobs (tenant, kind, source, reference, sbom, state, attempts, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6) RETURNING id",
+            "INSERT INTO jobs (tenant, kind, source, reference, sbom, state, attempts, created_ms, digest) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7) RETURNING id",
             vec![
                 tenant.into(),
                 kind.as_str().into(),
@@ -75,6 +90,7 @@ pub async fn submit(
                 reference.into(),
                 sbom.into(),
                 now_ms().into(),
+                digest.into(),
             ],
         )
         .await?;
@@ -104,7 +120,7 @@ pub async fn claim(store: &Store, owner: &str, lease_ms: i64) -> Result<Option<J
              WHERE id = (SELECT id FROM jobs \
                  WHERE state = 'queued' OR (state = 'running' AND lease_until_ms < $3) \
                  ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, tenant, kind, source, reference, sbom, attempts",
+             RETURNING id, tenant, kind, source, reference, sbom, attempts, digest",
             vec![owner.into(), (now + lease_ms).into(), now.into()],
         )
         .await?;
@@ -120,6 +136,7 @@ pub async fn claim(store: &Store, owner: &str, lease_ms: i64) -> Result<Option<J
         reference: r[4].string(),
         sbom: r[5].text().map(str::to_string),
         attempts: r[6].int().unwrap_or(0),
+        digest: r[7].text().map(str::to_string),
     }))
 }
 

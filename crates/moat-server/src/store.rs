@@ -103,7 +103,8 @@ pub enum Store {
 
 /// The schema, one entry per migration, applied in order at start. `{SERIAL}` is an
 /// auto-incrementing 64-bit primary key in either dialect.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE tenants (name TEXT PRIMARY KEY, created_ms BIGINT NOT NULL);
 CREATE TABLE tokens (
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL,
@@ -143,7 +144,42 @@ CREATE TABLE delivery_attempts (
     id {SERIAL}, delivery_id BIGINT NOT NULL, at_ms BIGINT NOT NULL, status BIGINT,
     error TEXT);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"#];
+"#,
+    r#"
+CREATE TABLE hosts (
+    id {SERIAL}, tenant TEXT NOT NULL, name TEXT NOT NULL, engine_version TEXT NOT NULL,
+    os TEXT NOT NULL, agent_version TEXT NOT NULL, alert_cursor BIGINT, audit TEXT,
+    first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, UNIQUE (tenant, name));
+CREATE TABLE containers (
+    host_id BIGINT NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL,
+    name TEXT NOT NULL, image_ref TEXT NOT NULL, image_id TEXT NOT NULL, state TEXT NOT NULL,
+    seen_ms BIGINT NOT NULL, PRIMARY KEY (host_id, container_id));
+CREATE INDEX containers_image ON containers (tenant, image_id);
+CREATE TABLE alerts (
+    id {SERIAL}, tenant TEXT NOT NULL, host_id BIGINT NOT NULL, seq BIGINT NOT NULL,
+    time_ns BIGINT NOT NULL, container_id TEXT, container_name TEXT, rule TEXT, severity TEXT,
+    body TEXT NOT NULL, received_ms BIGINT NOT NULL, UNIQUE (host_id, seq));
+CREATE INDEX alerts_tenant ON alerts (tenant, id);
+CREATE INDEX images_digest ON images (tenant, digest);
+ALTER TABLE jobs ADD COLUMN digest TEXT;
+ALTER TABLE jobs ADD COLUMN detail TEXT;
+CREATE INDEX jobs_digest ON jobs (tenant, digest);
+ALTER TABLE images ADD COLUMN keyed BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE image_packages (
+    image_id BIGINT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (image_id, namespace, name));
+CREATE INDEX image_packages_key ON image_packages (namespace, name);
+CREATE TABLE advisory_prints (
+    namespace TEXT NOT NULL, name TEXT NOT NULL, print TEXT NOT NULL,
+    PRIMARY KEY (namespace, name));
+CREATE TABLE rematch_keys (
+    job_id BIGINT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (job_id, namespace, name));
+"#,
+];
+
+/// How many migrations there are (the schema's version once all are applied).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// An arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x6d6f_6174_0001;

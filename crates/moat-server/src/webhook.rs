@@ -11,6 +11,7 @@ use crate::queue::Step;
 use crate::store::{Stmt, Store, now_ms};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::path::Path;
 use std::time::Duration;
 
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -45,8 +46,9 @@ fn backoff_ms(attempts: i64) -> i64 {
     (1000i64.saturating_mul(1 << exp)).min(300_000)
 }
 
-/// Send one due delivery, if there is one.
-pub async fn deliver_one(store: &Store) -> Result<Option<Step>> {
+/// Send one due delivery, if there is one; `ca`: the CA certificates (PEM) trusted for
+/// https receivers instead of the WebPKI roots.
+pub async fn deliver_one(store: &Store, ca: Option<&Path>) -> Result<Option<Step>> {
     let now = now_ms();
     let rows = store
         .query(
@@ -88,14 +90,19 @@ pub async fn deliver_one(store: &Store) -> Result<Option<Step>> {
     };
     let (url, secret) = (t[0].string(), t[1].string());
     let signature = sign(&secret, body.as_bytes());
-    let result = tokio::task::spawn_blocking(move || post(&url, &body, &signature, id, &event))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    let now = now_ms();
-    let (status, error) = match &result {
-        Ok(s) => (Some(*s), None),
+    let ca = ca.map(Path::to_path_buf);
+    let result = tokio::task::spawn_blocking(move || {
+        post(&url, &body, &signature, id, &event, ca.as_deref())
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    // An unreadable CA file fails the attempt (logged), like a refused connection.
+    let (status, error) = match result {
+        Ok(Ok(s)) => (Some(s), None),
+        Ok(Err(e)) => (None, Some(e.to_string())),
         Err(e) => (None, Some(e.to_string())),
     };
+    let now = now_ms();
     let ok = status.is_some_and(|s| (200..300).contains(&s));
     let state = if ok {
         "delivered"
@@ -133,19 +140,28 @@ pub async fn deliver_one(store: &Store) -> Result<Option<Step>> {
     }))
 }
 
+/// POST the delivery: the status, or the transport's error.
 fn post(
     url: &str,
     body: &str,
     signature: &str,
     id: i64,
     event: &str,
-) -> std::result::Result<u16, ureq::Error> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    ca: Option<&Path>,
+) -> Result<std::result::Result<u16, ureq::Error>> {
+    let mut cfg = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(TIMEOUT))
-        .max_redirects(0)
-        .build()
-        .into();
+        .max_redirects(0);
+    if let Some(ca) = ca {
+        let certs = crate::client::read_ca("--webhook-ca-cert", ca)?;
+        cfg = cfg.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build(),
+        );
+    }
+    let agent: ureq::Agent = cfg.build().into();
     let resp = agent
         .post(url)
         .header("content-type", "application/json")
@@ -153,6 +169,6 @@ fn post(
         .header("x-moat-signature", signature)
         .header("x-moat-delivery", &id.to_string())
         .header("x-moat-event", event)
-        .send(body)?;
-    Ok(resp.status().as_u16())
+        .send(body);
+    Ok(resp.map(|r| r.status().as_u16()))
 }

@@ -5,6 +5,7 @@
 
 pub use crate::config::WorkerConfig;
 use crate::error::{Error, Result};
+use crate::keys::Key;
 use crate::matching::{
     FindingKey, finding_rows, insert_findings, match_inventory, open_advisories,
 };
@@ -13,6 +14,7 @@ use crate::queue::{self, Job, JobKind};
 use crate::store::{Stmt, Store, now_ms};
 use moat_model::report::Report;
 use moat_model::{Inventory, VulnFinding};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,7 +65,7 @@ pub async fn run(
 
 /// One pass: a due webhook delivery first, else a job.
 pub async fn step(store: &Store, cfg: &WorkerConfig) -> Result<Step> {
-    if let Some(s) = crate::webhook::deliver_one(store).await? {
+    if let Some(s) = crate::webhook::deliver_one(store, cfg.webhook_ca.as_deref()).await? {
         return Ok(s);
     }
     let Some(job) = queue::claim(store, &cfg.owner, cfg.lease_ms()).await? else {
@@ -120,10 +122,10 @@ async fn run_job(store: &Store, cfg: &WorkerConfig, job: &Job) -> Result<bool> {
         JobKind::Scan | JobKind::Sbom => {
             let cfg2 = cfg.clone();
             let job2 = job.clone();
-            let (report, inventory) = tokio::task::spawn_blocking(move || scan(&cfg2, &job2))
+            let scanned = tokio::task::spawn_blocking(move || scan_and_key(&cfg2, &job2))
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))??;
-            store_result(store, cfg, job, &report, &inventory).await
+            store_result(store, cfg, job, &scanned).await
         }
     }
 }
@@ -185,6 +187,38 @@ fn scan_options(cfg: &WorkerConfig) -> moat_scan::ScanOptions {
     }
 }
 
+/// What a scan job stores.
+pub struct Scanned {
+    pub report: Report,
+    pub inventory: Inventory,
+    /// The inventory's advisory lookup keys (crate::keys).
+    pub keys: BTreeSet<Key>,
+    /// The keys' prints in the database the report was matched with; empty when the
+    /// database file was replaced during the scan (the keys then count as changed at
+    /// the next re-match).
+    pub prints: crate::keys::Prints,
+}
+
+/// The scan of one job, blocking, with the keys and prints of its inventory.
+fn scan_and_key(cfg: &WorkerConfig, job: &Job) -> Result<Scanned> {
+    let before = advisory_stamp(&cfg.advisory_db);
+    let (report, inventory) = scan(cfg, job)?;
+    let keys = crate::keys::package_keys(&inventory);
+    let mut prints = BTreeMap::new();
+    if let Ok(db) = crate::matching::open_advisories(&cfg.advisory_db) {
+        // Prints only from the database the scan used: the same file before and after.
+        if before.is_some() && before == advisory_stamp(&cfg.advisory_db) {
+            prints = crate::keys::prints(&db, &keys)?;
+        }
+    }
+    Ok(Scanned {
+        report,
+        inventory,
+        keys,
+        prints,
+    })
+}
+
 /// The scan of one job, blocking: its report and inventory.
 fn scan(cfg: &WorkerConfig, job: &Job) -> Result<(Report, Inventory)> {
     match job.kind {
@@ -225,13 +259,18 @@ async fn store_result(
     store: &Store,
     cfg: &WorkerConfig,
     job: &Job,
-    report: &Report,
-    inventory: &Inventory,
+    scanned: &Scanned,
 ) -> Result<bool> {
+    let (report, inventory) = (&scanned.report, &scanned.inventory);
     let now = now_ms();
     let reference = job.reference.as_str();
     let tenant = job.tenant.as_str();
-    let digest = report.image.as_ref().map(|i| i.digest.clone());
+    // An uploaded inventory carries the digest its submitter gave (agents: the image id).
+    let digest = report
+        .image
+        .as_ref()
+        .map(|i| i.digest.clone())
+        .or_else(|| job.digest.clone());
     let report_json = serde_json::to_string(report).map_err(|e| Error::Internal(e.to_string()))?;
     let inv_json = serde_json::to_string(inventory).map_err(|e| Error::Internal(e.to_string()))?;
     let image = "(SELECT id FROM images WHERE tenant = $1 AND reference = $2)";
@@ -274,6 +313,12 @@ async fn store_result(
     let rows = finding_rows(report);
     let list: Vec<(&FindingKey, &VulnFinding)> = rows.iter().map(|(k, v)| (k, *v)).collect();
     stmts.extend(insert_findings(tenant, reference, &list, now));
+    stmts.extend(crate::keys::store_image_keys(
+        tenant,
+        reference,
+        &scanned.keys,
+    ));
+    stmts.extend(crate::keys::insert_new_prints(&scanned.prints));
     Ok(store.transaction(stmts).await?.is_some())
 }
 

@@ -33,6 +33,7 @@ fn world() -> World {
         database: db_url.clone(),
         workers: 1,
         worker,
+        tls: None,
     });
     World {
         _dir: dir,

@@ -37,7 +37,11 @@ fn replicas_migrate_at_once_and_leases_expire() {
             .query("SELECT COUNT(*) FROM moat_migrations", vec![])
             .await
             .unwrap();
-        assert_eq!(v[0][0].int(), Some(1));
+        assert_eq!(
+            v[0][0].int(),
+            Some(i64::try_from(moat_server::store::SCHEMA_VERSION).unwrap()),
+            "each migration applied once"
+        );
 
         let id = queue::submit(s, "t", JobKind::Sbom, "sbom", "r", Some("{}".into()))
             .await
@@ -207,6 +211,7 @@ fn new_advisories_rematch_stored_inventories_and_a_signed_webhook_arrives_once()
         database: pg.url(),
         workers: 2,
         worker,
+        tls: None,
     });
     let base = &server.base;
     let admin = block_on(async {

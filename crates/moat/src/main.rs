@@ -80,6 +80,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Run a worker of `moat serve`'s queue (any number, any host).
     Worker(cmd::serve::WorkerArgs),
+    /// Report this Docker host to `moat serve`: containers, image inventories, alerts.
+    Agent(cmd::agent::Args),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
         Command::Monitor(a) => cmd::monitor::run(&cli.global, a),
         Command::Serve(a) => cmd::serve::run(&cli.global, a),
         Command::Worker(a) => cmd::serve::run_worker(&cli.global, a),
+        Command::Agent(a) => cmd::agent::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per command; each owns its clap `Args` and a `run` function.
 
+pub mod agent;
 pub mod audit;
 pub mod db;
 pub mod inspect;

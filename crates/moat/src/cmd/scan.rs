@@ -77,6 +77,27 @@ pub struct Args {
     pub max_db_age: u64,
     #[command(flatten)]
     pub image: super::source::SourceArgs,
+    #[command(flatten)]
+    pub remote: Box<RemoteArgs>,
+}
+
+/// `--server`: scan on a `moat serve` (boxed: keeps `Command` small).
+#[derive(clap::Args, Debug)]
+pub struct RemoteArgs {
+    /// Scan on this `moat serve` (http://HOST:PORT or https://HOST:PORT) and render its
+    /// report here: the server's workers read SOURCE (a registry reference, or a path
+    /// under their --allow-path); an `sbom:FILE` is read here and its inventory uploaded.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// A submitter token for --server (better given as MOAT_TOKEN).
+    #[arg(long, env = "MOAT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The CA certificate (PEM) of an https --server with a private certificate.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub ca_cert: Option<PathBuf>,
+    /// Give up waiting for the server's scan after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub server_timeout: u64,
 }
 
 /// One `--fail-on` condition.
@@ -183,6 +204,9 @@ fn now() -> anyhow::Result<time::OffsetDateTime> {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(server) = args.remote.server.clone() {
+        return remote(global, &args, &server);
+    }
     let mut scanners = Scanners {
         vuln: false,
         misconfig: false,
@@ -260,31 +284,126 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    render(&args, &report)
+}
+
+/// Write the report in `--format` and choose the exit code from `--fail-on` and
+/// `--fail-on-new`.
+fn render(args: &Args, report: &ScanReport) -> anyhow::Result<ExitCode> {
     let mut w = super::sbom::output(args.output.as_deref())?;
     match args.format {
-        Format::Table => moat_report::table::scan(&report, &mut w)?,
-        Format::Json => moat_report::json::scan(&report, &mut w)?,
-        Format::Sarif => moat_report::sarif::scan(&report, &mut w)?,
-        Format::Html => moat_report::html::scan(&report, &mut w)?,
+        Format::Table => moat_report::table::scan(report, &mut w)?,
+        Format::Json => moat_report::json::scan(report, &mut w)?,
+        Format::Sarif => moat_report::sarif::scan(report, &mut w)?,
+        Format::Html => moat_report::html::scan(report, &mut w)?,
         Format::CyclonedxJson => {
             let meta = moat_report::SbomMeta {
                 source: report.source.clone(),
                 tool_version: env!("CARGO_PKG_VERSION").to_string(),
                 timestamp: super::sbom::timestamp()?,
             };
-            moat_report::cyclonedx::scan(&report, &meta, &mut w)?
+            moat_report::cyclonedx::scan(report, &meta, &mut w)?
         }
         _ => unreachable!("clap admits only scan's formats"),
     }
     w.flush().context("writing the report")?;
 
     let fails =
-        gate_fails(&args.fail_on, &report, false) || gate_fails(&args.fail_on_new, &report, true);
+        gate_fails(&args.fail_on, report, false) || gate_fails(&args.fail_on_new, report, true);
     Ok(if fails {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--server`: submit the scan to a `moat serve`, wait for it (bounded), fetch the
+/// report its worker stored and render it as a local scan would be.
+fn remote(global: &Global, args: &Args, server: &str) -> anyhow::Result<ExitCode> {
+    let refused = [
+        (!args.severity.is_empty(), "--severity"),
+        (args.ignore_unfixed, "--ignore-unfixed"),
+        (args.ignore_file.is_some(), "--ignore-file"),
+        (!args.vex.is_empty(), "--vex"),
+        (args.explain.is_some(), "--explain"),
+        (args.content.secret_config.is_some(), "--secret-config"),
+        (args.content.yara_rules.is_some(), "--yara-rules"),
+        (args.content.malware_hashes.is_some(), "--malware-hashes"),
+        (
+            args.scanners.iter().map(|s| s.trim()).collect::<Vec<_>>() != ["vuln", "secret"],
+            "--scanners",
+        ),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+        anyhow::bail!(
+            "{flag} is not supported with --server (the server's workers scan with their own settings)"
+        );
+    }
+    let token = args
+        .remote
+        .token
+        .as_deref()
+        .context("--server needs --token (or MOAT_TOKEN): a submitter token of the tenant")?;
+    let timeout = std::time::Duration::from_secs(args.remote.server_timeout.max(1));
+    let client = moat_server::client::Client::new(
+        server,
+        token,
+        args.remote.ca_cert.as_deref(),
+        timeout.min(std::time::Duration::from_secs(300)),
+    )?;
+    let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
+    let body = if args.source.starts_with("sbom:") {
+        // The SBOM is read here (the server never sees the file), as `moat sbom` reads it.
+        let opts = ScanOptions {
+            image: args.image.open_options(global),
+            scanners: Scanners {
+                vuln: false,
+                misconfig: false,
+            },
+            db_path: global.db_path(),
+            severities: None,
+            ignore_unfixed: false,
+            ignore_file: None,
+            vex: Vec::new(),
+            max_db_age_days: u64::MAX,
+            use_cache: !args.no_cache,
+            now: now()?,
+            offline: true,
+            catalog_limits: args.image.catalog_limits(),
+        };
+        let inv = moat_scan::ScanPlan::new(&args.source, opts)?
+            .inventory()?
+            .inventory;
+        serde_json::json!({ "sbom": inv, "reference": args.source })
+    } else {
+        serde_json::json!({ "source": args.source })
+    };
+    let job = client
+        .post("/api/v1/scans", &body)?
+        .get("job")
+        .and_then(serde_json::Value::as_i64)
+        .context("the server's reply to a scan has no job id")?;
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(format!("job {job} on {server}"));
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    });
+    let waited = client.wait_job(job, timeout);
+    if let Some(pb) = &progress {
+        pb.finish_and_clear();
+    }
+    waited?;
+    let text = client.get_text(&format!("/api/v1/jobs/{job}/report"))?;
+    let mut report: ScanReport = serde_json::from_str(&text)
+        .with_context(|| format!("{server}: job {job}: the report is not moat's JSON report"))?;
+    if let (Some(prev), Some(path)) = (&baseline, &args.baseline) {
+        moat_scan::remediation::compare(&mut report, prev, &path.display().to_string());
+    }
+    for w in &report.warnings {
+        eprintln!("moat: warning: {}", moat_model::escape_control(w));
+    }
+    render(args, &report)
 }
 
 /// `--explain ID`: every finding and dropped candidate whose id or alias is `id`.

@@ -1,6 +1,7 @@
 //! `moat serve` and `moat worker`: moat as a service (moat-server; docs/serve.md).
 //!
-//! `moat serve [--listen ADDR] [--database sqlite:PATH|postgres://…]` runs the API and
+//! `moat serve [--listen ADDR] [--database sqlite:PATH|postgres://…] [--tls-cert F
+//! --tls-key F]` runs the API (HTTPS with a certificate) and
 //! the dashboard; on SQLite it also runs the workers (one process, no setup). On
 //! PostgreSQL any number of `serve` replicas and `moat worker --database …` processes
 //! share one queue. `--create-token TENANT:ROLE` prints a new token and exits (the
@@ -28,7 +29,7 @@ pub struct Args {
     /// sqlite:PATH (default: <cache dir>/serve.db) or postgres://USER@HOST:PORT/DB.
     #[arg(long, env = "MOAT_DATABASE", value_name = "URL")]
     pub database: Option<String>,
-    /// TLS certificate chain (PEM), with --tls-key. Not implemented yet: refused.
+    /// Serve HTTPS with this certificate chain (PEM), with --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM), with --tls-cert.
@@ -58,6 +59,10 @@ pub struct WorkerFlags {
     /// Do not watch the advisory database for changes (re-match only on request).
     #[arg(long)]
     pub no_watch: bool,
+    /// Trust these CA certificates (PEM) for https webhook receivers, instead of the
+    /// WebPKI roots (receivers with a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub webhook_ca_cert: Option<PathBuf>,
 }
 
 impl WorkerFlags {
@@ -69,6 +74,11 @@ impl WorkerFlags {
         cfg.allow_paths = self.allow_paths.clone();
         cfg.lease = Duration::from_secs(self.lease_secs);
         cfg.watch_advisories = !self.no_watch;
+        if let Some(ca) = &self.webhook_ca_cert {
+            // Read now: a bad file is an error at start, not at the first delivery.
+            moat_server::client::read_ca("--webhook-ca-cert", ca)?;
+            cfg.webhook_ca = Some(ca.clone());
+        }
         Ok(cfg)
     }
 }
@@ -110,9 +120,6 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         .database
         .clone()
         .unwrap_or_else(|| default_database(global));
-    if args.tls_cert.is_some() {
-        anyhow::bail!("--tls-cert/--tls-key: TLS is not implemented yet; put a TLS proxy in front");
-    }
     let rt = runtime()?;
     if let Some(spec) = &args.create_token {
         let (tenant, role) = spec.split_once(':').context("--create-token TENANT:ROLE")?;
@@ -145,10 +152,12 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         database,
         workers,
         worker: args.worker.config(global)?,
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
     };
+    let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     rt.block_on(moat_server::serve(
         cfg,
-        |addr| eprintln!("moat serve: listening on http://{addr}"),
+        |addr| eprintln!("moat serve: listening on {scheme}://{addr}"),
         shutdown_signal(),
     ))?;
     Ok(ExitCode::SUCCESS)
