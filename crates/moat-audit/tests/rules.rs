@@ -816,7 +816,10 @@ fn parity_semantics() {
 #[test]
 fn exec_history_gives_cis_5_23_and_5_24() {
     use moat_audit::ExecRecord;
-    let s = snapshot(json!({"SecurityOptions": ["name=seccomp,profile=default"]}), vec![]);
+    let s = snapshot(
+        json!({"SecurityOptions": ["name=seccomp,profile=default"]}),
+        vec![],
+    );
     let exec = |t: i64, c: &str, privileged: bool, user: &str| ExecRecord {
         time_ns: t * 1_000_000_000,
         container: c.repeat(64),
@@ -842,10 +845,22 @@ fn exec_history_gives_cis_5_23_and_5_24() {
         .map(|x| (x.rule(), x.object.label(), x.message()))
         .collect();
     assert_eq!(got.len(), 3, "{got:#?}");
-    assert!(got.iter().any(|(r, o, m)| *r == "CC130" && o.contains("/a") && m.contains("2 time")));
-    assert!(got.iter().any(|(r, o, m)| *r == "CC131" && o.contains("/a") && m.contains("1 time")));
-    assert!(got.iter().any(|(r, o, m)| *r == "CC131" && o.contains("/b") && m.contains("2 time")));
+    assert!(
+        got.iter()
+            .any(|(r, o, m)| *r == "CC130" && o.contains("/a") && m.contains("2 time"))
+    );
+    assert!(
+        got.iter()
+            .any(|(r, o, m)| *r == "CC131" && o.contains("/a") && m.contains("1 time"))
+    );
+    assert!(
+        got.iter()
+            .any(|(r, o, m)| *r == "CC131" && o.contains("/b") && m.contains("2 time"))
+    );
     assert!(!cov.skipped.contains_key("5.23") && !cov.skipped.contains_key("5.24"));
     let ev = &f.iter().find(|x| x.rule() == "CC130").unwrap().evidence;
-    assert!(ev[0].starts_with("2025-11-24T") && ev[0].contains("--privileged"), "{ev:?}");
+    assert!(
+        ev[0].starts_with("2025-11-24T") && ev[0].contains("--privileged"),
+        "{ev:?}"
+    );
 }

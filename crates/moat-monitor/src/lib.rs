@@ -459,8 +459,7 @@ impl Pipeline<'_> {
             if self.execs.len() >= MAX_EXECS {
                 self.execs.clear();
             }
-            self.execs
-                .insert(exec_id, (privileged, user.clone()));
+            self.execs.insert(exec_id, (privileged, user.clone()));
         } else {
             self.execs.remove(&exec_id);
         }

@@ -689,7 +689,13 @@ fn check_selects(
             call.args.iter().try_for_each(walk)
         }
         Expr::Comprehension(c) => {
-            for x in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+            for x in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
                 walk(x)?;
             }
             Ok(())

@@ -186,7 +186,10 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     let _ = d.docker_output(&["exec", "--privileged", "-u", "root", "cli", "true"]);
     let a = check(&r, "Privileged exec into container", "cli", t);
     let ev = a.evidence.docker.as_ref().expect("the engine event");
-    assert_eq!(ev.attributes.get("exec.user").map(String::as_str), Some("root"));
+    assert_eq!(
+        ev.attributes.get("exec.user").map(String::as_str),
+        Some("root")
+    );
     assert_eq!(
         r.all()
             .iter()
@@ -348,7 +351,15 @@ fn default_rules_fire_on_real_actions_and_not_on_a_clean_workload() {
     // A privileged container cannot start in this sandbox (its start fails, no
     // `container_start` event): the rule is checked on the real engine's inspection of
     // a created one, as the monitor would see it when it starts.
-    d.docker(&["create", "--privileged", "--name", "privc", "bb", "sleep", "60"]);
+    d.docker(&[
+        "create",
+        "--privileged",
+        "--name",
+        "privc",
+        "bb",
+        "sleep",
+        "60",
+    ]);
     let inspect: serde_json::Value =
         serde_json::from_str(&d.docker(&["inspect", "privc"])).unwrap();
     let id = inspect[0]["Id"].as_str().unwrap();

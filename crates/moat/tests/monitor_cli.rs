@@ -331,7 +331,10 @@ fn audit_reads_the_docker_exec_history_the_monitor_stored() {
     let f = i523["findings"].as_array().unwrap();
     assert_eq!(f.len(), 1, "{i523:#}");
     assert_eq!(f[0]["rule"], "CC130");
-    assert!(f[0]["object"].as_str().unwrap().contains("/target"), "{i523:#}");
+    assert!(
+        f[0]["object"].as_str().unwrap().contains("/target"),
+        "{i523:#}"
+    );
     let i524 = audit_item(&d, &["--store", store_arg], "5.24");
     let f = i524["findings"].as_array().unwrap();
     assert_eq!(f.len(), 1, "{i524:#}");

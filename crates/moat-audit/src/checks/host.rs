@@ -37,7 +37,8 @@ pub(crate) fn exec_history(opts: &AuditOptions, out: &mut Sink) {
     let root = |u: &str| matches!(u.split(':').next(), Some("root" | "0"));
     let privileged = |e: &ExecRecord| e.privileged;
     let as_root = |e: &ExecRecord| root(&e.user);
-    let checks: [(&AuditRule, &dyn Fn(&ExecRecord) -> bool, &str); 2] = [
+    type Check<'a> = (&'a AuditRule, &'a dyn Fn(&ExecRecord) -> bool, &'a str);
+    let checks: [Check; 2] = [
         (&CC130, &privileged, "--privileged"),
         (&CC131, &as_root, "--user root"),
     ];
@@ -55,7 +56,11 @@ pub(crate) fn exec_history(opts: &AuditOptions, out: &mut Sink) {
                     format!(
                         "{} docker exec {what}{} {}",
                         moat_store_time(e.time_ns),
-                        if e.user.is_empty() { String::new() } else { format!(" (user {})", e.user) },
+                        if e.user.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (user {})", e.user)
+                        },
                         e.command
                     )
                 })
@@ -73,7 +78,10 @@ pub(crate) fn exec_history(opts: &AuditOptions, out: &mut Sink) {
             out.push(AuditFinding::new(
                 rule,
                 object,
-                format!("docker exec {what} was used {} time(s) on this container", list.len()),
+                format!(
+                    "docker exec {what} was used {} time(s) on this container",
+                    list.len()
+                ),
                 evidence,
             ));
         }
@@ -84,7 +92,10 @@ pub(crate) fn exec_history(opts: &AuditOptions, out: &mut Sink) {
 fn moat_store_time(ns: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ns.div_euclid(1_000_000_000))
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| ns.to_string())
 }
 

@@ -102,7 +102,10 @@ pub struct Args {
 const MAX_EXECS: usize = 1_000_000;
 
 /// The `docker exec` history of a monitor's store.
-fn exec_history(path: &std::path::Path, since: Option<&str>) -> anyhow::Result<Vec<moat_audit::ExecRecord>> {
+fn exec_history(
+    path: &std::path::Path,
+    since: Option<&str>,
+) -> anyhow::Result<Vec<moat_audit::ExecRecord>> {
     let store = moat_store::Store::open_existing(path)
         .with_context(|| format!("monitor store {}", path.display()))?;
     let since_ns = since
@@ -119,7 +122,10 @@ fn exec_history(path: &std::path::Path, since: Option<&str>) -> anyhow::Result<V
         })
         .with_context(|| format!("monitor store {}", path.display()))?;
     let text = |v: &serde_json::Value, p: &str| {
-        v.pointer(p).and_then(|x| x.as_str()).unwrap_or("").to_string()
+        v.pointer(p)
+            .and_then(|x| x.as_str())
+            .unwrap_or("")
+            .to_string()
     };
     Ok(records
         .iter()
@@ -130,7 +136,10 @@ fn exec_history(path: &std::path::Path, since: Option<&str>) -> anyhow::Result<V
             let privileged = attrs.get(moat_monitor::EXEC_PRIVILEGED)?.as_str()? == "true";
             Some(moat_audit::ExecRecord {
                 time_ns: r.time_ns,
-                container: r.container.clone().unwrap_or_else(|| text(b, "/container/id")),
+                container: r
+                    .container
+                    .clone()
+                    .unwrap_or_else(|| text(b, "/container/id")),
                 name: text(b, "/container/name"),
                 command: text(b, "/process/cmdline"),
                 privileged,
