@@ -165,8 +165,17 @@ fn port_range(s: &str) -> Option<(u16, u16)> {
     (a <= b).then_some((a, b))
 }
 
+/// A DOCKER-USER rule this evaluator does not understand (listed, never guessed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RuleNotUnderstood(pub String);
+
 /// Parses one `-A CHAIN …` line; `Err` names what is not understood.
-pub fn parse_rule(line: &str) -> Result<Rule, String> {
+pub fn parse_rule(line: &str) -> Result<Rule, RuleNotUnderstood> {
+    parse_rule_text(line).map_err(RuleNotUnderstood)
+}
+
+fn parse_rule_text(line: &str) -> Result<Rule, String> {
     let w = words(line);
     let mut r = Rule {
         text: line.trim().to_string(),
@@ -352,7 +361,7 @@ impl Chain {
         Chain {
             rules: lines
                 .iter()
-                .map(|l| parse_rule(l).map_err(|e| (l.trim().to_string(), e)))
+                .map(|l| parse_rule(l).map_err(|e| (l.trim().to_string(), e.0)))
                 .collect(),
         }
     }

@@ -187,6 +187,9 @@ pub struct Query {
     pub kind: Option<String>,
     /// The body's `type` (an event's `evt.type`: `exec_create`, `connect`…).
     pub event_type: Option<String>,
+    /// Only records appended after this position (`seq`), in append order rather than
+    /// by time: how a reader follows the store (`moat agent`).
+    pub after_seq: Option<i64>,
     /// At most this many records ([`DEFAULT_QUERY_LIMIT`] when `None`).
     pub limit: Option<usize>,
 }
@@ -435,7 +438,12 @@ impl Store {
             sql.push_str(" AND json_extract(body, '$.type') = ?");
             args.push(V::Text(t.clone()));
         }
-        sql.push_str(" ORDER BY time_ns, seq LIMIT ?");
+        if let Some(after) = q.after_seq {
+            sql.push_str(" AND seq > ? ORDER BY seq LIMIT ?");
+            args.push(V::Integer(after));
+        } else {
+            sql.push_str(" ORDER BY time_ns, seq LIMIT ?");
+        }
         let limit = q.limit.unwrap_or(DEFAULT_QUERY_LIMIT);
         args.push(V::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
         let mut stmt = self.conn.prepare(&sql).map_err(self.sql())?;

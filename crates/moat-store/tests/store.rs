@@ -146,6 +146,18 @@ fn queries_filter_by_time_container_rule_and_severity() {
         .len(),
         1
     );
+    // Following the store by position: append order, after a given seq.
+    let all = q(Query::default());
+    let third = all.iter().map(|r| r.seq).min().unwrap() + 2;
+    let next = q(Query {
+        after_seq: Some(third),
+        limit: Some(3),
+        ..Query::default()
+    });
+    assert_eq!(
+        next.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![third + 1, third + 2, third + 3]
+    );
     // The body's type: the events are all "x"; alerts have none.
     for (t, n) in [("x", 10), ("exec_create", 0)] {
         assert_eq!(

@@ -53,8 +53,6 @@ pub struct Args {
 /// Alerts posted per request, and read per cycle (the rest in the next cycle).
 const ALERTS_PER_POST: usize = 500;
 const ALERTS_PER_CYCLE: usize = 10_000;
-/// Records read from the store per query page.
-const PAGE: usize = 2_000;
 
 struct Agent<'a> {
     global: &'a Global,
@@ -290,37 +288,16 @@ impl Agent<'_> {
     ) -> anyhow::Result<(usize, Option<i64>)> {
         let store = moat_store::Store::open_existing(path)
             .with_context(|| format!("--store {}", path.display()))?;
-        let after = cursor.unwrap_or(0);
-        // The store orders by time; positions (seq) are the append order. Read every
-        // alert page by page (by time) and keep the lowest positions after the cursor.
-        let mut pending: BTreeMap<i64, moat_store::Record> = BTreeMap::new();
-        let mut since: Option<i64> = None;
-        loop {
-            let page = store
-                .query(&moat_store::Query {
-                    kind: Some("alert".into()),
-                    since_ns: since,
-                    limit: Some(PAGE),
-                    ..Default::default()
-                })
-                .with_context(|| format!("--store {}", path.display()))?;
-            for r in &page {
-                if r.seq > after {
-                    pending.insert(r.seq, r.clone());
-                    if pending.len() > ALERTS_PER_CYCLE {
-                        pending.pop_last();
-                    }
-                }
-            }
-            let last = page.last().map(|r| r.time_ns);
-            if page.len() < PAGE || last.is_none() || last == since {
-                break;
-            }
-            since = last;
-        }
+        let all = store
+            .query(&moat_store::Query {
+                kind: Some("alert".into()),
+                after_seq: Some(cursor.unwrap_or(0)),
+                limit: Some(ALERTS_PER_CYCLE),
+                ..Default::default()
+            })
+            .with_context(|| format!("--store {}", path.display()))?;
         let mut sent = 0;
         let mut cursor = cursor;
-        let all: Vec<moat_store::Record> = pending.into_values().collect();
         for chunk in all.chunks(ALERTS_PER_POST) {
             let alerts: Vec<Value> = chunk
                 .iter()

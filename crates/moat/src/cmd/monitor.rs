@@ -321,6 +321,7 @@ fn query(global: &Global, q: QueryArgs) -> anyhow::Result<ExitCode> {
         severity: q.severity.map(|s| s.as_str().to_string()),
         kind: q.kind.clone(),
         event_type: q.event_type.clone(),
+        after_seq: None,
         limit: Some(q.limit),
     };
     let rows: Vec<QueryRow> = store
