@@ -170,12 +170,14 @@ fn port_range(s: &str) -> Option<(u16, u16)> {
 #[error("{0}")]
 pub struct RuleNotUnderstood(pub String);
 
-/// Parses one `-A CHAIN …` line; `Err` names what is not understood.
-pub fn parse_rule(line: &str) -> Result<Rule, RuleNotUnderstood> {
-    parse_rule_text(line).map_err(RuleNotUnderstood)
+impl From<String> for RuleNotUnderstood {
+    fn from(s: String) -> RuleNotUnderstood {
+        RuleNotUnderstood(s)
+    }
 }
 
-fn parse_rule_text(line: &str) -> Result<Rule, String> {
+/// Parses one `-A CHAIN …` line; `Err` names what is not understood.
+pub fn parse_rule(line: &str) -> Result<Rule, RuleNotUnderstood> {
     let w = words(line);
     let mut r = Rule {
         text: line.trim().to_string(),
@@ -235,7 +237,7 @@ fn parse_rule_text(line: &str) -> Result<Rule, String> {
                     "tcp" | "6" => Some((neg, Proto::Tcp)),
                     "udp" | "17" => Some((neg, Proto::Udp)),
                     "sctp" | "132" => Some((neg, Proto::Sctp)),
-                    _ => return Err(format!("protocol {v}")),
+                    _ => return Err(format!("protocol {v}").into()),
                 };
                 i += 2;
             }
@@ -245,7 +247,7 @@ fn parse_rule_text(line: &str) -> Result<Rule, String> {
                     v,
                     "tcp" | "udp" | "sctp" | "multiport" | "conntrack" | "state" | "comment"
                 ) {
-                    return Err(format!("match -m {v}"));
+                    return Err(format!("match -m {v}").into());
                 }
                 i += 2;
             }
@@ -274,14 +276,14 @@ fn parse_rule_text(line: &str) -> Result<Rule, String> {
                     "RETURN" => Target::Return,
                     "ACCEPT" => Target::Accept,
                     "LOG" | "NFLOG" => Target::Continue,
-                    _ => return Err(format!("target -j {v}")),
+                    _ => return Err(format!("target -j {v}").into()),
                 });
                 i += 2;
             }
             "--reject-with" | "--log-prefix" | "--log-level" | "--nflog-group"
             | "--nflog-prefix" => i += 2,
             "--log-uid" | "--log-tcp-options" | "--log-ip-options" => i += 1,
-            _ => return Err(format!("option {o}")),
+            _ => return Err(format!("option {o}").into()),
         }
         neg = false;
     }
