@@ -9,13 +9,15 @@
 //! 3. `moat scan` of the moat image (exit 0, the glibc packages recorded in
 //!    status.d are seen; no misconfiguration at or above MEDIUM: non-root user) and
 //!    `moat verify` of both images against deploy/verify-policy.yaml (exit 0);
-//! 4. `docker-compose up` of deploy/compose.yaml (PostgreSQL, `moat serve`, two
+//! 4. `docker-compose up -d` of deploy/compose.yaml (PostgreSQL, `moat serve`, two
 //!    `moat worker`s): `/openapi.json` answers through the port published on
 //!    127.0.0.1, an admin token made with `moat serve --create-token` inside the serve
 //!    container submits one SBOM job, and a worker container finishes it.
 //!
-//! Needs root, docker.io, docker-compose (Debian's 1.29), PostgreSQL 15 and
-//! busybox-static (scripts/install-deps); skips with a message when dockerd is missing.
+//! Needs root, docker.io, PostgreSQL 15 and busybox-static (scripts/install-deps);
+//! skips with a message when dockerd is missing. Without docker-compose (Debian's
+//! 1.29), or with `MOAT_TEST_COMPOSE=docker`, the stack is started by `docker` commands
+//! derived from deploy/compose.yaml (see `derive`) instead.
 
 #![allow(clippy::unwrap_used)]
 
@@ -71,7 +73,17 @@ fn moat(args: &[&str], env: &[(&str, &str)]) -> Output {
 fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
     let auth = format!("authorization: Bearer {token}");
     let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H", &auth]);
+    cmd.args([
+        "-s",
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code}",
+        "-X",
+        method,
+        "-H",
+        &auth,
+    ]);
     if body.is_some() {
         cmd.args([
             "-H",
@@ -103,12 +115,199 @@ fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Val
 }
 
 /// The stack of deploy/compose.yaml on one daemon, taken down (volumes too) on drop.
+/// Started by `docker-compose` when it is installed; otherwise (or with
+/// `MOAT_TEST_COMPOSE=docker`) by the `docker network create` / `docker volume create`
+/// / `docker run` commands [`derive`] makes from the same file, which refuses any key
+/// it does not translate.
 struct Stack<'a> {
     d: &'a Dockerd,
     env: Vec<(String, String)>,
+    /// Derived plan (no docker-compose): networks, volumes, services in start order.
+    plan: Option<Plan>,
+}
+
+#[derive(Default)]
+struct Plan {
+    networks: Vec<String>,
+    volumes: Vec<String>,
+    /// (service, container name, `docker run` arguments, waits for a healthy service)
+    runs: Vec<(String, String, Vec<String>, Vec<String>)>,
+}
+
+/// The `docker` commands equivalent to `docker-compose -p PROJECT up -d` for the subset
+/// of the compose format deploy/compose.yaml uses.
+fn derive(text: &str, vars: &[(String, String)]) -> Plan {
+    let vars = vars.iter().cloned().collect();
+    let c = moat_lint::compose::parse(text, &vars).unwrap();
+    let mut plan = Plan {
+        networks: c.root.get("networks").map_or(Vec::new(), |n| {
+            n.map()
+                .iter()
+                .filter_map(|(k, _)| k.as_str())
+                .map(|k| format!("{PROJECT}_{k}"))
+                .collect()
+        }),
+        volumes: c.root.get("volumes").map_or(Vec::new(), |n| {
+            n.map()
+                .iter()
+                .filter_map(|(k, _)| k.as_str())
+                .map(|k| format!("{PROJECT}_{k}"))
+                .collect()
+        }),
+        runs: Vec::new(),
+    };
+    let named: Vec<String> = plan.volumes.clone();
+    let mut pending: Vec<&moat_lint::compose::Service> = c.services.iter().collect();
+    let mut started: Vec<String> = Vec::new();
+    while !pending.is_empty() {
+        let i = pending
+            .iter()
+            .position(|s| {
+                s.get("depends_on").is_none_or(|d| {
+                    d.map()
+                        .iter()
+                        .filter_map(|(k, _)| k.as_str())
+                        .chain(d.seq().iter().filter_map(|n| n.as_str()))
+                        .all(|k| started.contains(&k))
+                })
+            })
+            .expect("depends_on has no cycle");
+        let s = pending.remove(i);
+        let name = format!("{PROJECT}_{}_1", s.name);
+        let mut a: Vec<String> = vec!["-d".into(), "--name".into(), name.clone()];
+        let mut image = None;
+        let mut command = Vec::new();
+        let mut healthy = Vec::new();
+        let strs = |n: &moat_lint::compose::Node| -> Vec<String> {
+            n.seq().iter().filter_map(|x| x.as_str()).collect()
+        };
+        for (k, v) in s.node.map() {
+            let k = k.as_str().unwrap_or_default();
+            let val = v.as_str().unwrap_or_default();
+            match k.as_str() {
+                "image" => image = Some(val),
+                "command" => command = strs(v),
+                "user" => a.extend(["--user".into(), val]),
+                "read_only" => {
+                    if v.is_true() {
+                        a.push("--read-only".into());
+                    }
+                }
+                "cap_drop" => strs(v)
+                    .into_iter()
+                    .for_each(|x| a.extend(["--cap-drop".into(), x])),
+                "security_opt" => strs(v)
+                    .into_iter()
+                    .for_each(|x| a.extend(["--security-opt".into(), x])),
+                "restart" => a.extend(["--restart".into(), val]),
+                "pids_limit" => a.extend(["--pids-limit".into(), val]),
+                "cpus" => a.extend(["--cpus".into(), val]),
+                "mem_limit" => a.extend(["--memory".into(), val]),
+                "environment" => v.key_values().into_iter().for_each(|(k, v, _)| {
+                    a.extend(["-e".into(), format!("{k}={}", v.unwrap_or_default())]);
+                }),
+                "tmpfs" => strs(v)
+                    .into_iter()
+                    .for_each(|x| a.extend(["--tmpfs".into(), x])),
+                "volumes" => strs(v).into_iter().for_each(|x| {
+                    let x = if named
+                        .contains(&format!("{PROJECT}_{}", x.split(':').next().unwrap_or("")))
+                    {
+                        format!("{PROJECT}_{x}")
+                    } else {
+                        x
+                    };
+                    a.extend(["-v".into(), x]);
+                }),
+                "ports" => strs(v).into_iter().for_each(|x| a.extend(["-p".into(), x])),
+                "networks" => strs(v).into_iter().for_each(|x| {
+                    a.extend([
+                        "--network".into(),
+                        format!("{PROJECT}_{x}"),
+                        "--network-alias".into(),
+                        s.name.clone(),
+                    ]);
+                }),
+                "healthcheck" => {
+                    for (hk, hv) in v.map() {
+                        let hk = hk.as_str().unwrap_or_default();
+                        let hval = hv.as_str().unwrap_or_default();
+                        match hk.as_str() {
+                            "test" => {
+                                let t = strs(hv);
+                                assert_eq!(t.first().map(String::as_str), Some("CMD"));
+                                a.extend(["--health-cmd".into(), t[1..].join(" ")]);
+                            }
+                            "interval" => a.extend(["--health-interval".into(), hval]),
+                            "timeout" => a.extend(["--health-timeout".into(), hval]),
+                            "retries" => a.extend(["--health-retries".into(), hval]),
+                            other => panic!("derive: healthcheck key {other} not translated"),
+                        }
+                    }
+                }
+                "depends_on" => {
+                    for (dk, dv) in v.map() {
+                        if dv.path(&["condition"]).and_then(|c| c.as_str()).as_deref()
+                            == Some("service_healthy")
+                        {
+                            healthy.push(dk.as_str().unwrap_or_default());
+                        }
+                    }
+                }
+                other => panic!("derive: service key {other} not translated"),
+            }
+        }
+        a.push(image.expect("every service has an image"));
+        a.extend(command);
+        plan.runs.push((s.name.clone(), name, a, healthy));
+        started.push(s.name.clone());
+    }
+    plan
 }
 
 impl Stack<'_> {
+    fn up(&mut self) {
+        if std::env::var("MOAT_TEST_COMPOSE").as_deref() != Ok("docker")
+            && moat_testkit::have("docker-compose")
+        {
+            eprintln!("deploy_stack: docker-compose up");
+            self.compose(&["up", "-d"]);
+            return;
+        }
+        eprintln!("deploy_stack: docker run commands derived from deploy/compose.yaml");
+        let text = std::fs::read_to_string(repo().join("deploy/compose.yaml")).unwrap();
+        let plan = derive(&text, &self.env);
+        self.plan = Some(Plan {
+            networks: plan.networks.clone(),
+            volumes: plan.volumes.clone(),
+            runs: Vec::new(),
+        });
+        for n in &plan.networks {
+            self.d.docker(&["network", "create", n]);
+        }
+        for v in &plan.volumes {
+            self.d.docker(&["volume", "create", v]);
+        }
+        for (service, name, args, healthy) in plan.runs {
+            for h in &healthy {
+                let id = self.id(h);
+                wait_for(&format!("{h} to be healthy"), 90, || {
+                    let st = self
+                        .d
+                        .docker(&["inspect", "-f", "{{.State.Health.Status}}", &id]);
+                    (st.trim() == "healthy").then_some(())
+                });
+            }
+            let mut full = vec!["run".to_string()];
+            full.extend(args.iter().cloned());
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            self.d.docker(&refs);
+            if let Some(p) = self.plan.as_mut() {
+                p.runs.push((service, name, Vec::new(), Vec::new()));
+            }
+        }
+    }
+
     fn compose_output(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new("docker-compose");
         cmd.current_dir(repo())
@@ -133,7 +332,21 @@ impl Stack<'_> {
 
     /// The container id of a service.
     fn id(&self, service: &str) -> String {
-        let id = self.compose(&["ps", "-q", service]).trim().to_string();
+        let id = match &self.plan {
+            Some(p) => {
+                let name = p
+                    .runs
+                    .iter()
+                    .find(|r| r.0 == service)
+                    .map(|r| r.1.clone())
+                    .unwrap_or_default();
+                self.d
+                    .docker(&["inspect", "-f", "{{.Id}}", &name])
+                    .trim()
+                    .to_string()
+            }
+            None => self.compose(&["ps", "-q", service]).trim().to_string(),
+        };
         assert!(!id.is_empty(), "no container for service {service}");
         id
     }
@@ -145,7 +358,22 @@ impl Stack<'_> {
 
 impl Drop for Stack<'_> {
     fn drop(&mut self) {
-        let _ = self.compose_output(&["down", "-v", "--timeout", "5"]);
+        match &self.plan {
+            None => {
+                let _ = self.compose_output(&["down", "-v", "--timeout", "5"]);
+            }
+            Some(p) => {
+                for (_, name, _, _) in p.runs.iter().rev() {
+                    let _ = self.d.docker_output(&["rm", "-f", "-v", name]);
+                }
+                for n in &p.networks {
+                    let _ = self.d.docker_output(&["network", "rm", n]);
+                }
+                for v in &p.volumes {
+                    let _ = self.d.docker_output(&["volume", "rm", v]);
+                }
+            }
+        }
     }
 }
 
@@ -163,7 +391,6 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
         return;
     }
     for (prog, pkg) in [
-        ("docker-compose", "docker-compose"),
         ("objcopy", "binutils"),
         ("/usr/lib/postgresql/15/bin/postgres", "postgresql"),
         ("/bin/busybox", "busybox-static"),
@@ -213,9 +440,15 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
         .arg("scripts/build-deploy-images")
         .arg(MOAT)
         .env("DOCKER_HOST", d.host())
+        .env("MOAT_IMAGE", MOAT_IMAGE)
+        .env("PG_IMAGE", PG_IMAGE)
         .output()
         .unwrap();
-    assert!(build.status.success(), "build-deploy-images: {}", text(&build));
+    assert!(
+        build.status.success(),
+        "build-deploy-images: {}",
+        text(&build)
+    );
     let user = d.docker(&["inspect", "-f", "{{.Config.User}}", MOAT_IMAGE]);
     assert_eq!(user.trim(), "65532:65532");
     let user = d.docker(&["inspect", "-f", "{{.Config.User}}", PG_IMAGE]);
@@ -300,15 +533,18 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
     // 4. The stack: PostgreSQL, serve, two workers.
     let port = free_port();
     let password = format!("pw{:x}", std::process::id() as u64 * 7919 + u64::from(port));
-    let stack = Stack {
+    let mut stack = Stack {
         d: &d,
+        plan: None,
         env: vec![
             ("POSTGRES_PASSWORD".into(), password.clone()),
             ("MOAT_ADVISORIES".into(), adv.display().to_string()),
             ("MOAT_PORT".into(), port.to_string()),
+            ("MOAT_IMAGE".into(), MOAT_IMAGE.into()),
+            ("PG_IMAGE".into(), PG_IMAGE.into()),
         ],
     };
-    stack.compose(&["up", "-d"]);
+    stack.up();
     let base = format!("http://127.0.0.1:{port}");
     let api = wait_for("serve's /openapi.json on the published port", 90, || {
         let (s, v) = http("GET", &format!("{base}/openapi.json"), "", None);
@@ -322,7 +558,9 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
     for s in ["serve", "worker-1", "worker-2", "postgres"] {
         let top = d.docker(&["top", &stack.id(s), "-o", "pid,uid,comm"]);
         assert!(
-            !top.lines().skip(1).any(|l| l.split_whitespace().nth(1) == Some("0")),
+            !top.lines()
+                .skip(1)
+                .any(|l| l.split_whitespace().nth(1) == Some("0")),
             "{s} runs a root process: {top}"
         );
     }
