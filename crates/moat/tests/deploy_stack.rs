@@ -459,8 +459,8 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
         "scratch image: {layers}"
     );
 
-    // The advisory database the workers (and the scan gate) use: real npm and Debian
-    // OSV data from shared/.
+    // The advisory database the workers (and the scan gate) use: real npm, PyPI and
+    // Debian OSV data from shared/.
     let adv = tmp.path().join("advisories");
     std::fs::create_dir(&adv).unwrap();
     let adb = adv.join("moat.db");
@@ -470,6 +470,7 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
             "db",
             "import",
             &format!("{SHARED}/vulndata/osv/npm/all.zip"),
+            &format!("{SHARED}/vulndata/osv/PyPI/all.zip"),
             &format!("{SHARED}/vulndata/osv/Debian/all.zip"),
         ],
         &[("MOAT_DB", &adb_s)],
@@ -497,7 +498,9 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert!(names.contains(&"libc6"), "packages: {names:?}");
+    for p in ["libc6", "libgcc-s1", "ca-certificates"] {
+        assert!(names.contains(&p), "{p} not in packages: {names:?}");
+    }
     // The image configuration: non-root user, no secret, nothing at or above MEDIUM.
     let out = moat(
         &[
@@ -577,14 +580,32 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
     let token = token.trim();
     assert!(token.starts_with("moat_"), "{token}");
 
-    // One SBOM job: the inventory of a real npm lockfile.
+    // One SBOM job: the inventory of real lockfiles (Flask 2.0.0 has advisories).
     let app = tmp.path().join("app");
     std::fs::create_dir(&app).unwrap();
+    let f = format!("{SHARED}/fixtures/lockfile-parsers");
     std::fs::copy(
-        format!("{SHARED}/fixtures/lockfile-parsers/nodejs/npm/testdata/package-lock_v3.json"),
+        format!("{f}/nodejs/npm/testdata/package-lock_v3.json"),
         app.join("package-lock.json"),
     )
     .unwrap();
+    std::fs::copy(
+        format!("{f}/python/pip/testdata/requirements_flask.txt"),
+        app.join("requirements.txt"),
+    )
+    .unwrap();
+    // What a local scan of the same directory with the same database finds.
+    let out = moat(
+        &[
+            "scan",
+            &format!("dir:{}", app.display()),
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "local scan: {}", text(&out));
+    let local: Value = serde_json::from_slice(&out.stdout).unwrap();
     let out = moat(
         &[
             "sbom",
@@ -621,6 +642,19 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
         sbom["packages"].as_array().map(Vec::len),
         "the stored report has the inventory's packages"
     );
+    // The worker matched against the advisory database mounted from the host.
+    let vulns = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| format!("{} {}", v["id"], v["package"]["name"]))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(!vulns(&local).is_empty(), "{local}");
+    assert_eq!(vulns(&report), vulns(&local));
     let done = format!("moat worker: job {job} done");
     let by: Vec<&str> = ["worker-1", "worker-2"]
         .into_iter()
@@ -634,9 +668,10 @@ fn deploy_images_lint_scan_verify_and_the_compose_stack_runs_a_job() {
         stack.logs("worker-2")
     );
     eprintln!(
-        "deploy_stack: job {job} done by {}, {} packages",
+        "deploy_stack: job {job} done by {}, {} packages, {} vulnerabilities",
         by[0],
-        sbom["packages"].as_array().map_or(0, Vec::len)
+        sbom["packages"].as_array().map_or(0, Vec::len),
+        vulns(&report).len()
     );
     drop(stack);
 }
