@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used)] // test support: a failure here is a failed test
 
 pub mod postgres;
+pub mod tls;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -408,4 +409,26 @@ pub fn busybox_rootfs_tar(out: &Path) {
         .arg("-cf")
         .arg(out)
         .arg("."));
+}
+
+/// Runs headless Chromium (Debian's `chromium`) with a throw-away profile in `profile`,
+/// bounded to 120 s: `args` are the action (`--dump-dom`, `--screenshot=F`…) and the URL.
+pub fn chromium(args: &[&str], profile: &Path) -> Output {
+    Command::new("timeout")
+        .arg("120")
+        .arg("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("timeout and chromium run")
 }

@@ -404,25 +404,11 @@ fn agent_posts_host_containers_images_alerts_and_a_new_advisory_names_the_runnin
     if Command::new("chromium").arg("--version").output().is_ok() {
         let reader = token("acme:reader");
         let login = format!("{base}/login?token={reader}");
+        let profile = dir.path().join("chrome");
         let chrome = |extra: &[String]| {
-            Command::new("chromium")
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ])
-                .arg(format!(
-                    "--user-data-dir={}",
-                    dir.path().join("chrome").display()
-                ))
-                .args(extra)
-                .arg(&login)
-                .output()
-                .unwrap()
+            let mut args: Vec<&str> = extra.iter().map(String::as_str).collect();
+            args.push(&login);
+            moat_testkit::chromium(&args, &profile)
         };
         let dom = chrome(&["--dump-dom".to_string()]);
         let dom = String::from_utf8_lossy(&dom.stdout);

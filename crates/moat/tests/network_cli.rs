@@ -345,25 +345,7 @@ fn compose_corpus_through_the_cli() {
     );
 }
 
-fn chromium(args: &[&str], profile: &Path) -> Output {
-    Command::new("timeout")
-        .arg("120")
-        .arg("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use moat_testkit::chromium;
 
 #[test]
 fn html_page_in_headless_chromium() {

@@ -355,25 +355,11 @@ fn replicas_and_workers_share_one_postgres_queue() {
     std::fs::create_dir_all(&out_dir).unwrap();
     if Command::new("chromium").arg("--version").output().is_ok() {
         let login = format!("{}/login?token={token}", urls[0]);
+        let profile = tmp.path().join("chrome");
         let chrome = |extra: &[String]| {
-            Command::new("chromium")
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ])
-                .arg(format!(
-                    "--user-data-dir={}",
-                    tmp.path().join("chrome").display()
-                ))
-                .args(extra)
-                .arg(&login)
-                .output()
-                .unwrap()
+            let mut args: Vec<&str> = extra.iter().map(String::as_str).collect();
+            args.push(&login);
+            moat_testkit::chromium(&args, &profile)
         };
         let dom = chrome(&["--dump-dom".to_string()]);
         let dom = String::from_utf8_lossy(&dom.stdout);
