@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used)] // test support: a failure here is a failed test
 
 pub mod postgres;
+pub mod registry;
 pub mod tls;
 
 use std::fs::File;

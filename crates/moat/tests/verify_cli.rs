@@ -4,83 +4,42 @@
 //! SARIF, Dockerfile and compose sources, policy errors naming line and key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{TcpListener, TcpStream};
+use moat_testkit::registry::Registry;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
-
-struct Guard(Child);
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `docker-registry serve CFG` under a small `sh` watchdog that stops it once this test
-/// process is gone: the registry is kept in a `static` (shared by the tests), and statics
-/// are never dropped.
-fn spawn_registry(cfg: &Path, log: std::fs::File) -> Child {
-    Command::new("sh")
-        .arg("-c")
-        .arg(
-            "docker-registry serve \"$1\" & r=$!; \
-             while kill -0 \"$2\" 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5; done; \
-             kill $r 2>/dev/null; wait $r",
-        )
-        .arg("sh")
-        .arg(cfg)
-        .arg(std::process::id().to_string())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log file"))
-        .stderr(log)
-        .spawn()
-        .expect("sh and docker-registry (apt package docker-registry; scripts/install-deps)")
-}
 
 struct Env {
     host: String,
     dir: tempfile::TempDir,
     out: PathBuf,
     cases: serde_json::Value,
-    _reg: Guard,
+    _reg: Registry,
 }
 
 fn env() -> &'static Env {
     static E: OnceLock<Env> = OnceLock::new();
     E.get_or_init(|| {
+        let reg = Registry::start();
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let cfg = dir.path().join("registry.yml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("store").display()
-            ),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-        let mut child = spawn_registry(&cfg, log);
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(child.try_wait().unwrap().is_none(), "docker-registry exited");
-            assert!(start.elapsed() < Duration::from_secs(20), "registry did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let host = format!("127.0.0.1:{port}");
+        let host = reg.host();
         let out = dir.path().join("fx");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../moat-verify/tests/support/sigfix.py");
-        let o = Command::new("python3").arg(script).arg(&host).arg(&out).output().unwrap();
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../moat-verify/tests/support/sigfix.py");
+        let o = Command::new("python3")
+            .arg(script)
+            .arg(&host)
+            .arg(&out)
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         Env {
             host,
             out,
             cases: serde_json::from_slice(&o.stdout).unwrap(),
             dir,
-            _reg: Guard(child),
+            _reg: reg,
         }
     })
 }
