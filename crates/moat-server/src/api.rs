@@ -239,13 +239,18 @@ async fn job_report(
     Extension(c): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let rows = app
-        .store
-        .query(
-            "SELECT report FROM reports WHERE job_id = $1 AND tenant = $2 ORDER BY id LIMIT 1",
-            vec![id.into(), c.tenant.as_str().into()],
-        )
-        .await?;
+    stored_report(
+        &app,
+        "SELECT report FROM reports WHERE job_id = $1 AND tenant = $2 ORDER BY id LIMIT 1",
+        id,
+        &c.tenant,
+    )
+    .await
+}
+
+/// The one report `sql` (with `$1` = `id`, `$2` = the tenant) selects, as stored (JSON).
+async fn stored_report(app: &App, sql: &str, id: i64, tenant: &str) -> Result<Response> {
+    let rows = app.store.query(sql, vec![id.into(), tenant.into()]).await?;
     let r = rows.first().ok_or(Error::NotFound)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], r[0].string()).into_response())
 }
@@ -366,15 +371,13 @@ async fn report(
     Extension(c): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let rows = app
-        .store
-        .query(
-            "SELECT report FROM reports WHERE image_id = $1 AND tenant = $2 ORDER BY id DESC LIMIT 1",
-            vec![id.into(), c.tenant.as_str().into()],
-        )
-        .await?;
-    let r = rows.first().ok_or(Error::NotFound)?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], r[0].string()).into_response())
+    stored_report(
+        &app,
+        "SELECT report FROM reports WHERE image_id = $1 AND tenant = $2 ORDER BY id DESC LIMIT 1",
+        id,
+        &c.tenant,
+    )
+    .await
 }
 
 async fn findings(
