@@ -197,7 +197,17 @@ fn probe_from(
         .iter()
         .map(|t| match t.proto {
             Proto::Udp => udp(SocketAddr::new(t.addr, t.port), timeout),
-            _ => connect(SocketAddr::new(t.addr, t.port), timeout),
+            _ => {
+                // A SYN lost to a busy host (or a neighbour entry not yet resolved) looks
+                // like a filter: a port with no answer is tried once more before it is
+                // called filtered, so that a load spike is not reported as a disagreement.
+                let first = connect(SocketAddr::new(t.addr, t.port), timeout);
+                if first.0 == ProbeOutcome::Timeout {
+                    connect(SocketAddr::new(t.addr, t.port), timeout)
+                } else {
+                    first
+                }
+            }
         })
         .collect()
 }
