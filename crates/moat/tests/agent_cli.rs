@@ -17,47 +17,14 @@ use moat_testkit::{Dockerd, DockerdOptions, skip_unless};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 const MOAT: &str = env!("CARGO_BIN_EXE_moat");
 
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// `moat serve`, its stderr collected; killed on drop.
-struct Serve {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Serve {
-    fn url(&self) -> String {
-        wait_for("serve to listen", 60, || {
-            self.lines.lock().unwrap().iter().find_map(|l| {
-                l.strip_prefix("moat serve: listening on ")
-                    .map(str::to_string)
-            })
-        })
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::serve::{MoatProc, http, wait_for};
 
 fn moat(args: &[&str]) -> std::process::Output {
     Command::new(MOAT).args(args).output().unwrap()
@@ -71,24 +38,6 @@ fn ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method])
-        .arg("-H")
-        .arg(format!("authorization: Bearer {token}"));
-    if let Some(b) = body {
-        cmd.args(["-H", "content-type: application/json", "--data-binary"])
-            .arg(b.to_string());
-    }
-    let out = cmd.arg(url).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (
-        code.trim().parse().unwrap_or(0),
-        serde_json::from_str(body).unwrap_or(Value::String(body.to_string())),
-    )
 }
 
 /// A webhook receiver on loopback (plain std: one request per connection), answering
@@ -209,22 +158,17 @@ fn agent_posts_host_containers_images_alerts_and_a_new_advisory_names_the_runnin
     let agent_token = token("acme:submitter");
     let admin = token("acme:admin");
 
-    let mut child = Command::new(MOAT)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
-        .args(["--db", &adb_s, "--cache-dir", &cache])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
-    let l = Arc::clone(&lines);
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            l.lock().unwrap().push(line);
-        }
-    });
-    let serve = Serve { child, lines };
+    let serve = MoatProc::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &database,
+        "--db",
+        &adb_s,
+        "--cache-dir",
+        &cache,
+    ]);
     let base = serve.url();
     let (hook, got) = receiver();
     let secret = "agent-test-secret-0123456789";

@@ -8,64 +8,14 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 const MOAT: &str = env!("CARGO_BIN_EXE_moat");
 
-/// `moat serve`, its stderr collected; killed on drop.
-struct Serve {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Serve {
-    fn start(args: &[&str]) -> Serve {
-        let mut child = Command::new(MOAT)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
-        let l = Arc::clone(&lines);
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                l.lock().unwrap().push(line);
-            }
-        });
-        Serve { child, lines }
-    }
-    fn url(&self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(u) = self.lines.lock().unwrap().iter().find_map(|l| {
-                l.strip_prefix("moat serve: listening on ")
-                    .map(str::to_string)
-            }) {
-                return u;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not start: {:?}",
-                self.lines.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::serve::MoatProc;
 
 fn moat(args: &[&str], token: Option<&str>) -> Output {
     let mut c = Command::new(MOAT);
@@ -167,7 +117,7 @@ fn scan_server_over_tls_finds_what_a_local_scan_finds() {
     ])
     .trim()
     .to_string();
-    let serve = Serve::start(&[
+    let serve = MoatProc::start(&[
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -355,7 +305,7 @@ fn bad_tls_files_are_named_and_a_stuck_job_times_out() {
     ])
     .trim()
     .to_string();
-    let serve = Serve::start(&[
+    let serve = MoatProc::start(&[
         "serve",
         "--listen",
         "127.0.0.1:0",

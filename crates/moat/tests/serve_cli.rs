@@ -11,111 +11,14 @@
 use moat_testkit::postgres::{Postgres, have_postgres};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 const MOAT: &str = env!("CARGO_BIN_EXE_moat");
 
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// A `moat` child whose stderr lines are collected; killed (SIGKILL) on drop.
-struct Proc {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], env: &[(&str, &Path)]) -> Proc {
-        let mut cmd = Command::new(MOAT);
-        cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
-        let l = Arc::clone(&lines);
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                l.lock().unwrap().push(line);
-            }
-        });
-        Proc { child, lines }
-    }
-    fn lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap().clone()
-    }
-    /// The URL a `serve` printed.
-    fn url(&self) -> String {
-        wait_for("serve to listen", 60, || {
-            self.lines().iter().find_map(|l| {
-                l.strip_prefix("moat serve: listening on ")
-                    .map(str::to_string)
-            })
-        })
-    }
-    fn kill(&mut self) {
-        let _ = self.child.kill(); // SIGKILL
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut args = vec!["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H"];
-    let auth = format!("authorization: Bearer {token}");
-    args.push(&auth);
-    let data;
-    if let Some(b) = body {
-        data = b.to_string();
-        args.extend([
-            "-H",
-            "content-type: application/json",
-            "--data-binary",
-            "@-",
-        ]);
-        let mut c = Command::new("curl")
-            .args(&args)
-            .arg(url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        c.stdin.take().unwrap().write_all(data.as_bytes()).unwrap();
-        let out = c.wait_with_output().unwrap();
-        return parse_curl(&out.stdout);
-    }
-    let out = Command::new("curl").args(&args).arg(url).output().unwrap();
-    parse_curl(&out.stdout)
-}
-
-fn parse_curl(out: &[u8]) -> (u16, Value) {
-    let text = String::from_utf8_lossy(out);
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (
-        code.trim().parse().unwrap_or(0),
-        serde_json::from_str(body).unwrap_or(Value::String(body.to_string())),
-    )
-}
+mod common;
+use common::serve::{MoatProc as Proc, http, wait_for};
 
 fn moat(args: &[&str], env: &[(&str, &Path)]) -> Vec<u8> {
     let mut cmd = Command::new(MOAT);

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod hostile;
+pub mod serve;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
