@@ -104,19 +104,8 @@ pub fn load(
     };
     let text =
         moat_lint::read::read_text(path, limits.max_file_bytes).map_err(|e| err(e.to_string()))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let mut warnings = Vec::new();
-    let vars = match moat_lint::read::read_text(&dir.join(".env"), limits.max_file_bytes) {
-        Ok(env) => compose::parse_dotenv(&env),
-        Err(e) if e.is_not_found() => BTreeMap::new(),
-        Err(e) => {
-            warnings.push(format!("{shown}: .env not read: {e}"));
-            BTreeMap::new()
-        }
-    };
+    let (dir, vars) = project_dir_and_env(path, limits, &mut warnings);
     let files = DirFiles {
         dir,
         max: limits.max_file_bytes,
@@ -711,6 +700,28 @@ pub struct Merged {
     pub warnings: Vec<String>,
 }
 
+/// The project directory of a compose file (its folder, `.` for a bare name) and the
+/// variables of the `.env` there (none when it is missing; a warning when unreadable).
+fn project_dir_and_env(
+    path: &Path,
+    limits: &ComposeLimits,
+    warnings: &mut Vec<String>,
+) -> (PathBuf, BTreeMap<String, String>) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let vars = match moat_lint::read::read_text(&dir.join(".env"), limits.max_file_bytes) {
+        Ok(env) => compose::parse_dotenv(&env),
+        Err(e) if e.is_not_found() => BTreeMap::new(),
+        Err(e) => {
+            warnings.push(format!("{}: .env not read: {e}", path.display()));
+            BTreeMap::new()
+        }
+    };
+    (dir, vars)
+}
+
 /// Reads `paths` and merges them in order (see [`merge_at`]).
 pub fn merge_files(paths: &[PathBuf], limits: &ComposeLimits) -> Result<Merged, NetsegError> {
     let Some(first) = paths.first() else {
@@ -719,19 +730,8 @@ pub fn merge_files(paths: &[PathBuf], limits: &ComposeLimits) -> Result<Merged, 
             message: "no compose file".into(),
         });
     };
-    let first_dir = match first.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let mut warnings = Vec::new();
-    let vars = match moat_lint::read::read_text(&first_dir.join(".env"), limits.max_file_bytes) {
-        Ok(env) => compose::parse_dotenv(&env),
-        Err(e) if e.is_not_found() => BTreeMap::new(),
-        Err(e) => {
-            warnings.push(format!("{}: .env not read: {e}", first.display()));
-            BTreeMap::new()
-        }
-    };
+    let (_, vars) = project_dir_and_env(first, limits, &mut warnings);
     let mut root: Option<Node> = None;
     // Service name → (merged node, first file, line there).
     let mut services: Vec<(String, Node, String, u32)> = Vec::new();
