@@ -330,3 +330,62 @@ fn bad_tls_files_are_named_and_a_stuck_job_times_out() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("still queued after 2 s"), "{err}");
 }
+
+/// A dead server, one that answers garbage (with control characters) and one that never
+/// answers: exit 2 with one line naming the URL, nothing of the garbage echoed raw, and
+/// the silent one bounded by `--server-timeout`.
+#[test]
+fn dead_garbage_and_silent_servers_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let sbom = dir.path().join("bom.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[]}"#,
+    )
+    .unwrap();
+    let src = format!("sbom:{}", sbom.display());
+    let run = |url: &str| {
+        moat(
+            &["scan", "--server", url, "--server-timeout", "3", &src],
+            Some("t"),
+        )
+    };
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let out = run(&dead_url);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&dead_url));
+
+    let garbage = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let garbage_url = format!("http://{}", garbage.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for c in garbage.incoming().take(1) {
+            let mut c = c.unwrap();
+            let mut buf = [0u8; 65536];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n\x1b[31mgarb\x07");
+        }
+    });
+    let out = run(&garbage_url);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&garbage_url) && !err.contains('\u{1b}'),
+        "{err:?}"
+    );
+
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let t = std::time::Instant::now();
+    let out = run(&silent_url);
+    drop(silent);
+    assert_eq!(out.status.code(), Some(2));
+    // Bounded by the timeout given (3 s), not by the server: a generous margin.
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        t.elapsed()
+    );
+}
